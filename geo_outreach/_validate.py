@@ -99,3 +99,30 @@ def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> No
             problems.append("reported_at must be timezone-aware datetimes")
     if problems:
         raise InputDataError(f"{layer} layer breaks its contract: " + "; ".join(problems))
+
+#: How OpenStreetMap tags map to our venue ``kind`` (first match wins, in this order).
+#: Courier/logistics points: ``office=courier`` (courier company office), ``amenity=post_depot``
+#: (sorting/delivery depot), ``amenity=parcel_locker`` and ``shop=outpost`` (pick-up points,
+#: e.g. 菜鸟驿站) are the tags OSM uses; ``shop=courier`` is accepted as seen in the wild.
+OSM_TAG_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("place", "square", "plaza"),
+    ("leisure", "park", "park"),
+    ("amenity", "cafe", "cafe"),
+    ("amenity", "post_office", "post_office"),
+    ("office", "courier", "logistics"),
+    ("amenity", "post_depot", "logistics"),
+    ("amenity", "parcel_locker", "logistics"),
+    ("shop", "outpost", "logistics"),
+    ("shop", "courier", "logistics"),
+    ("amenity", "school", "school"),
+    ("amenity", "marketplace", "market"),
+    ("highway", "bus_stop", "bus_stop"),
+)
+
+
+def osm_tags_query() -> dict[str, list[str]]:
+    """The ``tags`` argument for ``osmnx.features_from_*`` that fetches every mapped kind."""
+    tags: dict[str, list[str]] = {}
+    for key, value, _ in OSM_TAG_KINDS:
+        tags.setdefault(key, []).append(value)
+    return tags
