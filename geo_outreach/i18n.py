@@ -1,0 +1,160 @@
+"""The message catalogue: every string the maps and briefings show, in Chinese and English.
+
+Interface text is looked up here by key (``t("alerts", "en")``), never written as a literal in
+``maps.py`` or ``report.py``, so a translation is one edit in one place. Chinese (``zh``) is the
+default; an unknown language falls back to Chinese, an unknown key raises ``KeyError`` (a typo in
+the code, caught by the tests). The returned text is plain text: callers ``html.escape`` it like
+any other string before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[str, ...] = ("zh", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # page furniture
+    "default_title": {"zh": "新会区反诈宣传投放方案", "en": "Xinhui anti-fraud outreach plan"},
+    "map_title_suffix": {"zh": "投放地图", "en": "plan map"},
+    "briefing_title_suffix": {"zh": "简报", "en": "briefing"},
+    "period": {"zh": "数据期间", "en": "Data period"},
+    "synthetic_banner": {
+        "zh": "演示数据：本图含合成或示意数据，不代表真实警情",
+        "en": "SYNTHETIC / ILLUSTRATIVE DATA: not real alerts",
+    },
+    "legend": {"zh": "图例", "en": "Legend"},
+    "generated": {"zh": "生成时间", "en": "Generated"},
+    "north": {"zh": "北", "en": "N"},
+    "open_map": {"zh": "打开交互地图 map.html", "en": "Open the interactive map (map.html)"},
+    "no_data": {"zh": "无数据", "en": "no data"},
+    # layers
+    "layer_context": {"zh": "街道与辖区边界", "en": "Streets and precinct outlines"},
+    "layer_precincts": {"zh": "辖区警情", "en": "Alerts by precinct"},
+    "layer_precincts_rate": {"zh": "辖区警情（每万人）", "en": "Alerts per 10k residents"},
+    "layer_density": {"zh": "警情密度", "en": "Alert density"},
+    "layer_alerts": {"zh": "警情点", "en": "Alerts"},
+    "layer_alerts_grid": {"zh": "警情网格汇总", "en": "Alerts (grid totals)"},
+    "layer_hotspots": {"zh": "热点（Gi*）", "en": "Hot spots (Gi*)"},
+    "layer_clusters": {"zh": "警情聚集区", "en": "Alert clusters"},
+    "layer_venues": {"zh": "场所", "en": "Venues"},
+    "layer_placements": {"zh": "投放点", "en": "Placements"},
+    "layer_patrol": {"zh": "巡逻路线", "en": "Patrol route"},
+    "layer_uncovered": {"zh": "未覆盖热点", "en": "Uncovered hot spots"},
+    "layer_basemap": {"zh": "底图", "en": "Base map"},
+    # legend entries
+    "legend_density_unit": {"zh": "警情/平方公里/年", "en": "alerts / km² / year"},
+    "legend_alerts_unit": {"zh": "警情数", "en": "alerts"},
+    "legend_rate_unit": {"zh": "每万人警情", "en": "alerts per 10k residents"},
+    "legend_hot": {"zh": "热点（显著）", "en": "Hot spot (significant)"},
+    "legend_cold": {"zh": "冷点（显著）", "en": "Cold spot (significant)"},
+    "legend_cluster": {"zh": "聚集区范围", "en": "Cluster outline"},
+    "legend_uncovered": {"zh": "未被任何投放覆盖的热点", "en": "Hot spot no placement reaches"},
+    "legend_recommended": {"zh": "推荐投放点（数字为排序）", "en": "Recommended site (number = rank)"},
+    "legend_existing": {"zh": "现有投放点", "en": "Existing site"},
+    "legend_reach": {"zh": "覆盖范围", "en": "Reach"},
+    "legend_patrol_stop": {"zh": "巡逻停靠点", "en": "Patrol stop"},
+    "legend_alert_point": {"zh": "单条警情", "en": "One alert"},
+    "legend_grid": {"zh": "网格内警情数", "en": "Alerts in grid cell"},
+    "legend_streets": {"zh": "街道", "en": "Streets"},
+    # fields
+    "precinct": {"zh": "辖区", "en": "Precinct"},
+    "population": {"zh": "人口", "en": "Population"},
+    "area_km2": {"zh": "面积（平方公里）", "en": "Area (km²)"},
+    "alerts": {"zh": "警情数", "en": "Alerts"},
+    "alerts_per_km2": {"zh": "每平方公里警情", "en": "Alerts per km²"},
+    "alerts_per_10k": {"zh": "每万人警情", "en": "Alerts per 10k"},
+    "last_month": {"zh": "最近月份", "en": "Latest month"},
+    "last_month_alerts": {"zh": "最近月警情", "en": "Alerts in latest month"},
+    "mom": {"zh": "环比", "en": "MoM"},
+    "yoy": {"zh": "同比", "en": "YoY"},
+    "significant": {"zh": "显著", "en": "significant"},
+    "not_significant": {"zh": "不显著", "en": "not significant"},
+    "trend": {"zh": "辖区趋势", "en": "Precinct trend"},
+    "category": {"zh": "类别", "en": "Category"},
+    "age_band": {"zh": "年龄段", "en": "Age band"},
+    "reported_at": {"zh": "报警时间", "en": "Reported"},
+    "kind": {"zh": "类型", "en": "Kind"},
+    "name": {"zh": "名称", "en": "Name"},
+    "channel": {"zh": "渠道", "en": "Channel"},
+    "rank": {"zh": "排序", "en": "Rank"},
+    "why_chosen": {"zh": "入选理由", "en": "Why this site"},
+    "covered_weight": {"zh": "覆盖警情（加权）", "en": "Alerts covered (weighted)"},
+    "share_of_channel": {"zh": "占本渠道总量", "en": "Share of channel total"},
+    "marginal_weight": {"zh": "边际新增覆盖", "en": "Marginal gain"},
+    "cumulative_share": {"zh": "累计覆盖率", "en": "Cumulative coverage"},
+    "distance": {"zh": "距离", "en": "Distance"},
+    "radius_m": {"zh": "覆盖半径（米）", "en": "Reach radius (m)"},
+    "budget": {"zh": "预算（点数）", "en": "Budget (sites)"},
+    "status": {"zh": "求解状态", "en": "Solver status"},
+    "gap": {"zh": "最优性差距", "en": "Optimality gap"},
+    "covered_share": {"zh": "覆盖率", "en": "Coverage"},
+    "existing": {"zh": "现有", "en": "existing"},
+    "recommended": {"zh": "推荐", "en": "recommended"},
+    "gi_z": {"zh": "Gi* z 值", "en": "Gi* z-score"},
+    "p_value": {"zh": "p 值", "en": "p-value"},
+    "hot_class": {"zh": "热点等级", "en": "Hot-spot class"},
+    "stop": {"zh": "停靠点", "en": "Stop"},
+    "time_window": {"zh": "时间窗", "en": "Time window"},
+    "cell_alerts": {"zh": "本网格警情", "en": "Alerts in this cell"},
+    "cell_size_m": {"zh": "网格边长（米）", "en": "Cell size (m)"},
+    # briefing
+    "headline": {"zh": "要点", "en": "Headline figures"},
+    "alerts_latest_month": {"zh": "最近月警情", "en": "Alerts in latest month"},
+    "alerts_total": {"zh": "期间警情总数", "en": "Alerts in period"},
+    "significance": {"zh": "显著性", "en": "Significance"},
+    "precinct_table": {"zh": "各辖区情况", "en": "Precincts"},
+    "placements_table": {"zh": "各渠道投放点", "en": "Placements by channel"},
+    "coverage_curve": {"zh": "覆盖曲线", "en": "Coverage curve"},
+    "sites": {"zh": "点位数", "en": "sites"},
+    "notes": {"zh": "说明", "en": "Notes"},
+    "scale": {"zh": "比例尺", "en": "Scale"},
+    "map": {"zh": "地图", "en": "Map"},
+    # venue kinds
+    "kind_plaza": {"zh": "广场", "en": "Plaza"},
+    "kind_park": {"zh": "公园", "en": "Park"},
+    "kind_cafe": {"zh": "咖啡店/茶饮", "en": "Café"},
+    "kind_logistics": {"zh": "快递物流点", "en": "Parcel/logistics point"},
+    "kind_post_office": {"zh": "邮局", "en": "Post office"},
+    "kind_school": {"zh": "学校", "en": "School"},
+    "kind_market": {"zh": "市场", "en": "Market"},
+    "kind_bus_stop": {"zh": "公交站", "en": "Bus stop"},
+    "kind_junction": {"zh": "路口", "en": "Junction"},
+    "kind_other": {"zh": "其他", "en": "Other"},
+    # channels (defaults when the manifest gives no label)
+    "channel_square_dance": {"zh": "广场舞宣传", "en": "Square-dance events"},
+    "channel_banners": {"zh": "路口横幅", "en": "Street banners"},
+    "channel_cafe_sleeves": {"zh": "咖啡杯套", "en": "Café cup sleeves"},
+    "channel_parcel_stickers": {"zh": "快递贴纸", "en": "Parcel stickers"},
+    "channel_patrol": {"zh": "巡逻宣传", "en": "Patrols"},
+}
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """The message ``key`` in ``lang`` (Chinese when ``lang`` is unknown)."""
+    entry = MESSAGES[key]
+    return entry.get(lang) or entry["zh"]
+
+
+def kind_label(kind: str, lang: str = "zh") -> str:
+    """A venue kind's display name; unknown kinds are shown as given."""
+    key = f"kind_{kind}"
+    return t(key, lang) if key in MESSAGES else str(kind)
+
+
+def channel_label(name: str, lang: str = "zh", label: str | None = None) -> str:
+    """A channel's display name: the catalogue's for known channels, else the scenario label."""
+    key = f"channel_{name}"
+    if key in MESSAGES and (lang != "zh" or not label):
+        return t(key, lang)
+    return label or (t(key, lang) if key in MESSAGES else str(name))
+
+
+def check_lang(lang: str | None) -> str:
+    """``lang`` if supported, else ``zh``; ``None`` means the default (``zh``)."""
+    if lang is None:
+        return "zh"
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; use one of {LANGS}")
+    return lang
