@@ -85,7 +85,6 @@ population_column = "population"
 
 [alerts]
 path = "{alerts_name}"
-datum = "wgs84"
 {alerts_extra}
 {venues}
 [output]
