@@ -123,11 +123,12 @@ def change_p(current: np.ndarray | float, earlier: np.ndarray | float) -> np.nda
     cur = np.asarray(current, dtype=float)
     old = np.asarray(earlier, dtype=float)
     cur, old = np.broadcast_arrays(cur, old)
+    shape = cur.shape
+    cur, old = cur.ravel(), old.ravel()
     out = np.full(cur.shape, np.nan)
-    ok = np.isfinite(cur) & np.isfinite(old)
-    for idx in zip(*np.nonzero(ok), strict=True):
-        out[idx] = _binom_p(int(cur[idx]), int(old[idx]))
-    return out
+    for i in np.flatnonzero(np.isfinite(cur) & np.isfinite(old)):
+        out[i] = _binom_p(int(cur[i]), int(old[i]))
+    return out.reshape(shape)
 
 
 def monthly_trends(
@@ -262,7 +263,7 @@ def precinct_stats(
     df = pd.DataFrame(
         {
             "precinct_id": rows,
-            "name": [*prec["name"].astype(str).tolist(), "辖区外 outside"],
+            "name": [*prec["name"].astype(str).tolist(), "辖区外 (outside every precinct)"],
             "alerts": n,
             "share_pct": np.round(n / total * 100.0, 2),
             "alerts_outside": n_out,
