@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 import geo_outreach
+from geo_outreach import analytics, channels
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.outputs import write_csv, write_geojson, write_json
@@ -118,29 +119,6 @@ def street_lines(graph: Any, *, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
     return out.sort_values("highway", kind="stable")
 
 
-def simple_precinct_stats(data: StudyData) -> pd.DataFrame:
-    """Alerts per precinct plus an ``outside`` row (the spine's table; analytics extends it)."""
-    counts = data.alerts["precinct_id"].value_counts()
-    p = data.precincts
-    df = pd.DataFrame(
-        {
-            "precinct_id": p["precinct_id"],
-            "name": p["name"],
-            "population": p["population"],
-            "area_km2": p["area_km2"].round(3),
-            "alerts": p["precinct_id"].map(counts).fillna(0).astype(int),
-        }
-    )
-    outside = int(counts.get(OUTSIDE, 0))
-    df = pd.concat(
-        [df, pd.DataFrame([{"precinct_id": OUTSIDE, "name": "辖区外 (outside every precinct)",
-                            "population": float("nan"), "area_km2": float("nan"), "alerts": outside}])],
-        ignore_index=True,
-    )
-    df["alerts_outside"] = outside
-    return df
-
-
 def period_of(data: StudyData) -> dict[str, str]:
     """First and last alert day (ISO dates, scenario timezone)."""
     t = data.alerts["reported_at"]
@@ -190,16 +168,25 @@ def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool =
     with timer("base layers"):
         files.update(write_base_layers(data, out_dir))
 
-    with timer("precinct statistics"):
-        stats = simple_precinct_stats(data)
-        files["precinct_stats.csv"] = write_csv(out_dir / "precinct_stats.csv", stats)
-        precincts = data.precincts.merge(
-            stats.drop(columns=["name", "population", "area_km2"]), on="precinct_id", how="left"
-        )
+    with timer("analytics"):
+        result = analytics.run_analytics(data, sc.analysis)
+        for path in analytics.write_analytics(result, out_dir):
+            files[Path(path).name] = Path(path)
+        stats_cols = [c for c in result.precinct_stats.columns if c not in ("name", "population", "area_km2")]
+        precincts = data.precincts.merge(result.precinct_stats[stats_cols], on="precinct_id", how="left")
         files["precincts.geojson"] = write_geojson(out_dir / "precincts.geojson", precincts)
 
     channel_summary: dict[str, Any] = {}
-    manifest = build_manifest(sc, data, timings=timer.seconds, channels=channel_summary)
+    if sc.channels:
+        with timer("channels"):
+            ch = channels.plan_channels(data, sc.channels, hotspots=result.hotspots,
+                                        peak_windows=result.peak_windows, seed=sc.scenario.seed)
+            for path in channels.write_channels(ch, out_dir):
+                files[Path(path).name] = Path(path)
+            channel_summary = ch.summaries
+
+    manifest = build_manifest(sc, data, timings=timer.seconds, channels=channel_summary,
+                              extra={"analysis": result.settings, "peak_windows": result.peak_windows})
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
 
     if render:
