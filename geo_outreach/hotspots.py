@@ -291,7 +291,8 @@ def _peak_hours(hours: np.ndarray, width: int = 3) -> tuple[str, float]:
     """Best ``width``-hour window of the day (may wrap past midnight) as "19-22" and its share."""
     h = np.bincount(hours, minlength=24)[:24].astype(float)
     win = np.array([h[(s + np.arange(width)) % 24].sum() for s in range(24)])
-    s = int(np.argmax(win))
+    mid = np.array([h[(s + width // 2) % 24] for s in range(24)])
+    s = int(np.lexsort((-mid, -win))[0])  # most alerts; ties: busiest middle hour, then earliest
     return f"{s}-{(s + width) % 24 or 24}", float(win[s] / max(h.sum(), 1))
 
 
@@ -461,11 +462,14 @@ def peak_windows(
     starts = 24 - hours + 1
     csum = np.concatenate([np.zeros((mat.shape[0], 1), dtype=np.int64), np.cumsum(mat, axis=1)], axis=1)
     win = csum[:, hours:] - csum[:, :starts]  # (days, starts)
+    mid = mat[:, hours // 2 : hours // 2 + starts]  # count in each window's middle hour
     taken = np.zeros_like(win, dtype=bool)
     out: list[dict] = []
     for _ in range(top):
         cand = np.where(taken, -1, win)
-        d, s = np.unravel_index(int(np.argmax(cand)), cand.shape)  # first max: earliest day/hour
+        # most alerts; ties: busiest middle hour (centres the window), then earliest day/hour
+        best = np.lexsort((-mid.ravel(), -cand.ravel()))[0]
+        d, s = np.unravel_index(int(best), cand.shape)
         if cand[d, s] <= 0:
             break
         lo, hi = max(0, s - hours + 1), min(starts, s + hours)
