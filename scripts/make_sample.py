@@ -42,7 +42,7 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo_outreach.crs import wgs84_to_gcj02  # noqa: E402
+from geo_outreach.crs import wgs84_to_gcj02
 
 SEED = 20261128
 UTM = "EPSG:32649"
@@ -130,7 +130,9 @@ def load_towns(rng: np.random.Generator) -> list[Town]:
 def load_outline() -> tuple[shapely.Geometry, shapely.Geometry]:
     """The district outline in WGS84 and in UTM 49N."""
     data = json.loads(OUTLINE.read_text(encoding="utf-8"))
-    geom = shapely.union_all([shapely.from_geojson(json.dumps(f["geometry"])) for f in data["features"]])
+    geom = shapely.union_all(
+        [shapely.from_geojson(json.dumps(f["geometry"])) for f in data["features"]]
+    )
     utm = shapely.transform(geom, lambda c: np.column_stack(_TO_UTM.transform(c[:, 0], c[:, 1])))
     return geom, utm
 
@@ -295,7 +297,7 @@ def make_streets(rng: np.random.Generator, towns: list[Town], outline_utm) -> St
             line = shapely.LineString([xy[p], xy[q]])
             return bool(outline_utm.contains(line))
 
-        def road_class(k: int) -> str:
+        def road_class(k: int, n: int = n) -> str:
             if k == n:  # the axes through the seat
                 return "secondary"
             if (k - n) % 5 == 0:
@@ -397,17 +399,94 @@ def streets_osm(streets: Streets) -> bytes:
 
 # --------------------------------------------------------------------------- venues
 
-WORDS = (
-    "东华 西园 南庄 北街 中和 新民 沿江 龙湾 金桂 银湖 竹园 荷塘 富华 兴业 平安 康乐 幸福 和平 "
-    "光明 振兴 育英 青云 紫云 华侨 侨兴 葵乡 冈州 圭峰 江门 同德 仁寿 长安 永兴 德兴 礼乐 "
-    "新华 建设 花园 锦绣 翠湖 碧桂 滨江 明珠 凤山 象山 观澜 泰安 裕华 春晓 龙泉 崖西 银洲 "
-    "潮江 梅花 桂园 茶坑 北园 南门 西门 东门 沙路 江滨 新城 古镇 圣堂 龙眼 天马 泗冲"
-).split()
+WORDS = [
+    "东华",
+    "西园",
+    "南庄",
+    "北街",
+    "中和",
+    "新民",
+    "沿江",
+    "龙湾",
+    "金桂",
+    "银湖",
+    "竹园",
+    "荷塘",
+    "富华",
+    "兴业",
+    "平安",
+    "康乐",
+    "幸福",
+    "和平",
+    "光明",
+    "振兴",
+    "育英",
+    "青云",
+    "紫云",
+    "华侨",
+    "侨兴",
+    "葵乡",
+    "冈州",
+    "圭峰",
+    "江门",
+    "同德",
+    "仁寿",
+    "长安",
+    "永兴",
+    "德兴",
+    "礼乐",
+    "新华",
+    "建设",
+    "花园",
+    "锦绣",
+    "翠湖",
+    "碧桂",
+    "滨江",
+    "明珠",
+    "凤山",
+    "象山",
+    "观澜",
+    "泰安",
+    "裕华",
+    "春晓",
+    "龙泉",
+    "崖西",
+    "银洲",
+    "潮江",
+    "梅花",
+    "桂园",
+    "茶坑",
+    "北园",
+    "南门",
+    "西门",
+    "东门",
+    "沙路",
+    "江滨",
+    "新城",
+    "古镇",
+    "圣堂",
+    "龙眼",
+    "天马",
+    "泗冲",
+]
 
 #: kind label -> (count, list of (tag key, tag value, share, name templates))
 VENUE_SPECS: dict[str, tuple[int, list[tuple[str, str, float, tuple[str, ...]]]]] = {
-    "plaza": (60, [("place", "square", 1.0, ("{s}{w}广场", "{s}{w}文化广场", "{w}休闲广场", "{s}{w}市民广场"))]),
-    "park": (40, [("leisure", "park", 1.0, ("{s}{w}公园", "{w}社区公园", "{s}{w}湿地公园", "{w}公园"))]),
+    "plaza": (
+        60,
+        [
+            (
+                "place",
+                "square",
+                1.0,
+                ("{s}{w}广场", "{s}{w}文化广场", "{w}休闲广场", "{s}{w}市民广场"),
+            )
+        ],
+    ),
+    "park": (
+        40,
+        [("leisure", "park", 1.0, ("{s}{w}公园", "{w}社区公园", "{s}{w}湿地公园", "{w}公园"))],
+    ),
     "cafe": (
         80,
         [
@@ -450,9 +529,18 @@ VENUE_SPECS: dict[str, tuple[int, list[tuple[str, str, float, tuple[str, ...]]]]
         ],
     ),
     "post_office": (15, [("amenity", "post_office", 1.0, ("中国邮政{s}{w}邮政所", "{s}邮政支局"))]),
-    "school": (60, [("amenity", "school", 1.0, ("{s}{w}小学", "{s}{w}中学", "{s}{w}初级中学", "{w}学校"))]),
-    "market": (40, [("amenity", "marketplace", 1.0, ("{s}{w}市场", "{w}农贸市场", "{s}{w}综合市场"))]),
-    "bus_stop": (300, [("highway", "bus_stop", 1.0, ("{w}站", "{s}{w}路口站", "{w}村站", "{s}{w}站"))]),
+    "school": (
+        60,
+        [("amenity", "school", 1.0, ("{s}{w}小学", "{s}{w}中学", "{s}{w}初级中学", "{w}学校"))],
+    ),
+    "market": (
+        40,
+        [("amenity", "marketplace", 1.0, ("{s}{w}市场", "{w}农贸市场", "{s}{w}综合市场"))],
+    ),
+    "bus_stop": (
+        300,
+        [("highway", "bus_stop", 1.0, ("{w}站", "{s}{w}路口站", "{w}村站", "{s}{w}站"))],
+    ),
 }
 
 VENUE_NODE0 = 100_001
@@ -502,7 +590,7 @@ def make_venues(
         for ti, gi in zip(town_idx, tag_idx):
             t = towns[ti]
             key, value, _, templates = tagspecs[gi]
-            (x, y), = _sample_near(rng, t, t.sigma_m, t.grid_r_m + 300.0, outline_utm)
+            ((x, y),) = _sample_near(rng, t, t.sigma_m, t.grid_r_m + 300.0, outline_utm)
             if kind == "bus_stop":  # stand next to a main road node, one stop per node
                 order = np.argsort(np.hypot(main_xy[:, 0] - x, main_xy[:, 1] - y))
                 j = next(int(o) for o in order if int(streets.main_nodes[o]) not in taken_stops)
@@ -520,7 +608,9 @@ def make_venues(
     return venues
 
 
-def venues_osm(rng: np.random.Generator, venues: list[Venue], outline_utm) -> tuple[bytes, list[Venue]]:
+def venues_osm(
+    rng: np.random.Generator, venues: list[Venue], outline_utm
+) -> tuple[bytes, list[Venue]]:
     """OSM XML; 5 plazas and 5 parks become closed ways (areas) around their point."""
     w = OsmWriter()
     as_way: set[int] = set()
@@ -607,7 +697,13 @@ AMOUNT_MEDIAN = {
     "养老/保健品诈骗": 20_000,
     "其他": 6_000,
 }
-WEEKEND_BOOST = {"刷单返利": 1.35, "网络游戏虚假交易": 1.45, "网络婚恋交友": 1.3, "冒充公检法": 0.6, "冒充领导熟人": 0.6}
+WEEKEND_BOOST = {
+    "刷单返利": 1.35,
+    "网络游戏虚假交易": 1.45,
+    "网络婚恋交友": 1.3,
+    "冒充公检法": 0.6,
+    "冒充领导熟人": 0.6,
+}
 OFFICE_HOURS = {"冒充公检法", "冒充领导熟人", "虚假征信"}
 START = date(2024, 11, 1)
 END = date(2026, 10, 31)
@@ -628,7 +724,9 @@ def _day_factor(d: date, cat: str) -> float:
         f *= 1.45
     if any(0 <= (h - d).days <= 7 for h in NATIONAL_DAYS):
         f *= 1.3
-    if cat == "冒充电商物流客服" and ((d.month == 11 and d.day <= 11) or (d.month == 6 and d.day <= 18)):
+    if cat == "冒充电商物流客服" and (
+        (d.month == 11 and d.day <= 11) or (d.month == 6 and d.day <= 18)
+    ):
         f *= 2.0  # Double 11 and 618 shopping festivals
     if d.weekday() >= 5:
         f *= WEEKEND_BOOST.get(cat, 1.0)
@@ -685,7 +783,13 @@ def choose_hubs(rng: np.random.Generator, venues: list[Venue]) -> list[Hub]:
         if k == 7:  # one fading hotspot: gone after Aug 2025
             end = date(2025, 8, 31)
         hubs.append(
-            Hub(v, sigma_m=float(rng.uniform(150.0, 400.0)), weight=float(rng.uniform(0.6, 1.6)), start=start, end=end)
+            Hub(
+                v,
+                sigma_m=float(rng.uniform(150.0, 400.0)),
+                weight=float(rng.uniform(0.6, 1.6)),
+                start=start,
+                end=end,
+            )
         )
     return hubs
 
@@ -695,7 +799,9 @@ def make_alerts(
 ) -> tuple[bytes, dict]:
     hubs = choose_hubs(rng, venues)
     days = [START + timedelta(days=k) for k in range((END - START).days + 1)]
-    shape = np.array([[CAT_SHARE[c] * _day_factor(d, cat) for c, cat in enumerate(CATEGORIES)] for d in days])
+    shape = np.array(
+        [[CAT_SHARE[c] * _day_factor(d, cat) for c, cat in enumerate(CATEGORIES)] for d in days]
+    )
     base_per_day = EXPECTED_ALERTS / shape.sum()  # ~100 a month, ~2,400 in two years
     pop = np.array([t.population for t in towns], float)
     pop_p = pop / pop.sum()
@@ -710,19 +816,29 @@ def make_alerts(
                 minute = int(h * 60)
                 when = datetime(d.year, d.month, d.day) + timedelta(minutes=minute)
                 age = AGE_BANDS[rng.choice(5, p=np.array(AGE_P[cat]) / sum(AGE_P[cat]))]
-                amount = 0 if rng.random() < 0.1 else int(round(AMOUNT_MEDIAN[cat] * rng.lognormal(0, 1.0), -1))
+                amount = (
+                    0
+                    if rng.random() < 0.1
+                    else int(round(AMOUNT_MEDIAN[cat] * rng.lognormal(0, 1.0), -1))
+                )
                 # location: a hotspot (market / courier hub) or spread by population
                 active = np.array([hb.start <= d <= hb.end for hb in hubs])
-                hub_w = np.array([hb.weight * HUB_TILT[hb.venue.kind].get(cat, 1.0) for hb in hubs]) * active
+                hub_w = (
+                    np.array([hb.weight * HUB_TILT[hb.venue.kind].get(cat, 1.0) for hb in hubs])
+                    * active
+                )
                 if rng.random() < HOTSPOT_SHARE and hub_w.sum() > 0:
                     hb = hubs[rng.choice(len(hubs), p=hub_w / hub_w.sum())]
                     while True:
-                        x, y = rng.normal(hb.venue.x, hb.sigma_m), rng.normal(hb.venue.y, hb.sigma_m)
+                        x, y = (
+                            rng.normal(hb.venue.x, hb.sigma_m),
+                            rng.normal(hb.venue.y, hb.sigma_m),
+                        )
                         if shapely.contains_xy(outline_utm, x, y):
                             break
                 else:
                     t = towns[rng.choice(len(towns), p=pop_p)]
-                    (x, y), = _sample_near(rng, t, t.sigma_m * 1.2, t.grid_r_m * 1.5, outline_utm)
+                    ((x, y),) = _sample_near(rng, t, t.sigma_m * 1.2, t.grid_r_m * 1.5, outline_utm)
                 recs.append([when, cat, age, amount, x, y])
         recs.sort(key=lambda r: r[0])
         seq = 0
@@ -751,7 +867,9 @@ def make_alerts(
         messy.append(("empty 经度/纬度", out["id"][i], "both cells empty"))
     for i in picks[3:5]:
         out["lon"][i], out["lat"][i] = out["lat"][i], out["lon"][i]
-        messy.append(("lat/lon swapped", out["id"][i], f"经度={out['lon'][i]} 纬度={out['lat'][i]}"))
+        messy.append(
+            ("lat/lon swapped", out["id"][i], f"经度={out['lon'][i]} 纬度={out['lat'][i]}")
+        )
     for i, bad in zip(picks[5:7], ("2025-13-45", "待补录")):
         out["time"][i] = bad
         messy.append(("unparseable 报警时间", out["id"][i], bad))
@@ -779,13 +897,26 @@ def make_alerts(
         g = wgs84_to_gcj02(lo, la)
         out["lon"][i], out["lat"][i] = f"{g[0][0]:.6f}", f"{g[1][0]:.6f}"
         dist = shapely.distance(outline_utm, shapely.Point(x, y))
-        messy.append(("just outside the outline (VALID, precinct outside)", out["id"][i], f"{dist / 1000:.1f} km outside"))
-    records = [list(r) for r in zip(*(out[k] for k in ("id", "time", "cat", "age", "amount", "lon", "lat")))]
-    dup_src = sorted(int(i) for i in rng.choice(np.setdiff1d(np.arange(20, n - 20), picks), 2, replace=False))
+        messy.append(
+            (
+                "just outside the outline (VALID, precinct outside)",
+                out["id"][i],
+                f"{dist / 1000:.1f} km outside",
+            )
+        )
+    records = [
+        list(r)
+        for r in zip(*(out[k] for k in ("id", "time", "cat", "age", "amount", "lon", "lat")))
+    ]
+    dup_src = sorted(
+        int(i) for i in rng.choice(np.setdiff1d(np.arange(20, n - 20), picks), 2, replace=False)
+    )
     for i in reversed(dup_src):  # exact duplicate row right after the original
         records.insert(i + 1, list(records[i]))
     for i in dup_src:
-        messy.append(("duplicated 警情编号 (exact duplicate row)", out["id"][i], "row appears twice"))
+        messy.append(
+            ("duplicated 警情编号 (exact duplicate row)", out["id"][i], "row appears twice")
+        )
 
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")
@@ -812,7 +943,9 @@ def make_alerts(
 # --------------------------------------------------------------------------- README
 
 
-def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dict, sizes: dict) -> str:
+def readme(
+    towns: list[Town], venues: list[Venue], streets: Streets, alerts: dict, sizes: dict
+) -> str:
     by_kind: dict[str, int] = {}
     by_tag: dict[str, int] = {}
     for v in venues:
@@ -840,29 +973,47 @@ def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dic
     a("")
     a("```")
     a("python scripts/make_sample.py                # rewrites the files below in place")
-    a("python scripts/make_sample.py --out-dir DIR  # writes DIR/data/boundaries/..., DIR/data/sample/...")
+    a(
+        "python scripts/make_sample.py --out-dir DIR  # writes DIR/data/boundaries/..., DIR/data/sample/..."
+    )
     a("```")
     a("")
     a(f"Seed `{SEED}` (`numpy.random.default_rng`); two runs give byte-identical files")
     a("(`tests/test_sample_data.py` checks this). Inputs: the real outline")
-    a("`../boundaries/xinhui_outline_wgs84.geojson` and the seats `../boundaries/township_seats.csv`.")
+    a(
+        "`../boundaries/xinhui_outline_wgs84.geojson` and the seats `../boundaries/township_seats.csv`."
+    )
     a("")
     a("## Files")
     a("")
     a("| file | what | format / encoding | CRS / datum | licence |")
     a("|---|---|---|---|---|")
-    a(f"| `../boundaries/xinhui_precincts.geojson` | 11 ILLUSTRATIVE precincts, synthetic `population` ({sizes['precincts']:,} bytes) | GeoJSON, UTF-8 | WGS84 (EPSG:4326) | CC0 (geometry derived from the MIT-licensed outline, see ../boundaries/README.md) |")
-    a(f"| `xinhui_venues.osm.bz2` | SYNTHETIC venues ({len(venues)}: nodes + {n_way} closed ways) ({sizes['venues']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |")
-    a(f"| `xinhui_streets.osm.bz2` | SYNTHETIC street network ({len(streets.xy):,} nodes, {len(streets.ways):,} ways in the file) ({sizes['streets']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |")
-    a(f"| `alerts.csv` | SYNTHETIC fraud alerts (警情), {alerts['rows']:,} data rows incl. 12 messy ({sizes['alerts']:,} bytes) | CSV, **GBK**, CRLF line ends | **GCJ-02** (not WGS84!) | CC0 |")
-    a("| `xinhui_demo.toml` | the demo scenario (hand-written) | TOML, UTF-8 | paths relative to this folder | CC0 |")
+    a(
+        f"| `../boundaries/xinhui_precincts.geojson` | 11 ILLUSTRATIVE precincts, synthetic `population` ({sizes['precincts']:,} bytes) | GeoJSON, UTF-8 | WGS84 (EPSG:4326) | CC0 (geometry derived from the MIT-licensed outline, see ../boundaries/README.md) |"
+    )
+    a(
+        f"| `xinhui_venues.osm.bz2` | SYNTHETIC venues ({len(venues)}: nodes + {n_way} closed ways) ({sizes['venues']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |"
+    )
+    a(
+        f"| `xinhui_streets.osm.bz2` | SYNTHETIC street network ({len(streets.xy):,} nodes, {len(streets.ways):,} ways in the file) ({sizes['streets']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |"
+    )
+    a(
+        f"| `alerts.csv` | SYNTHETIC fraud alerts (警情), {alerts['rows']:,} data rows incl. 12 messy ({sizes['alerts']:,} bytes) | CSV, **GBK**, CRLF line ends | **GCJ-02** (not WGS84!) | CC0 |"
+    )
+    a(
+        "| `xinhui_demo.toml` | the demo scenario (hand-written) | TOML, UTF-8 | paths relative to this folder | CC0 |"
+    )
     a("")
     a("## Precincts (`../boundaries/xinhui_precincts.geojson`)")
     a("")
     a("Voronoi cells of the 11 seats, computed in UTM 49N (EPSG:32649), reprojected to WGS84 and")
-    a("clipped to the real outline. Valid, non-overlapping, they cover the outline, each contains its")
+    a(
+        "clipped to the real outline. Valid, non-overlapping, they cover the outline, each contains its"
+    )
     a("seat; a cell that the outline cuts in two stays a MultiPolygon. Properties: `precinct_id`")
-    a("(= 9-digit township code, string), `name`, `short_name`, `pinyin`, `population` (SYNTHETIC),")
+    a(
+        "(= 9-digit township code, string), `name`, `short_name`, `pinyin`, `population` (SYNTHETIC),"
+    )
     a("`illustrative` (true), `note`.")
     a("")
     a("| precinct_id | name | population (synthetic) |")
@@ -873,11 +1024,17 @@ def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dic
     a("")
     a("## Venues (`xinhui_venues.osm.bz2`)")
     a("")
-    a("Points drawn around each township seat (Gaussian, sigma 2 km in 会城 and 1.0–1.3 km in the towns,")
-    a("truncated to the street grid + 300 m and to the outline), 会城 weighted ~4x a town. Bus stops")
+    a(
+        "Points drawn around each township seat (Gaussian, sigma 2 km in 会城 and 1.0–1.3 km in the towns,"
+    )
+    a(
+        "truncated to the street grid + 300 m and to the outline), 会城 weighted ~4x a town. Bus stops"
+    )
     a("stand ~10 m from a node of a secondary/tertiary street. Every element has `name` (Chinese),")
     a("`note=synthetic` and `source=geo_outreach synthetic sample`. 5 plazas (`place=square` +")
-    a("`highway=pedestrian` + `area=yes`) and 5 parks are closed ways (polygons), so loaders take their")
+    a(
+        "`highway=pedestrian` + `area=yes`) and 5 parks are closed ways (polygons), so loaders take their"
+    )
     a("centroid. Node ids 100001+, way ids 200001+ (way vertices 190001+).")
     a("")
     a("| kind (geo_outreach) | count | OSM tags |")
@@ -888,34 +1045,65 @@ def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dic
     a("")
     a("## Streets (`xinhui_streets.osm.bz2`)")
     a("")
-    a("Per township a jittered, slightly rotated grid (160–230 m blocks; 170 m in 会城) within 4 km of")
-    a("the 会城 seat and 1.9–2.5 km of the town seats, clipped to the outline (5 % of segments dropped,")
-    a("6 % of blocks crossed by a diagonal `footway`), plus `secondary` roads joining the towns (the")
-    a("minimum spanning tree of the seats + 3 short extra links). Ways by `highway`: "
-      + ", ".join(f"{k} {v}" for k, v in sorted(hw.items())) + ".")
+    a(
+        "Per township a jittered, slightly rotated grid (160–230 m blocks; 170 m in 会城) within 4 km of"
+    )
+    a(
+        "the 会城 seat and 1.9–2.5 km of the town seats, clipped to the outline (5 % of segments dropped,"
+    )
+    a(
+        "6 % of blocks crossed by a diagonal `footway`), plus `secondary` roads joining the towns (the"
+    )
+    a(
+        "minimum spanning tree of the seats + 3 short extra links). Ways by `highway`: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(hw.items()))
+        + "."
+    )
     a("Node ids 1000001+, way ids 3000001+. Reads offline with `osmnx.graph_from_xml(path)`.")
     a("")
     a("## Alerts (`alerts.csv`)")
     a("")
     a("Headers (exactly): `" + ",".join(HEADERS) + "`.")
     a("")
-    a("- `警情编号`: `JQ` + report date `YYYYMMDD` + 5-digit daily sequence, e.g. `JQ2024110100012`.")
-    a("- `报警时间`: local time Asia/Shanghai, `YYYY-MM-DD HH:MM:SS` (seconds always `00`), no zone suffix.")
+    a(
+        "- `警情编号`: `JQ` + report date `YYYYMMDD` + 5-digit daily sequence, e.g. `JQ2024110100012`."
+    )
+    a(
+        "- `报警时间`: local time Asia/Shanghai, `YYYY-MM-DD HH:MM:SS` (seconds always `00`), no zone suffix."
+    )
     a("- `案件类别`: one of " + "、".join(CATEGORIES) + ".")
-    a("- `受害人年龄段`: " + ", ".join(AGE_BANDS) + " (depends on the category: 养老/保健品诈骗 and 冒充公检法 skew 60+, 刷单返利 and 网络游戏虚假交易 skew young).")
+    a(
+        "- `受害人年龄段`: "
+        + ", ".join(AGE_BANDS)
+        + " (depends on the category: 养老/保健品诈骗 and 冒充公检法 skew 60+, 刷单返利 and 网络游戏虚假交易 skew young)."
+    )
     a("- `涉案金额(元)`: whole yuan, 0 for an attempt stopped in time (~10 %).")
-    a("- `经度`, `纬度`: **GCJ-02**, 6 decimals (generated in WGS84, shifted with `geo_outreach.crs.wgs84_to_gcj02`; the shift here is ~630 m).")
+    a(
+        "- `经度`, `纬度`: **GCJ-02**, 6 decimals (generated in WGS84, shifted with `geo_outreach.crs.wgs84_to_gcj02`; the shift here is ~630 m)."
+    )
     a("")
-    a(f"Period {START} to {END}, {alerts['rows']:,} data rows ({alerts['first_year']:,} in the first year,")
-    a(f"{alerts['second_year']:,} in the second: year on year {100 * (alerts['second_year'] / alerts['first_year'] - 1):+.1f} %).")
+    a(
+        f"Period {START} to {END}, {alerts['rows']:,} data rows ({alerts['first_year']:,} in the first year,"
+    )
+    a(
+        f"{alerts['second_year']:,} in the second: year on year {100 * (alerts['second_year'] / alerts['first_year'] - 1):+.1f} %)."
+    )
     a("Rows are in time order. Structure put in on purpose, for the analytics to find:")
     a("")
-    a("- season: +22 % around mid-December, -22 % in June; x1.45 in the 14 days before Spring Festival,")
+    a(
+        "- season: +22 % around mid-December, -22 % in June; x1.45 in the 14 days before Spring Festival,"
+    )
     a("  x1.3 in the week before National Day; 冒充电商物流客服 x2 during 1–11 Nov and 1–18 Jun;")
     a("- trend: flat in the first year, then falling to -30 % by the end (year on year negative);")
-    a("- time of day: evening peak 19–22 h, secondary noon peak; 冒充公检法/冒充领导熟人/虚假征信 mostly office hours;")
-    a("  weekends x1.3–1.45 for 刷单返利, 网络游戏虚假交易, 网络婚恋交友 and x0.6 for 冒充公检法, 冒充领导熟人;")
-    a(f"- space: {HOTSPOT_SHARE:.0%} of alerts in Gaussian clusters (sigma 150–400 m) around 15 hub venues,")
+    a(
+        "- time of day: evening peak 19–22 h, secondary noon peak; 冒充公检法/冒充领导熟人/虚假征信 mostly office hours;"
+    )
+    a(
+        "  weekends x1.3–1.45 for 刷单返利, 网络游戏虚假交易, 网络婚恋交友 and x0.6 for 冒充公检法, 冒充领导熟人;"
+    )
+    a(
+        f"- space: {HOTSPOT_SHARE:.0%} of alerts in Gaussian clusters (sigma 150–400 m) around 15 hub venues,"
+    )
     a("  the rest spread around the seats in proportion to the synthetic population. Courier hubs")
     a("  attract 冒充电商物流客服/刷单返利, market hubs 养老/保健品诈骗/冒充公检法.")
     a("")
@@ -924,9 +1112,15 @@ def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dic
     names = {t.code: t.short for t in towns}
     for k, hb in enumerate(alerts["hubs"], 1):
         act = "whole period" if (hb.start, hb.end) == (START, END) else f"{hb.start} to {hb.end}"
-        a(f"| {k} | {hb.venue.kind} | {hb.venue.name} (`{hb.venue.osm_type}/{hb.venue.osm_id}`) | {names[hb.venue.town]} | {hb.sigma_m:.0f} | {act} |")
+        a(
+            f"| {k} | {hb.venue.kind} | {hb.venue.name} (`{hb.venue.osm_type}/{hb.venue.osm_id}`) | {names[hb.venue.town]} | {hb.sigma_m:.0f} | {act} |"
+        )
     a("")
-    a("Alerts per category: " + ", ".join(f"{k} {v}" for k, v in alerts["categories"].items()) + ".")
+    a(
+        "Alerts per category: "
+        + ", ".join(f"{k} {v}" for k, v in alerts["categories"].items())
+        + "."
+    )
     a("")
     a("### The 12 deliberately messy rows")
     a("")
@@ -939,9 +1133,13 @@ def readme(towns: list[Town], venues: list[Venue], streets: Streets, alerts: dic
     for k, (kind, aid, row, what) in enumerate(alerts["messy"], 1):
         a(f"| {k} | {kind} | {aid} | {row} | {what} |")
     a("")
-    a(f"Expected result of a careful load: {alerts['rows'] - 10:,} alerts kept ({alerts['rows'] - 12:,} in a precinct")
+    a(
+        f"Expected result of a careful load: {alerts['rows'] - 10:,} alerts kept ({alerts['rows'] - 12:,} in a precinct"
+    )
     a("+ 2 `outside`), 10 rows rejected (8 bad rows + the 2 duplicate copies).")
-    a("The CSV cannot carry a SYNTHETIC comment line (loaders read it as data); the label lives here and")
+    a(
+        "The CSV cannot carry a SYNTHETIC comment line (loaders read it as data); the label lives here and"
+    )
     a("in the scenario (`[alerts] synthetic = true`).")
     a("")
     return "\n".join(L)
@@ -993,7 +1191,12 @@ def build(out_dir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out-dir", type=Path, default=REPO, help="root to write data/... under (default: the repo)")
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=REPO,
+        help="root to write data/... under (default: the repo)",
+    )
     args = p.parse_args(argv)
     info = build(args.out_dir)
     print(json.dumps(info, ensure_ascii=False, indent=1))
