@@ -40,12 +40,14 @@ import argparse
 import contextlib
 import datetime as dt
 import logging
+import math
 import re
 import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import pandas as pd
@@ -145,19 +147,19 @@ def fetch_osm(
     settings = {
         "overpass_url": overpass,
         "nominatim_url": nominatim,
-        "requests_timeout": timeout_s,
+        "requests_timeout": math.ceil(timeout_s),  # Overpass wants [timeout:<int>]
         "use_cache": False,
         "cache_only_mode": False,
-        "overpass_rate_limit": overpass_url is None,
+        "overpass_rate_limit": overpass == DEFAULT_OVERPASS_URL,
         "all_oneway": True,
         "doh_url_template": None,
         "default_crs": "epsg:4326",
         "http_user_agent": f"geo_outreach/{__version__} (OSMnx {ox.__version__})",
     }
     with _osmnx_settings(ox, settings):
-        _preflight(f"{overpass}/status", timeout_s)
+        _preflight(ox, f"{overpass}/status", timeout_s)
         if place is not None:
-            _preflight(f"{nominatim}status", timeout_s)
+            _preflight(ox, f"{nominatim}status", timeout_s)
             say(f"geocoding {place!r} with {nominatim}")
             polygon = _geocode(ox, place, nominatim)
         else:
@@ -166,6 +168,8 @@ def fetch_osm(
 
         say(f"downloading venues from {overpass}")
         venues = _fetch_venues(ox, polygon, overpass)
+        if venues.empty:
+            say("warning: OpenStreetMap has no mapped venues of the known kinds in the area")
         say(f"downloading the walking network from {overpass}")
         graph = _fetch_walk_graph(ox, polygon, overpass)
 
@@ -183,11 +187,15 @@ def fetch_osm(
             "venues": str(paths["venues"]),
             "street_nodes": graph.number_of_nodes(),
             "street_edges": graph.number_of_edges(),
-            "venue_count": int(len(venues)),
+            "venue_count": len(venues),
             "venue_kinds": {str(k): int(v) for k, v in counts.items()},
             "streets_format": "OSM XML; read with ox.graph_from_xml(path, bidirectional=True)",
         }
-        atomic_write(paths["streets"], lambda p: ox.io.save_graph_xml(graph, p))
+        # osmnx fills a missing oneway with the bool False, which pandas 3 refuses in a
+        # string column (Pandas4Warning): give every edge the string OSM would have
+        for _, _, data in graph.edges(data=True):
+            data.setdefault("oneway", "no")
+        atomic_write(paths["streets"], lambda p: _save_streets_xml(ox, graph, p))
     write_geojson(paths["venues"], venues)
     write_json(paths["meta"], meta)
     kinds = ", ".join(f"{k} {v}" for k, v in meta["venue_kinds"].items()) or "none"
@@ -256,10 +264,18 @@ def _is_network_error(exc: BaseException) -> bool:
     return isinstance(exc, InsufficientResponseError) and "responded:" in str(exc)
 
 
-def _preflight(url: str, timeout_s: float) -> None:
-    """Fail fast when ``url``'s server cannot be reached; any HTTP answer counts as reachable."""
+def _preflight(ox: Any, url: str, timeout_s: float) -> None:
+    """Fail fast when ``url``'s server cannot be reached; any HTTP answer counts as reachable.
+
+    Uses osmnx's headers and ``requests_kwargs`` (proxies, certificates) like the download.
+    """
     try:
-        resp = requests.get(url, timeout=(min(PREFLIGHT_CONNECT_S, timeout_s), timeout_s))
+        resp = requests.get(
+            url,
+            headers={"User-Agent": ox.settings.http_user_agent},
+            timeout=(min(PREFLIGHT_CONNECT_S, timeout_s), timeout_s),
+            **ox.settings.requests_kwargs,
+        )
         resp.close()
     except requests.exceptions.RequestException as e:
         raise _unreachable(url, _reason(e)) from e
@@ -284,7 +300,7 @@ def _check_bbox(bbox: tuple[float, ...]) -> tuple[float, float, float, float]:
 def _geocode(ox: Any, place: str, url: str) -> Polygon | MultiPolygon:
     try:
         gdf = ox.geocode_to_gdf(place)
-    except Exception as e:  # noqa: BLE001 - sorted into network vs. input problems below
+    except Exception as e:
         if _is_network_error(e):
             raise _unreachable(url, _reason(e)) from e
         if isinstance(e, TypeError | ValueError):  # 0 results / not a polygon
@@ -301,11 +317,10 @@ def _fetch_venues(ox: Any, polygon: Polygon | MultiPolygon, url: str) -> gpd.Geo
 
     try:
         features = ox.features_from_polygon(polygon, tags=osm_tags_query())
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if _is_network_error(e):
             raise _unreachable(f"{url}/interpreter", _reason(e)) from e
         if isinstance(e, InsufficientResponseError):  # "No matching features"
-            logger.warning("no venues found in the area")
             features = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
         else:
             raise
@@ -352,7 +367,7 @@ def _fetch_walk_graph(ox: Any, polygon: Polygon | MultiPolygon, url: str) -> Any
         return ox.graph_from_polygon(
             polygon, network_type="walk", simplify=False, retain_all=True, truncate_by_edge=False
         )
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         if _is_network_error(e):
             raise _unreachable(f"{url}/interpreter", _reason(e)) from e
         if isinstance(e, ValueError):  # no elements / no graph nodes inside the polygon
@@ -361,6 +376,22 @@ def _fetch_walk_graph(ox: Any, polygon: Polygon | MultiPolygon, url: str) -> Any
                 "enlarge --bbox or check --place"
             ) from e
         raise
+
+
+def _save_streets_xml(ox: Any, graph: Any, path: Path) -> None:
+    """Save the unsimplified graph as OSM XML with ``generator="geo_outreach …"``.
+
+    ``ox.graph_from_xml`` warns about any file whose generator names OSMnx, because reading
+    back an arbitrary OSMnx graph can be lossy. This one is not arbitrary: it was downloaded
+    unsimplified with ``all_oneway=True`` (one way per OSM way, original node order and
+    oneway tag), which is what ``save_graph_xml`` documents for a faithful OSM XML file, and
+    the tests check that it reads back to the same network. So it carries our name.
+    """
+    ox.io.save_graph_xml(graph, path)
+    tree = ElementTree.parse(path)
+    root = tree.getroot()
+    root.set("generator", f"geo_outreach {__version__} (Overpass API data)")
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -398,7 +429,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--timeout", type=float, default=180.0, help="seconds per request (default 180)"
     )
     fetch.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines"
+        "--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="no progress lines"
     )
     fetch.set_defaults(func=run)
     return osm
@@ -416,7 +447,7 @@ def run(args: argparse.Namespace) -> int:
         bbox = _check_bbox(args.bbox) if args.bbox is not None else None
         output_paths(args.out)
     except ValueError as e:
-        print(f"geo-outreach osm fetch: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         fetch_osm(
@@ -429,6 +460,6 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except GeoOutreachError as e:
-        print(f"geo-outreach osm fetch: {e}", file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
