@@ -741,8 +741,10 @@ def _hour(rng: np.random.Generator, cat: str) -> float:
         h = rng.normal(20.6, 1.1)  # evening peak 19-22h
     elif u < 0.65:
         h = rng.normal(12.4, 0.7)  # noon peak
-    else:
+    elif u < 0.95:
         h = rng.uniform(7.0, 24.0)
+    else:
+        h = rng.uniform(0.0, 7.0)  # a few at night
     return float(np.clip(h, 0.0, 23.99))
 
 
@@ -1096,7 +1098,7 @@ def readme(
     a("  x1.3 in the week before National Day; 冒充电商物流客服 x2 during 1–11 Nov and 1–18 Jun;")
     a("- trend: flat in the first year, then falling to -30 % by the end (year on year negative);")
     a(
-        "- time of day: evening peak 19–22 h, secondary noon peak; 冒充公检法/冒充领导熟人/虚假征信 mostly office hours;"
+        "- time of day: evening peak 19–22 h, secondary noon peak, ~5 % at night (0–7 h); 冒充公检法/冒充领导熟人/虚假征信 mostly office hours;"
     )
     a(
         "  weekends x1.3–1.45 for 刷单返利, 网络游戏虚假交易, 网络婚恋交友 and x0.6 for 冒充公检法, 冒充领导熟人;"
