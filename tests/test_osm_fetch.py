@@ -188,3 +188,26 @@ def test_wired_into_geo_outreach_cli(tmp_path: Path, closed_port: int,
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: could not reach the OpenStreetMap servers (") and err.count("\n") == 1
+
+
+def test_fetched_files_load_with_the_project_loaders(tmp_path: Path) -> None:
+    import pyproj
+    from shapely.geometry import box
+
+    from geo_outreach import io
+    from geo_outreach.scenario import StreetLayer, VenueLayer
+
+    with StubServer() as stub:
+        osm.fetch_osm(bbox=AREA, out=tmp_path / "x.osm", overpass_url=stub.overpass_url,
+                      timeout_s=5)
+    crs = pyproj.CRS("EPSG:32649")
+    precincts = gpd.GeoDataFrame({"precinct_id": ["P1"], "name": ["会城"]},
+                                 geometry=[box(*AREA)], crs="EPSG:4326").to_crs(crs)
+    venues, rejects, _ = io.load_venues(
+        VenueLayer(path=tmp_path / "x_venues.geojson"), precincts_m=precincts,
+        study_area=precincts.union_all(), crs=crs,
+    )
+    assert dict(zip(venues["venue_id"], venues["kind"], strict=True)) == EXPECTED_KINDS
+    assert rejects.empty and set(venues["precinct_id"]) == {"P1"}
+    graph, facts = io.load_streets(StreetLayer(path=tmp_path / "x.osm"), crs=crs)
+    assert facts["rows_loaded"] > 0 and graph.graph["crs"] == crs
