@@ -219,7 +219,7 @@ def _coerce(value: Any, tp: Any, where: str, base: Path) -> Any:
         if not isinstance(value, str):
             raise ScenarioError(f"{where} must be a path string, got {value!r}")
         p = Path(value).expanduser()
-        return p if p.is_absolute() else (base / p)
+        return p if p.is_absolute() else (base / p).resolve()
     if origin is tuple:
         (inner, _) = get_args(tp) if len(get_args(tp)) == 2 else (get_args(tp)[0], ...)
         if not isinstance(value, list):
