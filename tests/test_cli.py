@@ -43,3 +43,17 @@ def test_usage_error_exit_2(capsys):
 def test_missing_scenario_exit_2(tmp_path: Path, capsys):
     assert main(["plan", str(tmp_path / "missing.toml"), "--quiet"]) == 2
     assert "scenario file not found" in capsys.readouterr().err
+
+
+def test_init_copies_sample_and_the_scenario_validates(tmp_path: Path, capsys):
+    target = tmp_path / "myplan"
+    assert main(["init", str(target)]) == 0
+    scenario = target / "scenario.toml"
+    text = scenario.read_text(encoding="utf-8")
+    assert 'path = "data/alerts.csv"' in text and 'dir = "outputs"' in text
+    assert (target / "data" / "xinhui_precincts.geojson").is_file()
+    assert main(["validate", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    assert "2427" in out  # the sample's usable alerts: 2,437 rows, 10 rejected
+    assert main(["init", str(target)]) == 2  # refuses to overwrite without --force
+    assert main(["init", str(target), "--force"]) == 0

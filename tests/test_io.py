@@ -206,3 +206,16 @@ def test_parse_times_formats():
     t = parse_times(s, "Asia/Shanghai")
     assert t.isna().tolist() == [False, False, False, True, True, False]
     assert (t.dropna().dt.strftime("%H:%M") == "19:23").all()
+
+
+def test_geojson_venues_and_bd09_datum(scenario_factory, tmp_path: Path):
+    lon, lat = xy_to_lonlat(np.array([500.0, 2500.0]), np.array([500.0, 500.0]))
+    blon, blat = crs.from_wgs84_lonlat(np.asarray(lon), np.asarray(lat), "bd09")
+    gpd.GeoDataFrame({"venue_id": ["p1", "c1"], "kind": ["Plaza", "cafe"], "name": ["广场", "咖啡"]},
+                     geometry=gpd.points_from_xy(blon, blat), crs="EPSG:4326").to_file(
+        tmp_path / "venues.geojson", driver="GeoJSON")
+    data = _load(scenario_factory(venues='[[venues]]\npath = "venues.geojson"\ndatum = "bd09"\n'))
+    assert data.venues["kind"].tolist() == ["plaza", "cafe"]
+    assert data.venues["precinct_id"].tolist() == ["A", "B"]
+    back = data.venues.to_crs(crs="EPSG:32649").geometry
+    assert abs(back.x.iloc[0] - 300500) < 1.0 and abs(back.y.iloc[0] - 2492500) < 1.0
