@@ -1,0 +1,173 @@
+"""Benchmark: geo_outreach's maximal covering vs PySAL spopt's MCLP ("MaximumCoverage").
+
+Same instances for both: clustered demand like alert hot spots over a 30 km x 30 km area,
+radius 800 m, p = 10 and 50, sizes 1,000 x 200, 5,000 x 1,000, 20,000 x 2,000; then
+200,000 x 5,000 for geo_outreach alone (spopt's dense n x m matrices do not fit).
+
+Times are end to end: matrix + model + solve. spopt is a benchmark-only extra
+(``pip install spopt pulp``), never imported by the package. Run:
+
+    .venv/bin/python bench/bench_coverage.py [--quick] [--spopt-timeout 600]
+
+spopt runs with pulp's bundled CBC (its documented default); when pulp offers HiGHS
+(``HiGHS_CMD``/``HiGHS``) the script uses CBC anyway for the reference, as spopt's docs do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geo_outreach.coverage import coverage_matrix_euclidean, maximize_coverage  # noqa: E402
+
+SIDE_M = 30_000.0
+RADIUS_M = 800.0
+
+
+def instance(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clustered demand (hot spots of varied size + 15% background), candidates half near
+    the hot spots and half spread out (venues are where people are, and elsewhere)."""
+    rng = np.random.default_rng(seed)
+    n_clusters = 40
+    centres = rng.uniform(0.1 * SIDE_M, 0.9 * SIDE_M, size=(n_clusters, 2))
+    sizes = rng.uniform(200, 1500, n_clusters)
+    pop = rng.pareto(1.2, n_clusters) + 1
+    pop /= pop.sum()
+    n_bg = int(0.15 * n)
+    which = rng.choice(n_clusters, n - n_bg, p=pop)
+    d = centres[which] + rng.normal(size=(n - n_bg, 2)) * sizes[which, None]
+    d = np.vstack([d, rng.uniform(0, SIDE_M, size=(n_bg, 2))])
+    d = np.clip(d, 0, SIDE_M)
+    w = rng.integers(1, 4, n).astype(float)
+    m_near = m // 2
+    which_c = rng.choice(n_clusters, m_near, p=pop)
+    c = centres[which_c] + rng.normal(size=(m_near, 2)) * (1.5 * sizes[which_c, None])
+    c = np.vstack([c, rng.uniform(0, SIDE_M, size=(m - m_near, 2))])
+    c = np.clip(c, 0, SIDE_M)
+    return d, c, w
+
+
+def run_ours(d, c, w, p, method="auto", time_limit_s=20.0):
+    t0 = time.perf_counter()
+    a = coverage_matrix_euclidean(d, c, RADIUS_M)
+    t1 = time.perf_counter()
+    sol = maximize_coverage(a, w, p, method=method, time_limit_s=time_limit_s)
+    t2 = time.perf_counter()
+    return {
+        "objective": sol.covered_weight,
+        "upper_bound": sol.upper_bound,
+        "gap": sol.gap,
+        "status": sol.status,
+        "method": sol.method,
+        "matrix_s": t1 - t0,
+        "solve_s": t2 - t1,
+        "total_s": t2 - t0,
+        "nnz": a.nnz,
+    }
+
+
+def _spopt_worker(d, c, w, p, q):
+    import pulp
+    from scipy.spatial import distance_matrix
+    from spopt.locate import MCLP
+
+    t0 = time.perf_counter()
+    cost = distance_matrix(d, c)
+    model = MCLP.from_cost_matrix(cost, w, service_radius=RADIUS_M, p_facilities=p)
+    t1 = time.perf_counter()
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False), results=False)
+    t2 = time.perf_counter()
+    q.put(
+        {
+            "objective": float(pulp.value(model.problem.objective)),
+            "status": pulp.LpStatus[model.problem.status],
+            "build_s": t1 - t0,
+            "solve_s": t2 - t1,
+            "total_s": t2 - t0,
+        }
+    )
+
+
+def run_spopt(d, c, w, p, timeout_s):
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_spopt_worker, args=(d, c, w, p, q))
+    t0 = time.perf_counter()
+    proc.start()
+    proc.join(timeout_s)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return {"objective": float("nan"), "status": f"timeout>{timeout_s:.0f}s", "total_s": time.perf_counter() - t0}
+    if q.empty():
+        return {"objective": float("nan"), "status": f"failed (exit {proc.exitcode})", "total_s": time.perf_counter() - t0}
+    return q.get()
+
+
+def _big_worker(q):
+    d, c, w = instance(200_000, 5_000, seed=7)
+    out = {}
+    for p in (10, 50):
+        out[p] = run_ours(d, c, w, p, method="auto")
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    q.put(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="only the two smaller sizes")
+    ap.add_argument("--spopt-timeout", type=float, default=600.0)
+    ap.add_argument("--no-spopt", action="store_true")
+    ap.add_argument("--no-big", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = [(1_000, 200), (5_000, 1_000), (20_000, 2_000)]
+    if args.quick:
+        sizes = sizes[:2]
+    header = f"{'n x m':>14} {'p':>3} | {'ours obj':>10} {'bound':>10} {'status':>8} {'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for n, m in sizes:
+        d, c, w = instance(n, m, seed=n + m)
+        for p in (10, 50):
+            ours = run_ours(d, c, w, p, method="exact", time_limit_s=60)
+            if args.no_spopt:
+                sp_res = {"objective": float("nan"), "status": "skipped", "total_s": float("nan")}
+            else:
+                sp_res = run_spopt(d, c, w, p, args.spopt_timeout)
+            ratio = sp_res["total_s"] / ours["total_s"]
+            print(
+                f"{n:>7,}x{m:<6,} {p:>3} | {ours['objective']:>10.0f} {ours['upper_bound']:>10.1f} "
+                f"{ours['status']:>8} {ours['method']:>13} {ours['total_s']:>7.2f} | "
+                f"{sp_res['objective']:>10.0f} {sp_res['status']:>13} {sp_res['total_s']:>8.2f} | "
+                f"{ratio:>5.0f}x",
+                flush=True,
+            )
+    if not args.no_big:
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        proc = ctx.Process(target=_big_worker, args=(q,))
+        proc.start()
+        res = q.get()
+        proc.join()
+        for p in (10, 50):
+            r = res[p]
+            ok = r["gap"] <= 0.02 and r["total_s"] < 30
+            print(
+                f"200,000x5,000  {p:>3} | ours only: objective {r['objective']:.0f}, bound {r['upper_bound']:.1f}, "
+                f"gap {100 * r['gap']:.3f}% ({r['status']}, {r['method']}), matrix {r['matrix_s']:.1f} s + "
+                f"solve {r['solve_s']:.1f} s = {r['total_s']:.1f} s, nnz {r['nnz']:,} -> {'OK' if ok else 'MISSED'}"
+            )
+        print(f"200,000x5,000 peak memory (max RSS of the worker): {res['maxrss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
