@@ -140,7 +140,7 @@ def default_cell(bandwidth_m: float, bounds: tuple[float, float, float, float]) 
 def gaussian_kernel(bandwidth_m: float, cell_m: float) -> np.ndarray:
     """Isotropic Gaussian (sigma = ``bandwidth_m``) on cell offsets, truncated at 4 sigma,
     normalised to sum to 1."""
-    r = max(1, int(math.ceil(KERNEL_SIGMAS * bandwidth_m / cell_m)))
+    r = max(1, math.ceil(KERNEL_SIGMAS * bandwidth_m / cell_m))
     d = np.arange(-r, r + 1) * cell_m
     g = np.exp(-0.5 * (d / bandwidth_m) ** 2)
     k = np.outer(g, g)
@@ -239,8 +239,8 @@ def density_grid(
     minx, miny, maxx, maxy = bounds
     x0 = math.floor(minx / cell) * cell
     y0 = math.ceil(maxy / cell) * cell
-    nx = max(1, int(math.ceil((maxx - x0) / cell)))
-    ny = max(1, int(math.ceil((y0 - miny) / cell)))
+    nx = max(1, math.ceil((maxx - x0) / cell))
+    ny = max(1, math.ceil((y0 - miny) / cell))
     kernel = gaussian_kernel(bw, cell)
     pad = kernel.shape[0] // 2
     pnx, pny = nx + 2 * pad, ny + 2 * pad

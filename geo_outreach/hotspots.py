@@ -81,8 +81,8 @@ def grid_cells(
     minx, miny, maxx, maxy = shapely.bounds(study_area)
     x0 = math.floor(minx / cell_m) * cell_m
     y0 = math.ceil(maxy / cell_m) * cell_m
-    nx = max(1, int(math.ceil((maxx - x0) / cell_m)))
-    ny = max(1, int(math.ceil((y0 - miny) / cell_m)))
+    nx = max(1, math.ceil((maxx - x0) / cell_m))
+    ny = max(1, math.ceil((y0 - miny) / cell_m))
     rows, cols = np.divmod(np.arange(ny * nx), nx)
     boxes = shapely.box(
         x0 + cols * cell_m, y0 - (rows + 1) * cell_m, x0 + (cols + 1) * cell_m, y0 - rows * cell_m
@@ -252,15 +252,20 @@ def cluster_labels(
     n = len(alerts)
     if n == 0:
         return pd.Series([], index=alerts.index, dtype=np.int64, name="cluster_id")
-    xy = np.column_stack([alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()])
-    sites, inverse = np.unique(xy, axis=0, return_inverse=True)
+    x = alerts.geometry.x.to_numpy(dtype=float)
+    y = alerts.geometry.y.to_numpy(dtype=float)
+    # distinct places: a 1-D unique on x + iy sorts like (x, y) and is ~5x faster than axis=0
+    uniq, inverse = np.unique(x + 1j * y, return_inverse=True)
     inverse = inverse.ravel()
+    sites = np.column_stack([uniq.real, uniq.imag])
     if len(sites) > max_sites:
         snap = snap_m if snap_m is not None else eps_m / 5.0
-        key = np.floor(xy / snap).astype(np.int64)
-        cells, inverse = np.unique(key, axis=0, return_inverse=True)
+        kx = np.floor((x - x.min()) / snap).astype(np.int64)
+        ky = np.floor((y - y.min()) / snap).astype(np.int64)
+        keys, inverse = np.unique(kx * (int(ky.max()) + 1) + ky, return_inverse=True)
         inverse = inverse.ravel()
-        sites = (cells + 0.5) * snap
+        cx, cy = np.divmod(keys, int(ky.max()) + 1)
+        sites = np.column_stack([x.min() + (cx + 0.5) * snap, y.min() + (cy + 0.5) * snap])
         log.info("clusters: %d alerts snapped to %d sites of %g m", n, len(sites), snap)
     weight = np.bincount(inverse, minlength=len(sites)).astype(float)
     db = DBSCAN(eps=eps_m, min_samples=min_samples, metric="euclidean", algorithm="kd_tree")
@@ -342,13 +347,13 @@ def alert_clusters(
     records, geoms = [], []
     for cid, a, b in zip(ids, starts, ends, strict=True):
         idx = order[a:b]
-        hull = shapely.convex_hull(shapely.multipoints(np.unique(xy[idx], axis=0)))
+        hull = shapely.convex_hull(shapely.multipoints(xy[idx]))
         geom = shapely.buffer(hull, buffer_m, quad_segs=8)
         peak, share = _peak_hours(hours[idx])
         records.append(
             {
                 "cluster_id": int(cid),
-                "alerts": int(len(idx)),
+                "alerts": len(idx),
                 "share_pct": round(100.0 * len(idx) / len(alerts), 2),
                 "top_categories": _top_categories(alerts["category"].iloc[idx]),
                 "peak_hours": peak,
