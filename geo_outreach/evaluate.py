@@ -87,7 +87,7 @@ CSV_COLUMNS = [
     "area_share", "pai", "pai_lo", "pai_hi", "pei", "pei_lo", "pei_hi", "share_of_oracle",
     "random_sd",
 ]
-_ROUND = 6
+_ROUND = 8
 
 
 # =========================================================================== arithmetic
