@@ -141,7 +141,7 @@ def main() -> None:
     with Stage("density (KDE, FFT)"):
         grid = density.density_grid(alerts, area, half_life_days=180.0)
     hot_cell = hotspot_cell_size(area, cfg.cell_m)
-    gi_distance = max(1.5 * hot_cell, grid.bandwidth_m)
+    gi_distance = 2.0 * hot_cell  # as run_analytics
     with Stage("Gi* hot spots"):
         cells = hotspots.hotspot_cells(alerts, area, cell_m=hot_cell, distance_m=gi_distance)
     with Stage("DBSCAN clusters"):

@@ -13,8 +13,9 @@ through :mod:`geo_outreach.outputs` (deterministic, atomic; GeoJSON in WGS84):
 - ``time_profile.csv``    weekday x hour counts per study area / precinct / cluster
 
 Default hot-spot grid: ``cfg.cell_m`` when set, else 250 m (coarser when the study area would
-need more than :data:`MAX_HOTSPOT_CELLS` cells); default distance band: the density
-bandwidth, at least 1.5 cells (so every cell has its 8 neighbours).
+need more than :data:`MAX_HOTSPOT_CELLS` cells); default distance band: ``cfg.gi_distance_m``
+when set, else 2 cells (500 m: each cell with the 12 cells around it), which keeps hot spots as
+local as outreach reach (a band as wide as the density bandwidth marks most of a town hot).
 """
 
 from __future__ import annotations
@@ -128,9 +129,7 @@ def run_analytics(data: Any, cfg: AnalysisConfig) -> AnalyticsResult:
         category_weights=cfg.category_weights or None,
     )
     hot_cell = hotspot_cell_size(data.study_area, cfg.cell_m)
-    gi_distance = (
-        float(cfg.gi_distance_m) if cfg.gi_distance_m is not None else max(1.5 * hot_cell, grid.bandwidth_m)
-    )
+    gi_distance = float(cfg.gi_distance_m) if cfg.gi_distance_m is not None else 2.0 * hot_cell
     cells = _hot.hotspot_cells(alerts, data.study_area, cell_m=hot_cell, distance_m=gi_distance, fdr=cfg.fdr)
     labels = _hot.cluster_labels(alerts, eps_m=cfg.cluster_eps_m, min_samples=cfg.cluster_min_samples)
     clusters = _hot.alert_clusters(alerts, labels=labels)

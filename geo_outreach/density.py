@@ -10,9 +10,10 @@ whose centre lies outside the study area are NaN.
 
 Defaults from the data:
 
-- ``bandwidth_m``: Scott's rule for two dimensions, ``sigma * n ** (-1/6)``, with ``sigma``
-  the robust spread of the metric coordinates (per axis ``min(std, IQR / 1.349)``, root mean
-  square of the two axes), clamped to [200, 2000] m.
+- ``bandwidth_m``: Silverman's rule for two dimensions with a robust spread,
+  ``0.9 * min(SD, sqrt(1/ln 2) * Dm) * n ** (-1/5)`` (standard distance ``SD``, median
+  distance ``Dm`` from the median centre; see :func:`default_bandwidth`), clamped to
+  [200, 2000] m.
 - ``cell_m``: a quarter of the bandwidth clamped to [50, 200] m (so a kernel spans at least a
   few cells), enlarged when the grid would exceed :data:`MAX_CELLS`.
 - per-year scaling: the alerts' span in whole calendar months (first to last month
@@ -111,20 +112,21 @@ def cell_centres(x0: float, y0: float, cell_m: float, shape: tuple[int, int]) ->
 
 
 def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
-    """Scott's rule on metric coordinates with a robust spread, clamped to [200, 2000] m."""
+    """Silverman's rule in two dimensions with a robust spread, clamped to [200, 2000] m.
+
+    ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** (-1/5)`` where ``SD`` is the standard
+    distance of the points from their mean centre and ``Dm`` the median distance from their
+    median centre (the rule ArcGIS Kernel Density uses). ``Dm`` keeps one dense town from being
+    smoothed away by the spread of the whole district, which plain Scott/Silverman on the
+    coordinate standard deviations does (about 1.9 km instead of 0.9 km on the Xinhui sample).
+    """
     n = len(x)
     if n < 2:
         return BANDWIDTH_RANGE_M[0]
-
-    def spread(v: np.ndarray) -> float:
-        q75, q25 = np.percentile(v, [75, 25])
-        iqr = (q75 - q25) / 1.349
-        sd = float(np.std(v, ddof=1))
-        s = min(sd, iqr) if iqr > 0 else sd
-        return s
-
-    sigma = math.sqrt((spread(x) ** 2 + spread(y) ** 2) / 2.0)
-    h = sigma * n ** (-1.0 / 6.0)
+    sd = math.sqrt(float(np.mean((x - x.mean()) ** 2 + (y - y.mean()) ** 2)))
+    dm = float(np.median(np.hypot(x - np.median(x), y - np.median(y))))
+    spread = min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) if dm > 0 else sd
+    h = 0.9 * spread * n ** (-0.2)
     return float(np.clip(h, *BANDWIDTH_RANGE_M))
 
 
@@ -200,7 +202,7 @@ def density_grid(
     cell_m
         Grid cell size in metres (default: see module docstring).
     bandwidth_m
-        Gaussian kernel sigma in metres (default: Scott's rule clamped to [200, 2000] m).
+        Gaussian kernel sigma in metres (default: :func:`default_bandwidth`).
     half_life_days
         Recency weighting half-life; ``None`` weighs every alert 1.
     category_weights

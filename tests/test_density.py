@@ -130,7 +130,8 @@ def test_default_bandwidth_rule():
     rng = np.random.default_rng(3)
     x, y = rng.normal(0, 3000, 1000), rng.normal(0, 3000, 1000)
     h = default_bandwidth(x, y)
-    assert h == pytest.approx(3000 * 1000 ** (-1 / 6), rel=0.1)
+    # bivariate normal: SD = sqrt(2) * 3000, Dm = 3000 * sqrt(2 ln 2) -> min is sqrt(2) * 3000
+    assert h == pytest.approx(0.9 * math.sqrt(2) * 3000 * 1000 ** (-0.2), rel=0.1)
     assert default_bandwidth(np.zeros(10), np.zeros(10)) == 200.0
     assert default_bandwidth(x * 100, y * 100) == 2000.0
 
