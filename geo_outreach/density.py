@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: Largest grid (cells, unpadded) a default cell size may produce.
 MAX_CELLS = 4_000_000
+#: Largest padded grid density_grid accepts (about 1.5 GB of FFT work arrays).
+MAX_PADDED_CELLS = 25_000_000
 BANDWIDTH_RANGE_M = (200.0, 2000.0)
 CELL_RANGE_M = (50.0, 200.0)
 #: Kernel truncated at this many bandwidths.
@@ -246,6 +248,11 @@ def density_grid(
     kernel = gaussian_kernel(bw, cell)
     pad = kernel.shape[0] // 2
     pnx, pny = nx + 2 * pad, ny + 2 * pad
+    if pnx * pny > MAX_PADDED_CELLS:
+        raise InputDataError(
+            f"analysis.cell_m = {cell:g} m with bandwidth {bw:g} m needs a {pny} x {pnx} grid over the "
+            f"study area (limit {MAX_PADDED_CELLS:,} cells); use a larger cell_m"
+        )
     col = np.floor((x - x0) / cell).astype(np.int64) + pad
     row = np.floor((y0 - y) / cell).astype(np.int64) + pad
     inside = (col >= 0) & (col < pnx) & (row >= 0) & (row < pny)

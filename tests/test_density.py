@@ -124,6 +124,8 @@ def test_bad_inputs():
         density_grid(a.iloc[:0], area)
     with pytest.raises(InputDataError, match="half_life_days"):
         density_grid(a, area, half_life_days=0)
+    with pytest.raises(InputDataError, match="use a larger cell_m"):
+        density_grid(a, shapely.box(X0, Y0, X0 + 60_000, Y0 + 60_000), cell_m=5, bandwidth_m=200)
 
 
 def test_default_bandwidth_rule():
