@@ -31,6 +31,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +43,9 @@ from scipy.signal import fftconvolve
 from geo_outreach._errors import InputDataError
 from geo_outreach.outputs import atomic_write
 from geo_outreach.stats import month_index
+
+if TYPE_CHECKING:
+    from affine import Affine
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,7 @@ class DensityGrid:
         return (self.x0, self.y0 - ny * self.cell_m, self.x0 + nx * self.cell_m, self.y0)
 
     @property
-    def transform(self):  # -> affine.Affine
+    def transform(self) -> Affine:
         """The affine transform (rasterio/GDAL convention) of the grid."""
         from affine import Affine
 
