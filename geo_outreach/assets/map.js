@@ -7,6 +7,7 @@
   var map = window[D.map];
   var G = {};
   Object.keys(D.groups).forEach(function (k) { G[k] = window[D.groups[k]]; });
+  if (map.options.maxZoom === undefined) { map.setMaxZoom(19); }  // no tile layer sets it
   var canvas = L.canvas({ padding: 0.3 });
   var counts = {};
   function count(k, n) { counts[k] = (counts[k] || 0) + (n === undefined ? 1 : n); }

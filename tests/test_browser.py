@@ -1,0 +1,173 @@
+"""map.html and briefing.html in a real browser (Debian chromium via Playwright), offline.
+
+Every request except file:// and data: is blocked and recorded; the tests assert none was even
+attempted, that no console error occurred, that the layers were drawn (counting SVG paths and
+markers), that a placement's popup explains the choice, and that no injected script ran.
+Screenshots go to pytest's tmp dir and are copied to outputs/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo_outreach.maps import render_outputs
+from tests.browser_helpers import (
+    SCREENSHOT_DIR,
+    PageWatch,
+    chromium_available,
+    launch_chromium,
+    make_output_folder,
+    pixel_std,
+    save_screenshot,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not chromium_available(),
+                       reason="needs /usr/bin/chromium and the playwright package (make chromium; "
+                              "pip install -e '.[test]')"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    with launch_chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return render_outputs(make_output_folder(tmp_path_factory.mktemp("browser") / "run"))
+
+
+def open_page(browser: Any, path: Path, *, wait_map: bool = True) -> tuple[Any, PageWatch]:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    watch = PageWatch(page)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    if wait_map:
+        page.wait_for_function("window.geoOutreach !== undefined", timeout=10_000)
+    return page, watch
+
+
+def count(page: Any, selector: str) -> int:
+    return int(page.evaluate(f"document.querySelectorAll({selector!r}).length"))
+
+
+def test_map_offline_layers_legend_popup(browser: Any, rendered: dict[str, Path], tmp_path: Path) -> None:
+    page, watch = open_page(browser, rendered["map"])
+    try:
+        assert watch.outside == [] and watch.blocked == []
+        assert watch.errors == []
+        assert page.evaluate("typeof L") == "object" and page.evaluate("L.version") == "1.9.3"
+        assert count(page, ".leaflet-container") == 1
+        # drawn features
+        assert count(page, "path.go-precinct") == 6
+        assert count(page, "path.go-reach") == 5
+        assert count(page, "path.go-cluster") == 2
+        assert count(page, "path.go-uncovered") == 1
+        assert count(page, "path.go-hotspot") >= 1
+        assert count(page, "path.go-patrol-line") == 1
+        assert count(page, ".go-rank") == 5 + 3  # placements + patrol stops
+        assert count(page, ".go-rank.go-existing") == 1
+        assert count(page, ".go-venue") == 60
+        assert count(page, "img.leaflet-image-layer") == 1  # density overlay
+        assert count(page, ".leaflet-control-layers-overlays label") == 11
+        counts = page.evaluate("window.geoOutreach.counts")
+        assert counts["alerts"] == 400 and counts["streets"] == 16
+        # furniture
+        for sel in (".go-legend", ".leaflet-control-scale", "#go-synthetic-banner", ".go-title"):
+            assert page.locator(sel).is_visible(), sel
+        assert "警情密度" in page.inner_text(".go-legend")
+        assert "<img src=x onerror" in page.inner_text("#go-synthetic-banner")  # shown as text
+        # click the top square-dance placement and read why it was chosen
+        marker = page.locator('.leaflet-marker-icon[title^="广场舞宣传 #1 "]')
+        page.evaluate("""() => {
+            const m = document.querySelector('.leaflet-marker-icon[title^="广场舞宣传 #1 "]');
+            const r = m.getBoundingClientRect();
+            const map = window.geoOutreach.map;
+            map.setView(map.containerPointToLatLng([r.x + r.width / 2, r.y + r.height / 2]), 14,
+                        {animate: false});
+        }""")
+        marker.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        text = popup.inner_text()
+        for word in ("入选理由", "覆盖警情", "占本渠道总量", "边际新增覆盖", "累计覆盖率", "辖区趋势"):
+            assert word in text, word
+        assert "<img src=x onerror=window.__xss=1>" in text  # the venue name, as text
+        page.evaluate("window.geoOutreach.map.closePopup(); window.geoOutreach.map.fitBounds("
+                      "window.geoOutreach.groups.precincts.getBounds(), {animate: false})")
+        # hover every precinct: tooltips of escaped names must not run anything
+        for i in range(6):
+            page.locator("path.go-precinct").nth(i).hover(force=True)
+        assert page.evaluate("window.__xss") is None
+        assert watch.errors == [] and watch.outside == []
+        shot = save_screenshot(page, tmp_path, "map_test.png")
+        assert pixel_std(shot) > 15, "map screenshot looks blank"
+        assert (SCREENSHOT_DIR / "map_test.png").is_file()
+    finally:
+        page.close()
+
+
+def test_briefing_offline(browser: Any, rendered: dict[str, Path], tmp_path: Path) -> None:
+    page, watch = open_page(browser, rendered["briefing_html"], wait_map=False)
+    try:
+        assert watch.outside == [] and watch.blocked == [] and watch.errors == []
+        assert page.evaluate("document.getElementById('briefing-map').naturalWidth") > 500
+        assert page.locator("#headline").is_visible()
+        assert count(page, "#precinct-table tbody tr") == 6
+        assert count(page, ".channel") == 3 and count(page, "svg.curve") == 2
+        assert page.locator("#synthetic-banner").is_visible()
+        assert "<img src=x onerror" in page.inner_text("body")
+        assert page.evaluate("window.__xss") is None
+        shot = save_screenshot(page, tmp_path, "briefing_test.png")
+        assert pixel_std(shot) > 15, "briefing screenshot looks blank"
+        pdf = tmp_path / "briefing_print.pdf"
+        page.pdf(path=str(pdf), landscape=True, format="A4", print_background=True)
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+    finally:
+        page.close()
+
+
+def test_english_map(browser: Any, tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "en", n_alerts=150, n_venues=30)
+    written = render_outputs(out, lang="en")
+    page, watch = open_page(browser, written["map"])
+    try:
+        assert watch.errors == [] and watch.outside == []
+        assert "Legend" in page.inner_text(".go-legend")
+        assert "Alerts by precinct" in page.inner_text(".leaflet-control-layers")
+    finally:
+        page.close()
+
+
+def test_large_map_aggregates_and_clusters(browser: Any, tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "big", n_alerts=20_000, n_venues=1500)
+    written = render_outputs(out)
+    page, watch = open_page(browser, written["map"])
+    try:
+        assert watch.errors == [] and watch.outside == []
+        counts = page.evaluate("window.geoOutreach.counts")
+        assert counts["venues"] == 1500 and counts["alerts"] < 20_000  # grid cells
+        # venues are off by default when clustered; switch the layer on and see clusters
+        page.evaluate("window.geoOutreach.map.addLayer(window.geoOutreach.groups.venues)")
+        page.wait_for_selector(".marker-cluster", timeout=5000)
+        assert 0 < count(page, ".marker-cluster") < 300
+    finally:
+        page.close()
+
+
+def test_tile_basemap_still_works_offline(browser: Any, rendered: dict[str, Path], tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "osm", n_alerts=100, n_venues=20)
+    written = render_outputs(out, basemap="osm")
+    page, watch = open_page(browser, written["map"])
+    try:
+        assert count(page, "path.go-precinct") == 6
+        assert all("tile.openstreetmap.org" in u for u in watch.outside)  # only tiles were tried
+        assert page.locator(".go-legend").is_visible()
+        assert [e for e in watch.errors if "ERR_FAILED" not in e and "Failed to load" not in e] == []
+    finally:
+        page.close()
