@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import dataclasses
 import logging
 import math
 import sys
@@ -85,7 +86,7 @@ CSV_COLUMNS = [
     "k", "existing", "distance", "radius_m", "train_alerts", "test_alerts", "test_weight",
     "hits", "hit_rate_unweighted", "covered_weight", "hit_rate", "hit_rate_lo", "hit_rate_hi",
     "area_share", "pai", "pai_lo", "pai_hi", "pei", "pei_lo", "pei_hi", "share_of_oracle",
-    "random_sd",
+    "random_sd", "sites",
 ]
 _ROUND = 8
 
@@ -264,128 +265,90 @@ class ChannelProblem:
         return [self._reach[int(j)] for j in cols]
 
 
-def _channels_hook(name: str) -> Callable[..., Any] | None:
-    """A helper of :mod:`geo_outreach.channels` when that module provides it."""
-    try:
-        from geo_outreach import channels
-    except ImportError:  # pragma: no cover
-        return None
-    fn = getattr(channels, name, None)
-    return fn if callable(fn) else None
+def _patrol_candidates_fn() -> Callable[..., Any]:
+    from geo_outreach import channels
+
+    fn = getattr(channels, "patrol_candidates", None) or getattr(channels, "_patrol_candidates", None)
+    if fn is None:  # pragma: no cover - guards a rename in channels.py
+        raise RuntimeError("geo_outreach.channels has no patrol_candidates(); update evaluate.py")
+    return fn
 
 
 def demand_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> np.ndarray:
-    """The channel's weight of each alert: category weight x age-band weight (unlisted = 1)."""
-    w = np.ones(len(alerts))
-    if ch.category_weights:
-        w *= alerts["category"].astype(str).map(dict(ch.category_weights)).fillna(1.0).to_numpy(dtype=float)
-    if ch.age_weights:
-        w *= alerts["age_band"].astype(str).map(dict(ch.age_weights)).fillna(1.0).to_numpy(dtype=float)
-    return w
+    """The channel's weight of each alert (:func:`geo_outreach.channels.channel_weights`)."""
+    from geo_outreach.channels import channel_weights
+
+    return np.asarray(channel_weights(alerts, ch), dtype=float)
 
 
-def _junctions(data: Any, *, min_degree: int = 4) -> gpd.GeoDataFrame:
-    """Street-graph nodes of high degree as ``junction`` venues (fallback for banners)."""
-    g = data.streets
-    if g is None:
-        return gpd.GeoDataFrame({"venue_id": [], "kind": [], "name": [], "precinct_id": []},
-                                geometry=gpd.GeoSeries([], crs=data.crs), crs=data.crs)
-    und = g.to_undirected() if g.is_directed() else g
-    nodes = sorted((n for n in und.nodes if len(set(und.neighbors(n)) - {n}) >= min_degree), key=str)
-    pts = gpd.points_from_xy([und.nodes[n]["x"] for n in nodes], [und.nodes[n]["y"] for n in nodes])
-    keep = shapely.intersects(data.study_area, np.asarray(pts))
-    nodes = [n for n, k in zip(nodes, keep, strict=True) if k]
-    pts = np.asarray(pts)[keep]
-    return gpd.GeoDataFrame({"venue_id": [f"junction:{n}" for n in nodes], "kind": "junction",
-                             "name": [f"junction {n}" for n in nodes], "precinct_id": ""},
-                            geometry=gpd.GeoSeries(pts, crs=data.crs), crs=data.crs)
+def channel_candidates(data: Any, ch: ChannelConfig, *, hotspots: gpd.GeoDataFrame | None = None,
+                       network: Any = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Candidate sites of a channel exactly as :mod:`geo_outreach.channels` builds them: venues
+    of its kinds (junctions from the street graph), or for patrols the hot-spot cells of
+    ``hotspots`` (snapped to the street network when there is one)."""
+    from geo_outreach import channels
 
-
-def _patrol_cells(data: Any, cell_m: float) -> gpd.GeoDataFrame:
-    """Centres (inside the study area) of the hot-spot grid: patrol stop candidates."""
-    minx, miny, maxx, maxy = shapely.bounds(data.study_area)
-    x0 = math.floor(minx / cell_m) * cell_m
-    y0 = math.ceil(maxy / cell_m) * cell_m
-    nx = max(1, math.ceil((maxx - x0) / cell_m))
-    ny = max(1, math.ceil((y0 - miny) / cell_m))
-    rows, cols = np.divmod(np.arange(ny * nx), nx)
-    x = x0 + (cols + 0.5) * cell_m
-    y = y0 - (rows + 0.5) * cell_m
-    keep = shapely.intersects_xy(data.study_area, x, y)
-    rows, cols, x, y = rows[keep], cols[keep], x[keep], y[keep]
-    return gpd.GeoDataFrame({"venue_id": [f"r{r}c{c}" for r, c in zip(rows, cols, strict=True)],
-                             "kind": "cell", "name": [f"r{r}c{c}" for r, c in zip(rows, cols, strict=True)],
-                             "precinct_id": ""},
-                            geometry=gpd.points_from_xy(x, y), crs=data.crs)
-
-
-def channel_candidates(data: Any, ch: ChannelConfig, *, cell_m: float = 250.0) -> gpd.GeoDataFrame:
-    """Candidate sites of a channel (venues of its kinds, plus its existing sites; patrol: the
-    hot-spot grid cell centres), sorted by ``venue_id``."""
+    notes: list[str] = []
     if ch.type == "patrol":
-        cand = _patrol_cells(data, cell_m)
+        cand, notes = _patrol_candidates_fn()(hotspots, ch.budget, network, data.crs)
+        cand = cand.copy()
+        cand["precinct_id"] = OUTSIDE
+        if len(cand):
+            from geo_outreach.join import assign_precincts
+
+            cand["precinct_id"] = assign_precincts(cand, data.precincts).to_numpy()
     else:
-        venues = data.venues
-        kinds = set(ch.venue_kinds)
-        cand = venues[venues["kind"].isin(kinds) | venues["venue_id"].isin(ch.existing)]
-        if "junction" in kinds and not (venues["kind"] == "junction").any():
-            cand = pd.concat([cand, _junctions(data)], ignore_index=True)
-        cand = gpd.GeoDataFrame(cand[["venue_id", "kind", "name", "precinct_id", "geometry"]],
-                                geometry="geometry", crs=data.crs)
-    cand = cand.drop_duplicates("venue_id").sort_values("venue_id", kind="stable").reset_index(drop=True)
+        cand = channels.channel_candidates(data, ch)
     if len(cand) == 0:
         raise InputDataError(
-            f"channel {ch.name}: no candidate venues of kinds {list(ch.venue_kinds)}; add venues of "
-            "these kinds or change channels." + f"{ch.name}.venue_kinds"
+            f"channels.{ch.name}: no venues of kinds {list(ch.venue_kinds)}; add such venues "
+            "to the venues file or change venue_kinds"
         )
-    return cand
+    return cand.reset_index(drop=True), list(notes)
 
 
-def channel_problem(data: Any, ch: ChannelConfig, alerts: gpd.GeoDataFrame, *,
-                    network: Any = None, cell_m: float = 250.0,
-                    half_life_days: float | None = None) -> ChannelProblem:
-    """Candidates, coverage matrix (alerts x candidates) and weights of one channel."""
-    cand = channel_candidates(data, ch, cell_m=cell_m)
-    notes: list[str] = []
+def channel_problem(data: Any, ch: ChannelConfig, alerts: gpd.GeoDataFrame, *, network: Any = None,
+                    hotspots: gpd.GeoDataFrame | None = None) -> ChannelProblem:
+    """Candidates, coverage matrix (``alerts`` x candidates) and weights of one channel."""
+    cand, notes = channel_candidates(data, ch, hotspots=hotspots, network=network)
     ids = cand["venue_id"].astype(str).to_numpy()
     xy = np.column_stack([cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy()])
     group = cand["precinct_id"].astype(str).to_numpy()
-    if ch.type == "patrol" and len(cand):
-        from geo_outreach.join import assign_precincts
-
-        group = assign_precincts(cand, data.precincts).astype(str).to_numpy()
     pos = {v: i for i, v in enumerate(ids)}
-    existing = [pos[v] for v in ch.existing if v in pos]
     missing = [v for v in ch.existing if v not in pos]
     if missing:
-        notes.append(f"existing sites not among the venues, ignored: {missing[:5]}")
+        raise InputDataError(
+            f"channels.{ch.name}.existing lists {missing} which are not venues of kinds {list(ch.venue_kinds)}"
+        )
+    existing = [pos[v] for v in ch.existing]
     axy = np.column_stack([alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()])
     distance = ch.distance
     if distance == "walk" and network is None:
-        notes.append("walking distance asked but the scenario has no streets; straight line used")
+        notes.append("no street graph loaded: straight-line distance used instead of walking distance")
         distance = "straight"
     if distance == "walk":
         a = cov.coverage_matrix_network(network, axy, xy, ch.radius_m)
     else:
         a = cov.coverage_matrix_euclidean(axy, xy, ch.radius_m)
-    hook = _channels_hook("demand_weights")
-    w = np.asarray(hook(alerts, ch), dtype=float) if hook is not None else demand_weights(alerts, ch)
+    w = demand_weights(alerts, ch)
     return ChannelProblem(config=ch, cand_ids=ids, cand_xy=xy, cand_group=group, existing=existing,
                           distance=distance, matrix=sp.csr_matrix(a), weights=w, plan_weights=w,
                           network=network if distance == "walk" else None, notes=notes)
 
 
 def solve(problem: ChannelProblem, rows: np.ndarray, weights: np.ndarray, k: int, *,
-          precinct_of_alert: np.ndarray, seed: int, constrained: bool = True) -> cov.CoverageSolution:
-    """Maximal covering of ``weights`` on the alert ``rows`` with the channel's settings."""
+          precinct_of_alert: np.ndarray, precinct_ids: Sequence[str], seed: int,
+          constrained: bool = True) -> cov.CoverageSolution:
+    """Maximal covering of ``weights`` on the alert ``rows`` with the channel's settings and
+    constraints, as :mod:`geo_outreach.channels` solves it."""
     ch = problem.config
     kwargs: dict[str, Any] = {}
     if constrained and ch.min_per_precinct > 0:
-        kwargs.update(min_per_group={g: ch.min_per_precinct for g in sorted(set(problem.cand_group)) if g != OUTSIDE},
+        kwargs.update(min_per_group={p: ch.min_per_precinct for p in precinct_ids},
                       group_of_candidate=problem.cand_group)
     if constrained and ch.min_share_per_precinct > 0:
-        kwargs.update(min_share_per_group={g: ch.min_share_per_precinct
-                                           for g in sorted(set(precinct_of_alert)) if g != OUTSIDE},
+        present = set(precinct_of_alert[weights > 0])
+        kwargs.update(min_share_per_group={p: ch.min_share_per_precinct for p in precinct_ids if p in present},
                       group_of_demand=precinct_of_alert)
     if constrained and ch.min_spacing_m > 0:
         kwargs.update(min_spacing_m=ch.min_spacing_m, cand_xy=problem.cand_xy)
@@ -464,16 +427,25 @@ class _Scored:
     cols: list[list[int]]  # one set per draw (a single set except for random)
     covered: list[np.ndarray] = field(default_factory=list)
     area: list[float] = field(default_factory=list)
+    sites: str = ""  # chosen venue ids in rank order, ";"-separated (not for random)
 
 
 def _network(data: Any, channels: Sequence[ChannelConfig]) -> Any:
-    if data.streets is None or not any(c.distance == "walk" for c in channels):
+    if data.streets is None or not any(c.distance == "walk" or c.type == "patrol" for c in channels):
         return None
     return cov.prepare_network(data.streets)
 
 
 def _seed_for(seed: int, *parts: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed) & 0xFFFFFFFF] + [zlib.crc32(p.encode()) for p in parts])
+
+
+def _training_hotspots(data: Any, sc: Scenario, train_alerts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Hot-spot cells of the training alerts, by the analytics stage itself."""
+    from geo_outreach import analytics
+
+    train = dataclasses.replace(data, alerts=train_alerts.reset_index(drop=True))
+    return analytics.run_analytics(train, sc.analysis).hotspots
 
 
 def _density_cells(train: gpd.GeoDataFrame, data: Any, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -555,12 +527,14 @@ def evaluate(
 
     t1 = time.perf_counter()
     _say(progress, "coverage matrices ...")
-    from geo_outreach.analytics import hotspot_cell_size
-
-    cell_m = hotspot_cell_size(data.study_area, sc.analysis.cell_m)
+    precinct_ids = [str(p) for p in data.precincts["precinct_id"]]
     network = _network(data, sc.channels)
-    problems = [channel_problem(data, ch, alerts, network=network, cell_m=cell_m) for ch in sc.channels]
+    # venue channels: one matrix over every alert, a period is a row subset; patrol candidates
+    # are the training period's hot-spot cells, so patrol problems are built per split
+    fixed = {ch.name: channel_problem(data, ch, alerts, network=network)
+             for ch in sc.channels if ch.type != "patrol"}
     timings["coverage"] = round(time.perf_counter() - t1, 3)
+    all_problems: list[ChannelProblem] = list(fixed.values())
 
     rows: list[dict[str, Any]] = []
     solver: dict[str, Any] = {}
@@ -580,6 +554,14 @@ def evaluate(
         train_start = times.iloc[train_rows].min().date()
         _say(progress, f"split {win.split.isoformat()}: {len(train_rows)} training, {len(test_rows)} test alerts")
         cell_xy, cell_val = _density_cells(train, data, sc)
+        problems = []
+        for ch in sc.channels:
+            if ch.type == "patrol":
+                hot = _training_hotspots(data, sc, alerts_all[(t < s_ts).to_numpy()])
+                problems.append(channel_problem(data, ch, alerts, network=network, hotspots=hot))
+                all_problems.append(problems[-1])
+            else:
+                problems.append(fixed[ch.name])
         boot = bootstrap_index(len(test_rows), n_boot=n_boot, seed=_seed_for(seed, "boot", win.label()))
         per_channel: dict[str, dict[str, _Scored]] = {}
         meta = {"split": win.label(), "train_start": train_start.isoformat(),
@@ -596,17 +578,19 @@ def evaluate(
             w_train = pr.plan_weights[train_rows]
             w_test = pr.weights[test_rows]
             sets: dict[str, list[list[int]]] = {}
-            plan = solve(pr, train_rows, w_train, k, precinct_of_alert=precinct_of_alert[train_rows], seed=seed)
+            plan = solve(pr, train_rows, w_train, k, precinct_of_alert=precinct_of_alert[train_rows],
+                         precinct_ids=precinct_ids, seed=seed)
             sets["plan"] = [list(plan.chosen)]
             rng = np.random.default_rng(_seed_for(seed, "random", win.label(), ch.name))
             sets["random"] = [random_sites(pr.m, k, rng=rng, existing=pr.existing) for _ in range(n_random)]
             sets["naive_hotspot"] = [naive_hotspot_sites(pr.cand_xy, k, cell_xy, cell_val, existing=pr.existing)]
             sets["topk_no_overlap"] = [topk_sites(pr.matrix[train_rows], w_train, k, existing=pr.existing)]
             try:
-                orc = solve(pr, test_rows, w_test, k, precinct_of_alert=precinct_of_alert[test_rows], seed=seed)
+                orc = solve(pr, test_rows, w_test, k, precinct_of_alert=precinct_of_alert[test_rows],
+                            precinct_ids=precinct_ids, seed=seed)
             except InfeasiblePlanError:
-                orc = solve(pr, test_rows, w_test, k, precinct_of_alert=precinct_of_alert[test_rows], seed=seed,
-                            constrained=False)
+                orc = solve(pr, test_rows, w_test, k, precinct_of_alert=precinct_of_alert[test_rows],
+                            precinct_ids=precinct_ids, seed=seed, constrained=False)
                 pr.notes.append("oracle: the precinct minimums cannot be met on the test alerts; solved without them")
             best, best_w = list(orc.chosen), cov.covered_weight(a_test, w_test, list(orc.chosen) + pr.existing)
             for name in ("plan", "random", "naive_hotspot", "topk_no_overlap"):
@@ -625,6 +609,8 @@ def evaluate(
             scored: dict[str, _Scored] = {}
             for name in METHODS:
                 s = _Scored(name, sets[name])
+                if name != "random":
+                    s.sites = ";".join(str(pr.cand_ids[j]) for j in sets[name][0])
                 for cols in sets[name]:
                     full = list(cols) + pr.existing
                     s.covered.append(covered_mask(a_test, full))
@@ -644,8 +630,7 @@ def evaluate(
     df[num] = df[num].astype(float).round(_ROUND)
     for c in ("k", "existing", "train_alerts", "test_alerts"):
         df[c] = df[c].astype(int)
-    for pr in problems:
-        notes += [f"{pr.name}: {n}" for n in dict.fromkeys(pr.notes)]
+    notes += list(dict.fromkeys(f"{pr.name}: {n}" for pr in all_problems for n in pr.notes))
     timings["total"] = round(time.perf_counter() - t0, 3)
     df.attrs["summary"] = summarize(df, sc, data=data, windows=windows, rolling=rolling, seed=seed,
                                     n_boot=n_boot, n_random=n_random, notes=notes, solver=solver,
@@ -683,7 +668,7 @@ def _score_rows(scored: dict[str, _Scored], w: np.ndarray, boot: np.ndarray, bas
         row = {**base, "method": name, "test_weight": total, "hits": float(np.mean([c.sum() for c in s.covered])),
                "hit_rate_unweighted": float(np.mean(hru)), "covered_weight": float(cw.mean()),
                "hit_rate": float(hr.mean()), "area_share": float(area.mean()), "pai": _nanmean(p),
-               "pei": _nanmean(pe), "share_of_oracle": _nanmean(so), "random_sd": math.nan}
+               "pei": _nanmean(pe), "share_of_oracle": _nanmean(so), "random_sd": math.nan, "sites": s.sites}
         if name == "random":
             row["hit_rate_lo"], row["hit_rate_hi"] = _ci(hr)
             row["pai_lo"], row["pai_hi"] = _ci(p)
@@ -747,6 +732,7 @@ def _mean_rows(df: pd.DataFrame) -> pd.DataFrame:
             row[c] = float(g[c].sum())
         for c in ("hit_rate_unweighted", "hit_rate", "area_share", "pai", "pei", "share_of_oracle", "random_sd"):
             row[c] = float(g[c].mean())
+        row["sites"] = ""
         out.append(row)
     return pd.DataFrame(out, columns=CSV_COLUMNS)
 

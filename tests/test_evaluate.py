@@ -334,3 +334,25 @@ def test_scenario_without_channels_is_a_clear_error(scenario_factory, tmp_path: 
     sc = scenario_factory(layout_rows())
     assert main(["evaluate", str(sc), "--split", "2025-05-01", "--quiet"]) == 2
     assert "no [channels" in capsys.readouterr().err
+
+
+def test_backtest_plan_is_what_plan_channels_chooses_on_the_training_alerts(layout):
+    """The evaluated plan is the pipeline's own plan fitted on the alerts before the split."""
+    import dataclasses
+
+    from geo_outreach import analytics, channels
+    from geo_outreach.io import load_study
+
+    chans = CHANNELS + "\n[channels.patrols]\ntype = \"patrol\"\nbudget = 2\nradius_m = 400\n"
+    sc = load_scenario(layout(channels=chans))
+    data = load_study(sc)
+    df = ev.evaluate(sc, split=date(2025, 5, 1), n_boot=10, n_random=3, data=data)
+    split = pd.Timestamp("2025-05-01").tz_localize(sc.scenario.timezone)
+    train = dataclasses.replace(data, alerts=data.alerts[data.alerts["reported_at"] < split].reset_index(drop=True))
+    res = analytics.run_analytics(train, sc.analysis)
+    planned = channels.plan_channels(train, sc.channels, hotspots=res.hotspots, seed=sc.scenario.seed)
+    for ch in ("plazas", "patrols"):
+        pl = planned.placements[planned.placements["channel"] == ch].sort_values("rank")
+        assert _row(df, "plan", channel=ch)["sites"].split(";") == list(pl["venue_id"])
+    assert _row(df, "plan")["sites"] == "V0;V2"
+    assert _row(df, "topk_no_overlap")["sites"] == "V0;V1"
