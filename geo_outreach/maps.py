@@ -102,7 +102,7 @@ HOT_COLORS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a
 MAX_ALERT_POINTS = 3000  # above this, alerts are drawn as grid totals
 MAX_GRID_CELLS = 6000
 MAX_PLAIN_VENUES = 300  # above this, venues go into a marker cluster
-MAX_STREET_VERTICES = 150_000
+MAX_STREET_VERTICES = 80_000
 _ROUND = 5
 
 
