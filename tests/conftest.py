@@ -18,7 +18,7 @@ from shapely.geometry import box
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 UTM = "EPSG:32649"
-X0, Y0 = 300000.0, 2492000.0  # south-west corner, metres (near 113.06 E, 22.52 N)
+X0, Y0 = 708000.0, 2492000.0  # south-west corner, metres (113.04 E, 22.52 N: Huicheng)
 
 _to_ll = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
 
