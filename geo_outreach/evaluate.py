@@ -130,24 +130,52 @@ def covered_mask(a: sp.spmatrix, cols: Sequence[int]) -> np.ndarray:
     return mask
 
 
+#: Largest resample block (resamples x alerts) held in memory at once.
+MAX_BOOT_CELLS = 20_000_000
+
+
+@dataclass(frozen=True)
+class Resamples:
+    """``n_boot`` bootstrap resamples of ``n`` test alerts, drawn in blocks from
+    ``np.random.default_rng(seed)``: every call of :meth:`blocks` yields the same resamples, so
+    all methods of a split are scored on the same ones (paired) without holding them all."""
+
+    n: int
+    n_boot: int
+    seed: Any
+
+    def blocks(self) -> Any:
+        if self.n == 0 or self.n_boot <= 0:
+            return
+        rng = np.random.default_rng(self.seed)
+        per = max(1, MAX_BOOT_CELLS // self.n)
+        done = 0
+        while done < self.n_boot:
+            b = min(per, self.n_boot - done)
+            yield rng.integers(0, self.n, size=(b, self.n))
+            done += b
+
+
 def bootstrap_index(n: int, *, n_boot: int, seed: Any) -> np.ndarray:
-    """``(n_boot, n)`` resample indices from ``np.random.default_rng(seed)``."""
-    rng = np.random.default_rng(seed)
-    if n == 0 or n_boot <= 0:
-        return np.zeros((0, n), dtype=np.int64)
-    return rng.integers(0, n, size=(n_boot, n))
+    """``(n_boot, n)`` resample indices (all of :class:`Resamples` at once)."""
+    blocks = list(Resamples(n, n_boot, seed).blocks())
+    return np.concatenate(blocks) if blocks else np.zeros((0, n), dtype=np.int64)
 
 
-def bootstrap_hit_rates(covered: Any, weights: Any, index: np.ndarray) -> np.ndarray:
-    """Hit rate of each resample (rows of ``index``)."""
+def bootstrap_hit_rates(covered: Any, weights: Any, index: np.ndarray | Resamples) -> np.ndarray:
+    """Hit rate of each resample (rows of ``index``, or the blocks of a :class:`Resamples`)."""
     c = np.asarray(covered, dtype=float)
     w = np.ones(len(c)) if weights is None else np.asarray(weights, dtype=float)
-    if index.size == 0:
-        return np.zeros(0)
-    num = (w * c)[index].sum(axis=1)
-    den = w[index].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    wc = w * c
+    out = []
+    for idx in (index.blocks() if isinstance(index, Resamples) else [index]):
+        if idx.size == 0:
+            continue
+        num = wc[idx].sum(axis=1)
+        den = w[idx].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def _ci(values: np.ndarray) -> tuple[float, float]:
@@ -562,7 +590,7 @@ def evaluate(
                 all_problems.append(problems[-1])
             else:
                 problems.append(fixed[ch.name])
-        boot = bootstrap_index(len(test_rows), n_boot=n_boot, seed=_seed_for(seed, "boot", win.label()))
+        boot = Resamples(len(test_rows), n_boot, _seed_for(seed, "boot", win.label()))
         per_channel: dict[str, dict[str, _Scored]] = {}
         meta = {"split": win.label(), "train_start": train_start.isoformat(),
                 "train_end": (win.split - timedelta(days=1)).isoformat(),
@@ -644,7 +672,7 @@ def _say(progress: Callable[[str], None] | None, msg: str) -> None:
         progress(msg)
 
 
-def _score_rows(scored: dict[str, _Scored], w: np.ndarray, boot: np.ndarray, base: dict[str, Any]) -> list[dict]:
+def _score_rows(scored: dict[str, _Scored], w: np.ndarray, boot: Resamples, base: dict[str, Any]) -> list[dict]:
     """Rows of one channel (or "all") and split; PEI against the oracle."""
     n = len(w)
     total = float(w.sum())
@@ -692,7 +720,7 @@ def _nanmean(v: np.ndarray) -> float:
 
 
 def _all_rows(per_channel: dict[str, dict[str, _Scored]], problems: list[ChannelProblem], n_test: int,
-              boot: np.ndarray, meta: dict[str, Any], study_area: Any) -> list[dict]:
+              boot: Resamples, meta: dict[str, Any], study_area: Any) -> list[dict]:
     """Union of every channel's sites per method (random: draw i of every channel together)."""
     if len(problems) < 2:
         return []
@@ -740,11 +768,12 @@ def _mean_rows(df: pd.DataFrame) -> pd.DataFrame:
 # =========================================================================== summary and files
 
 
-def _r(v: Any, d: int = 4) -> Any:
+def _r(v: Any, digits: int = 6) -> Any:
+    """JSON-friendly value: floats to ``digits`` significant digits, NaN -> None."""
     if v is None:
         return None
     if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else round(float(v), d)
+        return None if not np.isfinite(v) else float(f"{float(v):.{digits}g}")
     if isinstance(v, np.integer):
         return int(v)
     return v
@@ -773,7 +802,7 @@ def summarize(df: pd.DataFrame, sc: Scenario, *, data: Any, windows: Sequence[Wi
         if g.empty:
             continue
         entry: dict[str, Any] = {"label": labels[name], "distance": g["distance"].iloc[0],
-                                 "radius_m": _r(g["radius_m"].iloc[0], 1)}
+                                 "radius_m": _r(g["radius_m"].iloc[0])}
         for _, r in g.iterrows():
             entry[r["method"]] = {m: _r(r[m]) for m in metrics}
         plan_hr = entry["plan"]["hit_rate"] or 0.0
@@ -878,7 +907,7 @@ def write_chart(df: pd.DataFrame, path: str | Path, *, summary_split: str, label
             axes[1].bar(x + (i - 2) * width, g["pai"].to_numpy(dtype=float), width, color=colors[m])
         for ax in axes:
             ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
-        axes[0].set_ylabel("命中率 (%)" if zh else "hit rate (% of test alerts)")
+        axes[0].set_ylabel("命中率（加权，%）" if zh else "hit rate (% of weighted test alerts)")
         axes[1].set_ylabel("PAI" + ("（命中率/面积占比）" if zh else " (hit rate / area share)"))
         axes[0].set_title(("回测命中率" if zh else "Backtest hit rate") + f" ({summary_split})", fontsize=10)
         axes[1].set_title("预测精度指数 PAI" if zh else "Predictive accuracy index", fontsize=10)
@@ -981,8 +1010,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 __all__ = [
-    "CSV_COLUMNS", "METHODS", "ChannelProblem", "Window", "add_parser", "area_share", "bootstrap_hit_rates",
-    "bootstrap_index", "channel_candidates", "channel_problem", "covered_mask", "demand_weights", "evaluate",
-    "format_table", "hit_rate", "naive_hotspot_sites", "pai", "random_sites", "run", "split_windows",
-    "summarize", "topk_sites", "write_chart", "write_evaluation",
+    "CSV_COLUMNS",
+    "METHODS",
+    "ChannelProblem",
+    "Resamples",
+    "Window",
+    "add_parser",
+    "area_share",
+    "bootstrap_hit_rates",
+    "bootstrap_index",
+    "channel_candidates",
+    "channel_problem",
+    "covered_mask",
+    "demand_weights",
+    "evaluate",
+    "format_table",
+    "hit_rate",
+    "naive_hotspot_sites",
+    "pai",
+    "random_sites",
+    "run",
+    "split_windows",
+    "summarize",
+    "topk_sites",
+    "write_chart",
+    "write_evaluation",
 ]

@@ -356,3 +356,14 @@ def test_backtest_plan_is_what_plan_channels_chooses_on_the_training_alerts(layo
         assert _row(df, "plan", channel=ch)["sites"].split(";") == list(pl["venue_id"])
     assert _row(df, "plan")["sites"] == "V0;V2"
     assert _row(df, "topk_no_overlap")["sites"] == "V0;V1"
+
+
+def test_resamples_in_blocks_are_the_same_every_time(monkeypatch):
+    monkeypatch.setattr(ev, "MAX_BOOT_CELLS", 25)  # blocks of 2 resamples of 10 alerts
+    r = ev.Resamples(10, 7, 4)
+    blocks = list(r.blocks())
+    assert [len(b) for b in blocks] == [2, 2, 2, 1]
+    covered = np.arange(10) < 4
+    a = ev.bootstrap_hit_rates(covered, None, r)
+    assert np.array_equal(a, ev.bootstrap_hit_rates(covered, None, r))
+    assert np.array_equal(a, ev.bootstrap_hit_rates(covered, None, ev.bootstrap_index(10, n_boot=7, seed=4)))
