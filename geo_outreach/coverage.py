@@ -819,7 +819,9 @@ def _milp(
     h.setOptionValue("log_to_console", False)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
     h.setOptionValue("mip_rel_gap", 1e-9)
-    h.setOptionValue("mip_abs_gap", 1e-9)
+    # integer weights => integer objective: a gap below 1 already proves optimality
+    integral = bool(np.all(np.abs(w - np.round(w)) < 1e-9))
+    h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-9)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.passModel(lp)
