@@ -367,3 +367,59 @@ def test_resamples_in_blocks_are_the_same_every_time(monkeypatch):
     a = ev.bootstrap_hit_rates(covered, None, r)
     assert np.array_equal(a, ev.bootstrap_hit_rates(covered, None, r))
     assert np.array_equal(a, ev.bootstrap_hit_rates(covered, None, ev.bootstrap_index(10, n_boot=7, seed=4)))
+
+
+def grid_streets_osm(path: Path, *, step: int = 250) -> Path:
+    """A street grid every ``step`` m over the 6 km x 2 km layout, as OSM XML."""
+    xs, ys = range(0, 6001, step), range(0, 2001, step)
+    ids = {}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    for x in xs:
+        for y in ys:
+            ids[x, y] = len(ids) + 1
+            lon, lat = xy_to_lonlat(x, y)
+            lines.append(f'<node id="{ids[x, y]}" lat="{float(lat):.7f}" lon="{float(lon):.7f}"/>')
+    way = 1
+    for y in ys:
+        refs = "".join(f'<nd ref="{ids[x, y]}"/>' for x in xs)
+        lines.append(f'<way id="{way}">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    for x in xs:
+        refs = "".join(f'<nd ref="{ids[x, y]}"/>' for y in ys)
+        lines.append(f'<way id="{way}">{refs}<tag k="highway" v="residential"/></way>')
+        way += 1
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_walking_channel_scored_on_walking_reach(layout, tmp_path: Path):
+    import dataclasses
+
+    from geo_outreach import channels
+    from geo_outreach.io import load_study
+
+    grid_streets_osm(tmp_path / "streets.osm")
+    chans = CHANNELS.replace("radius_m = 300", 'radius_m = 300\ndistance = "walk"')
+    sc = load_scenario(layout(channels='\n[streets]\npath = "streets.osm"\n' + chans))
+    data = load_study(sc)
+    df = ev.evaluate(sc, split=date(2025, 5, 1), n_boot=10, n_random=3, data=data)
+    plan = _row(df, "plan")
+    assert plan["distance"] == "walk" and plan["hits"] > 0
+    # hits = test alerts within 300 m walking of the plan's sites, by the coverage engine
+    cand = channels.channel_candidates(data, sc.channels[0])
+    cols = [int(np.flatnonzero(cand["venue_id"] == v)[0]) for v in plan["sites"].split(";")]
+    test = data.alerts[data.alerts["reported_at"] >= pd.Timestamp("2025-05-01").tz_localize(sc.scenario.timezone)]
+    a = cov.coverage_matrix_network(data.streets, np.column_stack([test.geometry.x, test.geometry.y]),
+                                    np.column_stack([cand.geometry.x, cand.geometry.y]), 300.0)
+    assert plan["hits"] == int(ev.covered_mask(a, cols).sum())
+    # area = union of the walking service areas, smaller than the straight-line circles
+    areas = cov.service_areas(data.streets, np.column_stack([cand.geometry.x, cand.geometry.y])[cols], 300.0)
+    assert plan["area_share"] == pytest.approx(ev.area_share(areas, data.study_area), rel=1e-6)
+    circle = shapely.area(shapely.Point(0, 0).buffer(300, quad_segs=16))
+    assert 0 < plan["area_share"] < 2 * circle / 12e6
+    # and the plan is the pipeline's own plan on the training alerts
+    split = pd.Timestamp("2025-05-01").tz_localize(sc.scenario.timezone)
+    train = dataclasses.replace(data, alerts=data.alerts[data.alerts["reported_at"] < split].reset_index(drop=True))
+    planned = channels.plan_channels(train, sc.channels, seed=sc.scenario.seed).placements
+    assert plan["sites"].split(";") == list(planned.sort_values("rank")["venue_id"])
