@@ -821,6 +821,11 @@ def summarize(df: pd.DataFrame, sc: Scenario, *, data: Any, windows: Sequence[Wi
                    f"PAI {_num(entry['plan']['pai'])}）"),
         }
         channels[name] = entry
+    per_split: dict[str, list[dict[str, Any]]] = {}
+    if rolling:
+        for name in channels:
+            per_split[name] = [_split_entry(g) for _, g in
+                               df[(df["channel"] == name) & (df["split"] != MEAN)].groupby("split", sort=True)]
     first, last = period if period else (None, None)
     return {
         "schema": SCHEMA,
@@ -839,6 +844,7 @@ def summarize(df: pd.DataFrame, sc: Scenario, *, data: Any, windows: Sequence[Wi
         "methods": list(METHODS),
         "method_labels": METHOD_LABELS,
         "channels": channels,
+        "per_split": per_split,
         "solver": solver or {},
         "inputs": [{k: v for k, v in rec.items() if k in ("layer", "path", "sha256", "rows_loaded", "rows_rejected")}
                    for rec in getattr(data, "inputs", ())],
@@ -854,6 +860,18 @@ def summarize(df: pd.DataFrame, sc: Scenario, *, data: Any, windows: Sequence[Wi
             "share_of_oracle": "covered test weight / oracle covered test weight",
         },
     }
+
+
+def _split_entry(g: pd.DataFrame) -> dict[str, Any]:
+    """One rolling split of one channel: hit rate and PAI of every method, plan vs oracle."""
+    by = g.set_index("method")
+    out: dict[str, Any] = {"split": str(g["split"].iloc[0]), "test_alerts": int(g["test_alerts"].iloc[0])}
+    for m in METHODS:
+        if m in by.index:
+            out[f"{m}_hit_rate"] = _r(by.at[m, "hit_rate"])
+            out[f"{m}_pai"] = _r(by.at[m, "pai"])
+    out["plan_share_of_oracle"] = _r(by.at["plan", "share_of_oracle"]) if "plan" in by.index else None
+    return out
 
 
 def _pct(v: Any) -> str:

@@ -423,3 +423,14 @@ def test_walking_channel_scored_on_walking_reach(layout, tmp_path: Path):
     train = dataclasses.replace(data, alerts=data.alerts[data.alerts["reported_at"] < split].reset_index(drop=True))
     planned = channels.plan_channels(train, sc.channels, seed=sc.scenario.seed).placements
     assert plan["sites"].split(";") == list(planned.sort_values("rank")["venue_id"])
+
+
+def test_rolling_summary_lists_each_split_for_the_briefing(layout, tmp_path: Path):
+    sc = load_scenario(layout())
+    df = ev.evaluate(sc, split=date(2025, 4, 1), rolling=2, n_boot=10, n_random=3)
+    ev.write_evaluation(df, tmp_path)
+    summary = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
+    splits = summary["per_split"]["plazas"]
+    assert [s["split"] for s in splits] == ["2025-04-01", "2025-05-01"]
+    assert all(s["test_alerts"] == 12 and s["oracle_hit_rate"] >= s["plan_hit_rate"] for s in splits)
+    assert summary["channels"]["plazas"]["plan"]["test_alerts"] == 24  # the mean rows sum the months
