@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo_outreach.maps import render_outputs  # noqa: E402
-from tests.browser_helpers import PageWatch, chromium_available, launch_chromium, make_output_folder  # noqa: E402
+from geo_outreach.maps import render_outputs
+from tests.browser_helpers import PageWatch, chromium_available, launch_chromium, make_output_folder
 
 
 def main(argv: list[str] | None = None) -> int:

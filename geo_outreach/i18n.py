@@ -108,6 +108,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "placements_table": {"zh": "各渠道投放点", "en": "Placements by channel"},
     "coverage_curve": {"zh": "覆盖曲线", "en": "Coverage curve"},
     "sites": {"zh": "点位数", "en": "sites"},
+    "more_sites": {"zh": "个点位见 placements.csv 与地图", "en": "more sites in placements.csv and the map"},
     "notes": {"zh": "说明", "en": "Notes"},
     "scale": {"zh": "比例尺", "en": "Scale"},
     "map": {"zh": "地图", "en": "Map"},

@@ -40,7 +40,7 @@ import math
 import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -168,7 +168,7 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame | None:
         return None
     try:
         gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for broken files
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types for broken files
         raise InputDataError(f"{path}: cannot read ({exc}); re-run `geo-outreach plan`") from None
     if gdf.crs is None or gdf.crs.is_geographic:
         gdf = gdf.set_crs("EPSG:4326", allow_override=True)
@@ -186,8 +186,34 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return None
     try:
         return pd.read_csv(path, encoding="utf-8-sig", dtype=_ID_COLUMNS, keep_default_na=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - parser, encoding and OS errors alike
         raise InputDataError(f"{path}: cannot read ({exc}); re-run `geo-outreach plan`") from None
+
+
+TREND_FIELDS = ("last_month", "last_month_alerts", "mom_pct", "yoy_pct", "mom_p", "yoy_p")
+
+
+def _latest_month_fields(precincts: gpd.GeoDataFrame, trends: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """Precincts with the latest-month fields (``last_month``, ``last_month_alerts``, MoM/YoY
+    and their p-values): taken from the precinct layer (``latest_month``/``latest_alerts`` are
+    accepted too), else from monthly_trends.csv."""
+    out = precincts.copy()
+    for old, new in (("latest_month", "last_month"), ("latest_alerts", "last_month_alerts")):
+        if old in out.columns and new not in out.columns:
+            out[new] = out[old]
+    if "last_month" in out.columns or trends is None or trends.empty:
+        return out
+    if not {"precinct_id", "month", "alerts"} <= set(trends.columns):
+        return out
+    tr = trends.assign(precinct_id=trends["precinct_id"].astype(str), month=trends["month"].astype(str))
+    last = tr["month"].max()
+    latest = tr[tr["month"] == last].drop_duplicates("precinct_id").set_index("precinct_id")
+    out["last_month"] = last
+    out["last_month_alerts"] = out["precinct_id"].map(latest["alerts"])
+    for col in ("mom_pct", "yoy_pct", "mom_p", "yoy_p"):
+        if col in latest.columns and col not in out.columns:
+            out[col] = out["precinct_id"].map(latest[col])
+    return out
 
 
 def load_output_folder(out_dir: str | Path) -> OutputFolder:
@@ -218,6 +244,8 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         raise InputDataError(f"{out / 'precincts.geojson'}: no precinct_id property; re-run `geo-outreach plan`")
     if "name" not in precincts.columns:
         precincts["name"] = precincts["precinct_id"]
+    trends = _read_csv(out / "monthly_trends.csv")
+    precincts = _latest_month_fields(precincts, trends)
 
     placements = _read_geo(out / "placements.geojson")
     if placements is None:
@@ -240,7 +268,7 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         reach=_read_geo(out / "reach.geojson"),
         patrol=_read_geo(out / "patrol_route.geojson"),
         uncovered=_read_geo(out / "uncovered_hotspots.geojson"),
-        monthly_trends=_read_csv(out / "monthly_trends.csv"),
+        monthly_trends=trends,
         precinct_stats=_read_csv(out / "precinct_stats.csv"),
         evaluation=_read_csv(out / "evaluation.csv"),
         density_path=density if density.is_file() else None,
@@ -639,7 +667,7 @@ def channel_info(folder: OutputFolder, lang: str) -> list[dict[str, Any]]:
     for i, name in enumerate(names):
         info = dict(folder.channels.get(name) or {})
         out.append({"name": name, "label": channel_label(name, lang, info.get("label")),
-                    "color": CHANNEL_COLORS[i % len(CHANNEL_COLORS)], **{"info": info}})
+                    "color": CHANNEL_COLORS[i % len(CHANNEL_COLORS)], "info": info})
     return out
 
 
@@ -676,9 +704,9 @@ def _placement_popup(row: Any, ch: dict, precincts: pd.DataFrame, lang: str, exi
     ]
     if prow is not None and _get(prow, "last_month") is not None:
         why.append((t("trend", lang),
-                    f"{_get(prow, 'last_month')}: {fmt_num(_get(prow, 'last_month_alerts'))} · "
+                    (f"{_get(prow, 'last_month')}: {fmt_num(_get(prow, 'last_month_alerts'))} · "
                     f"{t('mom', lang)} {_trend_text(_get(prow, 'mom_pct'), _get(prow, 'mom_p'), lang)} · "
-                    f"{t('yoy', lang)} {_trend_text(_get(prow, 'yoy_pct'), _get(prow, 'yoy_p'), lang)}"))
+                    f"{t('yoy', lang)} {_trend_text(_get(prow, 'yoy_pct'), _get(prow, 'yoy_p'), lang)}")))
     return popup_html(head, rows, why=why)
 
 
@@ -717,6 +745,20 @@ def _channel_layers(folder: OutputFolder, placements: gpd.GeoDataFrame | None,
                     "sites": sites, "reach": reach_items,
                     "n_existing": sum(s["existing"] for s in sites)})
     return out
+
+
+def display_reach(reach: gpd.GeoDataFrame | None, *, close_m: float = 40.0,
+                  tolerance_m: float = 10.0) -> gpd.GeoDataFrame | None:
+    """Reach polygons cleaned for display: walking service areas built from street buffers are
+    closed by ``close_m`` (gaps narrower than twice that between reachable streets are filled)
+    and simplified to ``tolerance_m``; circles are left as they are up to the simplification."""
+    if reach is None or reach.empty:
+        return reach
+    utm = reach.estimate_utm_crs()
+    g = reach.to_crs(utm)
+    geoms = g.geometry.buffer(close_m, quad_segs=4).buffer(-close_m, quad_segs=4).simplify(tolerance_m)
+    geoms = geoms.where(~geoms.is_empty, g.geometry)
+    return g.set_geometry(geoms).to_crs("EPSG:4326")
 
 
 _STOP_KEYS = ("stop", "order", "seq", "rank", "stop_id")
@@ -897,7 +939,7 @@ def _header_html(folder: OutputFolder, lang: str, suffix_key: str) -> str:
     if folder.synthetic:
         notes = "".join(f"<small>{esc(n)}</small>" for n in folder.notes)
         parts.append(f'<div class="go-banner" id="go-synthetic-banner">{esc(t("synthetic_banner", lang))}'
-                     f"{notes}</div>")
+                     f'<span class="go-notes">{notes}</span></div>')
     parts.append(f'<div class="go-title"><h1>{esc(title)} · {esc(t(suffix_key, lang))}</h1>'
                  f'<div class="go-period">{esc(period)}</div></div></div>')
     return "".join(parts)
@@ -957,7 +999,7 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     css, js = offline_assets()
     root.header.add_child(Element(f"<style>\n{css}\n</style>"), name="go_css")
     root.header.add_child(Element(_inline_script(js)), name="go_js")
-    root.header.add_child(Element(f'<meta name="generator" content="geo_outreach">'), name="go_meta")
+    root.header.add_child(Element('<meta name="generator" content="geo_outreach">'), name="go_meta")
 
     if url:
         folium.TileLayer(url, attr=attr or bname, name=f"{t('layer_basemap', lang)}: {bname}",
@@ -993,7 +1035,7 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
             dens = density_image(folder.density_path, datum)
         except InputDataError:
             raise
-        except Exception as exc:  # a broken raster should not cost the whole map
+        except Exception as exc:  # noqa: BLE001 - a broken raster should not cost the whole map
             log.warning("%s: density layer skipped (%s)", folder.density_path, exc)
             dens = None
         if dens is not None:
@@ -1036,7 +1078,8 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
             payload["uncovered"] = items
             legend["uncovered"] = True
     # 8. placements per channel
-    channels = _channel_layers(folder, _shift(folder.placements, datum), _shift(folder.reach, datum), lang)
+    channels = _channel_layers(folder, _shift(folder.placements, datum),
+                               _shift(display_reach(folder.reach), datum), lang)
     for i, ch in enumerate(channels):
         key = f"ch{i}"
         group(key, f"{t('layer_placements', lang)}: {ch['label']}")
@@ -1115,4 +1158,4 @@ def render_outputs(out_dir: str | Path, *, basemap: str | None = None,
 
 def generated_at() -> str:
     """UTC timestamp for page footers."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["headline_figures", "render_briefing", "static_map_figure"]
 
+DISTRICT_ID = "all"  # monthly_trends.csv row holding the district totals
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
                 "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei",
                 "PingFang SC", "Noto Sans CJK JP")
@@ -63,6 +64,10 @@ def _district_monthly(folder: OutputFolder) -> pd.Series | None:
     """Alerts per month (YYYY-MM) for the whole district."""
     tr = folder.monthly_trends
     if tr is not None and {"month", "alerts"} <= set(tr.columns):
+        if "precinct_id" in tr.columns:
+            ids = tr["precinct_id"].astype(str)
+            # a district row ("all"), when the stats stage wrote one, is the total already
+            tr = tr[ids == DISTRICT_ID] if (ids == DISTRICT_ID).any() else tr
         s = tr.groupby(tr["month"].astype(str).str[:7])["alerts"].sum()
         return s.sort_index()
     a = folder.alerts
@@ -78,10 +83,10 @@ def _poisson_p(a: float, b: float) -> float | None:
     """Two-sided p-value that two Poisson counts share one rate (conditional binomial test)."""
     from scipy.stats import binomtest
 
-    n = int(round(a + b))
+    n = round(a + b)
     if n <= 0:
         return None
-    return float(binomtest(int(round(a)), n, 0.5).pvalue)
+    return float(binomtest(round(a), n, 0.5).pvalue)
 
 
 def headline_figures(folder: OutputFolder) -> dict[str, Any]:
@@ -90,7 +95,7 @@ def headline_figures(folder: OutputFolder) -> dict[str, Any]:
     out: dict[str, Any] = {"total": None, "month": None, "latest": None, "mom_pct": None,
                            "mom_p": None, "yoy_pct": None, "yoy_p": None}
     if folder.alerts is not None:
-        out["total"] = int(len(folder.alerts))
+        out["total"] = len(folder.alerts)
     elif "alerts" in folder.precincts.columns:
         out["total"] = int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
     s = _district_monthly(folder)
@@ -99,6 +104,14 @@ def headline_figures(folder: OutputFolder) -> dict[str, Any]:
     month = s.index[-1]
     cur = float(s.iloc[-1])
     out.update(month=month, latest=int(cur))
+    tr = folder.monthly_trends
+    if tr is not None and "precinct_id" in tr.columns and {"mom_p", "yoy_p"} <= set(tr.columns):
+        row = tr[(tr["precinct_id"].astype(str) == DISTRICT_ID) & (tr["month"].astype(str).str[:7] == month)]
+        if len(row) == 1:  # the stats stage's own figures for the district
+            r = row.iloc[0]
+            out.update({k: (float(r[k]) if _isnum(r.get(k)) else None)
+                        for k in ("mom_pct", "yoy_pct", "mom_p", "yoy_p")})
+            return out
     prev_m = str(pd.Period(month, freq="M") - 1)
     yoy_m = str(pd.Period(month, freq="M") - 12)
     for key, ref in (("mom", prev_m), ("yoy", yoy_m)):
@@ -171,7 +184,7 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Any:
                     crs = src.crs.to_wkt() if src.crs else None
                     b = src.bounds
                     dens = (arr, (b.left, b.right, b.bottom, b.top))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the map is still useful without it
                 log.warning("%s: density skipped in the static map (%s)", folder.density_path, exc)
                 dens = None
         if crs is None:
@@ -349,32 +362,43 @@ def coverage_svg(curve: pd.DataFrame, color: str, *, width: int = 180, height: i
 
 
 _CSS = """
-@page { size: A4 landscape; margin: 7mm; }
+@page { size: A4 landscape; margin: 6mm; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       margin: 0; padding: 8px; font-size: 11px; color: #111; background: #fff; }
-header h1 { font-size: 18px; margin: 0 0 2px; }
+       margin: 0 auto; padding: 8px; font-size: 11px; color: #111; background: #fff; max-width: 1500px; }
+header { display: flex; align-items: baseline; gap: 14px; }
+header h1 { font-size: 18px; margin: 0; }
 header .period { color: #444; }
-.banner { background: #b30000; color: #fff; padding: 4px 8px; font-weight: bold; margin: 4px 0; }
-.banner small { display: block; font-weight: normal; }
-.grid { display: grid; grid-template-columns: 56% 44%; gap: 8px; }
-.map img { width: 100%; border: 1px solid #999; }
-.cards { display: flex; gap: 6px; margin: 4px 0 6px; }
-.card { border: 1px solid #bbb; border-radius: 4px; padding: 4px 8px; flex: 1; }
-.card .v { font-size: 18px; font-weight: bold; }
+.banner { background: #b30000; color: #fff; padding: 3px 8px; font-weight: bold; margin: 4px 0; }
+.banner small { font-weight: normal; }
+.banner small + small::before { content: " · "; }
+.grid { display: grid; grid-template-columns: 43% 57%; gap: 10px; }
+.map img { width: 100%; border: 1px solid #999; display: block; }
+.cards { display: flex; gap: 6px; margin: 2px 0 6px; }
+.card { border: 1px solid #bbb; border-radius: 4px; padding: 3px 7px; flex: 1; }
+.card .v { font-size: 17px; font-weight: bold; }
 .card .s { color: #555; font-size: 10px; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 6px; }
-th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; font-size: 10px; }
-td.n, th.n { text-align: right; }
-h2 { font-size: 13px; margin: 6px 0 3px; }
-h3 { font-size: 12px; margin: 5px 0 2px; }
-.channel { display: grid; grid-template-columns: 1fr 185px; gap: 6px; align-items: start;
-           break-inside: avoid; }
-.meta { color: #444; font-size: 10px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 1px 3px; text-align: left; font-size: 10px; }
+th { white-space: nowrap; }
+td.n, th.n { text-align: right; white-space: nowrap; }
+h2 { font-size: 13px; margin: 4px 0 3px; }
+h3 { font-size: 12px; margin: 0; }
+.channels { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 10px; }
+.channel { break-inside: avoid; border-top: 3px solid #999; padding-top: 2px; }
+.channel .top { display: flex; justify-content: space-between; align-items: flex-start; gap: 4px; }
+.meta { color: #444; font-size: 9.5px; }
+.more { color: #666; font-size: 9.5px; }
 .sig { color: #b30000; font-weight: bold; }
 footer { color: #777; font-size: 9px; margin-top: 4px; }
-@media print { body { padding: 0; } a { color: inherit; text-decoration: none; } }
+@media print {
+  html { zoom: 0.78; }
+  body { padding: 0; max-width: none; }
+  a { color: inherit; text-decoration: none; }
+}
 """
+
+MAX_ROWS_PER_CHANNEL = 5
 
 
 def _sig_html(p: Any, lang: str) -> str:
@@ -386,7 +410,7 @@ def _sig_html(p: Any, lang: str) -> str:
 
 
 def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | None = None) -> str:
-    """The briefing page as one self-contained HTML string."""
+    """The briefing page as one self-contained HTML string (A4 landscape when printed)."""
     lang = check_lang(lang)
     title = folder.title or t("default_title", lang)
     start, end = folder.period
@@ -402,15 +426,15 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
     h.append("</header>")
     if folder.synthetic:
         notes = "".join(f"<small>{esc(n)}</small>" for n in folder.notes)
-        h.append(f'<div class="banner" id="synthetic-banner">{esc(t("synthetic_banner", lang))}{notes}</div>')
+        h.append(f'<div class="banner" id="synthetic-banner">{esc(t("synthetic_banner", lang))}'
+                 f"<br>{notes}</div>")
     h.append('<div class="grid"><section class="left">')
-    # headline cards
     h.append(f'<h2>{esc(t("headline", lang))}</h2><div class="cards" id="headline">')
     h.append(f'<div class="card"><div class="s">{esc(t("alerts_total", lang))}</div>'
              f'<div class="v">{esc(fmt_num(hf["total"]))}</div></div>')
     if hf["latest"] is not None:
-        h.append(f'<div class="card"><div class="s">{esc(t("alerts_latest_month", lang))} ({esc(hf["month"])})</div>'
-                 f'<div class="v">{esc(fmt_num(hf["latest"]))}</div></div>')
+        h.append(f'<div class="card"><div class="s">{esc(t("alerts_latest_month", lang))} '
+                 f'({esc(hf["month"])})</div><div class="v">{esc(fmt_num(hf["latest"]))}</div></div>')
         for key in ("mom", "yoy"):
             h.append(f'<div class="card"><div class="s">{esc(t(key, lang))}</div>'
                      f'<div class="v">{esc(fmt_pct(hf[key + "_pct"]))}</div>'
@@ -437,7 +461,9 @@ def _precinct_table(folder: OutputFolder, lang: str) -> str:
     has_trend = "last_month_alerts" in pr.columns
     head = [t("precinct", lang), t("population", lang), t("alerts", lang), t("alerts_per_10k", lang)]
     if has_trend:
-        head += [t("last_month_alerts", lang), t("mom", lang), t("yoy", lang)]
+        month = next((str(m) for m in pr["last_month"] if m is not None and str(m) != "nan"), "") \
+            if "last_month" in pr.columns else ""
+        head += [f"{month} {t('alerts', lang)}".strip(), t("mom", lang), t("yoy", lang)]
     rows = [f'<h2>{esc(t("precinct_table", lang))}</h2><table id="precinct-table"><thead><tr>']
     rows += [f'<th{" class=n" if i else ""}>{esc(c)}</th>' for i, c in enumerate(head)]
     rows.append("</tr></thead><tbody>")
@@ -448,9 +474,11 @@ def _precinct_table(folder: OutputFolder, lang: str) -> str:
             cells.append(esc(fmt_num(_get(r, "last_month_alerts"))))
             for k in ("mom", "yoy"):
                 p = _get(r, f"{k}_p")
-                mark = "*" if _isnum(p) and float(p) < 0.05 else ""
-                cells.append(esc(fmt_pct(_get(r, f"{k}_pct")) + mark))
-        rows.append("<tr>" + "".join(f'<td{" class=n" if i else ""}>{c}</td>' for i, c in enumerate(cells)) + "</tr>")
+                sig = _isnum(p) and float(p) < 0.05
+                text = esc(fmt_pct(_get(r, f"{k}_pct")) + ("*" if sig else ""))
+                cells.append(f'<span class="sig">{text}</span>' if sig else text)
+        rows.append("<tr>" + "".join(f'<td{" class=n" if i else ""}>{c}</td>' for i, c in enumerate(cells))
+                    + "</tr>")
     rows.append("</tbody></table>")
     if has_trend:
         rows.append(f'<div class="meta">* p &lt; 0.05 ({esc(t("significant", lang))})</div>')
@@ -463,7 +491,8 @@ def _channel_tables(folder: OutputFolder, lang: str) -> str:
         return ""
     pl = folder.placements
     cc = folder.coverage_curve
-    out = [f'<h2>{esc(t("placements_table", lang))}</h2>']
+    names = dict(zip(folder.precincts["precinct_id"].astype(str), folder.precincts["name"].astype(str)))
+    out = [f'<h2>{esc(t("placements_table", lang))}</h2><div class="channels">']
     for ch in chans:
         info = ch["info"]
         sub = pl[pl["channel"].astype(str) == ch["name"]] if pl is not None and "channel" in pl.columns else None
@@ -474,31 +503,33 @@ def _channel_tables(folder: OutputFolder, lang: str) -> str:
                 f"{t('radius_m', lang)} {fmt_num(info.get('radius_m'))}" if _isnum(info.get("radius_m")) else "",
                 f"{t('status', lang)} {info.get('status')}" if info.get("status") else "",
                 f"{t('gap', lang)} {fmt_share(info.get('gap'))}" if _isnum(info.get("gap")) else ""]
-        out.append(f'<div class="channel" data-channel="{esc(ch["name"])}"><div>'
-                   f'<h3 style="color:{ch["color"]}">{esc(ch["label"])}</h3>'
-                   f'<div class="meta">{esc(" · ".join(m for m in meta if m))}</div>')
+        svg = coverage_svg(curve, ch["color"], width=150, height=48) if curve is not None else ""
+        out.append(f'<div class="channel" data-channel="{esc(ch["name"])}" style="border-color:{ch["color"]}">'
+                   f'<div class="top"><div><h3 style="color:{ch["color"]}">{esc(ch["label"])}</h3>'
+                   f'<div class="meta">{esc(" · ".join(m for m in meta if m))}</div></div>'
+                   f'<div title="{esc(t("coverage_curve", lang))}">{svg}</div></div>')
         if sub is not None and not sub.empty:
             if "rank" in sub.columns:
                 sub = sub.assign(_r=pd.to_numeric(sub["rank"], errors="coerce")).sort_values("_r")
-            out.append(f'<table class="placements"><thead><tr><th>{esc(t("rank", lang))}</th>'
-                       f'<th>{esc(t("name", lang))}</th><th>{esc(t("kind", lang))}</th>'
-                       f'<th>{esc(t("precinct", lang))}</th><th class=n>{esc(t("marginal_weight", lang))}</th>'
+            out.append(f'<table class="placements"><thead><tr><th>#</th>'
+                       f'<th>{esc(t("name", lang))}</th><th>{esc(t("precinct", lang))}</th>'
+                       f'<th class=n>{esc(t("marginal_weight", lang))}</th>'
                        f'<th class=n>{esc(t("cumulative_share", lang))}</th></tr></thead><tbody>')
-            for _, r in sub.iterrows():
+            for _, r in sub.head(MAX_ROWS_PER_CHANNEL).iterrows():
                 rk = _get(r, "rank")
+                pid = str(_get(r, "precinct_id") or "")
                 out.append(
                     f"<tr><td>{esc(int(float(rk)) if _isnum(rk) else '')}</td>"
                     f"<td>{esc(_get(r, 'name') or _get(r, 'venue_id') or '')}</td>"
-                    f"<td>{esc(kind_label(str(_get(r, 'kind') or ''), lang))}</td>"
-                    f"<td>{esc(_get(r, 'precinct_id') or '')}</td>"
+                    f"<td>{esc(names.get(pid, pid))}</td>"
                     f"<td class=n>{esc(fmt_num(_get(r, 'marginal_weight'), 1))}</td>"
                     f"<td class=n>{esc(fmt_share(_get(r, 'cumulative_share')))}</td></tr>")
             out.append("</tbody></table>")
+            if len(sub) > MAX_ROWS_PER_CHANNEL:
+                out.append(f'<div class="more">+{len(sub) - MAX_ROWS_PER_CHANNEL} '
+                           f'{esc(t("more_sites", lang))}</div>')
         out.append("</div>")
-        svg = coverage_svg(curve, ch["color"]) if curve is not None else ""
-        caption = f'<div class="meta">{esc(t("coverage_curve", lang))}</div>' if svg else ""
-        out.append(f"<div>{caption}{svg}</div>")
-        out.append("</div>")
+    out.append("</div>")
     return "".join(out)
 
 
@@ -520,7 +551,7 @@ def render_briefing(folder: OutputFolder | str | Path, *, lang: str | None = Non
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
             png_bytes = _write_static_map(folder, lang, written)
-    except Exception as exc:  # the interactive map and tables are still useful without it
+    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
         log.warning("briefing.png/briefing.pdf not written: the static map failed (%s: %s)",
                     type(exc).__name__, exc)
     written["briefing_html"] = write_text(folder.path / "briefing.html",

@@ -17,7 +17,7 @@ import pytest
 from geo_outreach._errors import InputDataError, ScenarioError
 from geo_outreach.i18n import MESSAGES, t
 from geo_outreach.maps import load_output_folder, render_map, render_outputs, resolve_basemap
-from tests.browser_helpers import XSS, make_output_folder
+from tests.browser_helpers import make_output_folder
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def page_zh(folder: Path) -> str:
 
 
 def payload(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="geo-outreach-data">(.*?)</script>', page, re.S)
+    m = re.search(r'<script type="application/json" id="geo-outreach-data">(.*?)</script>', page, re.DOTALL)
     assert m, "no data payload in the page"
     return json.loads(m.group(1))
 
@@ -57,9 +57,9 @@ def test_render_outputs_writes_map_and_briefing(folder: Path) -> None:
 
 
 def test_offline_no_external_scripts_or_styles(page_zh: str) -> None:
-    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page_zh, re.I)
+    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page_zh, re.IGNORECASE)
     for tag in tags:
-        assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", tag, re.I), tag
+        assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", tag, re.IGNORECASE), tag
     assert "cdn" not in " ".join(tags).lower()
     for host in ("cdn.jsdelivr", "code.jquery", "cdnjs", "bootstrapcdn", "fontawesome"):
         assert host not in page_zh
@@ -83,7 +83,7 @@ def test_user_strings_are_escaped(page_zh: str) -> None:
     assert any(n.startswith("&lt;img") for n in venue_names)
     # the precinct called <img ...> is escaped in its tooltip, the banner note in the header
     assert any("&lt;img" in p["t"] for p in data["precincts"])
-    header = re.search(r'<div class="go-header".*?</div></div>', page_zh, re.S).group(0)
+    header = re.search(r'<div class="go-header".*?</div></div>', page_zh, re.DOTALL).group(0)
     assert "&lt;img src=x" in header and "<img" not in header
 
 
@@ -165,8 +165,8 @@ def test_amap_shifts_every_layer_to_gcj02(folder: Path, page_zh: str) -> None:
     for p, q in pairs:
         assert 450 < metres(p, q) < 650, (p, q)
     assert "webrd0{s}.is.autonavi.com" in amap
-    ov = re.findall(r"L\.imageOverlay\(\s*\"data:[^\"]+\",\s*(\[\[.*?\]\])", amap, re.S)
-    ov0 = re.findall(r"L\.imageOverlay\(\s*\"data:[^\"]+\",\s*(\[\[.*?\]\])", page_zh, re.S)
+    ov = re.findall(r"L\.imageOverlay\(\s*\"data:[^\"]+\",\s*(\[\[.*?\]\])", amap, re.DOTALL)
+    ov0 = re.findall(r"L\.imageOverlay\(\s*\"data:[^\"]+\",\s*(\[\[.*?\]\])", page_zh, re.DOTALL)
     sw_a, sw_0 = json.loads(ov[0])[0], json.loads(ov0[0])[0]
     assert 450 < metres(sw_0, sw_a) < 650
 

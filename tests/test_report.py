@@ -47,7 +47,7 @@ def test_briefing_html_is_self_contained_and_complete(folder: Path) -> None:
     assert "@page { size: A4 landscape" in page
     assert 'src="data:image/png;base64,' in page  # the static map
     assert page.count("<svg") == 2  # one coverage curve per channel with a curve
-    rows = re.search(r'<table id="precinct-table">.*?</table>', page, re.S).group(0)
+    rows = re.search(r'<table id="precinct-table">.*?</table>', page, re.DOTALL).group(0)
     assert rows.count("<tr>") == 1 + 6
     assert page.count('class="channel"') == 3  # square_dance, cafe_sleeves, patrol
     for key in ("headline", "alerts_latest_month", "mom", "yoy", "precinct_table", "placements_table"):
@@ -109,3 +109,32 @@ def test_coverage_svg() -> None:
     svg = report.coverage_svg(pd.DataFrame({"k": [1, 2, 3], "covered_share": [0.2, 0.35, 0.4]}), "#123456")
     assert svg.startswith("<svg") and svg.count("<circle") == 3 and "40.0%" in svg
     assert report.coverage_svg(pd.DataFrame(), "#000") == ""
+
+
+def test_district_row_and_latest_columns_from_the_stats_stage(tmp_path: Path) -> None:
+    """The stats stage writes an ``all`` row per month in monthly_trends.csv and names the
+    precinct fields latest_month/latest_alerts: both are understood."""
+    out = make_output_folder(tmp_path / "run", n_alerts=300)
+    tr = pd.read_csv(out / "monthly_trends.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    total = tr.groupby("month", as_index=False)["alerts"].sum().assign(precinct_id="all")
+    total["mom_pct"], total["yoy_pct"], total["mom_p"], total["yoy_p"] = 12.5, -3.0, 0.01, 0.7
+    pd.concat([total, tr]).to_csv(out / "monthly_trends.csv", index=False, encoding="utf-8-sig")
+    f = load_output_folder(out)
+    hf = report.headline_figures(f)
+    assert hf["latest"] == total["alerts"].iloc[-1]  # not doubled by the district row
+    assert (hf["mom_pct"], hf["mom_p"], hf["yoy_p"]) == (12.5, 0.01, 0.7)
+    page = report.briefing_html(f)
+    assert "+12.5%" in page and 'class="sig">p=0.010' in page
+
+    import geopandas as gpd
+
+    pr = gpd.read_file(out / "precincts.geojson").rename(
+        columns={"last_month": "latest_month", "last_month_alerts": "latest_alerts"})
+    pr.to_file(out / "precincts.geojson", driver="GeoJSON")
+    f = load_output_folder(out)
+    assert f.precincts["last_month"].iloc[0] == "2025-06"
+    assert f.precincts["last_month_alerts"].notna().all()
+    pr.drop(columns=["latest_month", "latest_alerts", "mom_pct", "yoy_pct", "mom_p", "yoy_p"]).to_file(
+        out / "precincts.geojson", driver="GeoJSON")
+    f = load_output_folder(out)  # filled from monthly_trends.csv
+    assert f.precincts["last_month"].iloc[0] == "2025-06" and "mom_p" in f.precincts.columns

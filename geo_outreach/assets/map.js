@@ -95,7 +95,7 @@
     ch.reach.forEach(function (r) {
       var st = { color: ch.color, weight: 1, fillColor: ch.color, fillOpacity: 0.12,
         className: "go-reach", interactive: false };
-      if (r.g) { L.polygon(r.g, st).addTo(g); } else { L.circle(r.ll, Object.assign({ radius: r.r }, st)).addTo(g); }
+      if (r.g) { L.polygon(r.g, Object.assign({}, st, { weight: 0.8, opacity: 0.6 })).addTo(g); } else { L.circle(r.ll, Object.assign({ radius: r.r }, st)).addTo(g); }
       count("reach");
     });
     ch.sites.forEach(function (s) {
@@ -137,6 +137,14 @@
   };
   legend.addTo(map);
 
-  if (D.bounds) { map.fitBounds(D.bounds, { padding: [10, 10] }); }
+  // fit the study area into the part of the map the header and the controls leave free
+  if (D.bounds) {
+    var header = document.getElementById("go-header");
+    var right = document.querySelector(".leaflet-control-layers");
+    var top = header ? header.offsetHeight + 10 : 10;
+    var side = right ? Math.min(right.offsetWidth + 20, map.getSize().x / 3) : 10;
+    map.options.zoomSnap = 0.25;
+    map.fitBounds(D.bounds, { paddingTopLeft: [50, top], paddingBottomRight: [side, 30] });
+  }
   window.geoOutreach = { map: map, groups: G, counts: counts };
 })();
