@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo_outreach.i18n import check_lang, kind_label, t
+from geo_outreach.i18n import check_lang, t
 from geo_outreach.maps import (
     CHORO_COLORS,
     HOT_COLORS,
