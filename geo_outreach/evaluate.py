@@ -265,8 +265,7 @@ class ChannelProblem:
     existing: list[int]
     distance: str  # "walk" | "straight" actually used
     matrix: sp.csr_matrix
-    weights: np.ndarray  # test weights: category x age
-    plan_weights: np.ndarray  # training weights (may add recency)
+    weights: np.ndarray  # per alert row: the channel's category x age weight
     network: Any = None
     notes: list[str] = field(default_factory=list)
     _reach: dict[int, Any] = field(default_factory=dict)
@@ -360,7 +359,7 @@ def channel_problem(data: Any, ch: ChannelConfig, alerts: gpd.GeoDataFrame, *, n
         a = cov.coverage_matrix_euclidean(axy, xy, ch.radius_m)
     w = demand_weights(alerts, ch)
     return ChannelProblem(config=ch, cand_ids=ids, cand_xy=xy, cand_group=group, existing=existing,
-                          distance=distance, matrix=sp.csr_matrix(a), weights=w, plan_weights=w,
+                          distance=distance, matrix=sp.csr_matrix(a), weights=w,
                           network=network if distance == "walk" else None, notes=notes)
 
 
@@ -603,7 +602,7 @@ def evaluate(
             if k < ch.budget:
                 pr.notes.append(f"budget {ch.budget} > {free} candidate sites; evaluated with k = {k}")
             a_test = pr.matrix[test_rows]
-            w_train = pr.plan_weights[train_rows]
+            w_train = pr.weights[train_rows]
             w_test = pr.weights[test_rows]
             sets: dict[str, list[list[int]]] = {}
             plan = solve(pr, train_rows, w_train, k, precinct_of_alert=precinct_of_alert[train_rows],
