@@ -39,7 +39,7 @@ import logging
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -133,7 +133,6 @@ class OutputFolder:
     precinct_stats: pd.DataFrame | None = None
     evaluation: pd.DataFrame | None = None
     density_path: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -680,7 +679,7 @@ def _placement_popup(row: Any, ch: dict, precincts: pd.DataFrame, lang: str, exi
     status = t("existing", lang) if existing else t("recommended", lang)
     rows = [
         (t("kind", lang), kind_label(str(_get(row, "kind") or ""), lang) if _get(row, "kind") else None),
-        (t("status", lang).split("（")[0] if lang == "zh" else "Status", status),
+        (t("site_status", lang), status),
         ("ID", _get(row, "venue_id")),
     ]
     pid = _get(row, "precinct_id")
@@ -761,7 +760,13 @@ def display_reach(reach: gpd.GeoDataFrame | None, *, close_m: float = 40.0,
     return g.set_geometry(geoms).to_crs("EPSG:4326")
 
 
+def _hhmm(v: Any) -> str:
+    """Times of day as HH:MM (GeoJSON readers turn "19:00" into a time object)."""
+    return v.strftime("%H:%M") if hasattr(v, "strftime") and not hasattr(v, "year") else str(v)
+
+
 _STOP_KEYS = ("stop", "order", "seq", "rank", "stop_id")
+_TIME_WORDS = ("window", "arrive", "depart", "start", "end", "time")
 
 
 def _patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> dict | None:
@@ -775,13 +780,16 @@ def _patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> dict | None:
             label = next((_get(row, k) for k in _STOP_KEYS if _get(row, k) is not None), len(stops) + 1)
             if _isnum(label):
                 label = int(float(label))
-            windows = [f"{k}: {_get(row, k)}" for k in row.index
-                       if any(w in k for w in ("window", "arrive", "depart", "start", "end", "time"))
-                       and _get(row, k) is not None]
+            tkeys = [k for k in row.index if any(w in k for w in _TIME_WORDS) and _get(row, k) is not None]
+            start = next((_get(row, k) for k in tkeys if "start" in k or "arrive" in k), None)
+            end = next((_get(row, k) for k in tkeys if "end" in k or "depart" in k), None)
+            windows = [f"{_hhmm(start)}–{_hhmm(end)}"] if start is not None and end is not None else []
+            windows += [str(_get(row, k)) if "window" in k else f"{k}: {_get(row, k)}" for k in tkeys
+                        if not any(w in k for w in ("start", "end", "arrive", "depart"))]
             name = _get(row, "name") or ""
             rows = [(t("time_window", lang), "; ".join(windows) if windows else None)]
-            rows += _props_rows(row, {"name", *[k for k in row.index if any(
-                w in k for w in ("window", "arrive", "depart", "start", "end", "time"))]}, lang)
+            rows += _props_rows(row, {"name", *[k for k in row.index if any(w in k for w in _TIME_WORDS)]},
+                                lang)
             stops.append({"ll": _point_ll(g), "label": esc(label),
                           "t": popup_html(f"{t('stop', lang)} {label} {name}".strip(), rows)})
     if not lines and not stops:

@@ -123,7 +123,7 @@ def test_layers_present(page_zh: str) -> None:
     assert "g" in ch["square_dance"]["reach"][0] and ch["cafe_sleeves"]["reach"][0]["r"] == 300
     assert sum(s["existing"] for s in ch["cafe_sleeves"]["sites"]) == 1
     assert len(d["patrol"]["stops"]) == 3 and len(d["patrol"]["lines"]) == 1
-    assert "19:00" in d["patrol"]["stops"][0]["t"]  # time windows in the stop popup
+    assert "19:00–19:45" in d["patrol"]["stops"][0]["t"]  # time windows in the stop popup
     for key in ("precincts", "alerts", "hotspots", "clusters", "venues", "uncovered", "patrol",
                 "context", "ch0", "ch1"):
         assert key in d["groups"]
@@ -219,3 +219,16 @@ def test_rendering_is_deterministic(folder: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     assert render_map(load_output_folder(folder)) == render_map(load_output_folder(copy))
+
+
+def test_cli_render_rerenders_a_finished_plan(folder: Path, tmp_path: Path) -> None:
+    from geo_outreach import cli
+
+    copy = tmp_path / "plan"
+    shutil.copytree(folder, copy)
+    for name in ("map.html", "briefing.html", "briefing.png", "briefing.pdf"):
+        (copy / name).unlink(missing_ok=True)
+    assert cli.main(["render", str(copy), "--lang", "en"]) == 0
+    assert "Legend" in (copy / "map.html").read_text(encoding="utf-8")
+    assert (copy / "briefing.pdf").is_file() and (copy / "briefing.png").is_file()
+    assert cli.main(["render", str(tmp_path / "nothing-here")]) == 2
