@@ -33,18 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--venues", type=int, default=5_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: a temp dir)")
+    ap.add_argument("--folder", type=Path, default=None,
+                    help="measure an existing plan output folder (e.g. outputs/demo) instead")
     args = ap.parse_args(argv)
 
-    out = args.out or Path(tempfile.mkdtemp(prefix="bench_map_")) / "run"
     t0 = time.perf_counter()
-    make_output_folder(out, n_alerts=args.alerts, n_venues=args.venues, seed=11)
+    if args.folder is not None:
+        out = args.folder
+    else:
+        out = args.out or Path(tempfile.mkdtemp(prefix="bench_map_")) / "run"
+        make_output_folder(out, n_alerts=args.alerts, n_venues=args.venues, seed=11)
     t_fixture = time.perf_counter() - t0
     t0 = time.perf_counter()
     written = render_outputs(out)
     t_render = time.perf_counter() - t0
     html = written["map"]
     result: dict = {
-        "alerts": args.alerts, "venues": args.venues,
+        "folder": str(out) if args.folder else "synthetic",
+        "alerts": args.alerts if args.folder is None else None,
+        "venues": args.venues if args.folder is None else None,
         "fixture_s": round(t_fixture, 2), "render_outputs_s": round(t_render, 2),
         "map_html_bytes": html.stat().st_size,
         "map_html_mb": round(html.stat().st_size / 1e6, 2),
@@ -77,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         result["load_event_ms"] = "skipped: /usr/bin/chromium or playwright missing"
     res_dir = REPO / "bench" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)
-    (res_dir / "bench_map.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    name = "bench_map.json" if args.folder is None else "bench_map_folder.json"
+    (res_dir / name).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
     ok = result["map_html_mb"] < 5 and isinstance(result.get("load_event_ms_median"), int) \
         and result["load_event_ms_median"] < 2000

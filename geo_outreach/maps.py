@@ -394,8 +394,9 @@ def _shift(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
 
 def _json_for_script(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    # keep the payload from closing its <script> element or opening a comment
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # keep the payload from closing its <script> element ("</") or entering the HTML parser's
+    # escaped-script states ("<!--"); user text is HTML-escaped already, so it has no "<" at all
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
 
 
 # --------------------------------------------------------------------------- assets

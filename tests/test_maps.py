@@ -232,3 +232,12 @@ def test_cli_render_rerenders_a_finished_plan(folder: Path, tmp_path: Path) -> N
     assert "Legend" in (copy / "map.html").read_text(encoding="utf-8")
     assert (copy / "briefing.pdf").is_file() and (copy / "briefing.png").is_file()
     assert cli.main(["render", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_payload_cannot_close_its_script_element() -> None:
+    from geo_outreach.maps import _json_for_script
+
+    raw = {"a": "</script><!--<script>alert(1)</script>", "b": "普通文字 & <b>"}
+    text = _json_for_script(raw)
+    assert "</script" not in text.lower() and "<!--" not in text
+    assert json.loads(text) == raw
