@@ -544,16 +544,33 @@ def lagrangian_bound(
     it. ``start`` defaults to ``lam = w`` (sum of the k largest column weights); started at
     ``w * [row uncovered by S]`` it equals ``f(S) + top-k marginal gains w.r.t. S``.
     """
+    return _lagrangian(a_csr, np.asarray(w, dtype=float), k, lower=lower, start=start,
+                       time_limit_s=time_limit_s, max_iter=max_iter)[0]
+
+
+def _lagrangian(
+    a_csr: sp.csr_matrix,
+    w: np.ndarray,
+    k: int,
+    *,
+    lower: float,
+    start: np.ndarray | None,
+    time_limit_s: float,
+    max_iter: int,
+) -> tuple[float, list[int] | None, float]:
+    """(bound, best primal k-set seen among the Lagrangian top-k sets, its value)."""
     n, m = a_csr.shape
     if n == 0 or k <= 0:
-        return 0.0
+        return 0.0, None, 0.0
     k = min(k, m)
-    a_f = sp.csr_matrix(a_csr, dtype=float)
-    at = a_f.T.tocsr()
+    at = sp.csr_matrix(a_csr.T, dtype=float)  # m x n; row j = rows covered by column j
     lam = (w.copy() if start is None else np.clip(start, 0.0, w)).astype(float)
     best = np.inf
     theta = 2.0
     stall = 0
+    best_set: list[int] | None = None
+    best_primal = -np.inf
+    direction = np.zeros(n)
     t0 = time.perf_counter()
     for _ in range(max_iter):
         score = at @ lam
@@ -567,23 +584,27 @@ def lagrangian_bound(
             if stall >= 20:
                 theta /= 2
                 stall = 0
-        if best - lower <= 1e-9 * max(1.0, lower) or theta < 1e-3:
+        rows = np.concatenate([at.indices[at.indptr[j] : at.indptr[j + 1]] for j in top])
+        cnt = np.bincount(rows, minlength=n).astype(float)
+        primal = float(w[cnt > 0].sum())
+        if primal > best_primal:
+            best_primal, best_set = primal, [int(j) for j in top]
+        target = max(lower, best_primal)
+        if best - target <= 1e-9 * max(1.0, target) or theta < 1e-3:
             break
         if time.perf_counter() - t0 > time_limit_s:
             break
-        ind = np.zeros(m)
-        ind[top] = 1.0
-        cnt = a_f @ ind
-        g = cnt - 1.0  # dL/dlam
-        # projected subgradient: ignore directions blocked by the box
-        g[(lam <= 0) & (g > 0)] = 0.0
-        g[(lam >= w) & (g < 0)] = 0.0
-        norm = float(g @ g)
+        # deflected subgradient (half of the previous direction kept): fewer zig-zags
+        direction = (cnt - 1.0) + 0.5 * direction  # dL/dlam = cover count - 1
+        # projected: ignore directions blocked by the box
+        direction[(lam <= 0) & (direction > 0)] = 0.0
+        direction[(lam >= w) & (direction < 0)] = 0.0
+        norm = float(direction @ direction)
         if norm <= 0:
             break
-        step = theta * (val - lower) / norm
-        lam = np.clip(lam - step * g, 0.0, w)
-    return float(best)
+        step = theta * (val - target) / norm
+        lam = np.clip(lam - step * direction, 0.0, w)
+    return float(best), best_set, float(best_primal)
 
 
 # --------------------------------------------------------------------------- greedy
@@ -667,13 +688,16 @@ def _swap_search(
     min_sites: dict[Any, int],
     existing_per_group: dict[Any, int],
     deadline: float,
+    max_passes: int = 4,
 ) -> int:
     """1-swap local search (best swap per removed site, first improvement); returns swaps."""
     csr_t = st.csc.T.tocsr().astype(float)  # m x n
     w = st.w
     swaps = 0
     improved = True
-    while improved and time.perf_counter() < deadline:
+    passes = 0
+    while improved and time.perf_counter() < deadline and passes < max_passes:
+        passes += 1
         improved = False
         for pos in range(len(chosen)):
             if time.perf_counter() >= deadline:
@@ -1057,19 +1081,31 @@ def maximize_coverage(
 
     # ---- bound (ignores constraints => valid for the constrained problem too)
     start = wr * (st.cnt == 0)
-    bound_time = max(0.2, min(5.0, 0.2 * time_limit_s, deadline - time.perf_counter()))
-    red_bound = lagrangian_bound(ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time)
+    bound_time = max(0.2, min(0.5 * time_limit_s, deadline - time.perf_counter()))
+    red_bound, lag_set, lag_value = _lagrangian(
+        ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time, max_iter=2000
+    )
     red_bound = min(red_bound, float(wr.sum()))
+    if (
+        lag_set is not None
+        and lag_value > heur_value + 1e-9 * max(1.0, heur_value)
+        and not conflicts
+        and not site_groups
+        and not share_groups
+    ):
+        chosen[:] = lag_set
+        st = _State(arc, wr, chosen)
+        heur_value = st.value()
+        notes.append("a Lagrangian top-k set beat greedy + swap")
     best_cols, best_value = list(chosen), heur_value
-    used = "greedy"
+    used = "exact" if method == "exact" else "greedy"  # exact: proven by the bound, or by the MILP below
     status = "feasible"
     tol = 1e-9 * max(1.0, float(wr.sum()))
     if greedy_unmet:
         best_value = -np.inf  # the heuristic answer breaks a constraint
 
-    run_exact = method == "exact" or (
-        method == "auto" and (red_bound - heur_value > tol or greedy_unmet) and arc.nnz <= AUTO_EXACT_MAX_NNZ
-    )
+    gap_open = red_bound - heur_value > tol or bool(greedy_unmet)
+    run_exact = gap_open and (method == "exact" or (method == "auto" and arc.nnz <= AUTO_EXACT_MAX_NNZ))
     if method == "auto" and arc.nnz > AUTO_EXACT_MAX_NNZ and red_bound - heur_value > tol:
         notes.append(
             f"auto: reduced matrix has {arc.nnz} non-zeros (> {AUTO_EXACT_MAX_NNZ}); "
@@ -1113,6 +1149,7 @@ def maximize_coverage(
     red_bound = max(red_bound, best_value)
     if red_bound - best_value <= tol:
         status = "optimal"
+        red_bound = best_value
     # pad to the budget with zero-gain sites (ties) so that exactly `budget` sites are listed
     if len(best_cols) < budget:
         st2 = _State(arc, wr, best_cols)
