@@ -730,7 +730,7 @@ def _channel_layers(folder: OutputFolder, placements: gpd.GeoDataFrame | None,
             label = str(int(float(rank))) if _isnum(rank) else "•"
             name = str(_get(row, "name") or _get(row, "venue_id") or "")
             sites.append({"ll": _point_ll(row.geometry), "label": esc(label), "existing": existing,
-                          "title": f"{ch['label']} #{label} {name}",
+                          "title": esc(f"{ch['label']} #{label} {name}"),
                           "t": _placement_popup(row, ch, precincts, lang, existing)})
         rch = None
         if reach is not None and "channel" in reach.columns:

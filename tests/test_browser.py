@@ -83,9 +83,9 @@ def test_map_offline_layers_legend_popup(browser: Any, rendered: dict[str, Path]
         assert "警情密度" in page.inner_text(".go-legend")
         assert "<img src=x onerror" in page.inner_text("#go-synthetic-banner")  # shown as text
         # click the top square-dance placement and read why it was chosen
-        marker = page.locator('.leaflet-marker-icon[title^="广场舞宣传 #1 "]')
+        marker = page.locator('.go-rank[title^="广场舞宣传 #1 "]')
         page.evaluate("""() => {
-            const m = document.querySelector('.leaflet-marker-icon[title^="广场舞宣传 #1 "]');
+            const m = document.querySelector('.go-rank[title^="广场舞宣传 #1 "]');
             const r = m.getBoundingClientRect();
             const map = window.geoOutreach.map;
             map.setView(map.containerPointToLatLng([r.x + r.width / 2, r.y + r.height / 2]), 14,

@@ -101,10 +101,10 @@
     ch.sites.forEach(function (s) {
       var cls = "go-rank" + (s.existing ? " go-existing" : "");
       var icon = L.divIcon({ className: "go-rank-icon",
-        html: '<div class="' + cls + '" style="background:' + (s.existing ? "#fff" : ch.color) +
+        html: '<div class="' + cls + '" title="' + s.title + '" style="background:' + (s.existing ? "#fff" : ch.color) +
           ';border-color:' + ch.color + (s.existing ? ';color:' + ch.color : '') + '">' + s.label + "</div>",
         iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10] });
-      L.marker(s.ll, { icon: icon, riseOnHover: true, title: s.title })
+      L.marker(s.ll, { icon: icon, riseOnHover: true })
         .bindPopup(s.t, { maxWidth: 340 }).addTo(g);
       count("placements");
     });
