@@ -44,7 +44,8 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     sc = load_scenario(scenario_path)
     sc = with_overrides(sc, dir=Path(args.out) if args.out else None,
                         basemap=getattr(args, "basemap", None), lang=getattr(args, "lang", None))
-    result = build_plan(sc, progress=_progress(args.quiet))
+    result = build_plan(sc, progress=_progress(args.quiet),
+                        command="geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None)
     m = result.manifest
     print(f"Plan written to {result.out_dir.resolve()}")
     rows = m["rows"]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +24,7 @@ import pandas as pd
 import geo_outreach
 from geo_outreach import analytics, channels
 from geo_outreach._validate import OUTSIDE
-from geo_outreach.io import StudyData, load_study
+from geo_outreach.io import StudyData, load_study, sha256_file
 from geo_outreach.outputs import write_csv, write_geojson, write_json
 from geo_outreach.scenario import Scenario, scenario_to_dict
 
@@ -156,8 +158,47 @@ def build_manifest(sc: Scenario, data: StudyData, *, timings: dict[str, float],
     }
 
 
-def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool = True) -> PlanResult:
-    """Run every stage for ``sc`` and write the outputs into ``sc.output.dir``."""
+def run_info(sc: Scenario, command: str | None) -> dict[str, Any]:
+    """When and with what code and command a run was made (the volatile part of the manifest)."""
+    info: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "git_commit": _git_commit(),
+    }
+    if sc.path is not None and Path(sc.path).is_file():
+        info["scenario_file"] = {"path": str(Path(sc.path).resolve()), "sha256": sha256_file(Path(sc.path))}
+    return info
+
+
+def _git_commit() -> str | None:
+    """The commit of the geo_outreach checkout, if it is one (None for an installed wheel)."""
+    root = Path(geo_outreach.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool = True,
+               command: str | None = None) -> PlanResult:
+    """Run every stage for ``sc`` and write the outputs into ``sc.output.dir``.
+
+    Parameters
+    ----------
+    sc
+        The scenario (see :mod:`geo_outreach.scenario`).
+    progress
+        Called with a short message as each stage starts and ends (``None``: silent).
+    render
+        Also write ``map.html`` and the briefing (:func:`geo_outreach.maps.render_outputs`).
+    command
+        The command line, recorded in ``manifest.json``.
+    """
+    run = run_info(sc, command)
     out_dir = Path(sc.output.dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     timer = _Timer(progress)
@@ -185,15 +226,18 @@ def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool =
                 files[Path(path).name] = Path(path)
             channel_summary = ch.summaries
 
+    outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(sc, data, timings=timer.seconds, channels=channel_summary,
-                              extra={"analysis": result.settings, "peak_windows": result.peak_windows})
+                              extra={"analysis": result.settings, "peak_windows": result.peak_windows,
+                                     "outputs_sha256": outputs, "run": run})
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
 
     if render:
         from geo_outreach import maps
 
         with timer("render"):
-            files.update(maps.render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang))
+            rendered = maps.render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang)
+            files.update({Path(p).name: Path(p) for p in rendered.values()})
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return PlanResult(out_dir=out_dir, files=files, manifest=manifest, data=data)

@@ -46,6 +46,7 @@ def _leftover_temp(folder: Path) -> list[str]:
 def _strip_volatile(manifest: dict) -> dict:
     m = json.loads(json.dumps(manifest, default=str))
     m.pop("timings_s", None)
+    m.pop("run", None)  # when, by which command and commit: volatile by design
     m["output"].pop("dir", None)
     m["scenario"]["output"].pop("dir", None)
     for ch in m.get("channels", {}).values():
