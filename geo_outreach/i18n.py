@@ -136,6 +136,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kind_market": {"zh": "市场", "en": "Market"},
     "kind_bus_stop": {"zh": "公交站", "en": "Bus stop"},
     "kind_junction": {"zh": "路口", "en": "Junction"},
+    "kind_patrol_stop": {"zh": "巡逻点", "en": "Patrol stop"},
     "kind_other": {"zh": "其他", "en": "Other"},
     # channels (defaults when the manifest gives no label)
     "channel_square_dance": {"zh": "广场舞宣传", "en": "Square-dance events"},
@@ -143,6 +144,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "channel_cafe_sleeves": {"zh": "咖啡杯套", "en": "Café cup sleeves"},
     "channel_parcel_stickers": {"zh": "快递贴纸", "en": "Parcel stickers"},
     "channel_patrol": {"zh": "巡逻宣传", "en": "Patrols"},
+    "channel_patrols": {"zh": "巡逻宣传", "en": "Patrols"},
 }
 
 

@@ -34,6 +34,7 @@ from geo_outreach.maps import (
     _isnum,
     channel_info,
     choropleth_metric,
+    display_reach,
     esc,
     fmt_num,
     fmt_pct,
@@ -222,9 +223,17 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Any:
             finite = arr[np.isfinite(arr) & (arr > 0)]
             if finite.size:
                 vmax = float(np.quantile(finite, 0.99))
-                masked = np.ma.masked_where(~np.isfinite(arr) | (arr <= 0), arr)
-                im = ax.imshow(masked, extent=extent, origin="upper", cmap="YlOrRd", vmin=0, vmax=vmax,
-                               alpha=0.65, zorder=3, interpolation="bilinear")
+                from matplotlib import colormaps
+                from matplotlib.cm import ScalarMappable
+                from matplotlib.colors import Normalize
+
+                # same encoding as the web map: faint where density is low, so the
+                # choropleth stays readable; nothing below 2 % of the top value
+                norm = np.clip(np.nan_to_num(arr) / vmax, 0, 1)
+                rgba = colormaps["YlOrRd"](norm)
+                rgba[..., 3] = np.where(np.isfinite(arr) & (norm > 0.02), 0.25 + 0.6 * np.sqrt(norm), 0.0)
+                ax.imshow(rgba, extent=extent, origin="upper", zorder=3, interpolation="bilinear")
+                im = ScalarMappable(norm=Normalize(0, vmax), cmap="YlOrRd")
                 cax = fig.add_axes((0.74, 0.08, 0.22, 0.018))
                 cb = fig.colorbar(im, cax=cax, orientation="horizontal")
                 cb.set_label(f"{t('layer_density', lang)} ({t('legend_density_unit', lang)})", fontsize=8)
@@ -248,7 +257,7 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Any:
                     color="#111", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.6})
         chans = channel_info(folder, lang)
         pl = proj(folder.placements)
-        rc_ = proj(folder.reach)
+        rc_ = proj(display_reach(folder.reach))
         for ch in chans:
             if pl is None or "channel" not in pl.columns:
                 break
