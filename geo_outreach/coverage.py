@@ -124,12 +124,21 @@ def coverage_matrix_euclidean(demand_xy: Any, cand_xy: Any, radius_m: float) -> 
 
 @dataclass(frozen=True)
 class StreetIndex:
-    """A street graph prepared for repeated coverage queries (see :func:`prepare_network`)."""
+    """A street graph prepared for repeated coverage queries (see :func:`prepare_network`).
+
+    Streets are the undirected node pairs of the graph (shortest parallel edge), drawn as
+    straight segments between their nodes; a point is snapped to the nearest segment.
+    """
 
     node_ids: np.ndarray  # graph node id per index
     xy: np.ndarray  # (N, 2) node coordinates in metres
     adjacency: sp.csr_matrix  # symmetric, shortest parallel edge length in metres
     tree: Any = field(repr=False)  # cKDTree on xy
+    edge_u: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    edge_v: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    edge_len: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    edge_tree: Any = field(default=None, repr=False)  # shapely STRtree on the segments
+    edge_geoms: Any = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -143,14 +152,53 @@ class StreetIndex:
         dist, idx = self.tree.query(pts)
         return np.asarray(idx, dtype=np.int64), np.asarray(dist, dtype=float)
 
+    def access(self, xy: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """How each point reaches the network: its nearest street segment.
+
+        Returns ``(point, node, extra, edge, offset)`` arrays with two entries per point (one
+        per end node of its segment): walking from the point to ``node`` costs ``extra``
+        metres (perpendicular distance + the part of the street to that end); ``offset`` is
+        the position along the segment in metres from ``edge_u`` (for same-street pairs).
+        Without edges, points use their nearest node (one entry each).
+        """
+        import shapely
+
+        pts = _as_xy(xy, "points")
+        n = len(pts)
+        if n == 0 or self.edge_tree is None or len(self.edge_u) == 0:
+            node, d = self.snap(pts)
+            idx = np.arange(n)
+            return idx, node, d, np.full(n, -1, dtype=np.int64), np.zeros(n)
+        geoms = shapely.points(pts)
+        pair, perp = self.edge_tree.query_nearest(geoms, return_distance=True, all_matches=False)
+        src, e = pair[0], pair[1]
+        order = np.argsort(src, kind="stable")
+        src, e, perp = src[order], e[order], perp[order]
+        first = np.ones(len(src), dtype=bool)
+        first[1:] = src[1:] != src[:-1]
+        src, e, perp = src[first], e[first], perp[first]
+        frac = shapely.line_locate_point(self.edge_geoms[e], geoms[src], normalized=True)
+        frac = np.nan_to_num(np.clip(frac, 0.0, 1.0))
+        length = self.edge_len[e]
+        off = frac * length
+        point = np.concatenate([src, src])
+        node = np.concatenate([self.edge_u[e], self.edge_v[e]])
+        extra = np.concatenate([perp + off, perp + (length - off)])
+        edge = np.concatenate([e, e])
+        offset = np.concatenate([off, off])
+        return point, node, extra, edge, offset
+
 
 def prepare_network(graph: Any) -> StreetIndex:
     """Turn an osmnx/networkx graph (projected, edge attribute ``length`` in metres) into a
-    symmetric scipy CSR matrix (walking ignores one-way streets) plus a node KD-tree.
+    symmetric scipy CSR matrix (walking ignores one-way streets), a node KD-tree and an
+    STRtree of street segments for snapping.
 
     Parallel edges keep their shortest length; edges without ``length`` use the straight
     line between their nodes.
     """
+    import shapely
+
     if isinstance(graph, StreetIndex):
         return graph
     nodes = list(graph.nodes)
@@ -183,7 +231,20 @@ def prepare_network(graph: Any) -> StreetIndex:
         first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
         u, v, length_arr = u[first], v[first], length_arr[first]
     adj = sp.csr_matrix((length_arr, (u, v)), shape=(n, n))
-    return StreetIndex(node_ids=np.array(nodes, dtype=object), xy=xy, adjacency=adj, tree=cKDTree(xy))
+    upper = u < v
+    eu, ev, el = u[upper], v[upper], length_arr[upper]
+    geoms = shapely.linestrings(np.stack([xy[eu], xy[ev]], axis=1)) if len(eu) else None
+    return StreetIndex(
+        node_ids=np.array(nodes, dtype=object),
+        xy=xy,
+        adjacency=adj,
+        tree=cKDTree(xy),
+        edge_u=eu,
+        edge_v=ev,
+        edge_len=el,
+        edge_tree=shapely.STRtree(geoms) if geoms is not None else None,
+        edge_geoms=geoms,
+    )
 
 
 def _network_pairs(
@@ -196,60 +257,76 @@ def _network_pairs(
     """(demand row, candidate col, walking distance) for every pair within ``radius_m``."""
     from scipy.sparse.csgraph import dijkstra
 
-    d_node, d_snap = net.snap(demand_xy)
-    c_node, c_snap = net.snap(cand_xy)
-    ok_d = d_snap <= radius_m
-    # demand rows grouped by node
-    d_rows = np.flatnonzero(ok_d)
-    d_order = d_rows[np.argsort(d_node[d_rows], kind="stable")]
-    d_nodes_sorted = d_node[d_order]
-    uniq_dn, start = np.unique(d_nodes_sorted, return_index=True)
-    counts = np.diff(np.append(start, len(d_order)))
-    # candidates grouped by node; Dijkstra per unique node with the loosest limit
-    ok_c = np.flatnonzero(c_snap <= radius_m)
-    if len(ok_c) == 0 or len(uniq_dn) == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, np.zeros(0)
-    src_nodes, src_inv = np.unique(c_node[ok_c], return_inverse=True)
-    src_min_snap = np.full(len(src_nodes), np.inf)
-    np.minimum.at(src_min_snap, src_inv, c_snap[ok_c])
-    n_nodes = net.n_nodes
-    if chunk is None:
-        chunk = max(1, min(512, int(2e7 // max(n_nodes, 1))))
-    rows_out, cols_out, dist_out = [], [], []
-    # candidates of each source node
-    c_by_src: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(src_nodes)
-    order = np.argsort(src_inv, kind="stable")
-    bounds = np.searchsorted(src_inv[order], np.arange(len(src_nodes) + 1))
-    for s in range(len(src_nodes)):
-        c_by_src[s] = ok_c[order[bounds[s] : bounds[s + 1]]]
-    for lo in range(0, len(src_nodes), chunk):
-        hi = min(lo + chunk, len(src_nodes))
-        limit = float(radius_m - src_min_snap[lo:hi].min())
-        dist = dijkstra(net.adjacency, directed=False, indices=src_nodes[lo:hi], limit=limit)
-        sub = dist[:, uniq_dn]  # (chunk, unique demand nodes)
-        si, ui = np.nonzero(sub <= limit)
-        if len(si) == 0:
-            continue
-        base = sub[si, ui]
-        for s_local in np.unique(si):
-            sel = si == s_local
-            u_sel, b_sel = ui[sel], base[sel]
-            # expand demand nodes -> demand rows
-            cnt = counts[u_sel]
-            rows = np.concatenate([d_order[start[u] : start[u] + c] for u, c in zip(u_sel, cnt)])
-            walk_node = np.repeat(b_sel, cnt) + d_snap[rows]
-            for cj in c_by_src[lo + s_local]:
-                total = walk_node + c_snap[cj]
-                keep = total <= radius_m
-                if keep.any():
-                    rows_out.append(rows[keep])
-                    cols_out.append(np.full(int(keep.sum()), cj, dtype=np.int64))
-                    dist_out.append(total[keep])
+    e = np.zeros(0, dtype=np.int64)
+    d_pt, d_node, d_extra, d_edge, d_off = net.access(demand_xy)
+    c_pt, c_node, c_extra, c_edge, c_off = net.access(cand_xy)
+    rows_out: list[np.ndarray] = []
+    cols_out: list[np.ndarray] = []
+    dist_out: list[np.ndarray] = []
+    # same street segment: walk along it directly
+    if len(d_edge) and (d_edge >= 0).any():
+        half_d = len(d_pt) // 2 if (d_edge >= 0).all() else len(d_pt)
+        half_c = len(c_pt) // 2 if (c_edge >= 0).all() else len(c_pt)
+        dd = pd.DataFrame({"row": d_pt[:half_d], "edge": d_edge[:half_d], "off": d_off[:half_d],
+                           "perp": d_extra[:half_d] - d_off[:half_d]})
+        cc = pd.DataFrame({"col": c_pt[:half_c], "edge": c_edge[:half_c], "off": c_off[:half_c],
+                           "perp": c_extra[:half_c] - c_off[:half_c]})
+        dd = dd[dd["perp"] <= radius_m]
+        cc = cc[cc["perp"] <= radius_m]
+        both = dd.merge(cc, on="edge", suffixes=("_d", "_c"))
+        if len(both):
+            direct = (both["perp_d"] + both["perp_c"] + (both["off_d"] - both["off_c"]).abs()).to_numpy()
+            keep = direct <= radius_m
+            rows_out.append(both["row"].to_numpy()[keep].astype(np.int64))
+            cols_out.append(both["col"].to_numpy()[keep].astype(np.int64))
+            dist_out.append(direct[keep])
+    ok_d = np.flatnonzero(d_extra <= radius_m)
+    ok_c = np.flatnonzero(c_extra <= radius_m)
+    if len(ok_d) and len(ok_c):
+        # demand access entries grouped by node
+        d_order = ok_d[np.argsort(d_node[ok_d], kind="stable")]
+        uniq_dn, start = np.unique(d_node[d_order], return_index=True)
+        counts = np.diff(np.append(start, len(d_order)))
+        # candidate access entries grouped by source node
+        src_nodes, src_inv = np.unique(c_node[ok_c], return_inverse=True)
+        src_min = np.full(len(src_nodes), np.inf)
+        np.minimum.at(src_min, src_inv, c_extra[ok_c])
+        order = np.argsort(src_inv, kind="stable")
+        bounds = np.searchsorted(src_inv[order], np.arange(len(src_nodes) + 1))
+        if chunk is None:
+            chunk = max(1, min(512, int(2e7 // max(net.n_nodes, 1))))
+        for lo in range(0, len(src_nodes), chunk):
+            hi = min(lo + chunk, len(src_nodes))
+            limit = float(radius_m - src_min[lo:hi].min())
+            dist = dijkstra(net.adjacency, directed=False, indices=src_nodes[lo:hi], limit=limit)
+            sub = dist[:, uniq_dn]
+            si, ui = np.nonzero(sub <= limit)
+            if len(si) == 0:
+                continue
+            base = sub[si, ui]
+            for s_local in np.unique(si):
+                sel = si == s_local
+                u_sel, b_sel = ui[sel], base[sel]
+                cnt = counts[u_sel]
+                entries = np.concatenate([d_order[start[q] : start[q] + c] for q, c in zip(u_sel, cnt)])
+                walk = np.repeat(b_sel, cnt) + d_extra[entries]
+                s = lo + s_local
+                for ce in ok_c[order[bounds[s] : bounds[s + 1]]]:
+                    total = walk + c_extra[ce]
+                    keep = total <= radius_m
+                    if keep.any():
+                        rows_out.append(d_pt[entries[keep]].astype(np.int64))
+                        cols_out.append(np.full(int(keep.sum()), c_pt[ce], dtype=np.int64))
+                        dist_out.append(total[keep])
     if not rows_out:
-        e = np.zeros(0, dtype=np.int64)
         return e, e, np.zeros(0)
-    return np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(dist_out)
+    rows, cols, dist = np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(dist_out)
+    # several routes per pair (two ends of each street, or along the street): keep the shortest
+    order = np.lexsort((dist, cols, rows))
+    rows, cols, dist = rows[order], cols[order], dist[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return rows[first], cols[first], dist[first]
 
 
 def coverage_matrix_network(
@@ -263,11 +340,13 @@ def coverage_matrix_network(
 ) -> sp.csr_matrix | tuple[sp.csr_matrix, sp.csr_matrix]:
     """Walking-distance coverage on a street graph.
 
-    The walking distance from candidate ``j`` to demand ``i`` is
-    ``snap_j + shortest_path(node_j, node_i) + snap_i`` where ``node`` is the nearest graph
-    node and ``snap`` the straight-line distance to it. The graph is treated as undirected
-    (pedestrians ignore one-way streets). Points whose snapping distance alone exceeds the
-    radius cover / are covered by nothing.
+    Each point is snapped to its nearest street segment (straight line between two graph
+    nodes). The walk from candidate ``j`` to demand ``i`` is the shortest of: along the
+    street when both sit on the same segment, or ``access_j + shortest_path(end_j, end_i) +
+    access_i`` over the two ends of each segment, where ``access`` is the perpendicular
+    distance to the segment plus the part of the street to that end. The graph is treated
+    as undirected (pedestrians ignore one-way streets). Points farther than the radius from
+    every street cover / are covered by nothing.
 
     Parameters
     ----------
@@ -280,8 +359,8 @@ def coverage_matrix_network(
     radius_m
         Walking reach in metres.
     chunk
-        Candidate nodes per Dijkstra call (memory: chunk x graph nodes floats); default
-        chosen from the graph size.
+        Source nodes per Dijkstra call (memory: chunk x graph nodes floats); default chosen
+        from the graph size.
     return_distance
         Also return a CSR of walking distances with the same sparsity pattern (it may hold
         explicit zeros).
@@ -295,8 +374,6 @@ def coverage_matrix_network(
         a = sp.csr_matrix((n, m), dtype=np.uint8)
         return (a, sp.csr_matrix((n, m), dtype=float)) if return_distance else a
     rows, cols, dist = _network_pairs(net, d, c, r, chunk)
-    order = np.lexsort((cols, rows))
-    rows, cols, dist = rows[order], cols[order], dist[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, rows + 1, 1)
     indptr = np.cumsum(indptr)
@@ -313,38 +390,36 @@ def service_areas(
     *,
     buffer_m: float = 40.0,
 ) -> list[Any]:
-    """Walking service area of each candidate: the street segments reachable within
-    ``radius_m`` (including the snapping walk), buffered by ``buffer_m``.
+    """Walking service area of each candidate: the street segments whose both ends are
+    reachable within ``radius_m`` (including the walk to the street), plus the walk to the
+    street, buffered by ``buffer_m``.
 
     Returns a list of shapely geometries (empty polygon when the candidate is farther than
-    the radius from the network). Edges are drawn as straight node-to-node segments.
+    the radius from every street).
     """
     import shapely
+    from scipy.sparse.csgraph import dijkstra
 
     r = _check_radius(radius_m)
     net = prepare_network(graph)
     c = _as_xy(cand_xy, "candidates")
-    from scipy.sparse.csgraph import dijkstra
-
-    nodes, snap = net.snap(c)
+    pt, node, extra, _, _ = net.access(c)
     out: list[Any] = []
-    adj = net.adjacency.tocoo()
-    upper = adj.row < adj.col
-    eu, ev = adj.row[upper], adj.col[upper]
+    eu, ev = net.edge_u, net.edge_v
     for j in range(len(c)):
-        limit = r - snap[j]
-        if limit < 0:
+        sel = (pt == j) & (extra <= r)
+        if not sel.any():
             out.append(shapely.Polygon())
             continue
-        dist = dijkstra(net.adjacency, directed=False, indices=int(nodes[j]), limit=limit)
-        reach = np.isfinite(dist)
+        dist = dijkstra(net.adjacency, directed=False, indices=node[sel], limit=r)
+        best = np.min(dist + extra[sel][:, None], axis=0)
+        reach = best <= r
         both = reach[eu] & reach[ev]
         parts = [shapely.Point(c[j]).buffer(buffer_m)]
-        parts.append(shapely.LineString([c[j], net.xy[nodes[j]]]).buffer(buffer_m))
+        for q in node[sel]:
+            parts.append(shapely.LineString([c[j], net.xy[q]]).buffer(buffer_m))
         if both.any():
-            lines = shapely.linestrings(
-                np.stack([net.xy[eu[both]], net.xy[ev[both]]], axis=1)
-            )
+            lines = shapely.linestrings(np.stack([net.xy[eu[both]], net.xy[ev[both]]], axis=1))
             parts.append(shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4)))
         out.append(shapely.union_all(parts))
     return out
@@ -768,8 +843,10 @@ def _milp(
     site_groups: list[tuple[Any, np.ndarray, int]],
     share_groups: list[tuple[Any, np.ndarray, float]],
     time_limit_s: float,
+    col_obj: np.ndarray | None = None,
 ) -> tuple[list[int] | None, float, float, str]:
-    """Solve the MILP with highspy. Returns (chosen, value, dual bound, status) where status
+    """Solve the MILP with highspy (``col_obj``: weight a column earns by itself, from
+    demand rows only it covers). Returns (chosen, value, dual bound, status) where status
     is "optimal", "feasible" (time limit with an incumbent), "infeasible" or "failed"."""
     import highspy
 
@@ -822,7 +899,8 @@ def _milp(
     lp = highspy.HighsLp()
     lp.num_col_ = m + n
     lp.num_row_ = nrow
-    lp.col_cost_ = np.concatenate([np.zeros(m), w]).astype(float)
+    x_obj = np.zeros(m) if col_obj is None else np.asarray(col_obj, dtype=float)
+    lp.col_cost_ = np.concatenate([x_obj, w]).astype(float)
     lp.col_lower_ = np.zeros(m + n)
     lp.col_upper_ = np.concatenate([allowed.astype(float), np.ones(n)])
     lo = np.concatenate(lower)
@@ -844,7 +922,7 @@ def _milp(
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
     h.setOptionValue("mip_rel_gap", 1e-9)
     # integer weights => integer objective: a gap below 1 already proves optimality
-    integral = bool(np.all(np.abs(w - np.round(w)) < 1e-9))
+    integral = bool(np.all(np.abs(w - np.round(w)) < 1e-9)) and bool(np.all(np.abs(x_obj - np.round(x_obj)) < 1e-9))
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-9)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
@@ -866,10 +944,87 @@ def _milp(
         return None, 0.0, float(info.mip_dual_bound), "failed"
     xs = np.asarray(h.getSolution().col_value[:m])
     chosen = [int(j) for j in np.flatnonzero(xs > 0.5)]
-    value = float(w[_covered_mask(a_csc, chosen)].sum())
+    value = float(w[_covered_mask(a_csc, chosen)].sum()) + float(x_obj[chosen].sum())
     bound = float(info.mip_dual_bound)
     status = "optimal" if ms == highspy.HighsModelStatus.kOptimal else "feasible"
     return chosen, value, bound, status
+
+
+def _presolved_milp(
+    arc: sp.csc_matrix,
+    wr: np.ndarray,
+    k: int,
+    *,
+    allowed: np.ndarray,
+    warm: Sequence[int],
+    time_limit_s: float,
+) -> tuple[list[int] | None, float, float, str, str]:
+    """MILP for the unconstrained problem after exact reductions:
+
+    * a column whose rows are a subset of another allowed column's rows is dropped (some
+      optimal solution avoids it: swap it for its superset, or for any free column);
+    * rows that became identical are merged again;
+    * a row only one column covers becomes part of that column's objective coefficient.
+
+    Returns (chosen in original columns, value, bound, status, note).
+    """
+    m = arc.shape[1]
+    cols = np.flatnonzero(allowed)
+    sub = sp.csc_matrix(arc[:, cols], dtype=np.int32)
+    cnt = np.diff(sub.indptr)
+    inter = (sub.T @ sub).tocoo()
+    i, j, v = inter.row, inter.col, inter.data
+    sel = (i != j) & (v == cnt[i]) & ((cnt[j] > cnt[i]) | ((cnt[j] == cnt[i]) & (j < i)))
+    dominated = np.zeros(len(cols), dtype=bool)
+    dominated[i[sel]] = True
+    dominated |= cnt == 0
+    keep = cols[~dominated]
+    if len(keep) < k:  # keep enough columns to spend the budget
+        extra = cols[dominated][: k - len(keep)]
+        keep = np.sort(np.concatenate([keep, extra]))
+    red = reduce_demand(arc[:, keep].tocsr(), wr)
+    a2 = red.matrix
+    rowcnt = np.diff(a2.indptr)
+    single = rowcnt == 1
+    col_obj = np.zeros(len(keep))
+    np.add.at(col_obj, a2.indices[a2.indptr[:-1][single]], red.weights[single])
+    a3 = a2[~single].tocsc()
+    w3 = red.weights[~single]
+    pos = {int(c): q for q, c in enumerate(keep)}
+    warm2: list[int] = []
+    for c in warm:
+        if int(c) in pos:
+            warm2.append(pos[int(c)])
+    # a dominated warm column is replaced by its best kept column (a superset in value terms)
+    if len(set(warm2)) < len(warm):
+        st = _State(a2.tocsc(), red.weights, warm2)
+        left = [q for q in range(len(keep)) if q not in set(warm2)]
+        while len(warm2) < min(k, len(keep)) and left:
+            gains = [st.gain(q) for q in left]
+            q = left.pop(int(np.argmax(gains)))
+            warm2.append(q)
+            st.add(q)
+    note = (
+        f"exact presolve: {int(dominated.sum())} dominated candidates dropped, "
+        f"{int(single.sum())} single-cover demand rows folded into the objective"
+    )
+    sol, val, dual, status = _milp(
+        a3,
+        w3,
+        k,
+        allowed=np.ones(len(keep), dtype=bool),
+        warm=sorted(set(warm2)),
+        conflicts=None,
+        site_groups=[],
+        share_groups=[],
+        time_limit_s=time_limit_s,
+        col_obj=col_obj,
+    )
+    if sol is None:
+        return None, val, dual, status, note
+    chosen = [int(keep[q]) for q in sol]
+    value = float(wr[_covered_mask(arc, chosen)].sum())
+    return chosen, value, dual, status, note
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1113,17 +1268,23 @@ def maximize_coverage(
         )
     if run_exact and budget > 0 and arc.shape[0] > 0:
         remaining = deadline - time.perf_counter()
-        sol, val, dual, mstatus = _milp(
-            arc,
-            wr,
-            budget,
-            allowed=allowed,
-            warm=[] if greedy_unmet else chosen,
-            conflicts=conflicts,
-            site_groups=site_groups,
-            share_groups=share_groups,
-            time_limit_s=max(remaining, 1.0),
-        )
+        if not conflicts and not site_groups and not share_groups:
+            sol, val, dual, mstatus, pnote = _presolved_milp(
+                arc, wr, budget, allowed=allowed, warm=chosen, time_limit_s=max(remaining, 1.0)
+            )
+            notes.append(pnote)
+        else:
+            sol, val, dual, mstatus = _milp(
+                arc,
+                wr,
+                budget,
+                allowed=allowed,
+                warm=[] if greedy_unmet else chosen,
+                conflicts=conflicts,
+                site_groups=site_groups,
+                share_groups=share_groups,
+                time_limit_s=max(remaining, 1.0),
+            )
         if mstatus == "infeasible":
             names = ", ".join(repr(g) for g in [g for g, _, _ in site_groups] + [g for g, _, _ in share_groups])
             raise InfeasiblePlanError(

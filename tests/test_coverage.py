@@ -84,35 +84,60 @@ def tiny_graph() -> nx.MultiDiGraph:
     return g
 
 
-def test_network_matrix_matches_networkx_shortest_paths():
-    g = tiny_graph()
-    demand = np.array([[0, 5], [200, -3], [180, -150], [100, -140], [500, 500]], dtype=float)
-    cands = np.array([[100, 2], [0, 0], [180, -148]], dtype=float)
-    radius = 300.0
-    a, dist = coverage_matrix_network(g, demand, cands, radius, return_distance=True, chunk=1)
+def reference_walks(g: nx.MultiDiGraph, demand: np.ndarray, cands: np.ndarray) -> np.ndarray:
+    """Independent reference: each point joins its nearest street segment by two edges
+    (perpendicular + along the street to each end); points on the same segment also get
+    the direct walk along it; then networkx shortest paths."""
+    import shapely
+
     und = nx.Graph()
     for u, v, d in g.edges(data=True):
-        if not und.has_edge(u, v) or und[u][v]["length"] > d["length"]:
+        if u != v and (not und.has_edge(u, v) or und[u][v]["length"] > d["length"]):
             und.add_edge(u, v, length=d["length"])
-    pos = {n: np.array([g.nodes[n]["x"], g.nodes[n]["y"]]) for n in g.nodes}
+    pos = {n: (g.nodes[n]["x"], g.nodes[n]["y"]) for n in g.nodes}
+    segs = [(u, v, d["length"], shapely.LineString([pos[u], pos[v]])) for u, v, d in und.edges(data=True)]
+    h = und.copy()
+    placed = {}
+    for label, pts in (("d", demand), ("c", cands)):
+        for i, p in enumerate(pts):
+            pt = shapely.Point(p)
+            k = int(np.argmin([s[3].distance(pt) for s in segs]))
+            u, v, length, line = segs[k]
+            perp = line.distance(pt)
+            off = line.project(pt, normalized=True) * length
+            h.add_edge((label, i), u, length=perp + off)
+            h.add_edge((label, i), v, length=perp + length - off)
+            placed[(label, i)] = (k, perp, off)
+    for a_, (ka, pa, oa) in placed.items():
+        for b_, (kb, pb, ob) in placed.items():
+            if a_ < b_ and ka == kb:
+                direct = pa + pb + abs(oa - ob)
+                if not h.has_edge(a_, b_) or h[a_][b_]["length"] > direct:
+                    h.add_edge(a_, b_, length=direct)
+    out = np.full((len(demand), len(cands)), np.inf)
+    for j in range(len(cands)):
+        lengths = nx.single_source_dijkstra_path_length(h, ("c", j), weight="length")
+        for i in range(len(demand)):
+            out[i, j] = lengths.get(("d", i), np.inf)
+    return out
 
-    def nearest(p):
-        return min(pos, key=lambda n: np.hypot(*(pos[n] - p)))
 
-    expected = np.full((len(demand), len(cands)), np.inf)
-    for i, p in enumerate(demand):
-        for j, q in enumerate(cands):
-            ni, nj = nearest(p), nearest(q)
-            path = nx.shortest_path_length(und, nj, ni, weight="length")
-            expected[i, j] = np.hypot(*(pos[ni] - p)) + path + np.hypot(*(pos[nj] - q))
+def test_network_matrix_matches_networkx_shortest_paths():
+    g = tiny_graph()
+    demand = np.array([[0, 5], [200, -3], [180, -150], [100, -140], [150, 1], [500, 500]], dtype=float)
+    cands = np.array([[110, 2], [0, 0], [180, -148]], dtype=float)
+    radius = 300.0
+    a, dist = coverage_matrix_network(g, demand, cands, radius, return_distance=True, chunk=1)
+    expected = reference_walks(g, demand, cands)
     within = expected <= radius
     np.testing.assert_array_equal(a.toarray().astype(bool), within)
-    dd = dist.toarray()
-    np.testing.assert_allclose(dd[within], expected[within])
+    np.testing.assert_allclose(dist.toarray()[within], expected[within])
+    # same street: (150, 1) is 40 m along the street from (110, 2), plus 1 + 2 m to reach it
+    assert dist[4, 0] == pytest.approx(43.0)
     # the one-way 3->4 is walked both ways: demand at node 4 reaches candidate 0 (near node 1)
     assert a[2, 0] == 1
-    # the far point (700 m from any node) is covered by nothing
-    assert a[4].nnz == 0
+    # the far point is covered by nothing
+    assert a[5].nnz == 0
 
 
 def test_network_matrix_reuses_prepared_index():
@@ -351,3 +376,26 @@ def test_gap_analysis_hand_case():
     assert g["unique_weight"].tolist() == [1.0, 3.0, 4.0, 5.0]
     assert g["role"].tolist()[-1] == "uncovered"
     assert g["unique_share"].iloc[-1] == pytest.approx(5 / 15)
+
+
+def test_network_matrix_random_grid_against_reference():
+    rng = np.random.default_rng(4)
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for i in range(6):
+        for j in range(6):
+            g.add_node(i * 10 + j, x=i * 100.0 + rng.uniform(-10, 10), y=j * 100.0 + rng.uniform(-10, 10))
+    for i in range(6):
+        for j in range(6):
+            for v in ([(i + 1) * 10 + j] if i < 5 else []) + ([i * 10 + j + 1] if j < 5 else []):
+                u = i * 10 + j
+                straight = np.hypot(g.nodes[u]["x"] - g.nodes[v]["x"], g.nodes[u]["y"] - g.nodes[v]["y"])
+                length = straight * rng.uniform(1.0, 1.3)  # curvy streets are longer than the chord
+                g.add_edge(u, v, length=length)
+                g.add_edge(v, u, length=length)
+    demand = rng.uniform(-20, 520, (40, 2))
+    cands = rng.uniform(0, 500, (7, 2))
+    a, dist = coverage_matrix_network(g, demand, cands, 260.0, return_distance=True)
+    expected = reference_walks(g, demand, cands)
+    within = expected <= 260.0
+    np.testing.assert_array_equal(a.toarray().astype(bool), within)
+    np.testing.assert_allclose(dist.toarray()[within], expected[within])
