@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test install install-test chromium bench clean
+.PHONY: demo test install install-test chromium fonts bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
-demo: install
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  echo "Installing Debian fonts-noto-cjk so briefing.png/pdf can show Chinese"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+	  || echo "WARNING: could not install fonts-noto-cjk; Chinese text in briefing.png/pdf may show as boxes"; }
+
+demo: install fonts
 	$(BIN)/geo-outreach demo --out $(OUT)
 
 test: install-test chromium

@@ -57,6 +57,9 @@ from geo_outreach.outputs import write_text
 
 log = logging.getLogger(__name__)
 
+#: Share of the top density value below which the density overlay is transparent.
+DENSITY_FLOOR = 0.05
+
 __all__ = [
     "BASEMAPS",
     "OutputFolder",
@@ -855,7 +858,8 @@ def density_image(path: Path, datum: str = "wgs84", *, cmap: str = "YlOrRd",
     vmax = vmax if vmax > 0 else float(finite.max())
     norm = np.clip(dst / vmax, 0, 1)
     rgba = colormaps[cmap](np.nan_to_num(norm))
-    alpha = np.where(np.isfinite(dst) & (dst > 0), 0.25 + 0.55 * np.sqrt(np.nan_to_num(norm)), 0.0)
+    # transparent below DENSITY_FLOOR of the top value, so the choropleth stays readable
+    alpha = np.where(np.isfinite(dst) & (norm > DENSITY_FLOOR), 0.25 + 0.55 * np.sqrt(np.nan_to_num(norm)), 0.0)
     rgba[..., 3] = alpha
     img = Image.fromarray((rgba * 255).astype("uint8"), "RGBA")
     buf = io.BytesIO()

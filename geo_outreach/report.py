@@ -26,6 +26,7 @@ from geo_outreach.i18n import check_lang, t
 from geo_outreach.maps import (
     CHORO_COLORS,
     HOT_COLORS,
+    DENSITY_FLOOR,
     OutputFolder,
     _breaks,
     _classify,
@@ -228,10 +229,10 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Any:
                 from matplotlib.colors import Normalize
 
                 # same encoding as the web map: faint where density is low, so the
-                # choropleth stays readable; nothing below 2 % of the top value
+                # choropleth stays readable; nothing below DENSITY_FLOOR of the top value
                 norm = np.clip(np.nan_to_num(arr) / vmax, 0, 1)
                 rgba = colormaps["YlOrRd"](norm)
-                rgba[..., 3] = np.where(np.isfinite(arr) & (norm > 0.02), 0.25 + 0.6 * np.sqrt(norm), 0.0)
+                rgba[..., 3] = np.where(np.isfinite(arr) & (norm > DENSITY_FLOOR), 0.25 + 0.6 * np.sqrt(norm), 0.0)
                 ax.imshow(rgba, extent=extent, origin="upper", zorder=3, interpolation="bilinear")
                 im = ScalarMappable(norm=Normalize(0, vmax), cmap="YlOrRd")
                 cax = fig.add_axes((0.74, 0.08, 0.22, 0.018))
