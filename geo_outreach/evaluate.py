@@ -1023,6 +1023,15 @@ def run(args: argparse.Namespace) -> int:
         print("NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data.")
     for p in paths:
         print(f"{p.name}: {p.resolve()}")
+    out = Path(sc.output.dir)
+    if (out / "manifest.json").is_file() and (out / "precincts.geojson").is_file():
+        from geo_outreach import report
+
+        written = report.render_briefing(out, lang=sc.output.lang)  # now with the backtest section
+        print(f"briefing.html: {written['briefing_html'].resolve()}")
+    else:
+        print(f"briefing: no plan in {out}; run `geo-outreach plan {args.scenario}` there first "
+              f"to get the backtest section in briefing.html")
     return 0
 
 

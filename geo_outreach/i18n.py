@@ -126,6 +126,41 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notes": {"zh": "说明", "en": "Notes"},
     "scale": {"zh": "比例尺", "en": "Scale"},
     "map": {"zh": "地图", "en": "Map"},
+    # backtest (evaluation.json from `geo-outreach evaluate`)
+    "backtest": {"zh": "回测", "en": "Backtest"},
+    "backtest_split": {"zh": "切分日", "en": "split"},
+    "backtest_rolling": {"zh": "个滚动切分的平均", "en": "rolling splits, mean"},
+    "backtest_test_period": {"zh": "测试期", "en": "test period"},
+    "backtest_intro": {
+        "zh": "用切分日之前的警情重新制定方案，按切分日之后实际发生的警情评分，并与基线方法比较。",
+        "en": "The plan is rebuilt from the alerts before the split and scored on the alerts that "
+              "actually happened after it, against baseline placements.",
+    },
+    "backtest_method": {"zh": "方法", "en": "Method"},
+    "backtest_sites": {"zh": "点位", "en": "Sites"},
+    "backtest_hit_rate": {"zh": "命中率（95% CI）", "en": "Hit rate (95% CI)"},
+    "backtest_pai": {"zh": "PAI", "en": "PAI"},
+    "backtest_pei": {"zh": "PEI*", "en": "PEI*"},
+    "backtest_share_of_oracle": {"zh": "占事后最优", "en": "Share of oracle"},
+    "backtest_test_alerts": {"zh": "测试期警情", "en": "test alerts"},
+    "backtest_all_channels": {"zh": "全部渠道", "en": "All channels"},
+    "backtest_chart": {"zh": "回测命中率与 PAI 图", "en": "Backtest hit rate and PAI chart"},
+    "backtest_definitions": {
+        "zh": "命中率：测试期警情（按渠道权重）落在点位覆盖范围内的比例；PAI = 命中率 / 覆盖面积占比；"
+              "PEI* = PAI / 事后最优的 PAI；占事后最优 = 覆盖的测试期警情 / 事后最优覆盖的警情。"
+              "随机方法的区间为多次随机抽取的 2.5%–97.5% 分位。",
+        "en": "Hit rate: share of the test-period alert weight within reach of the sites; PAI = hit rate / "
+              "area share; PEI* = PAI / the oracle's PAI; share of oracle = covered test weight / the "
+              "oracle's. For random the interval is the 2.5–97.5% spread over the random draws.",
+    },
+    "method_plan": {"zh": "方案", "en": "Plan"},
+    "method_random": {"zh": "随机", "en": "Random"},
+    "method_naive_hotspot": {"zh": "朴素热点", "en": "Naive hot spot"},
+    "method_topk_no_overlap": {"zh": "单点前 k（忽略重叠）", "en": "Top-k (overlap ignored)"},
+    "method_oracle": {"zh": "事后最优", "en": "Oracle (hindsight)"},
+    "distance_straight": {"zh": "直线", "en": "straight line"},
+    "distance_walk": {"zh": "步行", "en": "walking"},
+    "distance_mixed": {"zh": "混合", "en": "mixed"},
     # venue kinds
     "kind_plaza": {"zh": "广场", "en": "Plaza"},
     "kind_park": {"zh": "公园", "en": "Park"},

@@ -135,6 +135,7 @@ class OutputFolder:
     monthly_trends: pd.DataFrame | None = None
     precinct_stats: pd.DataFrame | None = None
     evaluation: pd.DataFrame | None = None
+    evaluation_summary: dict[str, Any] | None = None  # evaluation.json (``geo-outreach evaluate``)
     density_path: Path | None = None
 
     @property
@@ -190,6 +191,22 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
         return pd.read_csv(path, encoding="utf-8-sig", dtype=_ID_COLUMNS, keep_default_na=True)
     except Exception as exc:  # noqa: BLE001 - parser, encoding and OS errors alike
         raise InputDataError(f"{path}: cannot read ({exc}); re-run `geo-outreach plan`") from None
+
+
+def _read_json_optional(path: Path) -> dict[str, Any] | None:
+    """An optional JSON object (``evaluation.json``); ``None`` when missing, and with a logged
+    warning when unreadable or not an object (the rest of the folder still renders)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        log.warning("%s: not read (%s); re-run `geo-outreach evaluate`", path, exc)
+        return None
+    if not isinstance(data, dict):
+        log.warning("%s: expected a JSON object; ignored", path)
+        return None
+    return data
 
 
 TREND_FIELDS = ("last_month", "last_month_alerts", "mom_pct", "yoy_pct", "mom_p", "yoy_p")
@@ -273,6 +290,7 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         monthly_trends=trends,
         precinct_stats=_read_csv(out / "precinct_stats.csv"),
         evaluation=_read_csv(out / "evaluation.csv"),
+        evaluation_summary=_read_json_optional(out / "evaluation.json"),
         density_path=density if density.is_file() else None,
     )
 

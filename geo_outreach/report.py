@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo_outreach.i18n import check_lang, t
+from geo_outreach.i18n import MESSAGES, channel_label, check_lang, t
 from geo_outreach.maps import (
     CHORO_COLORS,
-    HOT_COLORS,
     DENSITY_FLOOR,
+    HOT_COLORS,
     OutputFolder,
     _breaks,
     _classify,
@@ -382,7 +382,7 @@ header .period { color: #444; }
 .banner { background: #b30000; color: #fff; padding: 3px 8px; font-weight: bold; margin: 4px 0; }
 .banner small { font-weight: normal; }
 .banner small + small::before { content: " · "; }
-.grid { display: grid; grid-template-columns: 43% 57%; gap: 10px; }
+.grid { display: grid; grid-template-columns: 43% minmax(0, 1fr); gap: 10px; }
 .map img { width: 100%; border: 1px solid #999; display: block; }
 .cards { display: flex; gap: 6px; margin: 2px 0 6px; }
 .card { border: 1px solid #bbb; border-radius: 4px; padding: 3px 7px; flex: 1; }
@@ -401,10 +401,19 @@ h3 { font-size: 12px; margin: 0; }
 .more { color: #666; font-size: 9.5px; }
 .sig { color: #b30000; font-weight: bold; }
 footer { color: #777; font-size: 9px; margin-top: 4px; }
+.backtest { margin-top: 10px; border-top: 2px solid #444; padding-top: 4px; }
+.backtest .bt-grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px 12px; align-items: start; }
+.backtest .bt-chart { grid-column: span 2; }
+.backtest .bt-chart img { width: 100%; border: 1px solid #ccc; display: block; }
+.bt-channel { break-inside: avoid; border-top: 3px solid #999; padding-top: 2px; }
+.bt-channel .headline { font-size: 10px; margin: 1px 0 3px; }
+.bt-channel tr.plan td { font-weight: bold; background: #fff3f0; }
+.bt-channel .ci { color: #555; font-weight: normal; }
 @media print {
   html { zoom: 0.78; }
   body { padding: 0; max-width: none; }
   a { color: inherit; text-decoration: none; }
+  .backtest { break-before: page; border-top: none; margin-top: 0; }
 }
 """
 
@@ -459,6 +468,7 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
     h.append(_precinct_table(folder, lang))
     h.append(_channel_tables(folder, lang))
     h.append("</section></div>")
+    h.append(_backtest_section(folder, lang))
     h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
     h.append("</body></html>")
     return "\n".join(h)
@@ -540,6 +550,132 @@ def _channel_tables(folder: OutputFolder, lang: str) -> str:
                            f'{esc(t("more_sites", lang))}</div>')
         out.append("</div>")
     out.append("</div>")
+    return "".join(out)
+
+
+BACKTEST_METHODS = ("plan", "random", "naive_hotspot", "topk_no_overlap", "oracle")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _backtest_title(summary: dict[str, Any], lang: str) -> str:
+    """'Backtest · split 2026-05-01 · test period 2026-05-01 – 2026-10-31' (plain text)."""
+    splits = summary.get("splits")
+    splits = [s for s in splits if isinstance(s, dict)] if isinstance(splits, list) else []
+    parts = [t("backtest", lang)]
+    rolling = summary.get("rolling")
+    if _isnum(rolling) and int(float(rolling)) > 0:
+        parts.append(f"{int(float(rolling))} {t('backtest_rolling', lang)}")
+    elif summary.get("summary_split"):
+        parts.append(f"{t('backtest_split', lang)} {summary['summary_split']}")
+    starts = sorted(str(s["test_start"]) for s in splits if s.get("test_start"))
+    ends = sorted(str(s["test_end"]) for s in splits if s.get("test_end"))
+    if starts or ends:
+        parts.append(f"{t('backtest_test_period', lang)} {starts[0] if starts else ''} – {ends[-1] if ends else ''}")
+    return " · ".join(parts)
+
+
+def _distance_label(distance: Any, lang: str) -> str:
+    key = f"distance_{distance}"
+    return t(key, lang) if key in MESSAGES else str(distance)
+
+
+def _backtest_chart(folder: OutputFolder) -> bytes | None:
+    path = folder.path / "evaluation.png"  # fixed name: never a path taken from the JSON
+    try:
+        data = path.read_bytes() if path.is_file() else b""
+    except OSError:
+        return None
+    return data if data.startswith(_PNG_MAGIC) else None
+
+
+def _backtest_table(entry: dict[str, Any], methods: list[str], summary: dict[str, Any], lang: str) -> str:
+    labels = summary.get("method_labels")
+    fallback = labels.get(lang) if isinstance(labels, dict) and isinstance(labels.get(lang), dict) else {}
+    head = "".join(f"<th class=n>{esc(t(key, lang))}</th>" for key in (
+        "backtest_sites", "backtest_hit_rate", "backtest_pai", "backtest_pei", "backtest_share_of_oracle"))
+    rows = [f'<table class="backtest-table"><thead><tr><th>{esc(t("backtest_method", lang))}</th>{head}'
+            "</tr></thead><tbody>"]
+    for m in methods:
+        r = entry.get(m)
+        if not isinstance(r, dict):
+            continue
+        key = f"method_{m}"
+        label = t(key, lang) if key in MESSAGES else (fallback.get(m) or m)
+        hr, lo, hi = r.get("hit_rate"), r.get("hit_rate_lo"), r.get("hit_rate_hi")
+        ci = (f' <span class="ci">({esc(fmt_share(lo))}–{esc(fmt_share(hi))})</span>'
+              if _isnum(lo) and _isnum(hi) else "")
+        k = r.get("k")
+        rows.append(
+            f'<tr class="{esc(m)}" data-method="{esc(m)}"><td>{esc(label)}</td>'
+            f"<td class=n>{esc(int(float(k)) if _isnum(k) else '–')}</td>"
+            f"<td class=n>{esc(fmt_share(hr))}{ci}</td>"
+            f"<td class=n>{esc(fmt_num(r.get('pai'), 1))}</td>"
+            f"<td class=n>{esc(fmt_num(r.get('pei'), 2))}</td>"
+            f"<td class=n>{esc(fmt_share(r.get('share_of_oracle')))}</td></tr>")
+    rows.append("</tbody></table>")
+    return "".join(rows)
+
+
+def _backtest_section(folder: OutputFolder, lang: str) -> str:
+    """The backtest section from ``evaluation.json`` (``geo-outreach evaluate``); '' without it.
+
+    Every value taken from the JSON is escaped; the chart (``evaluation.png``) is embedded as a
+    ``data:`` URI so the page stays self-contained."""
+    summary = folder.evaluation_summary
+    if not isinstance(summary, dict):
+        return ""
+    chans = summary.get("channels")
+    if not isinstance(chans, dict) or not chans:
+        return ""
+    methods = summary.get("methods")
+    methods = [m for m in methods if isinstance(m, str)] if isinstance(methods, list) else list(BACKTEST_METHODS)
+    info = {c["name"]: c for c in channel_info(folder, lang)}
+    all_key = "all"
+    order = [all_key] if isinstance(chans.get(all_key), dict) else []
+    order += [n for n in info if n in chans and n != all_key]
+    order += [n for n in chans if n not in order]
+    out = [f'<section class="backtest" id="backtest"><h2>{esc(_backtest_title(summary, lang))}</h2>']
+    meta = [t("backtest_intro", lang)]
+    n_test = next((e["plan"]["test_alerts"] for e in (chans.get(n) for n in order)
+                   if isinstance(e, dict) and isinstance(e.get("plan"), dict)
+                   and _isnum(e["plan"].get("test_alerts"))), None)
+    if n_test is not None:  # the same alerts for every channel (those inside the study area)
+        meta.append(f"{t('backtest_test_alerts', lang)}: {fmt_num(n_test)}")
+    out.append(f'<div class="meta">{esc(" ".join(meta))}</div><div class="bt-grid">')
+    chart = _backtest_chart(folder)
+    if chart:
+        b64 = base64.b64encode(chart).decode("ascii")
+        out.append(f'<div class="bt-chart"><img id="backtest-chart" alt="{esc(t("backtest_chart", lang))}" '
+                   f'src="data:image/png;base64,{b64}"></div>')
+    for name in order:
+        entry = chans[name]
+        if not isinstance(entry, dict):
+            continue
+        if name == all_key:
+            label, color = t("backtest_all_channels", lang), "#333"
+        else:
+            ch = info.get(name)
+            label = ch["label"] if ch else channel_label(str(name), lang, entry.get("label"))
+            color = ch["color"] if ch else "#999"
+        head = entry.get("headline")
+        sentence = (head.get(lang) or head.get("en") or "") if isinstance(head, dict) else ""
+        radius = entry.get("radius_m")
+        sub = " · ".join(x for x in (
+            f"{t('distance', lang)} {_distance_label(entry['distance'], lang)}" if entry.get("distance") else "",
+            f"{t('radius_m', lang)} {fmt_num(radius)}" if _isnum(radius) else "") if x)
+        out.append(f'<div class="bt-channel" data-channel="{esc(name)}" style="border-color:{color}">'
+                   f'<h3 style="color:{color}">{esc(label)}</h3>'
+                   + (f'<div class="meta">{esc(sub)}</div>' if sub else "")
+                   + f'<div class="headline">{esc(sentence)}</div>'
+                   + _backtest_table(entry, methods, summary, lang) + "</div>")
+    out.append("</div>")
+    out.append(f'<div class="meta">{esc(t("backtest_definitions", lang))}</div>')
+    notes = summary.get("notes")
+    notes = [str(n) for n in notes if n is not None] if isinstance(notes, list) else []
+    if notes:
+        out.append(f'<div class="more">{esc(t("notes", lang))}: {esc(" · ".join(notes[:6]))}'
+                   + (f" (+{len(notes) - 6})" if len(notes) > 6 else "") + "</div>")
+    out.append("</section>")
     return "".join(out)
 
 

@@ -434,3 +434,19 @@ def test_rolling_summary_lists_each_split_for_the_briefing(layout, tmp_path: Pat
     assert [s["split"] for s in splits] == ["2025-04-01", "2025-05-01"]
     assert all(s["test_alerts"] == 12 and s["oracle_hit_rate"] >= s["plan_hit_rate"] for s in splits)
     assert summary["channels"]["plazas"]["plan"]["test_alerts"] == 24  # the mean rows sum the months
+
+
+def test_cli_evaluate_rerenders_the_briefing_of_a_plan(layout, tmp_path: Path, capsys):
+    sc = str(layout())
+    out = tmp_path / "run"
+    assert main(["evaluate", sc, "--split", "2025-05-01", "--out", str(out), *FAST]) == 0  # no plan yet
+    assert "run `geo-outreach plan" in capsys.readouterr().out and not (out / "briefing.html").exists()
+    assert main(["plan", sc, "--out", str(out), "--quiet"]) == 0
+    (out / "briefing.html").unlink()  # so the next one is the evaluate command's
+    assert main(["evaluate", sc, "--split", "2025-05-01", "--out", str(out), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert f"briefing.html: {(out / 'briefing.html').resolve()}" in printed
+    page = (out / "briefing.html").read_text(encoding="utf-8")
+    sec = page[page.index('<section class="backtest" id="backtest">'):]
+    assert "回测" in sec and "切分日 2025-05-01" in sec and "广场：方案达到事后最优的 100%" in sec
+    assert 'id="backtest-chart"' in sec and "data:image/png;base64," in sec

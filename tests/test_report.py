@@ -138,3 +138,109 @@ def test_district_row_and_latest_columns_from_the_stats_stage(tmp_path: Path) ->
         out / "precincts.geojson", driver="GeoJSON")
     f = load_output_folder(out)  # filled from monthly_trends.csv
     assert f.precincts["last_month"].iloc[0] == "2025-06" and "mom_p" in f.precincts.columns
+
+
+# --------------------------------------------------------------------------- backtest section
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _evaluation_json(out: Path, *, label: str = "广场舞宣传") -> dict:
+    """A small evaluation.json (schema geo_outreach.evaluation/1) and an evaluation.png."""
+    import json
+
+    from PIL import Image
+
+    def m(k: int, hr: float, lo: float, hi: float, area: float, pei: float, so: float) -> dict:
+        return {"k": k, "hit_rate": hr, "hit_rate_lo": lo, "hit_rate_hi": hi, "area_share": area,
+                "pai": hr / area, "pei": pei, "share_of_oracle": so, "random_sd": None, "test_alerts": 120}
+
+    def entry(lab: str) -> dict:
+        return {"label": lab, "distance": "walk", "radius_m": 800.0,
+                "plan": m(8, 0.284, 0.231, 0.337, 0.004, 0.92, 0.984),
+                "random": m(8, 0.036, 0.01, 0.12, 0.0034, 0.14, 0.124),
+                "naive_hotspot": m(8, 0.17, 0.12, 0.22, 0.0032, 0.7, 0.592),
+                "topk_no_overlap": m(8, 0.267, 0.21, 0.32, 0.0036, 1.0, 0.927),
+                "oracle": m(8, 0.288, 0.23, 0.34, 0.0039, 1.0, 1.0),
+                "best_baseline": "topk_no_overlap", "plan_beats_baselines": True,
+                "headline": {"en": f"{lab}: the plan reaches 98% of what perfect hindsight would",
+                             "zh": f"{lab}：方案达到事后最优的 98%"}}
+
+    summary = {
+        "schema": "geo_outreach.evaluation/1", "title": "测试", "synthetic": True,
+        "period": {"start": "2024-01-01", "end": "2025-06-30"}, "summary_split": "2025-04-01", "rolling": 0,
+        "splits": [{"split": "2025-04-01", "test_start": "2025-04-01", "test_end": "2025-06-30"}],
+        "methods": ["plan", "random", "naive_hotspot", "topk_no_overlap", "oracle"],
+        "method_labels": {"en": {}, "zh": {}}, "notes": [f"note {EVIL}"], "definitions": {},
+        "channels": {"square_dance": entry(label), "all": entry("全部渠道")},
+    }
+    (out / "evaluation.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    Image.new("RGB", (40, 20), "white").save(out / "evaluation.png")
+    return summary
+
+
+def _section(page: str) -> str:
+    m = re.search(r'<section class="backtest" id="backtest">.*?</section>', page, re.DOTALL)
+    assert m, "no backtest section"
+    return m.group(0)
+
+
+def test_briefing_backtest_section_from_evaluation_json(tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=200)
+    assert load_output_folder(out).evaluation_summary is None
+    page = report.briefing_html(load_output_folder(out))
+    assert 'id="backtest"' not in page and t("backtest", "zh") not in page  # nothing without the file
+
+    _evaluation_json(out)
+    f = load_output_folder(out)
+    assert f.evaluation_summary["summary_split"] == "2025-04-01"
+    sec = _section(report.briefing_html(f))
+    assert "回测" in sec and "2025-04-01" in sec and "2025-06-30" in sec
+    assert "广场舞宣传：方案达到事后最优的 98%" in sec  # the headline sentence (zh)
+    assert "全部渠道：方案达到事后最优的 98%" in sec
+    assert sec.count('class="bt-channel"') == 2 and sec.count('data-method="plan"') == 2
+    plan_row = re.search(r'<tr class="plan".*?</tr>', sec).group(0)
+    for number in ("28.4%", "(23.1%–33.7%)", "71.0", "0.92", "98.4%"):  # hit rate, CI, PAI, PEI*, of oracle
+        assert number in plan_row
+    for key in ("method_random", "method_naive_hotspot", "method_topk_no_overlap", "method_oracle",
+                "backtest_hit_rate", "backtest_pei", "backtest_share_of_oracle"):
+        assert t(key, "zh") in sec
+    assert re.search(r'<img id="backtest-chart" alt="[^"]*" src="data:image/png;base64,iVBOR', sec)
+    assert "evaluation.png" not in sec  # embedded, not linked
+
+
+def test_briefing_backtest_section_escapes_json_values(tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=120, complete=False)
+    _evaluation_json(out, label=EVIL)
+    import json
+
+    data = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    data["channels"][EVIL] = data["channels"].pop("square_dance")  # a hostile channel name too
+    data["summary_split"] = EVIL
+    (out / "evaluation.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for lang in ("zh", "en"):
+        sec = _section(report.briefing_html(load_output_folder(out), lang=lang))
+        assert "<img src=x" not in sec
+        assert "&lt;img src=x onerror=alert(1)&gt;" in sec
+
+
+def test_briefing_backtest_section_in_english(tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=120, lang="en")
+    _evaluation_json(out)
+    sec = _section(report.briefing_html(load_output_folder(out), lang="en"))
+    assert "Backtest · split 2025-04-01 · test period 2025-04-01 – 2025-06-30" in sec
+    assert "Square-dance events" in sec and "All channels" in sec  # catalogue labels in English
+    assert "the plan reaches 98% of what perfect hindsight would" in sec
+    for label in ("Plan", "Random", "Naive hot spot", "Top-k (overlap ignored)", "Oracle (hindsight)",
+                  "Hit rate (95% CI)", "Share of oracle", "walking"):
+        assert label in sec
+    assert "回测" not in sec and "方法" not in sec and "事后最优" not in sec
+
+
+def test_broken_evaluation_json_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=120, complete=False)
+    (out / "evaluation.json").write_text("{not json", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="geo_outreach.maps"):
+        f = load_output_folder(out)
+    assert f.evaluation_summary is None and "evaluation.json" in caplog.text
+    assert 'id="backtest"' not in report.briefing_html(f)
