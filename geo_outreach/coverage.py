@@ -623,6 +623,30 @@ def lagrangian_bound(
                        time_limit_s=time_limit_s, max_iter=max_iter)[0]
 
 
+def _fix_columns(
+    a_csr: sp.csr_matrix, w: np.ndarray, k: int, lam: np.ndarray, lower: float, allowed: np.ndarray
+) -> np.ndarray:
+    """Columns that no solution better than ``lower`` can use (Lagrangian reduced-cost
+    fixing): with ``x_j`` forced to 1, ``L(lam)`` drops the k-th best score for ``score_j``;
+    if that bound is below ``lower`` (below ``lower + 1`` for integer weights), ``j`` can go.
+    Returns a boolean mask of removable columns."""
+    m = a_csr.shape[1]
+    score = sp.csr_matrix(a_csr.T, dtype=float) @ lam
+    score = np.where(allowed, score, -np.inf)
+    kk = min(k, int(allowed.sum()))
+    if kk <= 0 or kk >= int(allowed.sum()):
+        return np.zeros(m, dtype=bool)
+    top = np.argpartition(-score, kk - 1)[:kk]
+    base = float((w - lam).sum() + score[top].sum())
+    kth = float(score[top].min())
+    forced = base - kth + score
+    integral = bool(np.all(np.abs(w - np.round(w)) < 1e-9))
+    margin = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, lower)
+    out = allowed & (forced < lower + margin)
+    out[top] = False
+    return out
+
+
 def _lagrangian(
     a_csr: sp.csr_matrix,
     w: np.ndarray,
@@ -632,11 +656,12 @@ def _lagrangian(
     start: np.ndarray | None,
     time_limit_s: float,
     max_iter: int,
-) -> tuple[float, list[int] | None, float]:
-    """(bound, best primal k-set seen among the Lagrangian top-k sets, its value)."""
+) -> tuple[float, list[int] | None, float, np.ndarray | None]:
+    """(bound, best primal k-set seen among the Lagrangian top-k sets, its value, the
+    multipliers of the best bound)."""
     n, m = a_csr.shape
     if n == 0 or k <= 0:
-        return 0.0, None, 0.0
+        return 0.0, None, 0.0, None
     k = min(k, m)
     at = sp.csr_matrix(a_csr.T, dtype=float)  # m x n; row j = rows covered by column j
     lam = (w.copy() if start is None else np.clip(start, 0.0, w)).astype(float)
@@ -645,6 +670,7 @@ def _lagrangian(
     stall = 0
     best_set: list[int] | None = None
     best_primal = -np.inf
+    best_lam = lam.copy()
     direction = np.zeros(n)
     t0 = time.perf_counter()
     for _ in range(max_iter):
@@ -653,6 +679,7 @@ def _lagrangian(
         val = float((w - lam).sum() + score[top].sum())
         if val < best - 1e-12 * max(1.0, abs(best) if np.isfinite(best) else 1.0):
             best = val
+            best_lam = lam.copy()
             stall = 0
         else:
             stall += 1
@@ -679,7 +706,7 @@ def _lagrangian(
             break
         step = theta * (val - target) / norm
         lam = np.clip(lam - step * direction, 0.0, w)
-    return float(best), best_set, float(best_primal)
+    return float(best), best_set, float(best_primal), best_lam
 
 
 # --------------------------------------------------------------------------- greedy
@@ -1237,9 +1264,22 @@ def maximize_coverage(
     # ---- bound (ignores constraints => valid for the constrained problem too)
     start = wr * (st.cnt == 0)
     bound_time = max(0.2, min(0.5 * time_limit_s, deadline - time.perf_counter()))
-    red_bound, lag_set, lag_value = _lagrangian(
-        ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time, max_iter=2000
+    # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early)
+    milp_eligible = method == "exact" or (method == "auto" and arc.nnz <= AUTO_EXACT_MAX_NNZ)
+    red_bound, lag_set, lag_value, lam = _lagrangian(
+        ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time,
+        max_iter=150 if milp_eligible else 2000,
     )
+    if milp_eligible and lam is not None and red_bound - max(heur_value, lag_value) > 1e-9 * max(1.0, red_bound):
+        # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
+        more_time = max(0.1, min(0.15 * time_limit_s, deadline - time.perf_counter()))
+        b2, s2, v2, lam2 = _lagrangian(
+            ar, wr, budget, lower=max(heur_value, lag_value), start=lam, time_limit_s=more_time, max_iter=1500
+        )
+        if b2 < red_bound:
+            red_bound, lam = b2, lam2
+        if v2 > lag_value:
+            lag_set, lag_value = s2, v2
     red_bound = min(red_bound, float(wr.sum()))
     if (
         lag_set is not None
@@ -1269,8 +1309,15 @@ def maximize_coverage(
     if run_exact and budget > 0 and arc.shape[0] > 0:
         remaining = deadline - time.perf_counter()
         if not conflicts and not site_groups and not share_groups:
+            allowed_fix = allowed.copy()
+            if lam is not None:
+                fixed = _fix_columns(ar, wr, budget, lam, heur_value, allowed)
+                fixed[chosen] = False
+                allowed_fix &= ~fixed
+                if fixed.any():
+                    notes.append(f"exact: {int(fixed.sum())} candidates ruled out by Lagrangian reduced costs")
             sol, val, dual, mstatus, pnote = _presolved_milp(
-                arc, wr, budget, allowed=allowed, warm=chosen, time_limit_s=max(remaining, 1.0)
+                arc, wr, budget, allowed=allowed_fix, warm=chosen, time_limit_s=max(remaining, 1.0)
             )
             notes.append(pnote)
         else:
