@@ -882,14 +882,10 @@ def _num(v: Any) -> str:
 
 
 def _cjk_font() -> str | None:
-    from matplotlib import font_manager
+    """The CJK font family the briefing uses (registers Debian's Noto CJK files if needed)."""
+    from geo_outreach.report import cjk_font
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    for cand in ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-                 "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC"):
-        if cand in names:
-            return cand
-    return None
+    return cjk_font()
 
 
 def write_chart(df: pd.DataFrame, path: str | Path, *, summary_split: str, labels: dict[str, str] | None = None,

@@ -127,7 +127,8 @@ def headline_figures(folder: OutputFolder) -> dict[str, Any]:
 # --------------------------------------------------------------------------- static map
 
 
-def _cjk_font() -> str | None:
+def cjk_font() -> str | None:
+    """A CJK-capable font family for matplotlib, or None (Chinese would show as boxes)."""
     from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}
@@ -165,7 +166,7 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Any:
     from matplotlib.lines import Line2D
 
     lang = check_lang(lang)
-    font = _cjk_font()
+    font = cjk_font()
     if font is None:
         log.warning("no CJK font found (install fonts-noto-cjk); Chinese text in briefing.png/pdf "
                     "may show as boxes")

@@ -82,7 +82,7 @@ def test_static_map_png_and_pdf(folder: Path) -> None:
 
 def test_missing_cjk_font_is_a_warning(folder: Path, monkeypatch: pytest.MonkeyPatch,
                                        caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    monkeypatch.setattr(report, "cjk_font", lambda: None)
     with caplog.at_level(logging.WARNING, logger="geo_outreach.report"):
         fig = report.static_map_figure(load_output_folder(folder))
     import matplotlib.pyplot as plt
