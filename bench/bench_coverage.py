@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo_outreach.coverage import coverage_matrix_euclidean, maximize_coverage  # noqa: E402
+from geo_outreach.coverage import coverage_matrix_euclidean, maximize_coverage
 
 SIDE_M = 30_000.0
 RADIUS_M = 800.0

@@ -28,7 +28,6 @@ peak time windows from the analytics stage.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,12 +292,10 @@ def _placements(ch: ChannelConfig, cand: gpd.GeoDataFrame, sol: cov.CoverageSolu
         for _, r in ga[ga["role"] == "existing"].iterrows():
             recs.append((int(r["site"]), 0, float(r["covered_weight"]), float(r["unique_weight"]), True))
     cum = sol.existing_weight
-    alone = np.asarray(a.sum(axis=0)).ravel()  # rows, not weights -> recompute with weights
     csc = a.tocsc()
     for rank, (j, g) in enumerate(zip(sol.chosen, sol.marginal), start=1):
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         recs.append((int(j), rank, float(w[rows].sum()), float(g), False))
-    del alone
     out = []
     for j, rank, covered, marginal, existing in recs:
         if not existing:
@@ -341,7 +338,9 @@ def _reach(ch: ChannelConfig, placements: gpd.GeoDataFrame, net: Any, distance: 
     )
 
 
-def _summary(ch: ChannelConfig, sol: cov.CoverageSolution, distance: str, notes: list[str]) -> dict[str, Any]:
+def _summary(
+    ch: ChannelConfig, sol: cov.CoverageSolution, distance: str, notes: list[str], *, n_candidates: int, n_demand: int
+) -> dict[str, Any]:
     return {
         "label": ch.label or ch.name,
         "type": ch.type,
@@ -356,6 +355,9 @@ def _summary(ch: ChannelConfig, sol: cov.CoverageSolution, distance: str, notes:
         "radius_m": float(ch.radius_m),
         "budget": int(ch.budget),
         "distance": distance,
+        "candidates": int(n_candidates),
+        "demand_points": int(n_demand),
+        "existing": len(sol.existing),
         "notes": list(notes) + list(sol.notes),
     }
 
@@ -450,7 +452,6 @@ def _patrol_route(
     windows = _window_text(peak_windows)
     if k == 0:
         return gpd.GeoDataFrame(columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs), notes
-    path_nodes: dict[tuple[int, int], list[int]] = {}
     if net is not None:
         from scipy.sparse.csgraph import dijkstra
 
@@ -614,7 +615,7 @@ def plan_channels(
             route, rn = _patrol_route(ch, stops.reset_index(drop=True), net, data.streets, peak_windows)
             notes += rn
             routes.append(route)
-        summaries[ch.name] = _summary(ch, sol, distance, notes)
+        summaries[ch.name] = _summary(ch, sol, distance, notes, n_candidates=len(cand), n_demand=len(demand))
         log.info(
             "channel %s: %d sites cover %.1f%% of weight (%s, gap %.2f%%)",
             ch.name, len(sol.chosen), 100 * sol.covered_share, sol.status, 100 * sol.gap,
@@ -701,9 +702,3 @@ def write_channels(result: ChannelsResult, out_dir: str | Path) -> list[Path]:
     ]
     return paths
 
-
-def _isfinite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False

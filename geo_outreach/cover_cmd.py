@@ -83,7 +83,7 @@ def _read_points(path: Path, args: argparse.Namespace, *, role: str) -> tuple[pd
 
         try:
             gdf = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises several types
+        except Exception as exc:  # noqa: BLE001 - pyogrio/fiona raise several types
             raise InputDataError(f"{path}: cannot read ({exc})") from None
         if len(gdf) and not (gdf.geom_type == "Point").all():
             raise InputDataError(f"{path}: {role} geometries must be Points")
@@ -186,8 +186,8 @@ def solve_files(args: argparse.Namespace) -> dict[str, Any]:
         "marginal": list(sol.marginal),
         "radius_m": args.radius_m,
         "budget": args.budget,
-        "n_demand": int(len(w)),
-        "n_candidates": int(len(ids)),
+        "n_demand": len(w),
+        "n_candidates": len(ids),
         "crs": crs_used,
         "notes": list(sol.notes),
     }

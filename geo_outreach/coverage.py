@@ -21,8 +21,13 @@ but sparse throughout (never a dense n x m matrix) and with a bound on every ans
      followed by 1-swap local search under a time budget.
    * ``exact``: the MILP ``max sum w_i y_i  s.t. y_i <= sum_j a_ij x_j, sum x_j <= k``,
      ``x`` binary, ``y`` in [0, 1], solved by HiGHS (highspy), warm-started from the greedy
-     solution, with a time limit. On timeout the best solution and HiGHS's dual bound are
-     returned with ``status="feasible"``.
+     solution (``Highs.setSolution``), with a time limit. Before it, exact reductions
+     (unconstrained case): candidates ruled out by Lagrangian reduced costs, candidates
+     whose coverage is a subset of another's, demand rows only one candidate covers folded
+     into that candidate's objective coefficient. With integer weights the MILP stops at an
+     absolute gap below 1, which already proves optimality. On timeout the best solution
+     and HiGHS's dual bound are returned with ``status="feasible"``. (scipy.optimize.milp
+     would do too but cannot be warm-started; highspy's start-up banner is silenced.)
    * Upper bound, always: the best Lagrangian bound found by subgradient steps started from
      the greedy solution's point (which is the classical "value + sum of the top-k marginal
      gains" bound), intersected with the MILP dual bound when the MILP ran. The Lagrangian
@@ -30,8 +35,14 @@ but sparse throughout (never a dense n x m matrix) and with a bound on every ans
      LP value.
    * ``auto``: greedy + swap + bound first; if the gap is already 0 the answer is optimal.
      Otherwise the MILP runs when the reduced instance has at most
-     :data:`AUTO_EXACT_MAX_NNZ` non-zeros (a size HiGHS finishes within seconds on typical
-     clustered demand); beyond that the heuristic answer and its bound are returned.
+     :data:`AUTO_EXACT_MAX_NNZ` non-zeros (beyond that, building and solving the model
+     takes longer than the default 20 s time limit on a laptop); beyond that the heuristic
+     answer and its Lagrangian bound are returned. ``exact`` always runs the MILP unless the
+     bound already proves the heuristic optimal. Either way ``status`` says whether
+     optimality was proven, and ``gap`` how far from the bound the answer may be.
+   * The swap search and the bound stop at a time budget (a share of ``time_limit_s``), so
+     on very large instances the heuristic answer can depend on machine speed; below that
+     everything is deterministic (HiGHS runs single-threaded with a fixed seed).
 
 Constraints (all modes): existing sites (cover, do not use budget), a minimum number of
 sites per candidate group (precinct), a minimum covered share per demand group, and a
@@ -762,7 +773,7 @@ def _lazy_greedy(
     while heap and len(added) < k:
         if stop_when is not None and stop_when():
             break
-        neg, j = heapq.heappop(heap)
+        _, j = heapq.heappop(heap)
         if blocked[j]:
             continue
         g = st.gain(j, row_mask)
@@ -853,7 +864,7 @@ class _quiet_stdout:
         except OSError:  # pragma: no cover - no real fd 1
             self._fd = None
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
             os.dup2(self._fd, 1)
             os.close(self._fd)
@@ -995,7 +1006,6 @@ def _presolved_milp(
 
     Returns (chosen in original columns, value, bound, status, note).
     """
-    m = arc.shape[1]
     cols = np.flatnonzero(allowed)
     sub = sp.csc_matrix(arc[:, cols], dtype=np.int32)
     cnt = np.diff(sub.indptr)
@@ -1403,7 +1413,7 @@ def coverage_curve(
     a = sp.csr_matrix(a)
     w = np.asarray(w, dtype=float)
     total = float(w.sum())
-    n, m = a.shape
+    m = a.shape[1]
     k_max = int(min(k_max, m - len(existing)))
     csc = a.tocsc()
     st = _State(csc, w, list(existing))
