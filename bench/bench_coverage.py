@@ -9,8 +9,10 @@ Times are end to end: matrix + model + solve. spopt is a benchmark-only extra
 
     .venv/bin/python bench/bench_coverage.py [--quick] [--spopt-timeout 600]
 
-spopt runs with pulp's bundled CBC (its documented default); when pulp offers HiGHS
-(``HiGHS_CMD``/``HiGHS``) the script uses CBC anyway for the reference, as spopt's docs do.
+spopt runs with pulp's bundled CBC (``PULP_CBC_CMD``), the solver spopt's own docs and
+tests use; each spopt solve runs in a forked process with a time box (``--spopt-timeout``).
+geo_outreach runs ``method="exact"`` (60 s limit) on the shared sizes and ``method="auto"``
+(default 20 s limit) on 200,000 x 5,000, in a fresh process whose peak RSS is reported.
 """
 
 from __future__ import annotations
