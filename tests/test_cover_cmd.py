@@ -137,3 +137,36 @@ def test_parser_wires_into_a_cli(tmp_path, capsys):
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)["chosen"] == ["a"]
     assert np.isfinite(1.0)
+
+
+def test_json_stdout_is_clean_in_a_fresh_process(tmp_path):
+    """highspy prints a banner on fd 1 the first time a solver is built: it must not reach
+    the JSON output."""
+    import subprocess
+    import sys
+
+    dp, cp = write_points(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "geo_outreach.cover_cmd", "--demand", str(dp), "--candidates", str(cp),
+         "--radius-m", "200", "--budget", "2", "--weight", "w", "--method", "exact", "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["chosen"] == ["b", "c"]
+
+
+def test_highs_banner_is_silenced():
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, scipy.sparse as sp\n"
+        "from geo_outreach.coverage import _milp\n"
+        "a = sp.csc_matrix(np.eye(3, dtype=np.uint8))\n"
+        "r = _milp(a, np.ones(3), 2, allowed=np.ones(3, bool), warm=[0], conflicts=None,\n"
+        "          site_groups=[], share_groups=[], time_limit_s=5)\n"
+        "print(r[3])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "optimal\n"
