@@ -1280,7 +1280,12 @@ def maximize_coverage(
         ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time,
         max_iter=150 if milp_eligible else 2000,
     )
-    if milp_eligible and lam is not None and red_bound - max(heur_value, lag_value) > 1e-9 * max(1.0, red_bound):
+    if (
+        milp_eligible
+        and lam is not None
+        and arc.nnz > 50_000  # below this the MILP is quicker than more subgradient steps
+        and red_bound - max(heur_value, lag_value) > 1e-9 * max(1.0, red_bound)
+    ):
         # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
         more_time = max(0.1, min(0.15 * time_limit_s, deadline - time.perf_counter()))
         b2, s2, v2, lam2 = _lagrangian(
