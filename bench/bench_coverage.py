@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -77,6 +79,7 @@ def run_ours(d, c, w, p, method="auto", time_limit_s=20.0):
 
 
 def _spopt_worker(d, c, w, p, q):
+    os.setpgrp()  # own process group: a timeout also stops the CBC child process
     import pulp
     from scipy.spatial import distance_matrix
     from spopt.locate import MCLP
@@ -106,7 +109,10 @@ def run_spopt(d, c, w, p, timeout_s):
     proc.start()
     proc.join(timeout_s)
     if proc.is_alive():
-        proc.terminate()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.join()
         return {"objective": float("nan"), "status": f"timeout>{timeout_s:.0f}s", "total_s": time.perf_counter() - t0}
     if q.empty():
