@@ -36,9 +36,11 @@ demo: install fonts
 test: install-test chromium
 	$(BIN)/python -m pytest -q
 
-bench: install-test
+bench: install-test chromium
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_analytics.py
+	$(BIN)/python bench/bench_coverage.py
+	$(BIN)/python bench/bench_map.py
 
 clean:
 	rm -rf $(VENV) outputs/demo
