@@ -183,7 +183,7 @@ def read_table(path: Path, *, encoding: str = "auto", sheet: str | None = None, 
     if suffix in (".xlsx", ".xlsm", ".xls"):
         try:
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-        except Exception as exc:  # openpyxl raises many types
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types
             raise InputDataError(f"{path}: cannot read as Excel ({exc}); save it as .xlsx or CSV") from None
         df["_row"] = np.arange(len(df)) + 2
         return df, {"format": "xlsx", "encoding": None}
@@ -283,7 +283,7 @@ def load_precincts(cfg: PrecinctLayer) -> tuple[gpd.GeoDataFrame, pd.DataFrame, 
     rej = _Rejects("precincts", str(path))
     try:
         gdf = gpd.read_file(path, layer=cfg.layer) if cfg.layer else gpd.read_file(path)
-    except Exception as exc:  # pyogrio errors
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises many types; one clear line instead
         raise InputDataError(f"{path}: cannot read as GeoJSON/GeoPackage/Shapefile ({exc})") from None
     if len(gdf) == 0:
         raise InputDataError(f"{path}: no precinct polygons in the file")
@@ -393,8 +393,8 @@ def _classify_points(
     return keep
 
 
-def _far_outside(points: gpd.GeoSeries, study_area: Any, max_km: float) -> np.ndarray:
-    """Distance in km from each point (metric CRS) to the study area."""
+def _distance_km(points: gpd.GeoSeries, study_area: Any) -> np.ndarray:
+    """Distance in km from each point (metric CRS) to the study area (0 inside)."""
     return shapely.distance(points.values, study_area) / 1000.0
 
 
@@ -413,7 +413,7 @@ def load_alerts(
     if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
         try:
             g = gpd.read_file(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
             raise InputDataError(f"{path}: cannot read as GeoJSON ({exc})") from None
         if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
             g = g.to_crs("EPSG:4326")
@@ -488,7 +488,7 @@ def load_alerts(
         geometry=gpd.points_from_xy(wlon, wlat),
         crs="EPSG:4326",
     ).to_crs(crs)
-    dist_km = _far_outside(gdf.geometry, study_area, cfg.max_outside_km)
+    dist_km = _distance_km(gdf.geometry, study_area)
     far = dist_km > cfg.max_outside_km
     for i in np.flatnonzero(far):
         rej.add(int(gdf["_row"].iloc[i]),
@@ -527,7 +527,7 @@ def _read_osm_venues(path: Path, rej: _Rejects) -> pd.DataFrame:
         feats = ox.features_from_xml(path, tags=osm_tags_query())
     except ox._errors.InsufficientResponseError:
         raise InputDataError(f"{path}: no venues with the mapped OSM tags in the file") from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
         raise InputDataError(f"{path}: cannot read as OSM XML ({exc})") from None
     feats = feats.reset_index()
     out = []
@@ -612,7 +612,7 @@ def load_venues(
          "_row": rows[keep].to_numpy()},
         geometry=gpd.points_from_xy(wlon, wlat), crs="EPSG:4326",
     ).to_crs(crs)
-    dist_km = _far_outside(gdf.geometry, study_area, max_outside_km)
+    dist_km = _distance_km(gdf.geometry, study_area)
     far = dist_km > max_outside_km
     for i in np.flatnonzero(far):
         rej.add(gdf["_row"].iloc[i], f"outside the study area ({dist_km[i]:.1f} km)", "geometry")
@@ -634,7 +634,7 @@ def load_streets(cfg: StreetLayer, *, crs: pyproj.CRS) -> tuple[nx.MultiDiGraph,
     _need_file(path, "streets")
     try:
         g = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=False)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
         raise InputDataError(f"{path}: cannot read a street network from this OSM XML ({exc})") from None
     if cfg.datum != "wgs84":
         xs = np.array([d["x"] for _, d in g.nodes(data=True)])

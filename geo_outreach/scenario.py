@@ -226,7 +226,7 @@ def _coerce(value: Any, tp: Any, where: str, base: Path) -> Any:
             raise ScenarioError(f"{where} must be a list, got {value!r}")
         return tuple(_coerce(v, inner, f"{where}[{i}]", base) for i, v in enumerate(value))
     if origin is dict:
-        ktp, vtp = get_args(tp)
+        _, vtp = get_args(tp)
         if not isinstance(value, dict):
             raise ScenarioError(f"{where} must be a table {{key = value}}, got {value!r}")
         return {str(k): _coerce(v, vtp, f"{where}.{k}", base) for k, v in value.items()}

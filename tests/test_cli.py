@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from geo_outreach.cli import main
 from tests.conftest import alert_rows
 
