@@ -634,28 +634,89 @@ def lagrangian_bound(
                        time_limit_s=time_limit_s, max_iter=max_iter)[0]
 
 
-def _fix_columns(
-    a_csr: sp.csr_matrix, w: np.ndarray, k: int, lam: np.ndarray, lower: float, allowed: np.ndarray
-) -> np.ndarray:
-    """Columns that no solution better than ``lower`` can use (Lagrangian reduced-cost
-    fixing): with ``x_j`` forced to 1, ``L(lam)`` drops the k-th best score for ``score_j``;
-    if that bound is below ``lower`` (below ``lower + 1`` for integer weights), ``j`` can go.
-    Returns a boolean mask of removable columns."""
-    m = a_csr.shape[1]
+def _forced_bounds(a_csr: sp.csr_matrix, w: np.ndarray, k: int, lam: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Lagrangian bound on every solution that uses column ``j`` (reduced-cost fixing): with
+    ``x_j`` forced to 1, ``L(lam)`` swaps the k-th best score for ``score_j``. Columns in the
+    Lagrangian top-k get ``+inf`` (never ruled out), disallowed ones ``-inf``."""
     score = sp.csr_matrix(a_csr.T, dtype=float) @ lam
     score = np.where(allowed, score, -np.inf)
     kk = min(k, int(allowed.sum()))
     if kk <= 0 or kk >= int(allowed.sum()):
-        return np.zeros(m, dtype=bool)
+        return np.where(allowed, np.inf, -np.inf)
     top = np.argpartition(-score, kk - 1)[:kk]
     base = float((w - lam).sum() + score[top].sum())
-    kth = float(score[top].min())
-    forced = base - kth + score
-    integral = bool(np.all(np.abs(w - np.round(w)) < 1e-9))
+    forced = base - float(score[top].min()) + score
+    forced[top] = np.inf
+    return forced
+
+
+def _exact_by_thresholds(
+    arc: sp.csc_matrix,
+    ar: sp.csr_matrix,
+    wr: np.ndarray,
+    k: int,
+    *,
+    allowed: np.ndarray,
+    warm: list[int],
+    lam: np.ndarray | None,
+    lower: float,
+    upper: float,
+    deadline: float,
+) -> tuple[list[int] | None, float, float, str, list[str]]:
+    """Exact MILP helped by Lagrangian reduced costs (unconstrained problem).
+
+    With a target ``T`` between the incumbent ``lower`` and the bound ``upper``, every
+    solution that uses a column whose forced bound is below ``T`` is worth less than ``T``.
+    Pass 1 solves the MILP over the remaining (few) columns: if it reaches ``T`` it is
+    optimal for the whole problem. Otherwise pass 2 uses ``T`` = the best value found, which
+    only rules out columns that cannot beat it (the classical fixing) and is exact.
+
+    Returns (chosen, value, global upper bound, status, notes).
+    """
+    notes: list[str] = []
+    integral = bool(np.all(np.abs(wr - np.round(wr)) < 1e-9))
     margin = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, lower)
-    out = allowed & (forced < lower + margin)
-    out[top] = False
-    return out
+    forced = _forced_bounds(ar, wr, k, lam, allowed) if lam is not None else np.where(allowed, np.inf, -np.inf)
+    best_sol, best_val = list(warm), lower
+    ub = upper
+    targets = []
+    if upper - lower > margin:
+        targets.append(lower + 0.5 * (upper - lower))
+    targets.append(None)  # None: the exact pass, T = best value so far
+    status = "feasible"
+    for t in targets:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            break
+        thr = (best_val + margin) if t is None else t
+        keep = allowed & (forced >= thr)
+        keep[best_sol] = True
+        if int(keep.sum()) < k:  # leave enough columns to spend the budget
+            extra = np.flatnonzero(allowed & ~keep)
+            extra = extra[np.argsort(-forced[extra], kind="stable")][: k - int(keep.sum())]
+            keep[extra] = True
+        ruled_out = int((allowed & ~keep).sum())
+        sol, val, dual, st, pnote = _presolved_milp(
+            arc, wr, k, allowed=keep, warm=best_sol, time_limit_s=max(remaining, 0.1)
+        )
+        notes.append(
+            f"exact pass ({f'target {t:.6g}' if t is not None else 'final'}): {ruled_out} candidates ruled out "
+            f"by Lagrangian reduced costs; {pnote.removeprefix('exact presolve: ')}"
+        )
+        if st == "infeasible" or sol is None:
+            break
+        if val > best_val:
+            best_sol, best_val = sol, val
+        # solutions outside `keep` are worth < thr; inside, at most the pass's bound
+        pass_ub = val if st == "optimal" else dual
+        ub = min(ub, max(pass_ub, thr if ruled_out else -np.inf))
+        if ub - best_val <= margin + 1e-9 * max(1.0, abs(best_val)):
+            status = "optimal"
+            ub = best_val
+            break
+        if st != "optimal":
+            break  # out of time
+    return best_sol, best_val, ub, status, notes
 
 
 def _lagrangian(
@@ -1283,7 +1344,7 @@ def maximize_coverage(
     if (
         milp_eligible
         and lam is not None
-        and arc.nnz > 50_000  # below this the MILP is quicker than more subgradient steps
+        and arc.nnz > 10_000  # below this the MILP is quicker than more subgradient steps
         and red_bound - max(heur_value, lag_value) > 1e-9 * max(1.0, red_bound)
     ):
         # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
@@ -1324,17 +1385,11 @@ def maximize_coverage(
     if run_exact and budget > 0 and arc.shape[0] > 0:
         remaining = deadline - time.perf_counter()
         if not conflicts and not site_groups and not share_groups:
-            allowed_fix = allowed.copy()
-            if lam is not None:
-                fixed = _fix_columns(ar, wr, budget, lam, heur_value, allowed)
-                fixed[chosen] = False
-                allowed_fix &= ~fixed
-                if fixed.any():
-                    notes.append(f"exact: {int(fixed.sum())} candidates ruled out by Lagrangian reduced costs")
-            sol, val, dual, mstatus, pnote = _presolved_milp(
-                arc, wr, budget, allowed=allowed_fix, warm=chosen, time_limit_s=max(remaining, 1.0)
+            sol, val, dual, mstatus, enotes = _exact_by_thresholds(
+                arc, ar, wr, budget, allowed=allowed, warm=list(chosen), lam=lam,
+                lower=heur_value, upper=red_bound, deadline=time.perf_counter() + max(remaining, 1.0),
             )
-            notes.append(pnote)
+            notes.extend(enotes)
         else:
             sol, val, dual, mstatus = _milp(
                 arc,
