@@ -244,6 +244,17 @@ def _matrix(distance: str, net: Any, demand_xy: np.ndarray, cand_xy: np.ndarray,
     return cov.coverage_matrix_euclidean(demand_xy, cand_xy, radius)
 
 
+def existing_positions(ch: ChannelConfig, ids: Sequence[str]) -> list[int]:
+    """Positions in ``ids`` of the channel's existing placements (error naming unknown ids)."""
+    pos = {str(v): i for i, v in enumerate(ids)}
+    missing = [e for e in ch.existing if e not in pos]
+    if missing:
+        raise InputDataError(
+            f"channels.{ch.name}.existing lists {missing} which are not venues of kinds {list(ch.venue_kinds)}"
+        )
+    return [pos[e] for e in ch.existing]
+
+
 def _solve(
     ch: ChannelConfig,
     a: Any,
@@ -253,13 +264,7 @@ def _solve(
     seed: int,
 ) -> cov.CoverageSolution:
     ids = cand["venue_id"].tolist()
-    pos = {v: i for i, v in enumerate(ids)}
-    missing = [e for e in ch.existing if e not in pos]
-    if missing:
-        raise InputDataError(
-            f"channels.{ch.name}.existing lists {missing} which are not venues of kinds {list(ch.venue_kinds)}"
-        )
-    existing = [pos[e] for e in ch.existing]
+    existing = existing_positions(ch, ids)
     pids = [p for p in precincts["precinct_id"].astype(str)]
     kw: dict[str, Any] = {}
     if ch.min_per_precinct > 0:

@@ -337,17 +337,13 @@ def channel_candidates(data: Any, ch: ChannelConfig, *, hotspots: gpd.GeoDataFra
 def channel_problem(data: Any, ch: ChannelConfig, alerts: gpd.GeoDataFrame, *, network: Any = None,
                     hotspots: gpd.GeoDataFrame | None = None) -> ChannelProblem:
     """Candidates, coverage matrix (``alerts`` x candidates) and weights of one channel."""
+    from geo_outreach import channels
+
     cand, notes = channel_candidates(data, ch, hotspots=hotspots, network=network)
     ids = cand["venue_id"].astype(str).to_numpy()
     xy = np.column_stack([cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy()])
     group = cand["precinct_id"].astype(str).to_numpy()
-    pos = {v: i for i, v in enumerate(ids)}
-    missing = [v for v in ch.existing if v not in pos]
-    if missing:
-        raise InputDataError(
-            f"channels.{ch.name}.existing lists {missing} which are not venues of kinds {list(ch.venue_kinds)}"
-        )
-    existing = [pos[v] for v in ch.existing]
+    existing = channels.existing_positions(ch, ids)
     axy = np.column_stack([alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()])
     distance = ch.distance
     if distance == "walk" and network is None:

@@ -240,6 +240,7 @@ def test_write_channels(tmp_path):
         ({"budget": 5}, {}, "budget = 5 but only 2 candidate venues"),
         ({"radius_m": 0.0}, {}, "radius_m must be > 0"),
         ({}, {"venues": [("dup", "plaza", "x", "A", 0, 0), ("dup", "plaza", "y", "B", 2500, 0)]}, "duplicate candidate venue ids \\['dup'\\]"),
+        ({"existing": ("v_nowhere",)}, {}, "existing lists \\['v_nowhere'\\] which are not venues"),
     ],
 )
 def test_channel_errors(change, data_kw, match):
