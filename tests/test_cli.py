@@ -55,3 +55,33 @@ def test_init_copies_sample_and_the_scenario_validates(tmp_path: Path, capsys):
     assert "2427" in out  # the sample's usable alerts: 2,437 rows, 10 rejected
     assert main(["init", str(target)]) == 2  # refuses to overwrite without --force
     assert main(["init", str(target), "--force"]) == 0
+
+
+def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
+    """The bundled scenario through the CLI: all five channels on walking distance, every file."""
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert f"map.html: {out.resolve() / 'map.html'}" in printed
+    for name in ("map.html", "briefing.html", "precinct_stats.csv", "monthly_trends.csv", "density.tif",
+                 "hotspots.geojson", "clusters.geojson", "placements.csv", "coverage_curve.csv",
+                 "patrol_route.geojson", "rejects.csv", "manifest.json"):
+        assert (out / name).is_file(), name
+    rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")
+    assert len(rejects) == 10 and set(rejects["layer"]) == {"alerts"}
+    stats = pd.read_csv(out / "precinct_stats.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    assert len(stats) == 12 and stats["alerts"].sum() == 2427  # 11 precincts + outside
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert m["synthetic"] is True and m["datums"]["alerts"] == "gcj02"
+    assert {r["layer"]: r["rows_loaded"] for r in m["inputs"]}["alerts"] == 2427
+    assert set(m["channels"]) == {"square_dance", "banners", "cafe_sleeves", "parcel_stickers", "patrols"}
+    assert {c["distance"] for n, c in m["channels"].items() if n != "banners"} == {"walk"}
+    placements = pd.read_csv(out / "placements.csv", encoding="utf-8-sig")
+    assert placements.groupby("channel").size().to_dict() == {
+        "banners": 10, "cafe_sleeves": 6, "parcel_stickers": 8, "patrols": 6, "square_dance": 8}
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script src=\"http" not in html and "合成" in html  # offline, labelled synthetic
