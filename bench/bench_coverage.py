@@ -8,6 +8,7 @@ Times are end to end: matrix + model + solve. spopt is a benchmark-only extra
 (``pip install spopt pulp``), never imported by the package. Run:
 
     .venv/bin/python bench/bench_coverage.py [--quick] [--spopt-timeout 600]
+        [--sizes 5000x1000,20000x2000] [--p 50] [--no-spopt] [--no-big]
 
 spopt runs with pulp's bundled CBC (``PULP_CBC_CMD``), the solver spopt's own docs and
 tests use; each spopt solve runs in a forked process with a time box (``--spopt-timeout``).
@@ -120,10 +121,10 @@ def run_spopt(d, c, w, p, timeout_s):
     return q.get()
 
 
-def _big_worker(q):
+def _big_worker(q, ps=(10, 50)):
     d, c, w = instance(200_000, 5_000, seed=7)
     out = {}
-    for p in (10, 50):
+    for p in ps:
         out[p] = run_ours(d, c, w, p, method="auto")
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     q.put(out)
@@ -135,16 +136,25 @@ def main(argv=None) -> int:
     ap.add_argument("--spopt-timeout", type=float, default=600.0)
     ap.add_argument("--no-spopt", action="store_true")
     ap.add_argument("--no-big", action="store_true")
+    ap.add_argument("--sizes", default=None,
+                    help="shared sizes to run, comma-separated NxM (default 1000x200,5000x1000,20000x2000; "
+                         "'none' for only the big instance)")
+    ap.add_argument("--p", default="10,50", help="budgets, comma-separated (default 10,50)")
     args = ap.parse_args(argv)
     sizes = [(1_000, 200), (5_000, 1_000), (20_000, 2_000)]
     if args.quick:
         sizes = sizes[:2]
+    if args.sizes is not None:
+        sizes = [] if args.sizes.strip().lower() == "none" else [
+            tuple(int(v) for v in part.lower().split("x")) for part in args.sizes.split(",") if part.strip()
+        ]
+    ps = tuple(int(v) for v in args.p.split(",") if v.strip())
     header = f"{'n x m':>14} {'p':>3} | {'ours obj':>10} {'bound':>10} {'status':>8} {'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | {'ratio':>6}"
     print(header)
     print("-" * len(header))
     for n, m in sizes:
         d, c, w = instance(n, m, seed=n + m)
-        for p in (10, 50):
+        for p in ps:
             ours = run_ours(d, c, w, p, method="exact", time_limit_s=60)
             if args.no_spopt:
                 sp_res = {"objective": float("nan"), "status": "skipped", "total_s": float("nan")}
@@ -161,11 +171,11 @@ def main(argv=None) -> int:
     if not args.no_big:
         ctx = mp.get_context("fork")
         q = ctx.Queue()
-        proc = ctx.Process(target=_big_worker, args=(q,))
+        proc = ctx.Process(target=_big_worker, args=(q, ps))
         proc.start()
         res = q.get()
         proc.join()
-        for p in (10, 50):
+        for p in ps:
             r = res[p]
             ok = r["gap"] <= 0.02 and r["total_s"] < 30
             print(

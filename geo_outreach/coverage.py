@@ -80,6 +80,9 @@ AUTO_EXACT_MAX_NNZ = 1_500_000
 
 _EPS = 1e-9
 
+#: the Lagrangian subgradient loop runs its products in float32 above this many non-zeros
+_LAG_FLOAT32_NNZ = 1_000_000
+
 
 # =========================================================================== geometry -> matrix
 
@@ -681,7 +684,9 @@ def _exact_by_thresholds(
     ub = upper
     targets = []
     if upper - lower > margin:
-        targets.append(lower + 0.5 * (upper - lower))
+        # close to the incumbent: the local search leaves it near the optimum, and a target
+        # above the optimum makes pass 1 prove nothing
+        targets.append(lower + 0.25 * (upper - lower))
     targets.append(None)  # None: the exact pass, T = best value so far
     status = "feasible"
     for t in targets:
@@ -728,17 +733,23 @@ def _lagrangian(
     start: np.ndarray | None,
     time_limit_s: float,
     max_iter: int,
+    stall_limit: int = 20,
 ) -> tuple[float, list[int] | None, float, np.ndarray | None]:
     """(bound, best primal k-set seen among the Lagrangian top-k sets, its value, the
-    multipliers of the best bound)."""
+    multipliers of the best bound). The step size factor halves after ``stall_limit``
+    steps without a better bound (long runs converge closer to the LP bound with a patient
+    schedule)."""
     n, m = a_csr.shape
     if n == 0 or k <= 0:
         return 0.0, None, 0.0, None
     k = min(k, m)
-    at = sp.csr_matrix(a_csr.T, dtype=float)  # m x n; row j = rows covered by column j
+    # m x n; row j = rows covered by column j. Large matrices iterate in float32 (less
+    # memory traffic); the best multipliers' bound is recomputed in float64 at the end.
+    single = a_csr.nnz > _LAG_FLOAT32_NNZ
+    at = sp.csr_matrix(a_csr.T, dtype=np.float32 if single else float)
     lam = (w.copy() if start is None else np.clip(start, 0.0, w)).astype(float)
     best = np.inf
-    theta = 2.0
+    theta = 2.0 if stall_limit <= 20 else 4.0
     stall = 0
     best_set: list[int] | None = None
     best_primal = -np.inf
@@ -746,7 +757,7 @@ def _lagrangian(
     direction = np.zeros(n)
     t0 = time.perf_counter()
     for _ in range(max_iter):
-        score = at @ lam
+        score = np.asarray(at @ lam.astype(at.dtype), dtype=float)
         top = np.argpartition(-score, k - 1)[:k] if k < m else np.arange(m)
         val = float((w - lam).sum() + score[top].sum())
         if val < best - 1e-12 * max(1.0, abs(best) if np.isfinite(best) else 1.0):
@@ -755,7 +766,7 @@ def _lagrangian(
             stall = 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= stall_limit:
                 theta /= 2
                 stall = 0
         rows = np.concatenate([at.indices[at.indptr[j] : at.indptr[j + 1]] for j in top])
@@ -764,7 +775,7 @@ def _lagrangian(
         if primal > best_primal:
             best_primal, best_set = primal, [int(j) for j in top]
         target = max(lower, best_primal)
-        if best - target <= 1e-9 * max(1.0, target) or theta < 1e-3:
+        if best - target <= 1e-9 * max(1.0, target) or theta < (1e-3 if stall_limit <= 20 else 1e-5):
             break
         if time.perf_counter() - t0 > time_limit_s:
             break
@@ -778,6 +789,12 @@ def _lagrangian(
             break
         step = theta * (val - target) / norm
         lam = np.clip(lam - step * direction, 0.0, w)
+    if single and np.isfinite(best):
+        lam32 = best_lam.astype(np.float32).astype(float)  # the multipliers the loop used
+        best_lam = np.clip(lam32, 0.0, w)
+        score = at.astype(float) @ best_lam
+        top = np.argpartition(-score, k - 1)[:k] if k < m else np.arange(m)
+        best = float((w - best_lam).sum() + score[top].sum())
     return float(best), best_set, float(best_primal), best_lam
 
 
@@ -907,6 +924,160 @@ def _swap_search(
                 swaps += 1
                 improved = True
     return swaps
+
+
+class _SwapState:
+    """Coverage counts, covered value and every column's marginal gain, kept up to date
+    incrementally (unconstrained problem): adding or removing a column touches only the
+    rows whose coverage changes between 0 and 1, and the columns covering them. A swap's
+    value is ``gain[c] + (weight of rows only j covers that c covers) - loss[j]``, computed
+    from the sparse rows only ``j`` covers."""
+
+    def __init__(self, csr: sp.csr_matrix, csc: sp.csc_matrix, w: np.ndarray, chosen: Sequence[int]):
+        self.csr, self.csc, self.w = csr, csc, w
+        n, m = csc.shape
+        self.m = m
+        self.cnt = np.zeros(n, dtype=np.int32)
+        for j in chosen:
+            self.cnt[_col_rows(csc, j)] += 1
+        unc = w * (self.cnt == 0)
+        self.gain = np.asarray(sp.csr_matrix(csc.T, dtype=float) @ unc).ravel()
+        self.value = float(w[self.cnt > 0].sum())
+        self.chosen = list(chosen)
+        self.in_set = np.zeros(m, dtype=bool)
+        self.in_set[self.chosen] = True
+
+    def _row_push(self, rows: np.ndarray) -> np.ndarray:
+        """sum over ``rows`` of ``w_i * A[i, :]`` (dense, length m)."""
+        if len(rows) == 0:
+            return np.zeros(self.m)
+        sub = self.csr[rows]
+        return np.bincount(sub.indices, weights=np.repeat(self.w[rows], np.diff(sub.indptr)), minlength=self.m)
+
+    def add(self, c: int) -> None:
+        rows = _col_rows(self.csc, c)
+        new = rows[self.cnt[rows] == 0]
+        self.cnt[rows] += 1
+        self.value += float(self.w[new].sum())
+        self.gain -= self._row_push(new)
+        self.chosen.append(c)
+        self.in_set[c] = True
+
+    def remove(self, j: int) -> None:
+        rows = _col_rows(self.csc, j)
+        self.cnt[rows] -= 1
+        lost = rows[self.cnt[rows] == 0]
+        self.value -= float(self.w[lost].sum())
+        self.gain += self._row_push(lost)
+        self.chosen.remove(j)
+        self.in_set[j] = False
+
+    def best_swap(self, j: int, ok: np.ndarray) -> tuple[int, float]:
+        """Best column to replace ``j`` by (among ``ok`` and not chosen) and the change in value."""
+        rows = _col_rows(self.csc, j)
+        only = rows[self.cnt[rows] == 1]
+        loss = float(self.w[only].sum())
+        score = self.gain + self._row_push(only)
+        score[~ok | self.in_set] = -np.inf
+        c = int(np.argmax(score))
+        return c, float(score[c]) - loss
+
+    def local_search(self, ok: np.ndarray, deadline: float, tol: float) -> int:
+        """1-swap local search to a local optimum (first improvement); returns swaps."""
+        swaps = 0
+        improved = True
+        while improved:
+            improved = False
+            for j in list(self.chosen):
+                if time.perf_counter() >= deadline:
+                    return swaps
+                c, delta = self.best_swap(j, ok)
+                if delta > tol:
+                    self.remove(j)
+                    self.add(c)
+                    swaps += 1
+                    improved = True
+        return swaps
+
+    def greedy_fill(self, k: int, ok: np.ndarray) -> None:
+        while len(self.chosen) < k:
+            score = np.where(ok & ~self.in_set, self.gain, -np.inf)
+            c = int(np.argmax(score))
+            if not np.isfinite(score[c]):
+                break
+            self.add(c)
+
+    def move_to(self, target: Sequence[int]) -> None:
+        tset = set(int(j) for j in target)
+        for j in [j for j in self.chosen if j not in tset]:
+            self.remove(j)
+        for j in tset:
+            if not self.in_set[j]:
+                self.add(j)
+
+
+def _iterated_local_search(
+    csr: sp.csr_matrix,
+    csc: sp.csc_matrix,
+    w: np.ndarray,
+    chosen: list[int],
+    allowed: np.ndarray,
+    *,
+    deadline: float,
+    seed: int = 0,
+    max_rounds: int = 200,
+    starts: Sequence[Sequence[int]] = (),
+) -> tuple[list[int], float, int]:
+    """Swap local search, then rounds of "drop a few sites at random, refill greedily
+    (the dropped ones excluded), swap to a local optimum"; keeps the best set (unconstrained
+    problem). ``starts`` are further start sets (e.g. Lagrangian top-k sets) tried first.
+    Returns (best set, its value, rounds run)."""
+    k = len(chosen)
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    st = _SwapState(csr, csc, w, chosen)
+    st.local_search(allowed, deadline, tol)
+    best, best_val = list(st.chosen), st.value
+    for s in starts:
+        if time.perf_counter() >= deadline:
+            break
+        st.move_to([j for j in s if allowed[j]][:k])
+        st.greedy_fill(k, allowed)
+        st.local_search(allowed, deadline, tol)
+        if st.value > best_val + tol:
+            best, best_val = list(st.chosen), st.value
+        st.move_to(best)
+    rng = np.random.default_rng(seed)
+    rounds = 0
+    if k < 2:
+        return best, best_val, rounds
+    while rounds < max_rounds and time.perf_counter() < deadline:
+        rounds += 1
+        r = int(rng.integers(2, max(2, min(k // 2, 8)) + 1))
+        # drop a random site and chosen sites near it (sharing demand with it, then with them)
+        j0 = best[int(rng.integers(k))]
+        drop = [j0]
+        frontier = [j0]
+        while frontier and len(drop) < r:
+            j = frontier.pop(0)
+            near = np.flatnonzero((st._row_push(_col_rows(csc, j)) > 0) & st.in_set)
+            near = [int(q) for q in rng.permutation(near) if q not in drop]
+            for q in near[: r - len(drop)]:
+                drop.append(q)
+                frontier.append(q)
+        for j in drop:
+            st.remove(j)
+        ok = allowed.copy()
+        ok[drop] = False
+        st.greedy_fill(k, ok)
+        st.greedy_fill(k, allowed)
+        st.local_search(allowed, deadline, tol)
+        if st.value > best_val + tol:
+            best, best_val = list(st.chosen), st.value
+        elif st.value < best_val - tol:
+            st.move_to(best)
+        else:
+            best = list(st.chosen)  # equal value: move along the plateau
+    return best, best_val, rounds
 
 
 # --------------------------------------------------------------------------- exact
@@ -1324,7 +1495,23 @@ def maximize_coverage(
         return [g for g, rows, need_w in share_groups if float(wr[rows][cov[rows]].sum()) < need_w]
 
     # ---- swap local search (not with share constraints: a swap could break them)
-    if not share_groups and chosen:
+    milp_eligible = method == "exact" or (method == "auto" and arc.nnz <= AUTO_EXACT_MAX_NNZ)
+    tol = 1e-9 * max(1.0, float(wr.sum()))
+    if not share_groups and not site_groups and not conflicts and chosen:
+        # unconstrained: incremental swap search + iterated local search (perturb, refill, swap)
+        ls_share = 0.03 if milp_eligible else 0.1
+        ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * time_limit_s))
+        greedy_value = st.value()
+        ls_cols, ls_value, rounds = _iterated_local_search(
+            ar, arc, wr, list(chosen), allowed, deadline=ls_deadline, seed=seed
+        )
+        if ls_value > greedy_value + tol:
+            chosen[:] = ls_cols
+            st = _State(arc, wr, chosen)
+            notes.append(
+                f"local search ({rounds} perturbation rounds) improved greedy by {ls_value - greedy_value:.6g}"
+            )
+    elif not share_groups and chosen:
         swap_deadline = min(deadline, time.perf_counter() + max(0.5, 0.25 * time_limit_s))
         n_sw = _swap_search(st, chosen, allowed, conflicts, g_cand, min_sites, existing_per_group, swap_deadline)
         if n_sw:
@@ -1334,12 +1521,13 @@ def maximize_coverage(
 
     # ---- bound (ignores constraints => valid for the constrained problem too)
     start = wr * (st.cnt == 0)
-    bound_time = max(0.2, min(0.5 * time_limit_s, deadline - time.perf_counter()))
+    # without a MILP to follow, the bound is all that is left to do: it gets the remaining time
+    bound_share = 0.5 if milp_eligible else 0.9
+    bound_time = max(0.2, min(bound_share * time_limit_s, deadline - time.perf_counter()))
     # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early)
-    milp_eligible = method == "exact" or (method == "auto" and arc.nnz <= AUTO_EXACT_MAX_NNZ)
     red_bound, lag_set, lag_value, lam = _lagrangian(
         ar, wr, budget, lower=heur_value, start=start, time_limit_s=bound_time,
-        max_iter=150 if milp_eligible else 2000,
+        max_iter=150 if milp_eligible else 100_000, stall_limit=20 if milp_eligible else 30,
     )
     if (
         milp_eligible
@@ -1350,7 +1538,8 @@ def maximize_coverage(
         # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
         more_time = max(0.1, min(0.15 * time_limit_s, deadline - time.perf_counter()))
         b2, s2, v2, lam2 = _lagrangian(
-            ar, wr, budget, lower=max(heur_value, lag_value), start=lam, time_limit_s=more_time, max_iter=1500
+            ar, wr, budget, lower=max(heur_value, lag_value), start=lam, time_limit_s=more_time, max_iter=1500,
+            stall_limit=60,
         )
         if b2 < red_bound:
             red_bound, lam = b2, lam2
@@ -1371,7 +1560,6 @@ def maximize_coverage(
     best_cols, best_value = list(chosen), heur_value
     used = "exact" if method == "exact" else "greedy"  # exact: proven by the bound, or by the MILP below
     status = "feasible"
-    tol = 1e-9 * max(1.0, float(wr.sum()))
     if greedy_unmet:
         best_value = -np.inf  # the heuristic answer breaks a constraint
 

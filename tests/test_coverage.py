@@ -399,3 +399,91 @@ def test_network_matrix_random_grid_against_reference():
     within = expected <= 260.0
     np.testing.assert_array_equal(a.toarray().astype(bool), within)
     np.testing.assert_allclose(dist.toarray()[within], expected[within])
+
+
+# --------------------------------------------------------------------------- local search and bound internals
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_swap_state_bookkeeping_matches_recomputation(seed):
+    from geo_outreach.coverage import _SwapState
+
+    a, w = random_instance(300 + seed, n=40, m=12, density=0.25)
+    csr, csc = a.tocsr(), a.tocsc()
+    rng = np.random.default_rng(seed)
+    st = _SwapState(csr, csc, w, [0, 1, 2])
+    ok = np.ones(12, dtype=bool)
+    for _ in range(30):
+        j = int(rng.choice(st.chosen))
+        c, delta = st.best_swap(j, ok)
+        before = st.value
+        st.remove(j)
+        st.add(c)
+        assert math.isclose(st.value - before, delta, abs_tol=1e-9)
+        assert math.isclose(st.value, covered_weight(a, w, st.chosen))
+        for q in range(12):  # every column's marginal gain w.r.t. the current set
+            rows = csc.indices[csc.indptr[q] : csc.indptr[q + 1]]
+            want = float(w[rows][st.cnt[rows] == 0].sum())
+            assert math.isclose(st.gain[q], want, abs_tol=1e-9)
+        target = sorted(rng.choice(12, size=3, replace=False).tolist())
+        st.move_to(target)
+        assert sorted(st.chosen) == target  # and a random move_to
+        assert math.isclose(st.value, covered_weight(a, w, target))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_iterated_local_search_is_valid_and_at_least_greedy(seed):
+    from geo_outreach.coverage import _iterated_local_search
+
+    a, w = random_instance(400 + seed, n=40, m=11, density=0.2)
+    k = 4
+    opt = brute(a, w, k)
+    gr = maximize_coverage(a, w, k, method="greedy")
+    allowed = np.ones(11, dtype=bool)
+    allowed[3] = False  # an excluded column never enters
+    cols, val, _ = _iterated_local_search(
+        a.tocsr(), a.tocsc(), w, [0, 1, 2, 4], allowed, deadline=float("inf"), max_rounds=50
+    )
+    assert len(cols) == k and len(set(cols)) == k and 3 not in cols
+    assert math.isclose(val, covered_weight(a, w, cols))
+    assert val <= opt + 1e-9
+    assert gr.covered_weight <= opt + 1e-9
+    assert gr.covered_weight >= (1 - 1 / math.e) * opt - 1e-9
+
+
+def test_float32_lagrangian_path_stays_a_valid_bound(monkeypatch):
+    import geo_outreach.coverage as cov
+
+    monkeypatch.setattr(cov, "_LAG_FLOAT32_NNZ", 0)
+    for seed in range(6):
+        a, w = random_instance(500 + seed, n=50, m=10, density=0.25)
+        w = w * 1000.3  # non-integer, large weights
+        k = 3
+        opt = brute(a, w, k)
+        assert lagrangian_bound(a, w, k, lower=0.0) >= opt - 1e-6
+        for method in ("greedy", "auto", "exact"):
+            s = maximize_coverage(a, w, k, method=method)
+            assert s.upper_bound >= opt - 1e-6
+        assert math.isclose(maximize_coverage(a, w, k, method="exact").covered_weight, opt)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_presolve_with_nested_and_duplicate_candidates(seed):
+    # columns that are subsets / copies of others, and rows only one column covers:
+    # the dominated-candidate and single-cover reductions must keep the optimum
+    rng = np.random.default_rng(600 + seed)
+    a, w = random_instance(600 + seed, n=30, m=6, density=0.3)
+    dense = a.toarray()
+    extra = []
+    for _ in range(4):
+        j = int(rng.integers(6))
+        sub = dense[:, j] * (rng.random(30) < 0.6)  # a subset of column j
+        extra.append(sub)
+    extra.append(dense[:, 0].copy())  # an exact duplicate
+    a2 = sp.csr_matrix(np.column_stack([dense] + extra).astype(np.uint8))
+    for k in (1, 2, 3, 5):
+        opt = brute(a2, w, k)
+        s = maximize_coverage(a2, w, k, method="exact")
+        assert math.isclose(s.covered_weight, opt), (seed, k)
+        assert s.status == "optimal" and s.upper_bound >= opt - 1e-9
+        assert len(set(s.chosen)) == k
