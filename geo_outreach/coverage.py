@@ -787,7 +787,10 @@ def _lagrangian(
         norm = float(direction @ direction)
         if norm <= 0:
             break
-        step = theta * (val - target) / norm
+        # Polyak step; long runs aim between the best primal value and the best bound (the
+        # LP value lies in between: steps to the primal value alone overshoot)
+        aim = target + 0.3 * (best - target) if stall_limit > 20 else target
+        step = theta * (val - aim) / norm
         lam = np.clip(lam - step * direction, 0.0, w)
     if single and np.isfinite(best):
         lam32 = best_lam.astype(np.float32).astype(float)  # the multipliers the loop used
