@@ -1117,9 +1117,11 @@ def _milp(
     share_groups: list[tuple[Any, np.ndarray, float]],
     time_limit_s: float,
     col_obj: np.ndarray | None = None,
+    highs_presolve: bool = True,
 ) -> tuple[list[int] | None, float, float, str]:
     """Solve the MILP with highspy (``col_obj``: weight a column earns by itself, from
-    demand rows only it covers). Returns (chosen, value, dual bound, status) where status
+    demand rows only it covers; ``highs_presolve=False`` when the model was already
+    reduced: HiGHS's presolve then only costs time). Returns (chosen, value, dual bound, status) where status
     is "optimal", "feasible" (time limit with an incumbent), "infeasible" or "failed"."""
     import highspy
 
@@ -1199,6 +1201,8 @@ def _milp(
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-9)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
+    if not highs_presolve:
+        h.setOptionValue("presolve", "off")
     h.passModel(lp)
     if warm:
         x0 = np.zeros(m)
@@ -1291,6 +1295,7 @@ def _presolved_milp(
         share_groups=[],
         time_limit_s=time_limit_s,
         col_obj=col_obj,
+        highs_presolve=False,
     )
     if sol is None:
         return None, val, dual, status, note
@@ -1502,7 +1507,7 @@ def maximize_coverage(
     tol = 1e-9 * max(1.0, float(wr.sum()))
     if not share_groups and not site_groups and not conflicts and chosen:
         # unconstrained: incremental swap search + iterated local search (perturb, refill, swap)
-        ls_share = 0.03 if milp_eligible else 0.1
+        ls_share = 0.01 if milp_eligible else 0.1
         ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * time_limit_s))
         greedy_value = st.value()
         ls_cols, ls_value, rounds = _iterated_local_search(
