@@ -1507,7 +1507,8 @@ def maximize_coverage(
     tol = 1e-9 * max(1.0, float(wr.sum()))
     if not share_groups and not site_groups and not conflicts and chosen:
         # unconstrained: incremental swap search + iterated local search (perturb, refill, swap)
-        ls_share = 0.01 if milp_eligible else 0.1
+        # before a MILP a short search suffices unless the MILP is unlikely to finish (large)
+        ls_share = (0.01 if arc.nnz <= 100_000 else 0.03) if milp_eligible else 0.1
         ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * time_limit_s))
         greedy_value = st.value()
         ls_cols, ls_value, rounds = _iterated_local_search(
