@@ -18,13 +18,18 @@ but sparse throughout (never a dense n x m matrix) and with a bound on every ans
    * :func:`reduce_demand` first merges demand rows with identical coverage rows (weights
      summed) and drops rows nothing can reach: exact, the objective is unchanged.
    * ``greedy``: lazy greedy (priority queue of stale marginal gains; (1 - 1/e) guarantee)
-     followed by 1-swap local search under a time budget.
+     followed by 1-swap local search under a time budget. Without site constraints the
+     swap search keeps every column's marginal gain up to date incrementally (a swap's
+     value comes from the sparse rows only the removed site covers) and is iterated: drop
+     a site and chosen sites near it, refill greedily, swap to a local optimum, keep the
+     best (seeded, bounded rounds and time).
    * ``exact``: the MILP ``max sum w_i y_i  s.t. y_i <= sum_j a_ij x_j, sum x_j <= k``,
      ``x`` binary, ``y`` in [0, 1], solved by HiGHS (highspy), warm-started from the greedy
      solution (``Highs.setSolution``), with a time limit. Before it, exact reductions
      (unconstrained case): candidates ruled out by Lagrangian reduced costs, candidates
      whose coverage is a subset of another's, demand rows only one candidate covers folded
-     into that candidate's objective coefficient. With integer weights the MILP stops at an
+     into that candidate's objective coefficient (repeated while candidates drop). HiGHS's
+     own presolve is off on this already-reduced model (it only cost time). With integer weights the MILP stops at an
      absolute gap below 1, which already proves optimality. On timeout the best solution
      and HiGHS's dual bound are returned with ``status="feasible"``. (scipy.optimize.milp
      would do too but cannot be warm-started; highspy's start-up banner is silenced.)
@@ -1238,51 +1243,66 @@ def _presolved_milp(
 ) -> tuple[list[int] | None, float, float, str, str]:
     """MILP for the unconstrained problem after exact reductions:
 
-    * a column whose rows are a subset of another allowed column's rows is dropped (some
-      optimal solution avoids it: swap it for its superset, or for any free column);
-    * rows that became identical are merged again;
-    * a row only one column covers becomes part of that column's objective coefficient.
+    * a row only one column covers becomes part of that column's objective coefficient;
+    * a column whose remaining rows are a subset of another column's and whose objective
+      coefficient is not larger is dropped (some optimal solution avoids it: swap it for
+      the dominating column, or for any free column);
+    * rows that became identical are merged again; repeated while columns drop (dropping
+      columns makes more rows single-cover).
 
     Returns (chosen in original columns, value, bound, status, note).
     """
-    cols = np.flatnonzero(allowed)
-    sub = sp.csc_matrix(arc[:, cols], dtype=np.int32)
-    cnt = np.diff(sub.indptr)
-    inter = (sub.T @ sub).tocoo()
-    i, j, v = inter.row, inter.col, inter.data
-    sel = (i != j) & (v == cnt[i]) & ((cnt[j] > cnt[i]) | ((cnt[j] == cnt[i]) & (j < i)))
-    dominated = np.zeros(len(cols), dtype=bool)
-    dominated[i[sel]] = True
-    dominated |= cnt == 0
-    keep = cols[~dominated]
-    if len(keep) < k:  # keep enough columns to spend the budget
-        extra = cols[dominated][: k - len(keep)]
-        keep = np.sort(np.concatenate([keep, extra]))
-    red = reduce_demand(arc[:, keep].tocsr(), wr)
-    a2 = red.matrix
-    rowcnt = np.diff(a2.indptr)
-    single = rowcnt == 1
+    keep = np.flatnonzero(allowed)
+    a_cur = sp.csr_matrix(arc[:, keep])
+    w_cur = np.asarray(wr, dtype=float)
     col_obj = np.zeros(len(keep))
-    np.add.at(col_obj, a2.indices[a2.indptr[:-1][single]], red.weights[single])
-    a3 = a2[~single].tocsc()
-    w3 = red.weights[~single]
+    n_dom = n_single = 0
+    for _round in range(10):
+        # fold rows only one column covers into that column's objective coefficient
+        red = reduce_demand(a_cur, w_cur)
+        a2 = red.matrix
+        single = np.diff(a2.indptr) == 1
+        np.add.at(col_obj, a2.indices[a2.indptr[:-1][single]], red.weights[single])
+        n_single += int(single.sum())
+        a_cur, w_cur = a2[~single], red.weights[~single]
+        # column i is dominated by column j when rows(i) <= rows(j) and obj(i) <= obj(j)
+        # (ties: the lower index stays); dominance is a strict order, so dropping every
+        # dominated column at once keeps a dominating one for each
+        sub = sp.csc_matrix(a_cur, dtype=np.int32)
+        cnt = np.diff(sub.indptr)
+        inter = (sub.T @ sub).tocoo()
+        i, j, v = inter.row, inter.col, inter.data
+        sel = (
+            (i != j) & (v == cnt[i]) & (col_obj[i] <= col_obj[j])
+            & ((cnt[j] > cnt[i]) | (col_obj[j] > col_obj[i]) | (j < i))
+        )
+        dominated = np.zeros(len(keep), dtype=bool)
+        dominated[i[sel]] = True
+        dominated |= (cnt == 0) & (col_obj <= 0)
+        if not dominated.any() or len(keep) - int(dominated.sum()) < k:
+            break  # (keep enough columns to spend the budget)
+        n_dom += int(dominated.sum())
+        keep, col_obj = keep[~dominated], col_obj[~dominated]
+        a_cur = sp.csr_matrix(sp.csc_matrix(a_cur)[:, np.flatnonzero(~dominated)])
+    a3 = sp.csc_matrix(a_cur)
+    w3 = w_cur
     pos = {int(c): q for q, c in enumerate(keep)}
     warm2: list[int] = []
     for c in warm:
         if int(c) in pos:
             warm2.append(pos[int(c)])
-    # a dominated warm column is replaced by its best kept column (a superset in value terms)
+    # a dropped warm column is replaced greedily (a dominating column is at least as good)
     if len(set(warm2)) < len(warm):
-        st = _State(a2.tocsc(), red.weights, warm2)
+        st = _State(a3, w3, warm2)
         left = [q for q in range(len(keep)) if q not in set(warm2)]
         while len(warm2) < min(k, len(keep)) and left:
-            gains = [st.gain(q) for q in left]
+            gains = [st.gain(q) + col_obj[q] for q in left]
             q = left.pop(int(np.argmax(gains)))
             warm2.append(q)
             st.add(q)
     note = (
-        f"exact presolve: {int(dominated.sum())} dominated candidates dropped, "
-        f"{int(single.sum())} single-cover demand rows folded into the objective"
+        f"exact presolve: {n_dom} dominated candidates dropped, "
+        f"{n_single} single-cover demand rows folded into the objective"
     )
     sol, val, dual, status = _milp(
         a3,
