@@ -46,8 +46,9 @@ but sparse throughout (never a dense n x m matrix) and with a bound on every ans
      bound already proves the heuristic optimal. Either way ``status`` says whether
      optimality was proven, and ``gap`` how far from the bound the answer may be.
    * The swap search and the bound stop at a time budget (a share of ``time_limit_s``), so
-     on very large instances the heuristic answer can depend on machine speed; below that
-     everything is deterministic (HiGHS runs single-threaded with a fixed seed).
+     on large instances the heuristic answer (and so the MILP's start) can depend on
+     machine speed; on small ones everything is deterministic (the iterated local search
+     has a fixed seed and round cap, HiGHS runs single-threaded with a fixed seed).
 
 Constraints (all modes): existing sites (cover, do not use budget), a minimum number of
 sites per candidate group (precinct), a minimum covered share per demand group, and a
@@ -1034,12 +1035,14 @@ def _iterated_local_search(
     deadline: float,
     seed: int = 0,
     max_rounds: int = 200,
+    max_stall: int = 30,
     starts: Sequence[Sequence[int]] = (),
 ) -> tuple[list[int], float, int]:
     """Swap local search, then rounds of "drop a few sites at random, refill greedily
     (the dropped ones excluded), swap to a local optimum"; keeps the best set (unconstrained
     problem). ``starts`` are further start sets (e.g. Lagrangian top-k sets) tried first.
-    Returns (best set, its value, rounds run)."""
+    Stops after ``max_rounds`` rounds, ``max_stall`` rounds without improvement, or at
+    ``deadline``. Returns (best set, its value, rounds run)."""
     k = len(chosen)
     tol = 1e-9 * max(1.0, float(w.sum()))
     st = _SwapState(csr, csc, w, chosen)
@@ -1055,11 +1058,12 @@ def _iterated_local_search(
             best, best_val = list(st.chosen), st.value
         st.move_to(best)
     rng = np.random.default_rng(seed)
-    rounds = 0
+    rounds = stall = 0
     if k < 2:
         return best, best_val, rounds
-    while rounds < max_rounds and time.perf_counter() < deadline:
+    while rounds < max_rounds and stall < max_stall and time.perf_counter() < deadline:
         rounds += 1
+        stall += 1
         r = int(rng.integers(2, max(2, min(k // 2, 8)) + 1))
         # drop a random site and chosen sites near it (sharing demand with it, then with them)
         j0 = best[int(rng.integers(k))]
@@ -1081,6 +1085,7 @@ def _iterated_local_search(
         st.local_search(allowed, deadline, tol)
         if st.value > best_val + tol:
             best, best_val = list(st.chosen), st.value
+            stall = 0
         elif st.value < best_val - tol:
             st.move_to(best)
         else:
@@ -1532,7 +1537,8 @@ def maximize_coverage(
         ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * time_limit_s))
         greedy_value = st.value()
         ls_cols, ls_value, rounds = _iterated_local_search(
-            ar, arc, wr, list(chosen), allowed, deadline=ls_deadline, seed=seed
+            ar, arc, wr, list(chosen), allowed, deadline=ls_deadline, seed=seed,
+            max_stall=10 if (milp_eligible and arc.nnz <= 100_000) else 30,
         )
         if ls_value > greedy_value + tol:
             chosen[:] = ls_cols
