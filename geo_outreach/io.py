@@ -38,7 +38,7 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._validate import OSM_TAG_KINDS, OUTSIDE, VENUE_KINDS, check_layer, osm_tags_query
+from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer, osm_tags_query
 from geo_outreach.join import assign_precincts, check_no_overlaps
 from geo_outreach.scenario import AlertLayer, PrecinctLayer, Scenario, StreetLayer, VenueLayer
 
@@ -511,17 +511,11 @@ def load_alerts(
 # --------------------------------------------------------------------------- venues
 
 
-def _kind_from_tags(row: pd.Series) -> str | None:
-    for key, value, kind in OSM_TAG_KINDS:
-        if key in row.index:
-            v = row[key]
-            if isinstance(v, str) and v == value:
-                return kind
-    return None
-
-
 def _read_osm_venues(path: Path, rej: _Rejects) -> pd.DataFrame:
+    """Venue points from an OSM XML file, mapped to kinds exactly as ``osm fetch`` maps them."""
     import osmnx as ox  # imported here: slow import, only needed for OSM files
+
+    from geo_outreach.osm import venues_from_features
 
     try:
         feats = ox.features_from_xml(path, tags=osm_tags_query())
@@ -529,24 +523,19 @@ def _read_osm_venues(path: Path, rej: _Rejects) -> pd.DataFrame:
         raise InputDataError(f"{path}: no venues with the mapped OSM tags in the file") from None
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
         raise InputDataError(f"{path}: cannot read as OSM XML ({exc})") from None
-    feats = feats.reset_index()
-    out = []
-    for i in range(len(feats)):
-        row = feats.iloc[i]
-        ref = f"{row['element']}/{row['id']}"
-        kind = _kind_from_tags(row)
-        geom = row.geometry
-        if kind is None:
+    refs = [f"{element}/{osm_id}" for element, osm_id in feats.index]
+    empty = (feats.geometry.isna() | feats.geometry.is_empty).to_numpy()
+    for ref in np.asarray(refs, dtype=object)[empty]:
+        rej.add(ref, "no geometry", "geometry")
+    venues = venues_from_features(feats[~empty])
+    kept = set(venues["venue_id"].str.removeprefix("osm:"))
+    for ref in np.asarray(refs, dtype=object)[~empty]:
+        if ref not in kept:
             rej.add(ref, "no mapped OSM tag", "tags")
-            continue
-        if geom is None or geom.is_empty:
-            rej.add(ref, "no geometry", "geometry")
-            continue
-        point = geom if geom.geom_type == "Point" else geom.representative_point()
-        name = row.get("name") if isinstance(row.get("name"), str) else None
-        out.append({"venue_id": f"osm:{ref}", "kind": kind, "name": name or f"{kind} {row['id']}",
-                    "lon": point.x, "lat": point.y, "_row": ref, "source_geom": geom.geom_type})
-    return pd.DataFrame(out, columns=["venue_id", "kind", "name", "lon", "lat", "_row", "source_geom"])
+    names = venues["name"].where(venues["name"] != "", venues["kind"] + " " + venues["venue_id"].str.rsplit("/", n=1).str[-1])
+    return pd.DataFrame({"venue_id": venues["venue_id"], "kind": venues["kind"], "name": names,
+                         "lon": venues.geometry.x, "lat": venues.geometry.y,
+                         "_row": venues["venue_id"].str.removeprefix("osm:")})
 
 
 def load_venues(
