@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 import geo_outreach
@@ -109,16 +110,25 @@ def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
 
 
 def street_lines(graph: Any, *, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
-    """One line per street segment (reverse duplicates dropped), for drawing as context."""
+    """One line per street segment, for drawing as context.
+
+    Reverse duplicates are dropped (the u < v direction is kept) and rows are sorted by
+    highway and node ids, so the file is byte-identical whatever order osmnx built edges in.
+    """
     import osmnx as ox
 
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    key = edges.apply(lambda r: (min(r["u"], r["v"]), max(r["u"], r["v"])), axis=1)
-    edges = edges.loc[~key.duplicated()]
-    highway = edges["highway"].map(lambda h: h[0] if isinstance(h, list) else h) if "highway" in edges else ""
-    out = gpd.GeoDataFrame({"highway": highway.astype(str)}, geometry=edges.geometry.simplify(simplify_m).values,
-                           crs=edges.crs)
-    return out.sort_values("highway", kind="stable")
+    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    # merged edges carry a list of highway values in set order: take the smallest, deterministically
+    highway = edges["highway"].map(lambda h: min(map(str, h)) if isinstance(h, list) else h) if "highway" in edges else ""
+    table = pd.DataFrame({"highway": pd.Series(highway).astype(str).to_numpy(), "a": np.minimum(u, v),
+                          "b": np.maximum(u, v), "reverse": u > v, "key": edges["key"].to_numpy()})
+    order = table.sort_values(["highway", "a", "b", "key", "reverse"], kind="stable").index
+    table = table.loc[order]
+    keep = ~table.duplicated(["a", "b", "key"]).to_numpy()
+    rows = order[keep]
+    return gpd.GeoDataFrame({"highway": table["highway"].to_numpy()[keep]},
+                            geometry=edges.geometry.simplify(simplify_m).to_numpy()[rows], crs=edges.crs)
 
 
 def period_of(data: StudyData) -> dict[str, str]:
