@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test install install-test chromium fonts bench clean
+.PHONY: demo test lint install install-test chromium fonts bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ fonts:
 demo: install fonts
 	$(BIN)/geo-outreach demo --out $(OUT)
 
-test: install-test chromium
+lint: install-test
+	$(BIN)/ruff check geo_outreach tests bench scripts
+	$(BIN)/mypy
+
+test: install-test chromium lint
 	$(BIN)/python -m pytest -q
 
 bench: install-test chromium
