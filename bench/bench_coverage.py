@@ -115,9 +115,17 @@ def run_spopt(d, c, w, p, timeout_s):
         except ProcessLookupError:
             pass
         proc.join()
-        return {"objective": float("nan"), "status": f"timeout>{timeout_s:.0f}s", "total_s": time.perf_counter() - t0}
+        return {
+            "objective": float("nan"),
+            "status": f"timeout>{timeout_s:.0f}s",
+            "total_s": time.perf_counter() - t0,
+        }
     if q.empty():
-        return {"objective": float("nan"), "status": f"failed (exit {proc.exitcode})", "total_s": time.perf_counter() - t0}
+        return {
+            "objective": float("nan"),
+            "status": f"failed (exit {proc.exitcode})",
+            "total_s": time.perf_counter() - t0,
+        }
     return q.get()
 
 
@@ -136,18 +144,27 @@ def main(argv=None) -> int:
     ap.add_argument("--spopt-timeout", type=float, default=600.0)
     ap.add_argument("--no-spopt", action="store_true")
     ap.add_argument("--no-big", action="store_true")
-    ap.add_argument("--sizes", default=None,
-                    help="shared sizes to run, comma-separated NxM (default 1000x200,5000x1000,20000x2000; "
-                         "'none' for only the big instance)")
+    ap.add_argument(
+        "--sizes",
+        default=None,
+        help="shared sizes to run, comma-separated NxM (default 1000x200,5000x1000,20000x2000; "
+        "'none' for only the big instance)",
+    )
     ap.add_argument("--p", default="10,50", help="budgets, comma-separated (default 10,50)")
     args = ap.parse_args(argv)
     sizes = [(1_000, 200), (5_000, 1_000), (20_000, 2_000)]
     if args.quick:
         sizes = sizes[:2]
     if args.sizes is not None:
-        sizes = [] if args.sizes.strip().lower() == "none" else [
-            tuple(int(v) for v in part.lower().split("x")) for part in args.sizes.split(",") if part.strip()
-        ]
+        sizes = (
+            []
+            if args.sizes.strip().lower() == "none"
+            else [
+                tuple(int(v) for v in part.lower().split("x"))
+                for part in args.sizes.split(",")
+                if part.strip()
+            ]
+        )
     ps = tuple(int(v) for v in args.p.split(",") if v.strip())
     header = f"{'n x m':>14} {'p':>3} | {'ours obj':>10} {'bound':>10} {'status':>8} {'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | {'ratio':>6}"
     print(header)

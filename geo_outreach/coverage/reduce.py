@@ -1,0 +1,197 @@
+"""Exact reductions of a covering instance: merged demand rows, folded and dominated columns.
+
+* :func:`reduce_demand` merges demand rows with identical coverage rows (weights summed) and
+  drops rows nothing can reach: the objective is unchanged for every set of sites.
+* :func:`fold_and_drop_dominated` (unconstrained problem, before the MILP) folds rows only
+  one column covers into that column's objective coefficient and drops columns another
+  column dominates, repeated while columns drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+
+from geo_outreach._errors import InputDataError
+from geo_outreach.coverage._arrays import BoolArray, FloatArray, IntArray, LabelArray
+
+
+@dataclass(frozen=True)
+class ReducedDemand:
+    """Result of :func:`reduce_demand`."""
+
+    matrix: sp.csr_matrix  # reduced rows x candidates
+    weights: FloatArray
+    groups: LabelArray | None  # group label per reduced row (when grouped)
+    inverse: IntArray  # original row -> reduced row, -1 when nothing covers it
+    unreachable_weight: float  # weight of rows no candidate covers
+
+
+def reduce_demand(
+    a: sp.spmatrix, w: ArrayLike, *, groups: ArrayLike | None = None
+) -> ReducedDemand:
+    """Merge identical demand rows and drop unreachable ones.
+
+    Rows with identical coverage rows (and identical group, if given) are merged, their
+    weights summed; rows no candidate reaches are dropped. Exact: any set of sites covers
+    the same weight before and after.
+
+    Parameters
+    ----------
+    a
+        Sparse (demand x candidate) coverage matrix.
+    w
+        Demand weights (length n).
+    groups
+        Optional group label per demand row; rows of different groups are never merged.
+
+    Returns
+    -------
+    ReducedDemand
+        The reduced matrix (uint8), weights, groups and the row mapping.
+    """
+    a = sp.csr_matrix(a)
+    a.sum_duplicates()
+    a.sort_indices()
+    w = np.asarray(w, dtype=float)
+    n = a.shape[0]
+    if len(w) != n:
+        raise InputDataError(f"weights have {len(w)} values for {n} demand rows")
+    g = None if groups is None else np.asarray(groups, dtype=object)
+    inverse = np.full(n, -1, dtype=np.int64)
+    keys: dict[Hashable, int] = {}
+    indptr, indices = a.indptr, a.indices.astype(np.int32, copy=False)
+    rep_rows: list[int] = []
+    new_w: list[float] = []
+    unreachable = 0.0
+    for i in range(n):
+        lo, hi = indptr[i], indptr[i + 1]
+        if lo == hi:
+            unreachable += w[i]
+            continue
+        key: Hashable = indices[lo:hi].tobytes()
+        if g is not None:
+            key = (g[i], key)
+        r = keys.get(key)
+        if r is None:
+            r = len(rep_rows)
+            keys[key] = r
+            rep_rows.append(i)
+            new_w.append(0.0)
+        new_w[r] += w[i]
+        inverse[i] = r
+    m_red = (
+        a[np.array(rep_rows, dtype=np.int64)]
+        if rep_rows
+        else sp.csr_matrix((0, a.shape[1]), dtype=a.dtype)
+    )
+    m_red = sp.csr_matrix(m_red, dtype=np.uint8)
+    m_red.data[:] = 1
+    return ReducedDemand(
+        matrix=m_red,
+        weights=np.array(new_w, dtype=float),
+        groups=None if g is None else g[np.array(rep_rows, dtype=np.int64)],
+        inverse=inverse,
+        unreachable_weight=float(unreachable),
+    )
+
+
+@dataclass(frozen=True)
+class FoldedColumns:
+    """Result of :func:`fold_and_drop_dominated`."""
+
+    matrix: sp.csr_matrix  # remaining rows (covered by >= 2 columns) x kept columns
+    weights: FloatArray  # weight per remaining row
+    columns: IntArray  # original column index of each kept column
+    col_obj: FloatArray  # weight each kept column earns alone (folded single-cover rows)
+    n_dominated: int  # columns dropped as dominated
+    n_single: int  # single-cover rows folded into the objective
+
+
+def _dominated(a: sp.csr_matrix, col_obj: FloatArray) -> BoolArray:
+    """Columns dominated by another column (see :func:`fold_and_drop_dominated`)."""
+    # column i is dominated by column j when rows(i) <= rows(j) and obj(i) <= obj(j)
+    # (ties: the lower index stays); dominance is a strict order, so dropping every
+    # dominated column at once keeps a dominating one for each
+    sub = sp.csc_matrix(a, dtype=np.int32)
+    cnt = np.diff(sub.indptr)
+    inter = (sub.T @ sub).tocoo()
+    i, j, v = inter.row, inter.col, inter.data
+    sel = (
+        (i != j)
+        & (v == cnt[i])
+        & (col_obj[i] <= col_obj[j])
+        & ((cnt[j] > cnt[i]) | (col_obj[j] > col_obj[i]) | (j < i))
+    )
+    dominated = np.zeros(len(col_obj), dtype=bool)
+    dominated[i[sel]] = True
+    dominated |= (cnt == 0) & (col_obj <= 0)
+    return dominated
+
+
+def fold_and_drop_dominated(
+    a_csc: sp.csc_matrix,
+    w: FloatArray,
+    allowed: BoolArray,
+    k: int,
+    *,
+    max_rounds: int = 10,
+) -> FoldedColumns:
+    """Exact reductions of the unconstrained problem before the MILP.
+
+    * a row only one column covers becomes part of that column's objective coefficient;
+    * a column whose remaining rows are a subset of another column's and whose objective
+      coefficient is not larger is dropped (some optimal solution avoids it: swap it for
+      the dominating column, or for any free column);
+    * rows that became identical are merged again; repeated while columns drop (dropping
+      columns makes more rows single-cover), keeping at least ``k`` columns.
+
+    Parameters
+    ----------
+    a_csc
+        Reduced (demand x candidate) coverage matrix.
+    w
+        Weight per row.
+    allowed
+        Columns that may be chosen; the others are dropped first.
+    k
+        Number of sites: at least this many columns are kept.
+    max_rounds
+        Rounds of folding and dropping.
+
+    Returns
+    -------
+    FoldedColumns
+        The reduced matrix, weights, kept columns and their objective coefficients.
+    """
+    keep = np.flatnonzero(allowed)
+    a_cur = sp.csr_matrix(a_csc[:, keep])
+    w_cur = np.asarray(w, dtype=float)
+    col_obj = np.zeros(len(keep))
+    n_dom = n_single = 0
+    for _round in range(max_rounds):
+        # fold rows only one column covers into that column's objective coefficient
+        red = reduce_demand(a_cur, w_cur)
+        a2 = red.matrix
+        single = np.diff(a2.indptr) == 1
+        np.add.at(col_obj, a2.indices[a2.indptr[:-1][single]], red.weights[single])
+        n_single += int(single.sum())
+        a_cur, w_cur = a2[~single], red.weights[~single]
+        dominated = _dominated(a_cur, col_obj)
+        if not dominated.any() or len(keep) - int(dominated.sum()) < k:
+            break  # (keep enough columns to spend the budget)
+        n_dom += int(dominated.sum())
+        keep, col_obj = keep[~dominated], col_obj[~dominated]
+        a_cur = sp.csr_matrix(sp.csc_matrix(a_cur)[:, np.flatnonzero(~dominated)])
+    return FoldedColumns(
+        matrix=a_cur,
+        weights=w_cur,
+        columns=keep,
+        col_obj=col_obj,
+        n_dominated=n_dom,
+        n_single=n_single,
+    )

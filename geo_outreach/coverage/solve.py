@@ -1,0 +1,649 @@
+"""Matrix -> solution: :func:`maximize_coverage` (budget ``k`` sites, maximise covered weight).
+
+The solve runs in phases, each a function returning a small frozen record:
+
+1. :func:`_prepare` - check the arguments; rows covered by existing sites are done; merge
+   identical demand rows (:func:`~geo_outreach.coverage.reduce.reduce_demand`, exact); check
+   the group constraints up front, naming the group that cannot be met.
+2. :func:`_seed_groups` - lazy greedy, the group minimums seeded first.
+3. :func:`_heuristic` - unconstrained: incremental swap search + iterated local search;
+   with constraints: a 1-swap search that keeps them (not with share minimums: a swap
+   could break them).
+4. :func:`_bound` - Lagrangian bound from the heuristic answer's point (ignores constraints,
+   so it is valid for the constrained problem too); its best top-k set may beat the heuristic.
+5. :func:`_exact` - the HiGHS MILP, warm-started (``exact``, or ``auto`` on instances of at
+   most :data:`AUTO_EXACT_MAX_NNZ` non-zeros), unless the bound already proves the answer
+   optimal; its dual bound tightens the bound.
+6. :func:`_finish` - pad to the budget, rank the sites, gap and status.
+
+``status`` says whether optimality was proven, and ``gap`` how far from the bound the answer
+may be. The swap search and the bound stop at a time budget (a share of ``time_limit_s``),
+so on large instances the answer can depend on machine speed; on small ones everything is
+deterministic (the local search is seeded with a round cap, HiGHS runs single-threaded with
+a fixed seed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+
+from geo_outreach._errors import InfeasiblePlanError, InputDataError
+from geo_outreach.coverage._arrays import BoolArray, FloatArray, LabelArray, covered_mask
+from geo_outreach.coverage.bound import lagrangian
+from geo_outreach.coverage.constraints import (
+    Conflicts,
+    ShareGroup,
+    SiteGroup,
+    SiteMinimums,
+    group_minimums,
+    share_minimums,
+    site_minimums,
+    spacing_conflicts,
+    unmet_shares,
+)
+from geo_outreach.coverage.curves import rank_order
+from geo_outreach.coverage.heuristics import (
+    CoverState,
+    GroupMinimums,
+    iterated_local_search,
+    lazy_greedy,
+    swap_search,
+)
+from geo_outreach.coverage.milp import MilpResult, exact_by_thresholds, solve_milp
+from geo_outreach.coverage.reduce import reduce_demand
+
+SolveMethod = Literal["auto", "greedy", "exact"]
+METHODS: tuple[str, ...] = ("auto", "greedy", "exact")
+
+#: ``method="auto"`` runs the MILP when the reduced matrix has at most this many non-zeros
+#: (beyond that, building and solving the model takes longer than the default 20 s time
+#: limit on a laptop, and the heuristic answer and its Lagrangian bound are returned).
+AUTO_EXACT_MAX_NNZ = 1_500_000
+
+
+@dataclass(frozen=True)
+class CoverageSolution:
+    """A set of chosen sites and how good it is.
+
+    ``chosen`` are candidate column indices in rank order (each adds the most weight given the
+    ones before it, existing sites counted first); ``marginal[r]`` is what ``chosen[r]``
+    adds. ``covered_weight`` includes what existing sites cover. ``gap`` is
+    ``(upper_bound - covered_weight) / upper_bound``.
+    """
+
+    chosen: tuple[int, ...]
+    covered_weight: float
+    total_weight: float
+    upper_bound: float
+    gap: float
+    status: str  # "optimal" | "feasible"
+    method: str  # "greedy" | "exact" | "greedy+exact" ...
+    seconds: float
+    marginal: tuple[float, ...]
+    existing: tuple[int, ...] = ()
+    existing_weight: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def covered_share(self) -> float:
+        """Covered weight as a share of the total weight."""
+        return self.covered_weight / self.total_weight if self.total_weight > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the solution as a JSON-ready dict."""
+        return {
+            "chosen": list(self.chosen),
+            "covered_weight": self.covered_weight,
+            "total_weight": self.total_weight,
+            "covered_share": self.covered_share,
+            "upper_bound": self.upper_bound,
+            "gap": self.gap,
+            "status": self.status,
+            "method": self.method,
+            "seconds": self.seconds,
+            "marginal": list(self.marginal),
+            "existing": list(self.existing),
+            "existing_weight": self.existing_weight,
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------------- 1. prepare
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The checked instance after the exact reductions (phase 1)."""
+
+    ar: sp.csr_matrix  # reduced demand rows x candidates
+    arc: sp.csc_matrix  # the same, column-wise
+    wr: FloatArray  # weight per reduced row
+    allowed: BoolArray  # columns that may be chosen
+    conflicts: Conflicts | None
+    budget: int
+    method: str
+    time_limit_s: float
+    existing: list[int]
+    existing_weight: float  # weight existing sites cover
+    total: float  # total demand weight
+    group_of_cand: LabelArray | None
+    min_sites: dict[Hashable, int]
+    sites: SiteMinimums
+    share_groups: list[ShareGroup]
+
+    @property
+    def site_groups(self) -> list[SiteGroup]:
+        return self.sites.groups
+
+    @property
+    def constrained(self) -> bool:
+        """Spacing, site or share minimums apply."""
+        return bool(self.share_groups) or bool(self.site_groups) or bool(self.conflicts)
+
+    @property
+    def milp_eligible(self) -> bool:
+        """The MILP runs when the bound leaves a gap."""
+        return self.method == "exact" or (
+            self.method == "auto" and self.arc.nnz <= AUTO_EXACT_MAX_NNZ
+        )
+
+    @property
+    def tol(self) -> float:
+        return 1e-9 * max(1.0, float(self.wr.sum()))
+
+
+def _check_weights(w: ArrayLike, n: int) -> FloatArray:
+    wa = np.asarray(w, dtype=float).ravel()
+    if len(wa) != n:
+        raise InputDataError(f"weights have {len(wa)} values for {n} demand rows")
+    if (wa < 0).any() or not np.isfinite(wa).all():
+        raise InputDataError("demand weights must be finite and >= 0")
+    return wa
+
+
+def _check_sites(existing: Sequence[int], budget: int, m: int) -> list[int]:
+    ex = [int(j) for j in existing]
+    if len(set(ex)) != len(ex) or any(j < 0 or j >= m for j in ex):
+        raise InputDataError(f"existing sites must be distinct column indices in [0, {m})")
+    if isinstance(budget, bool) or int(budget) != budget or budget < 0:
+        raise InputDataError(f"budget must be a whole number >= 0, got {budget!r}")
+    free = m - len(ex)
+    if int(budget) > free:
+        raise InputDataError(
+            f"budget {int(budget)} is larger than the {free} candidate sites available; "
+            "lower the budget or add candidates"
+        )
+    return ex
+
+
+def _labels(labels: ArrayLike | None, size: int, what: str, of: str) -> LabelArray | None:
+    if labels is None:
+        return None
+    arr = np.asarray(labels, dtype=object)
+    if len(arr) != size:
+        raise InputDataError(f"{what} has {len(arr)} labels for {size} {of}")
+    return arr
+
+
+@dataclass(frozen=True)
+class _Rest:
+    """Rows existing sites leave uncovered, merged (see :func:`_reduce_rest`)."""
+
+    matrix: sp.csr_matrix
+    weights: FloatArray
+    groups: LabelArray | None
+
+
+def _reduce_rest(
+    a: sp.csr_matrix,
+    w: FloatArray,
+    g_dem: LabelArray | None,
+    cov_exist: BoolArray,
+    *,
+    grouped: bool,
+    reduce: bool,
+) -> _Rest:
+    keep_rows = np.flatnonzero(~cov_exist)
+    a_rest = a[keep_rows]
+    w_rest = w[keep_rows]
+    g_rest = None if g_dem is None else g_dem[keep_rows]
+    if reduce:
+        red = reduce_demand(a_rest, w_rest, groups=g_rest if grouped else None)
+        return _Rest(red.matrix, red.weights, red.groups if grouped else None)
+    nz = np.diff(a_rest.indptr) > 0
+    groups = g_rest[nz] if (g_rest is not None and grouped) else None
+    return _Rest(sp.csr_matrix(a_rest[nz], dtype=np.uint8), w_rest[nz], groups)
+
+
+def _prepare(
+    a: sp.spmatrix,
+    w: ArrayLike,
+    budget: int,
+    *,
+    method: str,
+    time_limit_s: float,
+    existing: Sequence[int],
+    min_per_group: int | Mapping[Hashable, int] | None,
+    group_of_candidate: ArrayLike | None,
+    min_share_per_group: float | Mapping[Hashable, float] | None,
+    group_of_demand: ArrayLike | None,
+    min_spacing_m: float,
+    cand_xy: ArrayLike | None,
+    reduce: bool,
+) -> _Problem:
+    """Check the arguments, reduce the instance and check the group constraints."""
+    if method not in METHODS:
+        raise InputDataError(f"method must be one of {list(METHODS)}, got {method!r}")
+    a = sp.csr_matrix(a)
+    n, m = a.shape
+    wa = _check_weights(w, n)
+    ex = _check_sites(existing, budget, m)
+    g_cand = _labels(group_of_candidate, m, "group_of_candidate", "candidates")
+    g_dem = _labels(group_of_demand, n, "group_of_demand", "demand rows")
+    min_sites = group_minimums(min_per_group, g_cand, "min_per_group", int)
+    min_share = group_minimums(min_share_per_group, g_dem, "min_share_per_group", float)
+    conflicts = spacing_conflicts(cand_xy, min_spacing_m, m)
+    # rows covered by existing sites are done; merge identical rows
+    cov_exist = covered_mask(a.tocsc(), ex)
+    rest = _reduce_rest(a, wa, g_dem, cov_exist, grouped=bool(min_share), reduce=reduce)
+    allowed = np.ones(m, dtype=bool)
+    allowed[ex] = False
+    if conflicts:
+        for j in ex:
+            allowed[list(conflicts[j])] = False
+    # feasibility of the group constraints (naming the group)
+    sites = site_minimums(min_sites, g_cand, ex, allowed, int(budget))
+    shares = share_minimums(min_share, g_dem, wa, cov_exist, rest.groups, rest.weights)
+    return _Problem(
+        ar=rest.matrix,
+        arc=rest.matrix.tocsc(),
+        wr=rest.weights,
+        allowed=allowed,
+        conflicts=conflicts,
+        budget=int(budget),
+        method=method,
+        time_limit_s=time_limit_s,
+        existing=ex,
+        existing_weight=float(wa[cov_exist].sum()),
+        total=float(wa.sum()),
+        group_of_cand=g_cand,
+        min_sites=min_sites,
+        sites=sites,
+        share_groups=shares,
+    )
+
+
+# --------------------------------------------------------------------------- 2. greedy
+
+
+@dataclass(frozen=True)
+class _Seeded:
+    """Greedy answer (phase 2); ``state`` counts the coverage of ``chosen``."""
+
+    chosen: list[int]
+    state: CoverState
+    notes: tuple[str, ...]
+
+
+def _seed_site_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
+    m = p.arc.shape[1]
+    for g in p.site_groups:
+        ok = np.zeros(m, dtype=bool)
+        ok[g.cols] = True
+        ok &= p.allowed
+        got = lazy_greedy(st, g.need, ok, chosen, p.conflicts)
+        if len(got) < g.need:
+            raise InfeasiblePlanError(
+                f"precinct {g.group!r}: could not place {g.need} sites that respect the "
+                "minimum spacing; lower the spacing or the minimum"
+            )
+
+
+def _seed_share_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
+    wr = p.wr
+    for g in p.share_groups:
+        mask = np.zeros(p.arc.shape[0], dtype=bool)
+        mask[g.rows] = True
+
+        def met(rows: np.ndarray = g.rows, need_w: float = g.need_weight) -> bool:
+            return float(wr[rows][st.cnt[rows] > 0].sum()) >= need_w
+
+        lazy_greedy(
+            st, p.budget - len(chosen), p.allowed, chosen, p.conflicts, row_mask=mask,
+            stop_when=met,
+        )
+
+
+def _seed_groups(p: _Problem) -> _Seeded:
+    """Lazy greedy, the per-group site and covered-share minimums seeded first."""
+    st = CoverState(p.arc, p.wr, [])
+    chosen: list[int] = []
+    notes: list[str] = []
+    _seed_site_groups(p, st, chosen)
+    if p.site_groups:
+        notes.append("greedy seeded the per-precinct site minimums first")
+    _seed_share_groups(p, st, chosen)
+    if p.share_groups:
+        notes.append("greedy seeded the per-precinct covered-share minimums first")
+    lazy_greedy(st, p.budget - len(chosen), p.allowed, chosen, p.conflicts)
+    if p.conflicts:
+        notes.append(
+            "greedy honours the minimum spacing by skipping sites too close to chosen ones"
+        )
+    if len(chosen) < p.budget:
+        notes.append(
+            f"only {len(chosen)} of {p.budget} sites could be placed "
+            "(spacing leaves no more candidates)"
+        )
+    return _Seeded(chosen, st, tuple(notes))
+
+
+# --------------------------------------------------------------------------- 3. local search
+
+
+@dataclass(frozen=True)
+class _Heuristic:
+    """Heuristic answer (phase 3) and the share minimums it leaves unmet."""
+
+    chosen: list[int]
+    state: CoverState
+    value: float
+    unmet: list[Hashable]
+    notes: tuple[str, ...]
+
+
+def _heuristic(p: _Problem, seeded: _Seeded, *, seed: int, deadline: float) -> _Heuristic:
+    """Local search from the greedy answer (not with share minimums)."""
+    chosen, st = seeded.chosen, seeded.state
+    notes: list[str] = []
+    if not p.constrained and chosen:
+        # unconstrained: incremental swap search + iterated local search (perturb, refill,
+        # swap); before a MILP a short search suffices unless the MILP is unlikely to finish
+        small = p.arc.nnz <= 100_000
+        ls_share = (0.01 if small else 0.03) if p.milp_eligible else 0.1
+        ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * p.time_limit_s))
+        greedy_value = st.value()
+        ls = iterated_local_search(
+            p.ar, p.arc, p.wr, list(chosen), p.allowed, deadline=ls_deadline, seed=seed,
+            max_stall=10 if (p.milp_eligible and small) else 30,
+        )
+        if ls.value > greedy_value + p.tol:
+            chosen[:] = ls.chosen
+            st = CoverState(p.arc, p.wr, chosen)
+            notes.append(
+                f"local search ({ls.rounds} perturbation rounds) improved greedy by "
+                f"{ls.value - greedy_value:.6g}"
+            )
+    elif not p.share_groups and chosen:
+        swap_deadline = min(deadline, time.perf_counter() + max(0.5, 0.25 * p.time_limit_s))
+        groups = GroupMinimums(p.group_of_cand, p.min_sites, p.sites.existing_per_group)
+        n_sw = swap_search(st, chosen, p.allowed, p.conflicts, groups, swap_deadline)
+        if n_sw:
+            notes.append(f"swap local search improved greedy by {n_sw} swap(s)")
+    unmet = unmet_shares(p.share_groups, p.arc, p.wr, chosen)
+    return _Heuristic(chosen, st, st.value(), unmet, tuple(notes))
+
+
+# --------------------------------------------------------------------------- 4. bound
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """Upper bound (phase 4), its multipliers, and the answer (maybe a Lagrangian set)."""
+
+    upper: float
+    lam: FloatArray | None
+    chosen: list[int]
+    value: float
+    notes: tuple[str, ...]
+
+
+def _bound(p: _Problem, heur: _Heuristic, deadline: float) -> _Bound:
+    """Lagrangian bound from the heuristic answer's point."""
+    chosen, heur_value = heur.chosen, heur.value
+    start = p.wr * (heur.state.cnt == 0)
+    # without a MILP to follow, the bound is all that is left to do: it gets the remaining time
+    eligible = p.milp_eligible
+    bound_time = max(
+        0.2, min((0.5 if eligible else 0.9) * p.time_limit_s, deadline - time.perf_counter())
+    )
+    # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early)
+    lag = lagrangian(
+        p.ar, p.wr, p.budget, lower=heur_value, start=start, time_limit_s=bound_time,
+        max_iter=150 if eligible else 100_000, stall_limit=20 if eligible else 30,
+    )
+    upper, lam = lag.bound, lag.multipliers
+    lag_set, lag_value = lag.best_set, lag.best_primal
+    if (
+        eligible
+        and lam is not None
+        and p.arc.nnz > 10_000  # below this the MILP is quicker than more subgradient steps
+        and upper - max(heur_value, lag_value) > 1e-9 * max(1.0, upper)
+    ):
+        # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
+        more_time = max(0.1, min(0.15 * p.time_limit_s, deadline - time.perf_counter()))
+        lag2 = lagrangian(
+            p.ar, p.wr, p.budget, lower=max(heur_value, lag_value), start=lam,
+            time_limit_s=more_time, max_iter=1500, stall_limit=60,
+        )
+        if lag2.bound < upper:
+            upper, lam = lag2.bound, lag2.multipliers
+        if lag2.best_primal > lag_value:
+            lag_set, lag_value = lag2.best_set, lag2.best_primal
+    upper = min(upper, float(p.wr.sum()))
+    notes: tuple[str, ...] = ()
+    if (
+        lag_set is not None
+        and lag_value > heur_value + 1e-9 * max(1.0, heur_value)
+        and not p.constrained
+    ):
+        chosen[:] = lag_set
+        heur_value = CoverState(p.arc, p.wr, chosen).value()
+        notes = ("a Lagrangian top-k set beat greedy + swap",)
+    return _Bound(upper, lam, chosen, heur_value, notes)
+
+
+# --------------------------------------------------------------------------- 5. exact
+
+
+@dataclass(frozen=True)
+class _Exact:
+    """Best answer after the MILP (phase 5); ``value`` is -inf when none meets the shares."""
+
+    chosen: list[int]
+    value: float
+    upper: float
+    method: str
+    notes: tuple[str, ...]
+
+
+def _run_milp(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> MilpResult:
+    remaining = deadline - time.perf_counter()
+    if not p.constrained:
+        return exact_by_thresholds(
+            p.arc, p.ar, p.wr, p.budget, allowed=p.allowed, warm=list(bnd.chosen), lam=bnd.lam,
+            lower=bnd.value, upper=bnd.upper,
+            deadline=time.perf_counter() + max(remaining, 1.0),
+        )
+    return solve_milp(
+        p.arc,
+        p.wr,
+        p.budget,
+        allowed=p.allowed,
+        warm=[] if unmet else bnd.chosen,
+        conflicts=p.conflicts,
+        site_groups=p.site_groups,
+        share_groups=p.share_groups,
+        time_limit_s=max(remaining, 1.0),
+    )
+
+
+def _exact(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> _Exact:
+    """Run the MILP when the bound leaves a gap (or the heuristic answer breaks a share)."""
+    best_cols, best_value = list(bnd.chosen), bnd.value
+    used = "exact" if p.method == "exact" else "greedy"  # exact: proven by the bound or MILP
+    if unmet:
+        best_value = -np.inf  # the heuristic answer breaks a constraint
+    upper = bnd.upper
+    notes: list[str] = []
+    gap_open = upper - bnd.value > p.tol or bool(unmet)
+    if p.method == "auto" and p.arc.nnz > AUTO_EXACT_MAX_NNZ and upper - bnd.value > p.tol:
+        notes.append(
+            f"auto: reduced matrix has {p.arc.nnz} non-zeros (> {AUTO_EXACT_MAX_NNZ}); "
+            "kept the heuristic answer and its bound"
+        )
+    if not (gap_open and p.milp_eligible and p.budget > 0 and p.arc.shape[0] > 0):
+        return _Exact(best_cols, best_value, upper, used, tuple(notes))
+    r = _run_milp(p, bnd, unmet, deadline)
+    notes.extend(r.notes)
+    if r.status == "infeasible":
+        groups = [g.group for g in p.site_groups] + [g.group for g in p.share_groups]
+        names = ", ".join(repr(g) for g in groups)
+        raise InfeasiblePlanError(
+            f"the per-precinct minimums cannot all be met with {p.budget} sites "
+            f"(precincts {names}); raise the budget or lower the minimums"
+        )
+    if r.chosen is not None:
+        used = "exact" if p.method == "exact" else "greedy+exact"
+        fixes = bool(unmet) and not unmet_shares(p.share_groups, p.arc, p.wr, r.chosen)
+        if r.value > best_value + p.tol or fixes:
+            best_cols, best_value = r.chosen, r.value
+        if r.status == "optimal":
+            upper = min(upper, max(r.value, best_value))
+        else:
+            upper = min(upper, r.bound)
+            notes.append("exact: time limit reached; best solution and HiGHS bound reported")
+    elif r.status == "failed":
+        notes.append("exact: HiGHS found no solution within the time limit")
+    return _Exact(best_cols, best_value, upper, used, tuple(notes))
+
+
+# --------------------------------------------------------------------------- 6. finish
+
+
+def _finish(
+    p: _Problem, ex: _Exact, unmet: list[Hashable], notes: tuple[str, ...], t0: float
+) -> CoverageSolution:
+    """Pad to the budget, rank the sites, and state the gap and status."""
+    if ex.value == -np.inf:
+        raise InfeasiblePlanError(
+            f"greedy could not meet the covered-share minimum of precincts {unmet!r} "
+            f"with {p.budget} sites; use method='exact' or raise the budget"
+        )
+    best_cols, best_value = list(ex.chosen), ex.value
+    upper = max(ex.upper, best_value)
+    status = "feasible"
+    if upper - best_value <= p.tol:
+        status = "optimal"
+        upper = best_value
+    # pad to the budget with zero-gain sites (ties) so that exactly `budget` sites are listed
+    if len(best_cols) < p.budget:
+        st = CoverState(p.arc, p.wr, best_cols)
+        lazy_greedy(st, p.budget - len(best_cols), p.allowed, best_cols, p.conflicts)
+    order, gains = rank_order(p.arc, p.wr, best_cols)
+    value = p.existing_weight + best_value
+    ub = p.existing_weight + upper
+    gap = (ub - value) / ub if ub > 0 else 0.0
+    if gap < 1e-12:
+        gap = 0.0
+    return CoverageSolution(
+        chosen=tuple(int(j) for j in order),
+        covered_weight=float(value),
+        total_weight=p.total,
+        upper_bound=float(ub),
+        gap=float(gap),
+        status=status,
+        method=ex.method,
+        seconds=time.perf_counter() - t0,
+        marginal=tuple(float(g) for g in gains),
+        existing=tuple(p.existing),
+        existing_weight=p.existing_weight,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def maximize_coverage(
+    a: sp.spmatrix,
+    w: ArrayLike,
+    budget: int,
+    *,
+    method: SolveMethod = "auto",
+    time_limit_s: float = 20.0,
+    existing: Sequence[int] = (),
+    min_per_group: int | Mapping[Hashable, int] | None = None,
+    group_of_candidate: ArrayLike | None = None,
+    min_share_per_group: float | Mapping[Hashable, float] | None = None,
+    group_of_demand: ArrayLike | None = None,
+    min_spacing_m: float = 0.0,
+    cand_xy: ArrayLike | None = None,
+    seed: int = 0,
+    reduce: bool = True,
+) -> CoverageSolution:
+    """Choose ``budget`` candidate columns of ``a`` that cover the most demand weight.
+
+    Parameters
+    ----------
+    a
+        Sparse (demand x candidate) 0/1 coverage matrix.
+    w
+        Demand weights (length n, non-negative).
+    budget
+        Number of new sites (existing sites come on top).
+    method
+        ``"greedy"`` (lazy greedy + local search), ``"exact"`` (HiGHS MILP warm-started
+        from greedy, time-limited) or ``"auto"`` (see the module docstring).
+    time_limit_s
+        Wall-clock budget of the local search + bound + MILP.
+    existing
+        Candidate columns already in place: they cover, take no budget, and cannot be chosen.
+    min_per_group, group_of_candidate
+        Minimum number of sites (existing ones count) per candidate group; a scalar applies
+        to every group in ``group_of_candidate``.
+    min_share_per_group, group_of_demand
+        Minimum covered share of each demand group's weight.
+    min_spacing_m, cand_xy
+        Two chosen sites (or a chosen and an existing one) closer than this are not allowed.
+    seed
+        Seed of the iterated local search's random perturbations (unconstrained problem);
+        the same seed gives the same answer on the same input.
+    reduce
+        Apply :func:`~geo_outreach.coverage.reduce.reduce_demand` first (exact; disable only
+        for debugging).
+
+    Returns
+    -------
+    CoverageSolution
+        Chosen sites in rank order, covered weight, upper bound, gap and status.
+
+    Raises
+    ------
+    InputDataError
+        Bad arguments (budget larger than the free candidates, weights of the wrong length,
+        negative weights, unknown method).
+    InfeasiblePlanError
+        A per-group minimum cannot be met; the message names the group.
+    """
+    t0 = time.perf_counter()
+    p = _prepare(
+        a, w, budget, method=method, time_limit_s=time_limit_s, existing=existing,
+        min_per_group=min_per_group, group_of_candidate=group_of_candidate,
+        min_share_per_group=min_share_per_group, group_of_demand=group_of_demand,
+        min_spacing_m=min_spacing_m, cand_xy=cand_xy, reduce=reduce,
+    )
+    deadline = t0 + float(time_limit_s)
+    seeded = _seed_groups(p)
+    heur = _heuristic(p, seeded, seed=seed, deadline=deadline)
+    bnd = _bound(p, heur, deadline)
+    ex = _exact(p, bnd, heur.unmet, deadline)
+    notes = seeded.notes + heur.notes + bnd.notes + ex.notes
+    return _finish(p, ex, heur.unmet, notes, t0)
