@@ -166,7 +166,11 @@ def main(argv=None) -> int:
             ]
         )
     ps = tuple(int(v) for v in args.p.split(",") if v.strip())
-    header = f"{'n x m':>14} {'p':>3} | {'ours obj':>10} {'bound':>10} {'status':>8} {'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | {'ratio':>6}"
+    header = (
+        f"{'n x m':>14} {'p':>3} | {'ours obj':>10} {'bound':>10} {'status':>8} "
+        f"{'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | "
+        f"{'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     for n, m in sizes:
@@ -196,9 +200,11 @@ def main(argv=None) -> int:
             r = res[p]
             ok = r["gap"] <= 0.02 and r["total_s"] < 30
             print(
-                f"200,000x5,000  {p:>3} | ours only: objective {r['objective']:.0f}, bound {r['upper_bound']:.1f}, "
-                f"gap {100 * r['gap']:.3f}% ({r['status']}, {r['method']}), matrix {r['matrix_s']:.1f} s + "
-                f"solve {r['solve_s']:.1f} s = {r['total_s']:.1f} s, nnz {r['nnz']:,} -> {'OK' if ok else 'MISSED'}"
+                f"200,000x5,000  {p:>3} | ours only: objective {r['objective']:.0f}, "
+                f"bound {r['upper_bound']:.1f}, gap {100 * r['gap']:.3f}% "
+                f"({r['status']}, {r['method']}), matrix {r['matrix_s']:.1f} s + "
+                f"solve {r['solve_s']:.1f} s = {r['total_s']:.1f} s, nnz {r['nnz']:,} -> "
+                f"{'OK' if ok else 'MISSED'}"
             )
         print(f"200,000x5,000 peak memory (max RSS of the worker): {res['maxrss_mb']:.0f} MB")
     return 0

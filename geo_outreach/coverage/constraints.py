@@ -32,9 +32,7 @@ Conflicts = list[set[int]]
 _Num = TypeVar("_Num", int, float)
 
 
-def spacing_conflicts(
-    cand_xy: ArrayLike | None, min_spacing_m: float, m: int
-) -> Conflicts | None:
+def spacing_conflicts(cand_xy: ArrayLike | None, min_spacing_m: float, m: int) -> Conflicts | None:
     """Pairs of candidates strictly closer than ``min_spacing_m`` (they exclude each other).
 
     Parameters
@@ -254,6 +252,4 @@ def unmet_shares(
 ) -> list[Hashable]:
     """Return the groups whose covered-share minimum the sites ``cols`` do not meet."""
     cov = covered_mask(a_csc, cols)
-    return [
-        g.group for g in share_groups if float(w[g.rows][cov[g.rows]].sum()) < g.need_weight
-    ]
+    return [g.group for g in share_groups if float(w[g.rows][cov[g.rows]].sum()) < g.need_weight]

@@ -152,9 +152,7 @@ def _swap_candidates(
         gj = g_cand[j]
         need = groups.min_sites.get(gj, 0)
         if need:
-            have = groups.existing_per_group.get(gj, 0) + sum(
-                1 for o in chosen if g_cand[o] == gj
-            )
+            have = groups.existing_per_group.get(gj, 0) + sum(1 for o in chosen if g_cand[o] == gj)
             if have - 1 < need:
                 ok &= g_cand == gj
     return ok
@@ -254,9 +252,10 @@ class SwapState:
         if len(rows) == 0:
             return np.zeros(self.m)
         sub = self.csr[rows]
-        return np.bincount(
+        pushed = np.bincount(
             sub.indices, weights=np.repeat(self.w[rows], np.diff(sub.indptr)), minlength=self.m
         )
+        return np.asarray(pushed, dtype=np.float64)  # (float64 already: weighted bincount)
 
     def add(self, c: int) -> None:
         """Add column ``c`` to the set."""
@@ -333,9 +332,7 @@ class LocalSearchResult:
     rounds: int  # perturbation rounds run
 
 
-def _perturbation(
-    st: SwapState, best: list[int], rng: np.random.Generator, k: int
-) -> list[int]:
+def _perturbation(st: SwapState, best: list[int], rng: np.random.Generator, k: int) -> list[int]:
     """Pick a random chosen site and chosen sites near it (sharing demand, then with them)."""
     r = int(rng.integers(2, max(2, min(k // 2, 8)) + 1))
     j0 = best[int(rng.integers(k))]

@@ -264,9 +264,7 @@ class _PairLists:
         return WalkPairs(rows[first], cols[first], dist[first])
 
 
-def _same_street_pairs(
-    d: StreetAccess, c: StreetAccess, radius_m: float, out: _PairLists
-) -> None:
+def _same_street_pairs(d: StreetAccess, c: StreetAccess, radius_m: float, out: _PairLists) -> None:
     """Pairs on the same street segment: walk along it directly."""
     if not (len(d.edge) and (d.edge >= 0).any()):
         return

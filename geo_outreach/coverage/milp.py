@@ -148,9 +148,7 @@ def _add_spacing_rows(b: _Rows, conflicts: Conflicts | None) -> None:
                 b.add(np.zeros(2, dtype=np.int64), np.array([i, j]), np.ones(2), -np.inf, 1.0)
 
 
-def _highs_lp(
-    b: _Rows, n: int, cost: FloatArray, allowed: BoolArray
-) -> highspy.HighsLp:
+def _highs_lp(b: _Rows, n: int, cost: FloatArray, allowed: BoolArray) -> highspy.HighsLp:
     import highspy
 
     m = b.m
@@ -173,9 +171,7 @@ def _highs_lp(
     lp.a_matrix_.value_ = mat.data.astype(float)
     lp.a_matrix_.num_col_ = m + n
     lp.a_matrix_.num_row_ = b.count
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [
-        highspy.HighsVarType.kContinuous
-    ] * n
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [highspy.HighsVarType.kContinuous] * n
     return lp
 
 

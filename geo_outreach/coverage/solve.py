@@ -2,9 +2,9 @@
 
 The solve runs in phases, each a function returning a small frozen record:
 
-1. :func:`_prepare` - check the arguments; rows covered by existing sites are done; merge
-   identical demand rows (:func:`~geo_outreach.coverage.reduce.reduce_demand`, exact); check
-   the group constraints up front, naming the group that cannot be met.
+1. :func:`~geo_outreach.coverage.problem.prepare_problem` - check the arguments; rows
+   covered by existing sites are done; merge identical demand rows (exact); check the group
+   constraints up front, naming the group that cannot be met.
 2. :func:`_seed_groups` - lazy greedy, the group minimums seeded first.
 3. :func:`_heuristic` - unconstrained: incremental swap search + iterated local search;
    with constraints: a 1-swap search that keeps them (not with share minimums: a swap
@@ -17,7 +17,7 @@ The solve runs in phases, each a function returning a small frozen record:
 6. :func:`_finish` - pad to the budget, rank the sites, gap and status.
 
 ``status`` says whether optimality was proven, and ``gap`` how far from the bound the answer
-may be. The swap search and the bound stop at a time budget (a share of ``time_limit_s``),
+may be. The local search and the bound stop at a time budget (a share of ``time_limit_s``),
 so on large instances the answer can depend on machine speed; on small ones everything is
 deterministic (the local search is seeded with a round cap, HiGHS runs single-threaded with
 a fixed seed).
@@ -28,26 +28,16 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from geo_outreach._errors import InfeasiblePlanError, InputDataError
-from geo_outreach.coverage._arrays import BoolArray, FloatArray, LabelArray, covered_mask
+from geo_outreach._errors import InfeasiblePlanError
+from geo_outreach.coverage._arrays import FloatArray
 from geo_outreach.coverage.bound import lagrangian
-from geo_outreach.coverage.constraints import (
-    Conflicts,
-    ShareGroup,
-    SiteGroup,
-    SiteMinimums,
-    group_minimums,
-    share_minimums,
-    site_minimums,
-    spacing_conflicts,
-    unmet_shares,
-)
+from geo_outreach.coverage.constraints import unmet_shares
 from geo_outreach.coverage.curves import rank_order
 from geo_outreach.coverage.heuristics import (
     CoverState,
@@ -57,15 +47,15 @@ from geo_outreach.coverage.heuristics import (
     swap_search,
 )
 from geo_outreach.coverage.milp import MilpResult, exact_by_thresholds, solve_milp
-from geo_outreach.coverage.reduce import reduce_demand
+from geo_outreach.coverage.problem import (
+    AUTO_EXACT_MAX_NNZ,
+    METHODS,
+    CoverageProblem,
+    SolveMethod,
+    prepare_problem,
+)
 
-SolveMethod = Literal["auto", "greedy", "exact"]
-METHODS: tuple[str, ...] = ("auto", "greedy", "exact")
-
-#: ``method="auto"`` runs the MILP when the reduced matrix has at most this many non-zeros
-#: (beyond that, building and solving the model takes longer than the default 20 s time
-#: limit on a laptop, and the heuristic answer and its Lagrangian bound are returned).
-AUTO_EXACT_MAX_NNZ = 1_500_000
+__all__ = ["AUTO_EXACT_MAX_NNZ", "METHODS", "CoverageSolution", "SolveMethod", "maximize_coverage"]
 
 
 @dataclass(frozen=True)
@@ -115,171 +105,6 @@ class CoverageSolution:
         }
 
 
-# --------------------------------------------------------------------------- 1. prepare
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """The checked instance after the exact reductions (phase 1)."""
-
-    ar: sp.csr_matrix  # reduced demand rows x candidates
-    arc: sp.csc_matrix  # the same, column-wise
-    wr: FloatArray  # weight per reduced row
-    allowed: BoolArray  # columns that may be chosen
-    conflicts: Conflicts | None
-    budget: int
-    method: str
-    time_limit_s: float
-    existing: list[int]
-    existing_weight: float  # weight existing sites cover
-    total: float  # total demand weight
-    group_of_cand: LabelArray | None
-    min_sites: dict[Hashable, int]
-    sites: SiteMinimums
-    share_groups: list[ShareGroup]
-
-    @property
-    def site_groups(self) -> list[SiteGroup]:
-        return self.sites.groups
-
-    @property
-    def constrained(self) -> bool:
-        """Spacing, site or share minimums apply."""
-        return bool(self.share_groups) or bool(self.site_groups) or bool(self.conflicts)
-
-    @property
-    def milp_eligible(self) -> bool:
-        """The MILP runs when the bound leaves a gap."""
-        return self.method == "exact" or (
-            self.method == "auto" and self.arc.nnz <= AUTO_EXACT_MAX_NNZ
-        )
-
-    @property
-    def tol(self) -> float:
-        return 1e-9 * max(1.0, float(self.wr.sum()))
-
-
-def _check_weights(w: ArrayLike, n: int) -> FloatArray:
-    wa = np.asarray(w, dtype=float).ravel()
-    if len(wa) != n:
-        raise InputDataError(f"weights have {len(wa)} values for {n} demand rows")
-    if (wa < 0).any() or not np.isfinite(wa).all():
-        raise InputDataError("demand weights must be finite and >= 0")
-    return wa
-
-
-def _check_sites(existing: Sequence[int], budget: int, m: int) -> list[int]:
-    ex = [int(j) for j in existing]
-    if len(set(ex)) != len(ex) or any(j < 0 or j >= m for j in ex):
-        raise InputDataError(f"existing sites must be distinct column indices in [0, {m})")
-    if isinstance(budget, bool) or int(budget) != budget or budget < 0:
-        raise InputDataError(f"budget must be a whole number >= 0, got {budget!r}")
-    free = m - len(ex)
-    if int(budget) > free:
-        raise InputDataError(
-            f"budget {int(budget)} is larger than the {free} candidate sites available; "
-            "lower the budget or add candidates"
-        )
-    return ex
-
-
-def _labels(labels: ArrayLike | None, size: int, what: str, of: str) -> LabelArray | None:
-    if labels is None:
-        return None
-    arr = np.asarray(labels, dtype=object)
-    if len(arr) != size:
-        raise InputDataError(f"{what} has {len(arr)} labels for {size} {of}")
-    return arr
-
-
-@dataclass(frozen=True)
-class _Rest:
-    """Rows existing sites leave uncovered, merged (see :func:`_reduce_rest`)."""
-
-    matrix: sp.csr_matrix
-    weights: FloatArray
-    groups: LabelArray | None
-
-
-def _reduce_rest(
-    a: sp.csr_matrix,
-    w: FloatArray,
-    g_dem: LabelArray | None,
-    cov_exist: BoolArray,
-    *,
-    grouped: bool,
-    reduce: bool,
-) -> _Rest:
-    keep_rows = np.flatnonzero(~cov_exist)
-    a_rest = a[keep_rows]
-    w_rest = w[keep_rows]
-    g_rest = None if g_dem is None else g_dem[keep_rows]
-    if reduce:
-        red = reduce_demand(a_rest, w_rest, groups=g_rest if grouped else None)
-        return _Rest(red.matrix, red.weights, red.groups if grouped else None)
-    nz = np.diff(a_rest.indptr) > 0
-    groups = g_rest[nz] if (g_rest is not None and grouped) else None
-    return _Rest(sp.csr_matrix(a_rest[nz], dtype=np.uint8), w_rest[nz], groups)
-
-
-def _prepare(
-    a: sp.spmatrix,
-    w: ArrayLike,
-    budget: int,
-    *,
-    method: str,
-    time_limit_s: float,
-    existing: Sequence[int],
-    min_per_group: int | Mapping[Hashable, int] | None,
-    group_of_candidate: ArrayLike | None,
-    min_share_per_group: float | Mapping[Hashable, float] | None,
-    group_of_demand: ArrayLike | None,
-    min_spacing_m: float,
-    cand_xy: ArrayLike | None,
-    reduce: bool,
-) -> _Problem:
-    """Check the arguments, reduce the instance and check the group constraints."""
-    if method not in METHODS:
-        raise InputDataError(f"method must be one of {list(METHODS)}, got {method!r}")
-    a = sp.csr_matrix(a)
-    n, m = a.shape
-    wa = _check_weights(w, n)
-    ex = _check_sites(existing, budget, m)
-    g_cand = _labels(group_of_candidate, m, "group_of_candidate", "candidates")
-    g_dem = _labels(group_of_demand, n, "group_of_demand", "demand rows")
-    min_sites = group_minimums(min_per_group, g_cand, "min_per_group", int)
-    min_share = group_minimums(min_share_per_group, g_dem, "min_share_per_group", float)
-    conflicts = spacing_conflicts(cand_xy, min_spacing_m, m)
-    # rows covered by existing sites are done; merge identical rows
-    cov_exist = covered_mask(a.tocsc(), ex)
-    rest = _reduce_rest(a, wa, g_dem, cov_exist, grouped=bool(min_share), reduce=reduce)
-    allowed = np.ones(m, dtype=bool)
-    allowed[ex] = False
-    if conflicts:
-        for j in ex:
-            allowed[list(conflicts[j])] = False
-    # feasibility of the group constraints (naming the group)
-    sites = site_minimums(min_sites, g_cand, ex, allowed, int(budget))
-    shares = share_minimums(min_share, g_dem, wa, cov_exist, rest.groups, rest.weights)
-    return _Problem(
-        ar=rest.matrix,
-        arc=rest.matrix.tocsc(),
-        wr=rest.weights,
-        allowed=allowed,
-        conflicts=conflicts,
-        budget=int(budget),
-        method=method,
-        time_limit_s=time_limit_s,
-        existing=ex,
-        existing_weight=float(wa[cov_exist].sum()),
-        total=float(wa.sum()),
-        group_of_cand=g_cand,
-        min_sites=min_sites,
-        sites=sites,
-        share_groups=shares,
-    )
-
-
 # --------------------------------------------------------------------------- 2. greedy
 
 
@@ -292,7 +117,7 @@ class _Seeded:
     notes: tuple[str, ...]
 
 
-def _seed_site_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
+def _seed_site_groups(p: CoverageProblem, st: CoverState, chosen: list[int]) -> None:
     m = p.arc.shape[1]
     for g in p.site_groups:
         ok = np.zeros(m, dtype=bool)
@@ -306,7 +131,7 @@ def _seed_site_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
             )
 
 
-def _seed_share_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
+def _seed_share_groups(p: CoverageProblem, st: CoverState, chosen: list[int]) -> None:
     wr = p.wr
     for g in p.share_groups:
         mask = np.zeros(p.arc.shape[0], dtype=bool)
@@ -316,12 +141,17 @@ def _seed_share_groups(p: _Problem, st: CoverState, chosen: list[int]) -> None:
             return float(wr[rows][st.cnt[rows] > 0].sum()) >= need_w
 
         lazy_greedy(
-            st, p.budget - len(chosen), p.allowed, chosen, p.conflicts, row_mask=mask,
+            st,
+            p.budget - len(chosen),
+            p.allowed,
+            chosen,
+            p.conflicts,
+            row_mask=mask,
             stop_when=met,
         )
 
 
-def _seed_groups(p: _Problem) -> _Seeded:
+def _seed_groups(p: CoverageProblem) -> _Seeded:
     """Lazy greedy, the per-group site and covered-share minimums seeded first."""
     st = CoverState(p.arc, p.wr, [])
     chosen: list[int] = []
@@ -359,7 +189,7 @@ class _Heuristic:
     notes: tuple[str, ...]
 
 
-def _heuristic(p: _Problem, seeded: _Seeded, *, seed: int, deadline: float) -> _Heuristic:
+def _heuristic(p: CoverageProblem, seeded: _Seeded, *, seed: int, deadline: float) -> _Heuristic:
     """Local search from the greedy answer (not with share minimums)."""
     chosen, st = seeded.chosen, seeded.state
     notes: list[str] = []
@@ -371,7 +201,13 @@ def _heuristic(p: _Problem, seeded: _Seeded, *, seed: int, deadline: float) -> _
         ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * p.time_limit_s))
         greedy_value = st.value()
         ls = iterated_local_search(
-            p.ar, p.arc, p.wr, list(chosen), p.allowed, deadline=ls_deadline, seed=seed,
+            p.ar,
+            p.arc,
+            p.wr,
+            list(chosen),
+            p.allowed,
+            deadline=ls_deadline,
+            seed=seed,
             max_stall=10 if (p.milp_eligible and small) else 30,
         )
         if ls.value > greedy_value + p.tol:
@@ -405,7 +241,7 @@ class _Bound:
     notes: tuple[str, ...]
 
 
-def _bound(p: _Problem, heur: _Heuristic, deadline: float) -> _Bound:
+def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
     """Lagrangian bound from the heuristic answer's point."""
     chosen, heur_value = heur.chosen, heur.value
     start = p.wr * (heur.state.cnt == 0)
@@ -416,8 +252,14 @@ def _bound(p: _Problem, heur: _Heuristic, deadline: float) -> _Bound:
     )
     # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early)
     lag = lagrangian(
-        p.ar, p.wr, p.budget, lower=heur_value, start=start, time_limit_s=bound_time,
-        max_iter=150 if eligible else 100_000, stall_limit=20 if eligible else 30,
+        p.ar,
+        p.wr,
+        p.budget,
+        lower=heur_value,
+        start=start,
+        time_limit_s=bound_time,
+        max_iter=150 if eligible else 100_000,
+        stall_limit=20 if eligible else 30,
     )
     upper, lam = lag.bound, lag.multipliers
     lag_set, lag_value = lag.best_set, lag.best_primal
@@ -430,8 +272,14 @@ def _bound(p: _Problem, heur: _Heuristic, deadline: float) -> _Bound:
         # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
         more_time = max(0.1, min(0.15 * p.time_limit_s, deadline - time.perf_counter()))
         lag2 = lagrangian(
-            p.ar, p.wr, p.budget, lower=max(heur_value, lag_value), start=lam,
-            time_limit_s=more_time, max_iter=1500, stall_limit=60,
+            p.ar,
+            p.wr,
+            p.budget,
+            lower=max(heur_value, lag_value),
+            start=lam,
+            time_limit_s=more_time,
+            max_iter=1500,
+            stall_limit=60,
         )
         if lag2.bound < upper:
             upper, lam = lag2.bound, lag2.multipliers
@@ -464,12 +312,21 @@ class _Exact:
     notes: tuple[str, ...]
 
 
-def _run_milp(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> MilpResult:
+def _run_milp(
+    p: CoverageProblem, bnd: _Bound, unmet: list[Hashable], deadline: float
+) -> MilpResult:
     remaining = deadline - time.perf_counter()
     if not p.constrained:
         return exact_by_thresholds(
-            p.arc, p.ar, p.wr, p.budget, allowed=p.allowed, warm=list(bnd.chosen), lam=bnd.lam,
-            lower=bnd.value, upper=bnd.upper,
+            p.arc,
+            p.ar,
+            p.wr,
+            p.budget,
+            allowed=p.allowed,
+            warm=list(bnd.chosen),
+            lam=bnd.lam,
+            lower=bnd.value,
+            upper=bnd.upper,
             deadline=time.perf_counter() + max(remaining, 1.0),
         )
     return solve_milp(
@@ -485,7 +342,7 @@ def _run_milp(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) 
     )
 
 
-def _exact(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> _Exact:
+def _exact(p: CoverageProblem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> _Exact:
     """Run the MILP when the bound leaves a gap (or the heuristic answer breaks a share)."""
     best_cols, best_value = list(bnd.chosen), bnd.value
     used = "exact" if p.method == "exact" else "greedy"  # exact: proven by the bound or MILP
@@ -529,7 +386,7 @@ def _exact(p: _Problem, bnd: _Bound, unmet: list[Hashable], deadline: float) -> 
 
 
 def _finish(
-    p: _Problem, ex: _Exact, unmet: list[Hashable], notes: tuple[str, ...], t0: float
+    p: CoverageProblem, ex: _Exact, unmet: list[Hashable], notes: tuple[str, ...], t0: float
 ) -> CoverageSolution:
     """Pad to the budget, rank the sites, and state the gap and status."""
     if ex.value == -np.inf:
@@ -634,11 +491,20 @@ def maximize_coverage(
         A per-group minimum cannot be met; the message names the group.
     """
     t0 = time.perf_counter()
-    p = _prepare(
-        a, w, budget, method=method, time_limit_s=time_limit_s, existing=existing,
-        min_per_group=min_per_group, group_of_candidate=group_of_candidate,
-        min_share_per_group=min_share_per_group, group_of_demand=group_of_demand,
-        min_spacing_m=min_spacing_m, cand_xy=cand_xy, reduce=reduce,
+    p = prepare_problem(
+        a,
+        w,
+        budget,
+        method=method,
+        time_limit_s=time_limit_s,
+        existing=existing,
+        min_per_group=min_per_group,
+        group_of_candidate=group_of_candidate,
+        min_share_per_group=min_share_per_group,
+        group_of_demand=group_of_demand,
+        min_spacing_m=min_spacing_m,
+        cand_xy=cand_xy,
+        reduce=reduce,
     )
     deadline = t0 + float(time_limit_s)
     seeded = _seed_groups(p)
