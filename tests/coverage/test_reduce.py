@@ -6,9 +6,11 @@ import itertools
 import math
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
 
 from geo_outreach.coverage.curves import covered_weight
-from geo_outreach.coverage.reduce import reduce_demand
+from geo_outreach.coverage.reduce import fold_and_drop_dominated, reduce_demand
 
 
 def test_reduce_demand_preserves_objective(random_instance):
@@ -30,3 +32,21 @@ def test_reduce_demand_preserves_objective(random_instance):
             np.asarray(red_g.matrix[:, [0, 1]].sum(axis=1)).ravel() > 0
         )
         assert math.isclose(red_g.weights[got_rows].sum(), want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fold_and_drop_dominated_keeps_the_optimum(seed, random_instance, brute):
+    a, w = random_instance(700 + seed, n=25, m=5, density=0.3)
+    dense = a.toarray()
+    # add a nested column (a subset of column 0) and a copy of column 1
+    a2 = sp.csc_matrix(np.column_stack([dense, dense[:, 0] * (np.arange(25) % 2), dense[:, 1]]))
+    allowed = np.ones(7, dtype=bool)
+    for k in (1, 2, 3):
+        fold = fold_and_drop_dominated(a2, w, allowed, k)
+        assert len(fold.columns) >= k and fold.n_dominated >= 1
+        csc = sp.csc_matrix(fold.matrix)
+        best = max(
+            covered_weight(csc, fold.weights, c) + fold.col_obj[list(c)].sum()
+            for c in itertools.combinations(range(len(fold.columns)), k)
+        )
+        assert math.isclose(best, brute(sp.csr_matrix(a2), w, k)), (seed, k)
