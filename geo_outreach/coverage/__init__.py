@@ -16,6 +16,8 @@ Modules, bottom to top:
 * :mod:`~geo_outreach.coverage.milp` - the HiGHS model, one ``_add_*_rows`` per constraint
   family, presolve and threshold passes;
 * :mod:`~geo_outreach.coverage.curves` - covered weight, rank order, coverage curve, gaps;
+* :mod:`~geo_outreach.coverage.problem` - argument checks, reduction and group feasibility
+  (the first phase of a solve);
 * :mod:`~geo_outreach.coverage.solve` - :func:`maximize_coverage` over its phases.
 
 Constraints (all methods): existing sites (cover, do not use budget), a minimum number of

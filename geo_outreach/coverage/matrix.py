@@ -128,7 +128,7 @@ class StreetIndex:
 
         pts = as_xy(xy, "points")
         n = len(pts)
-        if n == 0 or self.edge_tree is None or len(self.edge_u) == 0:
+        if n == 0 or self.edge_tree is None or self.edge_geoms is None or len(self.edge_u) == 0:
             node, d = self.snap(pts)
             idx = np.arange(n)
             return StreetAccess(idx, node, d, np.full(n, -1, dtype=np.int64), np.zeros(n))
@@ -140,7 +140,6 @@ class StreetIndex:
         first = np.ones(len(src), dtype=bool)
         first[1:] = src[1:] != src[:-1]
         src, e, perp = src[first], e[first], perp[first]
-        assert self.edge_geoms is not None  # built together with edge_tree
         frac = shapely.line_locate_point(self.edge_geoms[e], geoms[src], normalized=True)
         frac = np.nan_to_num(np.clip(frac, 0.0, 1.0))
         length = self.edge_len[e]

@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from geo_outreach._errors import InfeasiblePlanError
-from geo_outreach.coverage._arrays import FloatArray
+from geo_outreach.coverage._arrays import FloatArray, IntArray
 from geo_outreach.coverage.bound import lagrangian
 from geo_outreach.coverage.constraints import unmet_shares
 from geo_outreach.coverage.curves import rank_order
@@ -137,7 +137,7 @@ def _seed_share_groups(p: CoverageProblem, st: CoverState, chosen: list[int]) ->
         mask = np.zeros(p.arc.shape[0], dtype=bool)
         mask[g.rows] = True
 
-        def met(rows: np.ndarray = g.rows, need_w: float = g.need_weight) -> bool:
+        def met(rows: IntArray = g.rows, need_w: float = g.need_weight) -> bool:
             return float(wr[rows][st.cnt[rows] > 0].sum()) >= need_w
 
         lazy_greedy(
