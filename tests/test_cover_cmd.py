@@ -1,4 +1,5 @@
-"""The ``cover`` command, run in-process: JSON contract, output CSV, projected input, errors."""
+"""The ``cover`` command, run in-process through ``geo_outreach.cli``: JSON contract, output CSV,
+projected input, errors; and ``geo_outreach.cover`` (the API behind it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_outreach.cover_cmd import main
+from geo_outreach import cli
 from tests.conftest import X0, Y0, xy_to_lonlat
 
 
@@ -30,6 +31,11 @@ def write_points(tmp_path: Path, *, projected: bool = False) -> tuple[Path, Path
     d.to_csv(dp, index=False)
     c.to_csv(cp, index=False)
     return dp, cp
+
+
+def main(argv: list[str]) -> int:
+    """``geo-outreach cover ARGV`` in-process."""
+    return cli.main(["cover", *argv])
 
 
 def run_json(capsys, argv) -> tuple[int, dict]:
@@ -121,22 +127,20 @@ def test_usage_error_exit_2(capsys):
     capsys.readouterr()
 
 
-def test_parser_wires_into_a_cli(tmp_path, capsys):
-    """add_parser/run work the way geo_outreach.cli uses them (set_defaults(func=run))."""
-    import argparse
+def test_api_cover_matches_the_command(tmp_path, capsys):
+    """geo_outreach.cover returns what ``cover --json`` prints, and writes the same CSV."""
+    import geo_outreach as go
 
-    from geo_outreach import cover_cmd
-
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="command")
-    cover_cmd.add_parser(sub)
     dp, cp = write_points(tmp_path)
-    args = p.parse_args(["cover", "--demand", str(dp), "--candidates", str(cp), "--radius-m", "200",
-                         "--budget", "1", "--json"])
-    assert args.func is cover_cmd.run
-    assert args.func(args) == 0
-    assert json.loads(capsys.readouterr().out)["chosen"] == ["a"]
-    assert np.isfinite(1.0)
+    res = go.cover(dp, cp, radius_m=200, budget=2, weight="w", out=tmp_path / "api.csv")
+    code, printed = run_json(capsys, ["--demand", str(dp), "--candidates", str(cp), "--radius-m",
+                                      "200", "--budget", "2", "--weight", "w", "--json",
+                                      "--out", str(tmp_path / "cli.csv")])
+    assert code == 0 and res.chosen == ["b", "c"]
+    expected = {k: v for k, v in printed.items() if k not in ("seconds", "out")}
+    assert {k: v for k, v in res.as_dict().items() if k not in ("seconds", "out")} == expected
+    assert (tmp_path / "api.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert "out" not in go.cover(dp, cp, radius_m=200, budget=1).as_dict()
 
 
 def test_json_stdout_is_clean_in_a_fresh_process(tmp_path):
@@ -147,7 +151,7 @@ def test_json_stdout_is_clean_in_a_fresh_process(tmp_path):
 
     dp, cp = write_points(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "geo_outreach.cover_cmd", "--demand", str(dp), "--candidates", str(cp),
+        [sys.executable, "-m", "geo_outreach", "cover", "--demand", str(dp), "--candidates", str(cp),
          "--radius-m", "200", "--budget", "2", "--weight", "w", "--method", "exact", "--json"],
         capture_output=True, text=True, timeout=120, check=False,
     )
@@ -156,17 +160,19 @@ def test_json_stdout_is_clean_in_a_fresh_process(tmp_path):
 
 
 def test_highs_banner_is_silenced():
+    """The exact solver in a fresh process prints nothing on stdout (no HiGHS banner)."""
     import subprocess
     import sys
 
     code = (
-        "import numpy as np, scipy.sparse as sp\n"
-        "from geo_outreach.coverage import _milp\n"
-        "a = sp.csc_matrix(np.eye(3, dtype=np.uint8))\n"
-        "r = _milp(a, np.ones(3), 2, allowed=np.ones(3, bool), warm=[0], conflicts=None,\n"
-        "          site_groups=[], share_groups=[], time_limit_s=5)\n"
-        "print(r[3])\n"
+        "import sys, numpy as np, scipy.sparse as sp\n"
+        "from geo_outreach.coverage import maximize_coverage\n"
+        "rng = np.random.default_rng(0)\n"
+        "a = sp.csc_matrix((rng.random((200, 40)) < 0.08).astype(np.uint8))\n"
+        "w = rng.integers(1, 9, 200).astype(float)\n"
+        "sol = maximize_coverage(a, w, 6, method='exact', time_limit_s=5)\n"
+        "print(sol.status, sol.method, 'highspy' in sys.modules)\n"  # the MILP did run
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "optimal\n"
+    assert proc.stdout == "optimal exact True\n"

@@ -6,7 +6,6 @@ machine: every URL is loopback and NO_PROXY keeps a configured proxy out of the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 from pathlib import Path
@@ -16,7 +15,7 @@ import geopandas as gpd
 import osmnx as ox
 import pytest
 
-from geo_outreach import osm
+from geo_outreach import cli, osm
 from geo_outreach._errors import InputDataError, NetworkUnavailableError
 from tests.overpass_stub import AREA, EXPECTED_KINDS, GRID_LATS, GRID_LONS, StubServer
 
@@ -40,11 +39,9 @@ def _settings_snapshot() -> dict:
     return snap
 
 
-def _cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="geo-outreach")
-    sub = parser.add_subparsers(dest="command", required=True)
-    osm.add_parser(sub)
-    return parser.parse_args(argv)
+def _cli(argv: list[str]) -> int:
+    """``geo-outreach ARGV`` in-process; the exit code."""
+    return cli.main(argv)
 
 
 @pytest.fixture
@@ -116,9 +113,9 @@ def test_fetch_place_writes_loadable_venues_and_streets(
 
 def test_cli_fetch_bbox_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with StubServer() as stub:
-        args = _cli(["osm", "fetch", "--bbox", *map(str, AREA), "--out", str(tmp_path / "a.osm"),
+        code = _cli(["osm", "fetch", "--bbox", *map(str, AREA), "--out", str(tmp_path / "a.osm"),
                      "--overpass-url", stub.overpass_url, "--timeout", "4.5", "--quiet"])
-        assert args.func(args) == 0
+        assert code == 0
         query = parse_qs(stub.requests[-1][2])["data"][0]
         assert query.startswith("[out:json][timeout:5];")  # Overpass wants whole seconds
         assert not any(p.startswith("/search") for _, p, _ in stub.requests)  # no geocoding
@@ -141,9 +138,9 @@ def test_no_network_plain_message_and_exit_2(
     assert _settings_snapshot() == before
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
-    args = _cli(["osm", "fetch", "--place", PLACE, "--out", str(tmp_path / "x.osm"),
+    code = _cli(["osm", "fetch", "--place", PLACE, "--out", str(tmp_path / "x.osm"),
                  "--overpass-url", f"{url}/api", "--nominatim-url", url, "--timeout", "5"])
-    assert osm.run(args) == 2
+    assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not reach the OpenStreetMap servers" in err
     assert "Traceback" not in err
@@ -172,8 +169,7 @@ def test_unknown_place_is_input_error(tmp_path: Path) -> None:
 )
 def test_cli_usage_errors_exit_2(argv: list[str], message: str,
                                  capsys: pytest.CaptureFixture[str]) -> None:
-    args = _cli(["osm", "fetch", *argv])
-    assert osm.run(args) == 2
+    assert _cli(["osm", "fetch", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
@@ -211,3 +207,24 @@ def test_fetched_files_load_with_the_project_loaders(tmp_path: Path) -> None:
     assert rejects.empty and set(venues["precinct_id"]) == {"P1"}
     graph, facts = io.load_streets(StreetLayer(path=tmp_path / "x.osm"), crs=crs)
     assert facts["rows_loaded"] > 0 and graph.graph["crs"] == crs
+
+
+def test_cli_progress_goes_through_the_one_reporter(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """osm.py prints nothing itself: the CLI's reporter prefixes every progress line."""
+    with StubServer() as stub:
+        code = _cli(["osm", "fetch", "--bbox", *map(str, AREA), "--out", str(tmp_path / "a.osm"),
+                     "--overpass-url", stub.overpass_url, "--timeout", "5"])
+    cap = capsys.readouterr()
+    assert code == 0 and cap.out == ""
+    lines = cap.err.splitlines()
+    assert lines and all(line.startswith("[geo-outreach] ") for line in lines)
+    assert any("downloading venues" in line for line in lines) and "wrote " in lines[-1]
+
+
+def test_library_checks_raise_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="west < east"):
+        osm.check_bbox((113.05, 22.45, 113.03, 22.47))
+    with pytest.raises(InputDataError, match="ending in .osm"):
+        osm.fetch_osm(bbox=AREA, out=tmp_path / "x.geojson")
+    assert list(tmp_path.iterdir()) == []

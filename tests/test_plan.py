@@ -1,11 +1,11 @@
-"""plan.py helpers: street context lines are deterministic whatever order osmnx built edges in."""
+"""outputs.street_lines: street context lines are deterministic whatever order osmnx built edges in."""
 
 from __future__ import annotations
 
 import networkx as nx
 from shapely.geometry import LineString
 
-from geo_outreach.plan import street_lines
+from geo_outreach.outputs import street_lines
 from tests.conftest import UTM, X0, Y0
 
 
