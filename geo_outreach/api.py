@@ -91,10 +91,8 @@ def plan(
         Scenario, study data, analytics and channel results; the files written and the
         manifest when ``out`` is given.
     """
-    sc = _scenario(scenario, dir=Path(out) if out is not None else None, basemap=basemap,
-                   lang=lang)
-    return build_plan(sc, progress=progress, render=render, write=out is not None,
-                      command=command)
+    sc = _scenario(scenario, dir=Path(out) if out is not None else None, basemap=basemap, lang=lang)
+    return build_plan(sc, progress=progress, render=render, write=out is not None, command=command)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -160,9 +158,17 @@ def evaluate(
         One row per split x channel x method (``attrs["summary"]``: the JSON summary).
     """
     sc = _scenario(scenario, dir=Path(out) if out is not None else None)
-    result = _run_backtest(sc, split=_as_date(split), until=_as_date(until), rolling=rolling,
-                           seed=seed, n_boot=n_boot, n_random=n_random, data=data,
-                           progress=progress)
+    result = _run_backtest(
+        sc,
+        split=_as_date(split),
+        until=_as_date(until),
+        rolling=rolling,
+        seed=seed,
+        n_boot=n_boot,
+        n_random=n_random,
+        data=data,
+        progress=progress,
+    )
     if out is not None:
         write_backtest(result, sc.output.dir, lang=sc.output.lang)
     return result
@@ -177,15 +183,31 @@ def _as_date(value: date | str | None) -> date | None:
         raise InputDataError(f"{value!r} is not a date like 2026-05-01") from None
 
 
-def _run_backtest(sc: Scenario, *, split: date | None, until: date | None, rolling: int,
-                  seed: int | None, n_boot: int, n_random: int, data: StudyData | None,
-                  progress: Progress | None) -> pd.DataFrame:
-    """The one call into the backtest stage (merge: ``geo_outreach.backtest.evaluate``)."""
+def _run_backtest(
+    sc: Scenario,
+    *,
+    split: date | None,
+    until: date | None,
+    rolling: int,
+    seed: int | None,
+    n_boot: int,
+    n_random: int,
+    data: StudyData | None,
+    progress: Progress | None,
+) -> pd.DataFrame:
+    """Call the backtest stage (the one call; merge: ``geo_outreach.backtest.evaluate``)."""
     if split is None:
         raise InputDataError("split is required: the first test day, e.g. 2026-05-01")
     result: pd.DataFrame = _backtest.evaluate(
-        sc, split=split, until=until, rolling=rolling, seed=seed, n_boot=n_boot,
-        n_random=n_random, data=data, progress=progress,
+        sc,
+        split=split,
+        until=until,
+        rolling=rolling,
+        seed=seed,
+        n_boot=n_boot,
+        n_random=n_random,
+        data=data,
+        progress=progress,
     )
     return result
 
@@ -249,7 +271,7 @@ class CoverResult:
     out: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON-able result (``out`` only when a CSV was written)."""
+        """Return the JSON-able result (``out`` only when a CSV was written)."""
         d = dict(self.__dict__)
         if d["out"] is None:
             del d["out"]
@@ -337,11 +359,22 @@ def cover(
         )
         write_csv(out, rows)
     return CoverResult(
-        covered_weight=sol.covered_weight, total_weight=sol.total_weight,
-        covered_share=sol.covered_share, upper_bound=sol.upper_bound, gap=sol.gap,
-        status=sol.status, method=sol.method, seconds=round(sol.seconds, 4), chosen=chosen,
-        marginal=list(sol.marginal), radius_m=radius_m, budget=budget, n_demand=len(w),
-        n_candidates=len(ids), crs=crs_used, notes=list(sol.notes),
+        covered_weight=sol.covered_weight,
+        total_weight=sol.total_weight,
+        covered_share=sol.covered_share,
+        upper_bound=sol.upper_bound,
+        gap=sol.gap,
+        status=sol.status,
+        method=sol.method,
+        seconds=round(sol.seconds, 4),
+        chosen=chosen,
+        marginal=list(sol.marginal),
+        radius_m=radius_m,
+        budget=budget,
+        n_demand=len(w),
+        n_candidates=len(ids),
+        crs=crs_used,
+        notes=list(sol.notes),
         out=str(out) if out is not None else None,
     )
 
@@ -399,7 +432,8 @@ def _to_metres(dem: gpd.GeoDataFrame, cand: gpd.GeoDataFrame) -> tuple[np.ndarra
         both = np.vstack([_xy(dem), _xy(cand)])
         if (np.abs(both[:, 0]) > 180).any() or (np.abs(both[:, 1]) > 90).any():
             raise InputDataError(
-                "coordinates are not lon/lat degrees; pass the projected CRS of the files with --crs"
+                "coordinates are not lon/lat degrees; "
+                "pass the projected CRS of the files with --crs"
             )
         pts = gpd.GeoSeries(gpd.points_from_xy(both[:, 0], both[:, 1]), crs=dem.crs)
         target = pts.estimate_utm_crs()

@@ -42,7 +42,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _progress(args: argparse.Namespace) -> Progress | None:
-    """The one progress reporter: ``[geo-outreach] msg`` on stderr, ``None`` with ``--quiet``."""
+    """Return the one progress reporter: ``[geo-outreach] msg`` on stderr; None if ``--quiet``."""
     if getattr(args, "quiet", False):
         return None
 
@@ -66,15 +66,18 @@ def _demo_scenario_path() -> Path:
 
 def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     sc = load_scenario(scenario_path)
-    sc = with_overrides(sc, dir=Path(args.out) if args.out else None,
-                        basemap=args.basemap, lang=args.lang)
+    sc = with_overrides(
+        sc, dir=Path(args.out) if args.out else None, basemap=args.basemap, lang=args.lang
+    )
     command = "geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
     result = build_plan(sc, progress=_progress(args), command=command)
     m = result.manifest or {}
     print(f"Plan written to {Path(sc.output.dir).resolve()}")
     rows = m["rows"]
-    print(f"  alerts used: {rows['alerts']} ({rows['alerts_outside']} outside every precinct), "
-          f"venues: {rows['venues']}, rows rejected: {rows['rejected']} (see rejects.csv)")
+    print(
+        f"  alerts used: {rows['alerts']} ({rows['alerts_outside']} outside every precinct), "
+        f"venues: {rows['venues']}, rows rejected: {rows['rejected']} (see rejects.csv)"
+    )
     if m.get("synthetic"):
         print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the maps say so.")
     for name in ("map.html", "briefing.html", "briefing.pdf"):
@@ -102,7 +105,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     data = load_study(sc)
     print(f"{'layer':<10} {'rows loaded':>12} {'rejected':>9}  file")
     for rec in data.inputs:
-        print(f"{rec['layer']:<10} {rec['rows_loaded']:>12} {rec['rows_rejected']:>9}  {rec['path']}")
+        print(
+            f"{rec['layer']:<10} {rec['rows_loaded']:>12} {rec['rows_rejected']:>9}  {rec['path']}"
+        )
     for r in rejects_summary(data.rejects):
         print(f"  rejected {r['layer']}: {r['rows']} x {r['reason']}")
     outside = int((data.alerts["precinct_id"] == "outside").sum())
@@ -149,8 +154,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise GeoOutreachError(f"{scenario} exists already; use --force to overwrite it")
     scenario.write_text(new_text, encoding="utf-8")
     print(f"Scenario template: {scenario.resolve()}")
-    print(f"Sample data copied to {data_dir.resolve()} "
-          "(SYNTHETIC alerts and venues, ILLUSTRATIVE precincts)")
+    print(
+        f"Sample data copied to {data_dir.resolve()} "
+        "(SYNTHETIC alerts and venues, ILLUSTRATIVE precincts)"
+    )
     print(f"Next: geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
     return 0
 
@@ -161,9 +168,18 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_cover(args: argparse.Namespace) -> int:
     """``geo-outreach cover``: maximal covering for any two point files."""
     res = api.cover(
-        args.demand, args.candidates, radius_m=args.radius_m, budget=args.budget, crs=args.crs,
-        x=args.x, y=args.y, weight=args.weight, id_column=args.id, method=args.method,
-        time_limit_s=args.time_limit, out=args.out,
+        args.demand,
+        args.candidates,
+        radius_m=args.radius_m,
+        budget=args.budget,
+        crs=args.crs,
+        x=args.x,
+        y=args.y,
+        weight=args.weight,
+        id_column=args.id,
+        method=args.method,
+        time_limit_s=args.time_limit,
+        out=args.out,
     )
     if args.json:
         print(json.dumps(res.as_dict(), ensure_ascii=False, sort_keys=True))
@@ -183,7 +199,7 @@ def cmd_cover(args: argparse.Namespace) -> int:
 
 
 def _backtest_lines(result: pd.DataFrame) -> list[str]:
-    """The terminal report of a backtest (merge: ``result.summary``, ``format_table(result)``)."""
+    """Return the terminal report of a backtest (merge: ``result.summary``, ``format_table``)."""
     summary = result.attrs["summary"]
     lines = [format_table(result, summary["summary_split"])]
     lines += [entry["headline"]["en"] for entry in summary["channels"].values()]
@@ -195,9 +211,16 @@ def _backtest_lines(result: pd.DataFrame) -> list[str]:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``geo-outreach evaluate SCENARIO --split DATE``: backtest, write, re-render the briefing."""
     sc = with_overrides(load_scenario(args.scenario), dir=Path(args.out) if args.out else None)
-    result = api.evaluate(sc, split=args.split, until=args.until, rolling=args.rolling,
-                          seed=args.seed, n_boot=args.n_boot, n_random=args.n_random,
-                          progress=_progress(args))
+    result = api.evaluate(
+        sc,
+        split=args.split,
+        until=args.until,
+        rolling=args.rolling,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        n_random=args.n_random,
+        progress=_progress(args),
+    )
     written = api.write_backtest(result, sc.output.dir, lang=sc.output.lang)
     for line in _backtest_lines(result):
         print(line)
@@ -206,8 +229,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if written.briefing is not None:
         print(f"briefing.html: {written.briefing.resolve()}")
     else:
-        print(f"briefing: no plan in {Path(sc.output.dir)}; run `geo-outreach plan "
-              f"{args.scenario}` there first to get the backtest section in briefing.html")
+        print(
+            f"briefing: no plan in {Path(sc.output.dir)}; run `geo-outreach plan "
+            f"{args.scenario}` there first to get the backtest section in briefing.html"
+        )
     return 0
 
 
@@ -219,8 +244,13 @@ def cmd_osm_fetch(args: argparse.Namespace) -> int:
     bbox = osm.check_bbox(args.bbox) if args.bbox is not None else None
     osm.output_paths(args.out)
     osm.fetch_osm(
-        place=args.place, bbox=bbox, out=args.out, overpass_url=args.overpass_url,
-        nominatim_url=args.nominatim_url, timeout_s=args.timeout, progress=_progress(args),
+        place=args.place,
+        bbox=bbox,
+        out=args.out,
+        overpass_url=args.overpass_url,
+        nominatim_url=args.nominatim_url,
+        timeout_s=args.timeout,
+        progress=_progress(args),
     )
     return 0
 
@@ -294,8 +324,9 @@ def _add_cover(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--candidates", required=True, help="candidate sites (CSV or GeoJSON)")
     p.add_argument("--radius-m", type=float, required=True, help="reach of a site in metres")
     p.add_argument("--budget", type=int, required=True, help="number of sites to choose")
-    p.add_argument("--crs", default="EPSG:4326",
-                   help="CRS of CSV coordinates (default EPSG:4326 lon/lat)")
+    p.add_argument(
+        "--crs", default="EPSG:4326", help="CRS of CSV coordinates (default EPSG:4326 lon/lat)"
+    )
     p.add_argument("--x", help="x / longitude column")
     p.add_argument("--y", help="y / latitude column")
     p.add_argument("--weight", help="demand weight column (default: 1 per row)")
@@ -312,17 +343,25 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "evaluate",
         help="backtest: plan on alerts before a split date, score on the alerts after it",
         description="Plan each channel from alerts before --split and score hit rate, PAI and "
-                    "PEI* on the alerts after it, against random, naive hot-spot, top-k and "
-                    "oracle placements.",
+        "PEI* on the alerts after it, against random, naive hot-spot, top-k and "
+        "oracle placements.",
     )
     sp.add_argument("scenario", help="scenario TOML file")
     sp.add_argument("--split", required=True, type=_date, help="first test day, YYYY-MM-DD")
     sp.add_argument("--until", type=_date, help="last test day, YYYY-MM-DD (default: last alert)")
-    sp.add_argument("--rolling", type=int, default=0, metavar="N",
-                    help="N monthly splits from --split, each tested on the following month")
+    sp.add_argument(
+        "--rolling",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N monthly splits from --split, each tested on the following month",
+    )
     sp.add_argument("--out", help="output folder (overrides [output] dir)")
-    sp.add_argument("--seed", type=int,
-                    help="seed of the bootstrap and random baseline (default: scenario seed)")
+    sp.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the bootstrap and random baseline (default: scenario seed)",
+    )
     sp.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples (default 500)")
     sp.add_argument("--n-random", type=int, default=50, help="random placements (default 50)")
     _common(sp, cmd_evaluate)
@@ -344,25 +383,31 @@ def _add_osm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where = fetch.add_mutually_exclusive_group(required=True)
     where.add_argument("--place", help='place name, e.g. "新会区, 江门市, 广东省"')
     where.add_argument(
-        "--bbox", nargs=4, type=float, metavar=("W", "S", "E", "N"),
+        "--bbox",
+        nargs=4,
+        type=float,
+        metavar=("W", "S", "E", "N"),
         help="bounding box in WGS84 degrees: west south east north",
     )
     fetch.add_argument("--out", required=True, type=Path, help="street file to write (*.osm)")
-    fetch.add_argument("--overpass-url",
-                       help=f"Overpass API base URL (default {osm.DEFAULT_OVERPASS_URL})")
-    fetch.add_argument("--nominatim-url",
-                       help=f"Nominatim base URL (default {osm.DEFAULT_NOMINATIM_URL})")
-    fetch.add_argument("--timeout", type=float, default=180.0,
-                       help="seconds per request (default 180)")
+    fetch.add_argument(
+        "--overpass-url", help=f"Overpass API base URL (default {osm.DEFAULT_OVERPASS_URL})"
+    )
+    fetch.add_argument(
+        "--nominatim-url", help=f"Nominatim base URL (default {osm.DEFAULT_NOMINATIM_URL})"
+    )
+    fetch.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds per request (default 180)"
+    )
     _common(fetch, cmd_osm_fetch)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command."""
+    """Return the argument parser of every command."""
     p = argparse.ArgumentParser(
         prog="geo-outreach",
         description="Where to put anti-fraud outreach: alert analytics, placements and offline "
-                    "maps.",
+        "maps.",
     )
     p.add_argument("--version", action="version", version=f"geo-outreach {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

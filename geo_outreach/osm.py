@@ -1,15 +1,20 @@
-"""Optional live OpenStreetMap download: ``geo-outreach osm fetch``.
+"""Optional live OpenStreetMap download, behind ``geo-outreach osm fetch`` (library only).
 
 The only module that talks to the network. Everything else reads files, so a planner without
 internet access uses an extract downloaded elsewhere; this command just saves one for them.
 
 What ``fetch_osm(place=... | bbox=..., out="xinhui.osm")`` writes
 ------------------------------------------------------------------
-| file                        | content | read back with |
-|-----------------------------|---------|----------------|
-| ``xinhui.osm``              | walking network as OSM XML (one ``<way>`` per OSM way, original node order, tags ``highway``, ``name``, ``oneway`` ...) | ``[streets] path = "xinhui.osm"``; ``ox.graph_from_xml(path, bidirectional=True)`` |
-| ``xinhui_venues.geojson``   | one Point per venue (WGS84): ``venue_id`` (``osm:node/123``, ``osm:way/45``), ``kind`` (first match in ``OSM_TAG_KINDS``), ``name`` | ``[[venues]] path = "xinhui_venues.geojson"`` (GeoJSON with a ``kind`` column) |
-| ``xinhui_fetch.json``       | provenance: place/bbox, servers, time, counts, ODbL attribution | humans, manifests |
+``xinhui.osm``
+    The walking network as OSM XML (one ``<way>`` per OSM way, original node order, tags
+    ``highway``, ``name``, ``oneway`` ...). Read back with ``[streets] path = "xinhui.osm"``
+    or ``ox.graph_from_xml(path, bidirectional=True)``.
+``xinhui_venues.geojson``
+    One Point per venue (WGS84): ``venue_id`` (``osm:node/123``, ``osm:way/45``), ``kind``
+    (first match in ``OSM_TAG_KINDS``), ``name``. Read back with
+    ``[[venues]] path = "xinhui_venues.geojson"`` (GeoJSON with a ``kind`` column).
+``xinhui_fetch.json``
+    Provenance: place/bbox, servers, time, counts, ODbL attribution (for humans, manifests).
 
 Why this split: osmnx writes OSM XML only for a street graph (``save_graph_xml``), not for
 features, and the venue loader already accepts GeoJSON with a ``kind`` column. Polygon venues
@@ -73,7 +78,7 @@ _OFFLINE_HINT = (
 
 
 def output_paths(out: str | Path) -> dict[str, Path]:
-    """The files ``fetch_osm(out=...)`` writes: ``streets`` (``out``), ``venues``, ``meta``.
+    """Return the files ``fetch_osm(out=...)`` writes: ``streets`` (``out``), ``venues``, ``meta``.
 
     Raises
     ------
@@ -82,7 +87,9 @@ def output_paths(out: str | Path) -> dict[str, Path]:
     """
     out = Path(out)
     if out.suffix.lower() != ".osm":
-        raise InputDataError(f"--out {str(out)!r} must be a file name ending in .osm, e.g. xinhui.osm")
+        raise InputDataError(
+            f"--out {str(out)!r} must be a file name ending in .osm, e.g. xinhui.osm"
+        )
     return {
         "streets": out,
         "venues": out.with_name(f"{out.stem}_venues.geojson"),
@@ -162,12 +169,12 @@ def fetch_osm(
     }
     with _osmnx_settings(ox, settings):
         _preflight(ox, f"{overpass}/status", timeout_s)
-        if place is not None:
+        if area_bbox is not None:
+            polygon = box(*area_bbox)
+        else:  # place is given (exactly one of place, bbox: checked above)
             _preflight(ox, f"{nominatim}status", timeout_s)
             say(f"geocoding {place!r} with {nominatim}")
-            polygon = _geocode(ox, place, nominatim)
-        else:
-            polygon = box(*area_bbox)
+            polygon = _geocode(ox, str(place), nominatim)
         west, south, east, north = (round(float(c), 7) for c in polygon.bounds)
 
         say(f"downloading venues from {overpass}")
@@ -238,7 +245,7 @@ def _unreachable(url: str, reason: str) -> NetworkUnavailableError:
 
 
 def _reason(exc: BaseException) -> str:
-    """A short, one-line reason for a failed request (no pool/URL noise)."""
+    """Return a short, one-line reason for a failed request (no pool/URL noise)."""
     if isinstance(exc, requests.exceptions.ProxyError):
         return "the proxy refused the connection"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -246,8 +253,11 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
     text = str(exc)
-    if re.search(r"Name or service not known|nodename nor servname|getaddrinfo failed|"
-                 r"Temporary failure in name resolution|No address associated", text):
+    if re.search(
+        r"Name or service not known|nodename nor servname|getaddrinfo failed|"
+        r"Temporary failure in name resolution|No address associated",
+        text,
+    ):
         return "host name lookup failed"
     m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if m:
@@ -299,7 +309,9 @@ def check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
     try:
         west, south, east, north = (float(v) for v in bbox)
     except (TypeError, ValueError) as e:
-        raise InputDataError(f"bbox must be four numbers west south east north, got {bbox!r}") from e
+        raise InputDataError(
+            f"bbox must be four numbers west south east north, got {bbox!r}"
+        ) from e
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise InputDataError(
             f"bbox {bbox!r} is not west south east north in degrees (west < east, south < north); "

@@ -1,25 +1,32 @@
-"""Writing outputs: atomically (a failed run never leaves a half-written file that looks
-complete) and deterministically (same inputs -> byte-identical CSV/GeoJSON).
+"""Write outputs atomically and deterministically, and record their provenance.
+
+Atomically: a failed run never leaves a half-written file that looks complete.
+Deterministically: the same inputs give byte-identical CSV/GeoJSON.
 
 Every stage writes through these helpers. Files in an output folder (all WGS84):
 
 | file                      | written by    | content |
 |---------------------------|---------------|---------|
-| manifest.json             | plan          | resolved scenario, inputs (sha256, rows), versions, timings, solver status |
+| manifest.json             | plan          | resolved scenario, inputs (sha256, rows), versions, |
+|                           |               | timings, solver status |
 | rejects.csv               | io            | layer, file, row, column, reason, value |
 | precincts.geojson         | plan/stats    | precinct polygons + statistics columns |
 | precinct_stats.csv        | stats         | one row per precinct + an ``outside`` row |
-| monthly_trends.csv        | stats         | precinct_id, month, alerts, mom_pct, yoy_pct, mom_p, yoy_p |
-| alerts.csv                | plan          | cleaned alerts: alert_id, reported_at, category, age_band, precinct_id, lon, lat |
+| monthly_trends.csv        | stats         | precinct_id, month, alerts, mom_pct, yoy_pct, mom_p, |
+|                           |               | yoy_p |
+| alerts.csv                | plan          | cleaned alerts: alert_id, reported_at, category, |
+|                           |               | age_band, precinct_id, lon, lat |
 | venues.geojson            | plan          | venue_id, kind, name, precinct_id |
 | streets.geojson           | plan          | street lines for offline vector context |
 | density.tif               | density       | alerts per km² per year (GeoTIFF, working CRS) |
 | hotspots.geojson          | hotspots      | grid cells with gi_z, p, p_fdr, hot_class |
 | clusters.geojson          | hotspots      | cluster hulls, alerts, top categories, peak hours |
 | time_profile.csv          | hotspots      | hour x weekday counts per precinct / cluster |
-| placements.csv / .geojson | channels      | channel, rank, venue_id, name, kind, precinct_id, lon, lat, covered_weight, marginal_weight, cumulative_share |
+| placements.csv / .geojson | channels      | channel, rank, venue_id, name, kind, precinct_id, |
+|                           |               | lon, lat, covered_weight, marginal_weight, |
+|                           |               | cumulative_share |
 | coverage_curve.csv        | channels      | channel, k, covered_weight, covered_share |
-| reach.geojson             | channels      | reach of each placement (circle or walking service area) |
+| reach.geojson             | channels      | reach of each placement (circle or walking area) |
 | patrol_route.geojson      | channels      | patrol stops and route line with time windows |
 | uncovered_hotspots.geojson| channels      | hot cells no placement reaches |
 | evaluation.csv            | evaluate      | backtest scores |
@@ -59,16 +66,30 @@ if TYPE_CHECKING:
 
 #: Packages whose versions ``manifest.json`` records.
 KEY_PACKAGES = (
-    "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "scipy",
-    "scikit-learn", "osmnx", "networkx", "folium", "highspy", "rasterio", "matplotlib",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "osmnx",
+    "networkx",
+    "folium",
+    "highspy",
+    "rasterio",
+    "matplotlib",
 )
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp_path)`` then move the temporary file onto ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -88,12 +109,16 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, data: Any) -> Path:
     """Write JSON (sorted keys, UTF-8, indented) atomically."""
-    return write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n")
+    return write_text(
+        path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+    )
 
 
 def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
     """Write a CSV (UTF-8 with BOM so Excel shows Chinese correctly, no index) atomically."""
-    return atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n"))
+    return atomic_write(
+        path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
+    )
 
 
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6) -> Path:
@@ -141,14 +166,17 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> str | None:
-    """The commit of the geo_outreach checkout, if it is one (``None`` for an installed wheel)."""
+    """Return the commit of the geo_outreach checkout (``None`` for an installed wheel)."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -136,8 +136,13 @@ def build_plan(
     ch: ChannelsResult | None = None
     if sc.channels:
         with timer("channels"):
-            ch = channels.plan_channels(data, sc.channels, hotspots=result.hotspots,
-                                        peak_windows=result.peak_windows, seed=sc.scenario.seed)
+            ch = channels.plan_channels(
+                data,
+                sc.channels,
+                hotspots=result.hotspots,
+                peak_windows=result.peak_windows,
+                seed=sc.scenario.seed,
+            )
             if write:
                 files.update({Path(p).name: Path(p) for p in channels.write_channels(ch, out_dir)})
     if not write:
@@ -145,9 +150,16 @@ def build_plan(
 
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
-        sc, data, timings=timer.seconds, channels=ch.summaries if ch is not None else {},
-        extra={"analysis": result.settings, "peak_windows": result.peak_windows,
-               "outputs_sha256": outputs, "run": run},
+        sc,
+        data,
+        timings=timer.seconds,
+        channels=ch.summaries if ch is not None else {},
+        extra={
+            "analysis": result.settings,
+            "peak_windows": result.peak_windows,
+            "outputs_sha256": outputs,
+            "run": run,
+        },
     )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
 
@@ -159,8 +171,15 @@ def build_plan(
             files.update({Path(p).name: Path(p) for p in rendered.values()})
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
-    return Plan(scenario=sc, data=data, analytics=result, channels=ch, out_dir=out_dir,
-                files=files, manifest=manifest)
+    return Plan(
+        scenario=sc,
+        data=data,
+        analytics=result,
+        channels=ch,
+        out_dir=out_dir,
+        files=files,
+        manifest=manifest,
+    )
 
 
 def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) -> dict[str, Path]:

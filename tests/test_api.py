@@ -36,8 +36,15 @@ def scenario(scenario_factory, tmp_path: Path) -> Path:
     recs = []
     for vid, x, y in venues:
         lon, lat = xy_to_lonlat(x, y)
-        recs.append({"venue_id": vid, "kind": "plaza", "name": f"广场{vid}", "lon": float(lon),
-                     "lat": float(lat)})
+        recs.append(
+            {
+                "venue_id": vid,
+                "kind": "plaza",
+                "name": f"广场{vid}",
+                "lon": float(lon),
+                "lat": float(lat),
+            }
+        )
     pd.DataFrame(recs).to_csv(tmp_path / "venues.csv", index=False, encoding="utf-8")
     return scenario_factory(venues='[[venues]]\npath = "venues.csv"\n', extra=CHANNELS)
 
@@ -49,8 +56,11 @@ def _tree(folder: Path) -> set[str]:
 def _same_bytes(a: Path, b: Path) -> list[str]:
     """Names of the files of ``a`` (volatile ones aside) whose bytes differ from ``b``'s."""
     assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
-    return [p.name for p in sorted(a.iterdir())
-            if p.name not in VOLATILE and p.read_bytes() != (b / p.name).read_bytes()]
+    return [
+        p.name
+        for p in sorted(a.iterdir())
+        if p.name not in VOLATILE and p.read_bytes() != (b / p.name).read_bytes()
+    ]
 
 
 def test_package_exports_the_api_and_the_stage_modules():
@@ -105,8 +115,24 @@ def test_evaluate_with_out_writes_the_same_bytes_as_the_cli(scenario: Path, tmp_
     assert go.plan(scenario, out=tmp_path / "api", render=False).files
     evaluate(scenario, split="2025-03-01", out=tmp_path / "api", **FAST)
     assert main(["plan", str(scenario), "--out", str(tmp_path / "cli"), "--quiet"]) == 0
-    assert main(["evaluate", str(scenario), "--split", "2025-03-01", "--out", str(tmp_path / "cli"),
-                 "--n-boot", "20", "--n-random", "4", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(scenario),
+                "--split",
+                "2025-03-01",
+                "--out",
+                str(tmp_path / "cli"),
+                "--n-boot",
+                "20",
+                "--n-random",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "briefing.html: " in capsys.readouterr().out  # the CLI re-rendered the plan's briefing
     for name in ("evaluation.csv", "evaluation.png", "evaluation.json", "briefing.html"):
         assert (tmp_path / "api" / name).is_file(), name
@@ -116,9 +142,19 @@ def test_evaluate_with_out_writes_the_same_bytes_as_the_cli(scenario: Path, tmp_
 
 
 def test_python_dash_m_runs_the_cli():
-    proc = subprocess.run([sys.executable, "-m", "geo_outreach", "--version"], capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "geo_outreach", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == f"geo-outreach {go.__version__}"
-    proc = subprocess.run([sys.executable, "-m", "geo_outreach", "plan"], capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "geo_outreach", "plan"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2 and "scenario" in proc.stderr

@@ -67,21 +67,45 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     assert main(["demo", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert f"map.html: {out.resolve() / 'map.html'}" in printed
-    for name in ("map.html", "briefing.html", "precinct_stats.csv", "monthly_trends.csv", "density.tif",
-                 "hotspots.geojson", "clusters.geojson", "placements.csv", "coverage_curve.csv",
-                 "patrol_route.geojson", "rejects.csv", "manifest.json"):
+    for name in (
+        "map.html",
+        "briefing.html",
+        "precinct_stats.csv",
+        "monthly_trends.csv",
+        "density.tif",
+        "hotspots.geojson",
+        "clusters.geojson",
+        "placements.csv",
+        "coverage_curve.csv",
+        "patrol_route.geojson",
+        "rejects.csv",
+        "manifest.json",
+    ):
         assert (out / name).is_file(), name
     rejects = pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")
     assert len(rejects) == 10 and set(rejects["layer"]) == {"alerts"}
-    stats = pd.read_csv(out / "precinct_stats.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    stats = pd.read_csv(
+        out / "precinct_stats.csv", encoding="utf-8-sig", dtype={"precinct_id": str}
+    )
     assert len(stats) == 12 and stats["alerts"].sum() == 2427  # 11 precincts + outside
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert m["synthetic"] is True and m["datums"]["alerts"] == "gcj02"
     assert {r["layer"]: r["rows_loaded"] for r in m["inputs"]}["alerts"] == 2427
-    assert set(m["channels"]) == {"square_dance", "banners", "cafe_sleeves", "parcel_stickers", "patrols"}
+    assert set(m["channels"]) == {
+        "square_dance",
+        "banners",
+        "cafe_sleeves",
+        "parcel_stickers",
+        "patrols",
+    }
     assert {c["distance"] for n, c in m["channels"].items() if n != "banners"} == {"walk"}
     placements = pd.read_csv(out / "placements.csv", encoding="utf-8-sig")
     assert placements.groupby("channel").size().to_dict() == {
-        "banners": 10, "cafe_sleeves": 6, "parcel_stickers": 8, "patrols": 6, "square_dance": 8}
+        "banners": 10,
+        "cafe_sleeves": 6,
+        "parcel_stickers": 8,
+        "patrols": 6,
+        "square_dance": 8,
+    }
     html = (out / "map.html").read_text(encoding="utf-8")
-    assert "<script src=\"http" not in html and "合成" in html  # offline, labelled synthetic
+    assert '<script src="http' not in html and "合成" in html  # offline, labelled synthetic
