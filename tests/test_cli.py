@@ -109,3 +109,63 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     }
     html = (out / "map.html").read_text(encoding="utf-8")
     assert '<script src="http' not in html and "合成" in html  # offline, labelled synthetic
+
+
+def test_every_command_lives_in_the_one_parser():
+    import argparse
+
+    from geo_outreach.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == {
+        "demo",
+        "plan",
+        "validate",
+        "init",
+        "render",
+        "cover",
+        "evaluate",
+        "osm",
+    }
+    for name, parser in sub.choices.items():
+        if name != "osm":
+            assert {"--quiet", "--verbose"} <= set(parser._option_string_actions), name
+
+
+def test_progress_lines_on_stderr_and_quiet_turns_them_off(scenario_factory, capsys):
+    sc = str(scenario_factory())
+    out = Path(sc).parent / "run"
+    assert main(["plan", sc, "--out", str(out)]) == 0
+    cap = capsys.readouterr()
+    lines = cap.err.splitlines()
+    assert lines[0] == "[geo-outreach] load ..." and all(
+        x.startswith("[geo-outreach] ") for x in lines
+    )
+    assert cap.out.startswith(f"Plan written to {out.resolve()}")
+    assert main(["plan", sc, "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_library_modules_never_print():
+    """Only cli.py prints (an AST walk, so comments and strings do not count)."""
+    import ast
+
+    import geo_outreach
+
+    allowed = {
+        "cli.py",
+        "evaluate.py",
+    }  # merge: evaluate.py is replaced by backtest/, which does not print
+    package = Path(geo_outreach.__file__).parent
+    printing = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name in allowed and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
+            ):
+                printing.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert printing == []
