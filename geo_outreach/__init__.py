@@ -1,3 +1,61 @@
-"""geo_outreach: where to put anti-fraud outreach effort, shown on maps that open offline."""
+"""geo_outreach: where to put anti-fraud outreach effort, shown on maps that open offline.
 
-__version__ = "0.1.0"
+The Python API (see :mod:`geo_outreach.api`)::
+
+    import geo_outreach as go
+
+    p = go.plan("scenario.toml")                 # Plan: data, analytics, channels; writes nothing
+    p = go.plan("scenario.toml", out="outputs")  # the files of `geo-outreach plan`
+
+The stage modules are re-exported (``go.io``, ``go.analytics``, ``go.channels`` ...), osmnx style.
+``go.plan`` is the function; the module is :mod:`geo_outreach.plan` (``build_plan``).
+"""
+
+from geo_outreach._version import __version__
+
+# the stage modules, bottom to top (see docs: one floor imports only the floors below it)
+from geo_outreach import (  # noqa: I001 - pipeline order, not alphabetical
+    scenario,
+    i18n,
+    crs,
+    join,
+    outputs,
+    io,
+    osm,
+    stats,
+    density,
+    hotspots,
+    analytics,
+    coverage,
+    channels,
+    maps,  # merge: render
+    report,  # merge: render
+)
+from geo_outreach.api import Plan, cover, load_scenario, plan
+
+# merge: add `evaluate` to the api import above once geo_outreach/evaluate.py is replaced by
+# geo_outreach/backtest/ (while the module exists, `from geo_outreach import evaluate` in its
+# tests must keep returning the module); until then it is geo_outreach.api.evaluate.
+
+__all__ = [
+    "Plan",
+    "__version__",
+    "analytics",
+    "channels",
+    "cover",
+    "coverage",
+    "crs",
+    "density",
+    "hotspots",
+    "i18n",
+    "io",
+    "join",
+    "load_scenario",
+    "maps",
+    "osm",
+    "outputs",
+    "plan",
+    "report",
+    "scenario",
+    "stats",
+]

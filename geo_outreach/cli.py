@@ -1,31 +1,55 @@
-"""The ``geo-outreach`` command: thin commands over the library.
+"""The ``geo-outreach`` command: every command, thin over the library.
 
-Exit codes: 0 ok, 1 ran but a check failed, 2 bad input or usage. Expected errors print
-one line on stderr, never a traceback.
+Commands: ``demo``, ``plan``, ``validate``, ``init``, ``render``, ``cover``, ``evaluate`` and
+``osm fetch``. This is the only module that prints: progress goes to stderr as
+``[geo-outreach] ...`` lines (off with ``--quiet``; ``--verbose`` adds logged details), results
+to stdout.
+
+Exit codes: 0 ok, 1 ran but a check failed, 2 bad input or usage. Expected errors
+(:class:`~geo_outreach._errors.GeoOutreachError`) print one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import shutil
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import get_args
 
-from geo_outreach import __version__
+import pandas as pd
+
+from geo_outreach import api, osm
 from geo_outreach._errors import GeoOutreachError
-
-log = logging.getLogger("geo_outreach")
+from geo_outreach._version import __version__
+from geo_outreach.evaluate import format_table  # merge: geo_outreach.backtest
+from geo_outreach.io import load_study
+from geo_outreach.outputs import rejects_summary
+from geo_outreach.plan import build_plan
+from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCENARIO = REPO_ROOT / "data" / "sample" / "xinhui_demo.toml"
+LANGS = list(get_args(Lang))
+
+Progress = Callable[[str], None]
+Command = Callable[[argparse.Namespace], int]
 
 
-def _progress(quiet: bool):
-    if quiet:
+def _progress(args: argparse.Namespace) -> Progress | None:
+    """Return the one progress reporter: ``[geo-outreach] msg`` on stderr; None if ``--quiet``."""
+    if getattr(args, "quiet", False):
         return None
-    return lambda msg: print(f"[geo-outreach] {msg}", file=sys.stderr, flush=True)
+
+    def report(msg: str) -> None:
+        print(f"[geo-outreach] {msg}", file=sys.stderr, flush=True)
+
+    return report
 
 
 def _demo_scenario_path() -> Path:
@@ -37,20 +61,23 @@ def _demo_scenario_path() -> Path:
     return DEMO_SCENARIO
 
 
-def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
-    from geo_outreach.plan import build_plan
-    from geo_outreach.scenario import load_scenario, with_overrides
+# --------------------------------------------------------------------------- plan, demo
 
+
+def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     sc = load_scenario(scenario_path)
-    sc = with_overrides(sc, dir=Path(args.out) if args.out else None,
-                        basemap=getattr(args, "basemap", None), lang=getattr(args, "lang", None))
-    result = build_plan(sc, progress=_progress(args.quiet),
-                        command="geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None)
-    m = result.manifest
-    print(f"Plan written to {result.out_dir.resolve()}")
+    sc = with_overrides(
+        sc, dir=Path(args.out) if args.out else None, basemap=args.basemap, lang=args.lang
+    )
+    command = "geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    result = build_plan(sc, progress=_progress(args), command=command)
+    m = result.manifest or {}
+    print(f"Plan written to {Path(sc.output.dir).resolve()}")
     rows = m["rows"]
-    print(f"  alerts used: {rows['alerts']} ({rows['alerts_outside']} outside every precinct), "
-          f"venues: {rows['venues']}, rows rejected: {rows['rejected']} (see rejects.csv)")
+    print(
+        f"  alerts used: {rows['alerts']} ({rows['alerts_outside']} outside every precinct), "
+        f"venues: {rows['venues']}, rows rejected: {rows['rejected']} (see rejects.csv)"
+    )
     if m.get("synthetic"):
         print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the maps say so.")
     for name in ("map.html", "briefing.html", "briefing.pdf"):
@@ -60,23 +87,27 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """``geo-outreach demo``: the bundled Xinhui sample scenario."""
     return _run_plan(_demo_scenario_path(), args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    """``geo-outreach plan SCENARIO``."""
     return _run_plan(Path(args.scenario), args)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from geo_outreach.io import load_study
-    from geo_outreach.plan import rejects_summary
-    from geo_outreach.scenario import load_scenario
+# --------------------------------------------------------------------------- validate, render, init
 
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``geo-outreach validate SCENARIO``: load every layer and report rows loaded/rejected."""
     sc = load_scenario(args.scenario)
     data = load_study(sc)
     print(f"{'layer':<10} {'rows loaded':>12} {'rejected':>9}  file")
     for rec in data.inputs:
-        print(f"{rec['layer']:<10} {rec['rows_loaded']:>12} {rec['rows_rejected']:>9}  {rec['path']}")
+        print(
+            f"{rec['layer']:<10} {rec['rows_loaded']:>12} {rec['rows_rejected']:>9}  {rec['path']}"
+        )
     for r in rejects_summary(data.rejects):
         print(f"  rejected {r['layer']}: {r['rows']} x {r['reason']}")
     outside = int((data.alerts["precinct_id"] == "outside").sum())
@@ -86,7 +117,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from geo_outreach import maps
+    """``geo-outreach render OUTDIR``: re-render maps and briefing from a plan's outputs."""
+    from geo_outreach import maps  # merge: geo_outreach.render
 
     files = maps.render_outputs(Path(args.outdir), basemap=args.basemap, lang=args.lang)
     for name, path in files.items():
@@ -95,20 +127,22 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Copy the demo scenario and its data into DIR, with paths rewritten to DIR/data."""
+    """``geo-outreach init DIR``: the demo scenario and its data, paths rewritten to DIR/data."""
     target = Path(args.dir)
     src = _demo_scenario_path()
     text = src.read_text(encoding="utf-8")
     data_dir = target / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
 
-    def relocate(match: re.Match) -> str:
+    def relocate(match: re.Match[str]) -> str:
         key, value = match.group(1), match.group(2)
         source = (src.parent / value).resolve()
         if key == "dir":
             return f'{key} = "outputs"'
         if not source.is_file():
-            raise GeoOutreachError(f"{src}: {key} = {value!r} does not exist; the demo data is incomplete")
+            raise GeoOutreachError(
+                f"{src}: {key} = {value!r} does not exist; the demo data is incomplete"
+            )
         shutil.copy2(source, data_dir / source.name)
         for extra in source.parent.glob("README*"):
             shutil.copy2(extra, data_dir / f"{source.parent.name}_{extra.name}")
@@ -120,81 +154,285 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise GeoOutreachError(f"{scenario} exists already; use --force to overwrite it")
     scenario.write_text(new_text, encoding="utf-8")
     print(f"Scenario template: {scenario.resolve()}")
-    print(f"Sample data copied to {data_dir.resolve()} (SYNTHETIC alerts and venues, ILLUSTRATIVE precincts)")
+    print(
+        f"Sample data copied to {data_dir.resolve()} "
+        "(SYNTHETIC alerts and venues, ILLUSTRATIVE precincts)"
+    )
     print(f"Next: geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="geo-outreach",
-        description="Where to put anti-fraud outreach: alert analytics, placements and offline maps.",
+# --------------------------------------------------------------------------- cover
+
+
+def cmd_cover(args: argparse.Namespace) -> int:
+    """``geo-outreach cover``: maximal covering for any two point files."""
+    res = api.cover(
+        args.demand,
+        args.candidates,
+        radius_m=args.radius_m,
+        budget=args.budget,
+        crs=args.crs,
+        x=args.x,
+        y=args.y,
+        weight=args.weight,
+        id_column=args.id,
+        method=args.method,
+        time_limit_s=args.time_limit,
+        out=args.out,
     )
-    p.add_argument("--version", action="version", version=f"geo-outreach {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if args.json:
+        print(json.dumps(res.as_dict(), ensure_ascii=False, sort_keys=True))
+        return 0
+    print(
+        f"{len(res.chosen)} sites cover {res.covered_weight:g} of {res.total_weight:g} "
+        f"({100 * res.covered_share:.1f}%); upper bound {res.upper_bound:.6g}, "
+        f"gap {100 * res.gap:.2f}% ({res.status}, {res.method}, {res.seconds:.2f} s)"
+    )
+    print("chosen (rank order): " + ", ".join(res.chosen))
+    if res.out:
+        print(f"written: {res.out}")
+    return 0
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
-        sp.add_argument("--verbose", "-v", action="store_true", help="log details")
 
-    def plan_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--out", help="output folder (overrides [output] dir)")
-        sp.add_argument("--basemap", help="none (offline, default), osm, tianditu, amap or a tile URL template")
-        sp.add_argument("--lang", choices=["zh", "en"], help="map and briefing language")
+# --------------------------------------------------------------------------- evaluate
 
+
+def _backtest_lines(result: pd.DataFrame) -> list[str]:
+    """Return the terminal report of a backtest (merge: ``result.summary``, ``format_table``)."""
+    summary = result.attrs["summary"]
+    lines = [format_table(result, summary["summary_split"])]
+    lines += [entry["headline"]["en"] for entry in summary["channels"].values()]
+    if summary["synthetic"]:
+        lines.append("NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data.")
+    return lines
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``geo-outreach evaluate SCENARIO --split DATE``: backtest, write, re-render the briefing."""
+    sc = with_overrides(load_scenario(args.scenario), dir=Path(args.out) if args.out else None)
+    result = api.evaluate(
+        sc,
+        split=args.split,
+        until=args.until,
+        rolling=args.rolling,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        n_random=args.n_random,
+        progress=_progress(args),
+    )
+    written = api.write_backtest(result, sc.output.dir, lang=sc.output.lang)
+    for line in _backtest_lines(result):
+        print(line)
+    for p in written.files:
+        print(f"{p.name}: {p.resolve()}")
+    if written.briefing is not None:
+        print(f"briefing.html: {written.briefing.resolve()}")
+    else:
+        print(
+            f"briefing: no plan in {Path(sc.output.dir)}; run `geo-outreach plan "
+            f"{args.scenario}` there first to get the backtest section in briefing.html"
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- osm fetch
+
+
+def cmd_osm_fetch(args: argparse.Namespace) -> int:
+    """``geo-outreach osm fetch``: download venues and the walking network of an area."""
+    bbox = osm.check_bbox(args.bbox) if args.bbox is not None else None
+    osm.output_paths(args.out)
+    osm.fetch_osm(
+        place=args.place,
+        bbox=bbox,
+        out=args.out,
+        overpass_url=args.overpass_url,
+        nominatim_url=args.nominatim_url,
+        timeout_s=args.timeout,
+        progress=_progress(args),
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-05-01") from None
+
+
+def _common(sp: argparse.ArgumentParser, command: Command) -> None:
+    sp.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+    sp.add_argument("--verbose", "-v", action="store_true", help="log details")
+    sp.set_defaults(func=command)
+
+
+def _plan_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--out", help="output folder (overrides [output] dir)")
+    sp.add_argument(
+        "--basemap", help="none (offline, default), osm, tianditu, amap or a tile URL template"
+    )
+    sp.add_argument("--lang", choices=LANGS, help="map and briefing language")
+
+
+def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sp = sub.add_parser("demo", help="run the bundled Xinhui sample scenario")
-    plan_opts(sp)
-    common(sp)
-    sp.set_defaults(func=cmd_demo)
+    _plan_options(sp)
+    _common(sp, cmd_demo)
 
     sp = sub.add_parser("plan", help="run a scenario and write maps and tables")
     sp.add_argument("scenario", help="scenario TOML file")
-    plan_opts(sp)
-    common(sp)
-    sp.set_defaults(func=cmd_plan)
+    _plan_options(sp)
+    _common(sp, cmd_plan)
 
     sp = sub.add_parser("validate", help="load every layer and report rows loaded/rejected")
     sp.add_argument("scenario")
-    common(sp)
-    sp.set_defaults(func=cmd_validate)
+    _common(sp, cmd_validate)
 
     sp = sub.add_parser("init", help="write a scenario template plus the sample data into DIR")
     sp.add_argument("dir")
     sp.add_argument("--force", action="store_true", help="overwrite an existing scenario.toml")
-    common(sp)
-    sp.set_defaults(func=cmd_init)
+    _common(sp, cmd_init)
 
     sp = sub.add_parser("render", help="re-render maps and briefing from a finished plan's outputs")
     sp.add_argument("outdir")
     sp.add_argument("--basemap")
-    sp.add_argument("--lang", choices=["zh", "en"])
-    common(sp)
-    sp.set_defaults(func=cmd_render)
+    sp.add_argument("--lang", choices=LANGS)
+    _common(sp, cmd_render)
 
-    for module_name in ("cover_cmd", "osm", "evaluate"):
-        try:
-            module = __import__(f"geo_outreach.{module_name}", fromlist=["add_parser"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"geo_outreach.{module_name}":
-                raise
-            continue
-        if hasattr(module, "add_parser"):
-            module.add_parser(sub)
+
+COVER_DESCRIPTION = (
+    "Choose K sites among candidate points that cover the most demand within a radius. Files are "
+    "CSV (UTF-8, with or without BOM) or GeoJSON/GeoPackage; CSV coordinates are lon/lat unless "
+    "--crs is a projected CRS. --json prints one JSON object: covered_weight, total_weight, "
+    "covered_share, upper_bound, gap, status, method, seconds, chosen (candidate ids in rank "
+    "order), marginal, radius_m, budget, n_demand, n_candidates, crs, notes."
+)
+
+
+def _add_cover(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "cover",
+        help="choose K sites among candidate points that cover the most demand within a radius",
+        description=COVER_DESCRIPTION,
+    )
+    p.add_argument("--demand", required=True, help="demand points (CSV or GeoJSON)")
+    p.add_argument("--candidates", required=True, help="candidate sites (CSV or GeoJSON)")
+    p.add_argument("--radius-m", type=float, required=True, help="reach of a site in metres")
+    p.add_argument("--budget", type=int, required=True, help="number of sites to choose")
+    p.add_argument(
+        "--crs", default="EPSG:4326", help="CRS of CSV coordinates (default EPSG:4326 lon/lat)"
+    )
+    p.add_argument("--x", help="x / longitude column")
+    p.add_argument("--y", help="y / latitude column")
+    p.add_argument("--weight", help="demand weight column (default: 1 per row)")
+    p.add_argument("--id", help="candidate id column (default: 'id' if present, else row number)")
+    p.add_argument("--method", choices=list(get_args(Method)), default="auto")
+    p.add_argument("--time-limit", type=float, default=20.0, help="solver time limit in seconds")
+    p.add_argument("--out", help="write the chosen sites to this CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _common(p, cmd_cover)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser(
+        "evaluate",
+        help="backtest: plan on alerts before a split date, score on the alerts after it",
+        description="Plan each channel from alerts before --split and score hit rate, PAI and "
+        "PEI* on the alerts after it, against random, naive hot-spot, top-k and "
+        "oracle placements.",
+    )
+    sp.add_argument("scenario", help="scenario TOML file")
+    sp.add_argument("--split", required=True, type=_date, help="first test day, YYYY-MM-DD")
+    sp.add_argument("--until", type=_date, help="last test day, YYYY-MM-DD (default: last alert)")
+    sp.add_argument(
+        "--rolling",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N monthly splits from --split, each tested on the following month",
+    )
+    sp.add_argument("--out", help="output folder (overrides [output] dir)")
+    sp.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the bootstrap and random baseline (default: scenario seed)",
+    )
+    sp.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples (default 500)")
+    sp.add_argument("--n-random", type=int, default=50, help="random placements (default 50)")
+    _common(sp, cmd_evaluate)
+
+
+def _add_osm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("osm", help="OpenStreetMap data (needs the internet)")
+    osm_sub = parser.add_subparsers(dest="osm_command", metavar="COMMAND", required=True)
+    fetch = osm_sub.add_parser(
+        "fetch",
+        help="download venues and the walking network of an area",
+        description=(
+            "Download venues (squares, parks, cafés, courier points, post offices, schools, "
+            "markets, bus stops) and the walking network from OpenStreetMap. Writes OUT (.osm, "
+            "streets), OUT_venues.geojson and OUT_fetch.json. Data © OpenStreetMap "
+            "contributors, ODbL."
+        ),
+    )
+    where = fetch.add_mutually_exclusive_group(required=True)
+    where.add_argument("--place", help='place name, e.g. "新会区, 江门市, 广东省"')
+    where.add_argument(
+        "--bbox",
+        nargs=4,
+        type=float,
+        metavar=("W", "S", "E", "N"),
+        help="bounding box in WGS84 degrees: west south east north",
+    )
+    fetch.add_argument("--out", required=True, type=Path, help="street file to write (*.osm)")
+    fetch.add_argument(
+        "--overpass-url", help=f"Overpass API base URL (default {osm.DEFAULT_OVERPASS_URL})"
+    )
+    fetch.add_argument(
+        "--nominatim-url", help=f"Nominatim base URL (default {osm.DEFAULT_NOMINATIM_URL})"
+    )
+    fetch.add_argument(
+        "--timeout", type=float, default=180.0, help="seconds per request (default 180)"
+    )
+    _common(fetch, cmd_osm_fetch)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every command."""
+    p = argparse.ArgumentParser(
+        prog="geo-outreach",
+        description="Where to put anti-fraud outreach: alert analytics, placements and offline "
+        "maps.",
+    )
+    p.add_argument("--version", action="version", version=f"geo-outreach {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_plan_commands(sub)
+    _add_cover(sub)
+    _add_osm(sub)
+    _add_evaluate(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``geo-outreach`` console script; returns the exit code."""
+    """Entry point of the ``geo-outreach`` console script; return the exit code."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    level = logging.DEBUG if getattr(args, "verbose", False) else (
-        logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
+    if args.verbose:
+        level = logging.DEBUG
+    else:
+        level = logging.ERROR if args.quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    command: Command = args.func
     try:
-        return int(args.func(args) or 0)
+        return int(command(args) or 0)
     except GeoOutreachError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

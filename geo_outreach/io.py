@@ -692,3 +692,83 @@ def load_study(sc: Scenario) -> StudyData:
     return StudyData(precincts=precincts, alerts=alerts, venues=venues, streets=streets,
                      study_area=study_area, crs=crs, rejects=all_rejects,
                      inputs=tuple(inputs), notes=tuple(notes))
+
+
+def read_points(
+    path: str | Path,
+    *,
+    role: str,
+    crs: str = "EPSG:4326",
+    x: str | None = None,
+    y: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a point file for ``geo-outreach cover``: CSV or GeoJSON/GeoPackage/Shapefile.
+
+    Parameters
+    ----------
+    path
+        The file. A CSV is read as UTF-8 (with or without BOM).
+    role
+        What the file holds (``"demand"``, ``"candidates"``); named in error messages as the
+        command-line option to check (``--demand``).
+    crs
+        CRS of CSV coordinates and of vector files that declare none (default lon/lat WGS84).
+    x, y
+        Coordinate columns of a CSV. Default: the first of ``x``/``lon``/``lng``/``longitude``/
+        ``经度`` and ``y``/``lat``/``latitude``/``纬度`` found (case-insensitive).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The file's columns (vector geometry dropped) and Point geometries in the file's CRS.
+
+    Raises
+    ------
+    InputDataError
+        The file is missing or unreadable, a column is missing or not numeric, rows lack
+        coordinates, geometries are not points, or ``crs`` is unknown.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(f"{path}: {role} file not found; check --{role}")
+    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:  # noqa: BLE001 - pyogrio/fiona raise several types
+            raise InputDataError(f"{path}: cannot read ({exc})") from None
+        if len(gdf) and not (gdf.geom_type == "Point").all():
+            raise InputDataError(f"{path}: {role} geometries must be Points")
+        file_crs = pyproj.CRS.from_user_input(gdf.crs or pyproj.CRS.from_user_input(crs))
+        frame = pd.DataFrame(gdf.drop(columns="geometry"))
+        return gpd.GeoDataFrame(frame, geometry=gdf.geometry.to_numpy(), crs=file_crs)
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputDataError(f"{path}: not a readable UTF-8 CSV ({exc})") from None
+    cols = [str(c) for c in df.columns]
+    low = {c.lower(): c for c in cols}
+    picked = []
+    for what, wanted, names in (("x", x, ("x", "lon", "lng", "longitude", "经度")),
+                                ("y", y, ("y", "lat", "latitude", "纬度"))):
+        if wanted and wanted not in cols:
+            raise InputDataError(f"{path}: no column {wanted!r} (columns: {cols}); check --{what}")
+        found = wanted or next((low[n] for n in names if n in low), None)
+        if found is None:
+            raise InputDataError(f"{path}: no {what} column among {cols}; name it with --{what}")
+        picked.append(found)
+    xc, yc = picked
+    try:
+        xy = df[[xc, yc]].to_numpy(dtype=float)
+    except ValueError:
+        raise InputDataError(f"{path}: columns {xc!r}/{yc!r} must be numbers") from None
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        rows = (np.flatnonzero(bad)[:5] + 2).tolist()
+        raise InputDataError(
+            f"{path}: {int(bad.sum())} rows lack coordinates (lines {rows}); fill or drop them"
+        )
+    try:
+        file_crs = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise InputDataError(f"--crs {crs!r} is not a CRS pyproj knows (try EPSG:32649)") from None
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=file_crs)

@@ -1,15 +1,20 @@
-"""Optional live OpenStreetMap download: ``geo-outreach osm fetch``.
+"""Optional live OpenStreetMap download, behind ``geo-outreach osm fetch`` (library only).
 
 The only module that talks to the network. Everything else reads files, so a planner without
 internet access uses an extract downloaded elsewhere; this command just saves one for them.
 
 What ``fetch_osm(place=... | bbox=..., out="xinhui.osm")`` writes
 ------------------------------------------------------------------
-| file                        | content | read back with |
-|-----------------------------|---------|----------------|
-| ``xinhui.osm``              | walking network as OSM XML (one ``<way>`` per OSM way, original node order, tags ``highway``, ``name``, ``oneway`` ...) | ``[streets] path = "xinhui.osm"``; ``ox.graph_from_xml(path, bidirectional=True)`` |
-| ``xinhui_venues.geojson``   | one Point per venue (WGS84): ``venue_id`` (``osm:node/123``, ``osm:way/45``), ``kind`` (first match in ``OSM_TAG_KINDS``), ``name`` | ``[[venues]] path = "xinhui_venues.geojson"`` (GeoJSON with a ``kind`` column) |
-| ``xinhui_fetch.json``       | provenance: place/bbox, servers, time, counts, ODbL attribution | humans, manifests |
+``xinhui.osm``
+    The walking network as OSM XML (one ``<way>`` per OSM way, original node order, tags
+    ``highway``, ``name``, ``oneway`` ...). Read back with ``[streets] path = "xinhui.osm"``
+    or ``ox.graph_from_xml(path, bidirectional=True)``.
+``xinhui_venues.geojson``
+    One Point per venue (WGS84): ``venue_id`` (``osm:node/123``, ``osm:way/45``), ``kind``
+    (first match in ``OSM_TAG_KINDS``), ``name``. Read back with
+    ``[[venues]] path = "xinhui_venues.geojson"`` (GeoJSON with a ``kind`` column).
+``xinhui_fetch.json``
+    Provenance: place/bbox, servers, time, counts, ODbL attribution (for humans, manifests).
 
 Why this split: osmnx writes OSM XML only for a street graph (``save_graph_xml``), not for
 features, and the venue loader already accepts GeoJSON with a ``kind`` column. Polygon venues
@@ -36,15 +41,13 @@ after osmnx's fixed pauses. Known limit: osmnx itself retries an HTTP 429/504 an
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import logging
 import math
 import re
 import socket
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -54,8 +57,8 @@ import pandas as pd
 import requests
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geo_outreach import __version__
-from geo_outreach._errors import GeoOutreachError, InputDataError, NetworkUnavailableError
+from geo_outreach._errors import InputDataError, NetworkUnavailableError
+from geo_outreach._version import __version__
 from geo_outreach._validate import OSM_TAG_KINDS, osm_tags_query
 from geo_outreach.outputs import atomic_write, write_geojson, write_json
 
@@ -75,10 +78,18 @@ _OFFLINE_HINT = (
 
 
 def output_paths(out: str | Path) -> dict[str, Path]:
-    """The files ``fetch_osm(out=...)`` writes: ``streets`` (``out``), ``venues``, ``meta``."""
+    """Return the files ``fetch_osm(out=...)`` writes: ``streets`` (``out``), ``venues``, ``meta``.
+
+    Raises
+    ------
+    InputDataError
+        ``out`` does not end in ``.osm``.
+    """
     out = Path(out)
     if out.suffix.lower() != ".osm":
-        raise ValueError(f"--out {str(out)!r} must be a file name ending in .osm, e.g. xinhui.osm")
+        raise InputDataError(
+            f"--out {str(out)!r} must be a file name ending in .osm, e.g. xinhui.osm"
+        )
     return {
         "streets": out,
         "venues": out.with_name(f"{out.stem}_venues.geojson"),
@@ -129,11 +140,11 @@ def fetch_osm(
         The place was not found, is not an area, or the area has no walkable streets.
     """
     if (place is None) == (bbox is None):
-        raise ValueError("give either place or bbox (west, south, east, north), not both")
+        raise InputDataError("give either place or bbox (west, south, east, north), not both")
     if timeout_s <= 0:
-        raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        raise InputDataError(f"timeout_s must be positive, got {timeout_s}")
     paths = output_paths(out)
-    area_bbox = _check_bbox(bbox) if bbox is not None else None
+    area_bbox = check_bbox(bbox) if bbox is not None else None
     overpass = (overpass_url or DEFAULT_OVERPASS_URL).rstrip("/")
     nominatim = (nominatim_url or DEFAULT_NOMINATIM_URL).rstrip("/") + "/"
 
@@ -158,12 +169,12 @@ def fetch_osm(
     }
     with _osmnx_settings(ox, settings):
         _preflight(ox, f"{overpass}/status", timeout_s)
-        if place is not None:
+        if area_bbox is not None:
+            polygon = box(*area_bbox)
+        else:  # place is given (exactly one of place, bbox: checked above)
             _preflight(ox, f"{nominatim}status", timeout_s)
             say(f"geocoding {place!r} with {nominatim}")
-            polygon = _geocode(ox, place, nominatim)
-        else:
-            polygon = box(*area_bbox)
+            polygon = _geocode(ox, str(place), nominatim)
         west, south, east, north = (round(float(c), 7) for c in polygon.bounds)
 
         say(f"downloading venues from {overpass}")
@@ -234,7 +245,7 @@ def _unreachable(url: str, reason: str) -> NetworkUnavailableError:
 
 
 def _reason(exc: BaseException) -> str:
-    """A short, one-line reason for a failed request (no pool/URL noise)."""
+    """Return a short, one-line reason for a failed request (no pool/URL noise)."""
     if isinstance(exc, requests.exceptions.ProxyError):
         return "the proxy refused the connection"
     if isinstance(exc, requests.exceptions.SSLError):
@@ -242,8 +253,11 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.Timeout):
         return "timed out"
     text = str(exc)
-    if re.search(r"Name or service not known|nodename nor servname|getaddrinfo failed|"
-                 r"Temporary failure in name resolution|No address associated", text):
+    if re.search(
+        r"Name or service not known|nodename nor servname|getaddrinfo failed|"
+        r"Temporary failure in name resolution|No address associated",
+        text,
+    ):
         return "host name lookup failed"
     m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if m:
@@ -284,13 +298,22 @@ def _preflight(ox: Any, url: str, timeout_s: float) -> None:
 # --- the three downloads ----------------------------------------------------------------------
 
 
-def _check_bbox(bbox: tuple[float, ...]) -> tuple[float, float, float, float]:
+def check_bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    """Return ``bbox`` as ``(west, south, east, north)`` floats, checked.
+
+    Raises
+    ------
+    InputDataError
+        Not four numbers, or not west < east and south < north in degrees.
+    """
     try:
         west, south, east, north = (float(v) for v in bbox)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"bbox must be four numbers west south east north, got {bbox!r}") from e
+        raise InputDataError(
+            f"bbox must be four numbers west south east north, got {bbox!r}"
+        ) from e
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ValueError(
+        raise InputDataError(
             f"bbox {bbox!r} is not west south east north in degrees (west < east, south < north); "
             "for Xinhui e.g. 112.85 22.2 113.25 22.65"
         )
@@ -392,74 +415,3 @@ def _save_streets_xml(ox: Any, graph: Any, path: Path) -> None:
     root = tree.getroot()
     root.set("generator", f"geo_outreach {__version__} (Overpass API data)")
     tree.write(path, encoding="utf-8", xml_declaration=True)
-
-
-# --- CLI ------------------------------------------------------------------------------------
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``osm fetch`` to the CLI's subparsers; returns the ``osm`` parser.
-
-    ``args.func`` is set to :func:`run`.
-    """
-    osm = subparsers.add_parser("osm", help="OpenStreetMap data (needs the internet)")
-    osm_sub = osm.add_subparsers(dest="osm_command", metavar="COMMAND", required=True)
-    fetch = osm_sub.add_parser(
-        "fetch",
-        help="download venues and the walking network of an area",
-        description=(
-            "Download venues (squares, parks, cafés, courier points, post offices, schools, "
-            "markets, bus stops) and the walking network from OpenStreetMap. Writes OUT (.osm, "
-            "streets), OUT_venues.geojson and OUT_fetch.json. Data © OpenStreetMap "
-            "contributors, ODbL."
-        ),
-    )
-    where = fetch.add_mutually_exclusive_group(required=True)
-    where.add_argument("--place", help='place name, e.g. "新会区, 江门市, 广东省"')
-    where.add_argument(
-        "--bbox", nargs=4, type=float, metavar=("W", "S", "E", "N"),
-        help="bounding box in WGS84 degrees: west south east north",
-    )
-    fetch.add_argument("--out", required=True, type=Path, help="street file to write (*.osm)")
-    fetch.add_argument("--overpass-url", help=f"Overpass API base URL (default {DEFAULT_OVERPASS_URL})")
-    fetch.add_argument(
-        "--nominatim-url", help=f"Nominatim base URL (default {DEFAULT_NOMINATIM_URL})"
-    )
-    fetch.add_argument(
-        "--timeout", type=float, default=180.0, help="seconds per request (default 180)"
-    )
-    fetch.add_argument(
-        "--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="no progress lines"
-    )
-    fetch.set_defaults(func=run)
-    return osm
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``osm fetch``: 0 ok, 2 network, input or usage error (one line on stderr)."""
-    quiet = bool(getattr(args, "quiet", False))
-
-    def progress(msg: str) -> None:
-        if not quiet:
-            print(msg, file=sys.stderr, flush=True)
-
-    try:
-        bbox = _check_bbox(args.bbox) if args.bbox is not None else None
-        output_paths(args.out)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        fetch_osm(
-            place=args.place,
-            bbox=bbox,
-            out=args.out,
-            overpass_url=args.overpass_url,
-            nominatim_url=getattr(args, "nominatim_url", None),
-            timeout_s=args.timeout,
-            progress=progress,
-        )
-    except GeoOutreachError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0

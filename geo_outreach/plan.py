@@ -1,45 +1,41 @@
-"""Run the pipeline stages for a scenario and write every output (see :mod:`geo_outreach.outputs`).
+"""Run the pipeline stages for a scenario: :func:`build_plan`.
 
 Stages: load (io) -> base layers -> analytics -> channels -> manifest -> render (maps/report).
-Each stage gets the previous stages' results as arguments; nothing is kept in globals.
+Each stage gets the previous stages' results as arguments; nothing is kept in globals. The
+writers and the provenance of ``manifest.json`` live in :mod:`geo_outreach.outputs`; this
+module only runs the stages, times them and reports progress through a callback.
 """
 
 from __future__ import annotations
 
-import logging
-import platform
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-
-import geo_outreach
 from geo_outreach import analytics, channels
-from geo_outreach._validate import OUTSIDE
-from geo_outreach.io import StudyData, load_study, sha256_file
-from geo_outreach.outputs import write_csv, write_geojson, write_json
-from geo_outreach.scenario import Scenario, scenario_to_dict
-
-log = logging.getLogger(__name__)
+from geo_outreach.analytics import AnalyticsResult
+from geo_outreach.channels import ChannelsResult
+from geo_outreach.io import StudyData, load_study
+from geo_outreach.outputs import (
+    build_manifest,
+    package_versions,  # noqa: F401 - shim: removed at integration (evaluate imports it from here)
+    run_info,
+    sha256_file,
+    write_base_layers,
+    write_geojson,
+    write_json,
+)
+from geo_outreach.scenario import Scenario
 
 Progress = Callable[[str], None]
-
-KEY_PACKAGES = ("geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy", "scipy",
-                "scikit-learn", "osmnx", "networkx", "folium", "highspy", "rasterio", "matplotlib")
 
 
 @dataclass
 class _Timer:
-    """Times named stages and reports progress (``progress(None)`` = quiet)."""
+    """Times named stages and reports progress (``progress=None``: quiet)."""
 
     progress: Progress | None = None
     seconds: dict[str, float] = field(default_factory=dict)
@@ -56,146 +52,49 @@ class _Timer:
 
 
 @dataclass(frozen=True)
-class PlanResult:
-    """What a plan run produced."""
+class Plan:
+    """What a plan run computed and, when it wrote them, its files.
 
-    out_dir: Path
-    files: dict[str, Path]
-    manifest: dict[str, Any]
-    data: StudyData
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of geo_outreach and its key dependencies (for manifest.json)."""
-    out = {"geo_outreach": geo_outreach.__version__, "python": platform.python_version()}
-    for name in KEY_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def rejects_summary(rejects: pd.DataFrame) -> list[dict[str, Any]]:
-    """Counts of rejected rows by layer, file and reason (reason text without numbers)."""
-    if rejects.empty:
-        return []
-    reason = rejects["reason"].str.replace(r"\s*\(.*\)$", "", regex=True)
-    grouped = rejects.assign(reason=reason).groupby(["layer", "file", "reason"], sort=True).size()
-    return [{"layer": k[0], "file": k[1], "reason": k[2], "rows": int(v)} for k, v in grouped.items()]
-
-
-def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
-    """Write the cleaned input layers (WGS84) that maps and later runs read back."""
-    files: dict[str, Path] = {}
-    files["rejects.csv"] = write_csv(out_dir / "rejects.csv", data.rejects.astype({"row": str}))
-    a = data.alerts.to_crs("EPSG:4326")
-    alerts = pd.DataFrame(
-        {
-            "alert_id": a["alert_id"],
-            "reported_at": a["reported_at"].map(lambda t: t.isoformat()),
-            "category": a["category"],
-            "age_band": a["age_band"],
-            "precinct_id": a["precinct_id"],
-            "lon": a.geometry.x.round(6),
-            "lat": a.geometry.y.round(6),
-        }
-    ).sort_values(["reported_at", "alert_id"], kind="stable")
-    files["alerts.csv"] = write_csv(out_dir / "alerts.csv", alerts)
-    venues = data.venues[["venue_id", "kind", "name", "precinct_id", "geometry"]].sort_values("venue_id")
-    files["venues.geojson"] = write_geojson(out_dir / "venues.geojson", venues)
-    if data.streets is not None:
-        files["streets.geojson"] = write_geojson(out_dir / "streets.geojson", street_lines(data.streets), precision=5)
-    return files
-
-
-def street_lines(graph: Any, *, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
-    """One line per street segment, for drawing as context.
-
-    Reverse duplicates are dropped (the u < v direction is kept) and rows are sorted by
-    highway and node ids, so the file is byte-identical whatever order osmnx built edges in.
+    Attributes
+    ----------
+    scenario
+        The scenario as run (CLI overrides applied).
+    data
+        The loaded study data (working CRS).
+    analytics
+        Statistics, density, hot spots and clusters.
+    channels
+        Placements per channel (``None`` when the scenario has no channels).
+    out_dir
+        The output folder, ``None`` when nothing was written.
+    files
+        File name -> path of every file written (empty when nothing was written).
+    manifest
+        The content of ``manifest.json`` (``None`` when nothing was written).
     """
-    import osmnx as ox
 
-    edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
-    # merged edges carry a list of highway values in set order: take the smallest, deterministically
-    highway = edges["highway"].map(lambda h: min(map(str, h)) if isinstance(h, list) else h) if "highway" in edges else ""
-    table = pd.DataFrame({"highway": pd.Series(highway).astype(str).to_numpy(), "a": np.minimum(u, v),
-                          "b": np.maximum(u, v), "reverse": u > v, "key": edges["key"].to_numpy()})
-    order = table.sort_values(["highway", "a", "b", "key", "reverse"], kind="stable").index
-    table = table.loc[order]
-    keep = ~table.duplicated(["a", "b", "key"]).to_numpy()
-    rows = order[keep]
-    return gpd.GeoDataFrame({"highway": table["highway"].to_numpy()[keep]},
-                            geometry=edges.geometry.simplify(simplify_m).to_numpy()[rows], crs=edges.crs)
+    scenario: Scenario
+    data: StudyData
+    analytics: AnalyticsResult
+    channels: ChannelsResult | None
+    out_dir: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    manifest: dict[str, Any] | None = None
 
 
-def period_of(data: StudyData) -> dict[str, str]:
-    """First and last alert day (ISO dates, scenario timezone)."""
-    t = data.alerts["reported_at"]
-    return {"start": t.min().date().isoformat(), "end": t.max().date().isoformat()}
+#: The former name of :class:`Plan`.
+PlanResult = Plan
 
 
-def build_manifest(sc: Scenario, data: StudyData, *, timings: dict[str, float],
-                   channels: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything needed to audit and reproduce a run."""
-    return {
-        "title": sc.scenario.title or sc.scenario.name,
-        "scenario_name": sc.scenario.name,
-        "synthetic": bool(sc.synthetic or data.notes),
-        "notes": list(data.notes),
-        "period": period_of(data),
-        "working_crs": data.crs.to_string(),
-        "datums": {rec["layer"]: rec.get("datum", "wgs84") for rec in data.inputs},
-        "datum_statement": "All outputs are WGS84 (EPSG:4326); inputs were converted from their declared datums on load.",
-        "output": {"dir": str(sc.output.dir), "basemap": sc.output.basemap, "lang": sc.output.lang},
-        "scenario": scenario_to_dict(sc),
-        "inputs": list(data.inputs),
-        "rejects": rejects_summary(data.rejects),
-        "rows": {
-            "precincts": len(data.precincts),
-            "alerts": len(data.alerts),
-            "alerts_outside": int((data.alerts["precinct_id"] == OUTSIDE).sum()),
-            "venues": len(data.venues),
-            "rejected": len(data.rejects),
-        },
-        "seed": sc.scenario.seed,
-        "versions": package_versions(),
-        "timings_s": dict(timings),
-        "channels": channels or {},
-        **(extra or {}),
-    }
-
-
-def run_info(sc: Scenario, command: str | None) -> dict[str, Any]:
-    """When and with what code and command a run was made (the volatile part of the manifest)."""
-    info: dict[str, Any] = {
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "git_commit": _git_commit(),
-    }
-    if sc.path is not None and Path(sc.path).is_file():
-        info["scenario_file"] = {"path": str(Path(sc.path).resolve()), "sha256": sha256_file(Path(sc.path))}
-    return info
-
-
-def _git_commit() -> str | None:
-    """The commit of the geo_outreach checkout, if it is one (None for an installed wheel)."""
-    root = Path(geo_outreach.__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        return None
-    try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool = True,
-               command: str | None = None) -> PlanResult:
-    """Run every stage for ``sc`` and write the outputs into ``sc.output.dir``.
+def build_plan(
+    sc: Scenario,
+    *,
+    progress: Progress | None = None,
+    render: bool = True,
+    write: bool = True,
+    command: str | None = None,
+) -> Plan:
+    """Run every stage for ``sc`` and, with ``write``, write the outputs into ``sc.output.dir``.
 
     Parameters
     ----------
@@ -204,42 +103,64 @@ def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool =
     progress
         Called with a short message as each stage starts and ends (``None``: silent).
     render
-        Also write ``map.html`` and the briefing (:func:`geo_outreach.maps.render_outputs`).
+        Also write ``map.html`` and the briefing (:func:`geo_outreach.maps.render_outputs`);
+        only with ``write``.
+    write
+        Write the output files. ``False`` computes the stages and writes nothing.
     command
         The command line, recorded in ``manifest.json``.
+
+    Returns
+    -------
+    Plan
+        The stage results, and the files written.
     """
-    run = run_info(sc, command)
+    run = run_info(sc, command) if write else {}
     out_dir = Path(sc.output.dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if write:
+        out_dir.mkdir(parents=True, exist_ok=True)
     timer = _Timer(progress)
     files: dict[str, Path] = {}
 
     with timer("load"):
         data = load_study(sc)
-    with timer("base layers"):
-        files.update(write_base_layers(data, out_dir))
+    if write:
+        with timer("base layers"):
+            files.update(write_base_layers(data, out_dir))
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)
-        for path in analytics.write_analytics(result, out_dir):
-            files[Path(path).name] = Path(path)
-        stats_cols = [c for c in result.precinct_stats.columns if c not in ("name", "population", "area_km2")]
-        precincts = data.precincts.merge(result.precinct_stats[stats_cols], on="precinct_id", how="left")
-        files["precincts.geojson"] = write_geojson(out_dir / "precincts.geojson", precincts)
+        if write:
+            files.update(_write_analytics(result, data, out_dir))
 
-    channel_summary: dict[str, Any] = {}
+    ch: ChannelsResult | None = None
     if sc.channels:
         with timer("channels"):
-            ch = channels.plan_channels(data, sc.channels, hotspots=result.hotspots,
-                                        peak_windows=result.peak_windows, seed=sc.scenario.seed)
-            for path in channels.write_channels(ch, out_dir):
-                files[Path(path).name] = Path(path)
-            channel_summary = ch.summaries
+            ch = channels.plan_channels(
+                data,
+                sc.channels,
+                hotspots=result.hotspots,
+                peak_windows=result.peak_windows,
+                seed=sc.scenario.seed,
+            )
+            if write:
+                files.update({Path(p).name: Path(p) for p in channels.write_channels(ch, out_dir)})
+    if not write:
+        return Plan(scenario=sc, data=data, analytics=result, channels=ch)
 
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
-    manifest = build_manifest(sc, data, timings=timer.seconds, channels=channel_summary,
-                              extra={"analysis": result.settings, "peak_windows": result.peak_windows,
-                                     "outputs_sha256": outputs, "run": run})
+    manifest = build_manifest(
+        sc,
+        data,
+        timings=timer.seconds,
+        channels=ch.summaries if ch is not None else {},
+        extra={
+            "analysis": result.settings,
+            "peak_windows": result.peak_windows,
+            "outputs_sha256": outputs,
+            "run": run,
+        },
+    )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
 
     if render:
@@ -250,4 +171,22 @@ def build_plan(sc: Scenario, *, progress: Progress | None = None, render: bool =
             files.update({Path(p).name: Path(p) for p in rendered.values()})
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
-    return PlanResult(out_dir=out_dir, files=files, manifest=manifest, data=data)
+    return Plan(
+        scenario=sc,
+        data=data,
+        analytics=result,
+        channels=ch,
+        out_dir=out_dir,
+        files=files,
+        manifest=manifest,
+    )
+
+
+def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) -> dict[str, Path]:
+    """Write the analytics files and ``precincts.geojson`` (polygons + statistics columns)."""
+    files = {Path(p).name: Path(p) for p in analytics.write_analytics(result, out_dir)}
+    stats = result.precinct_stats
+    stats_cols = [c for c in stats.columns if c not in ("name", "population", "area_km2")]
+    precincts = data.precincts.merge(stats[stats_cols], on="precinct_id", how="left")
+    files["precincts.geojson"] = write_geojson(out_dir / "precincts.geojson", precincts)
+    return files

@@ -5,12 +5,16 @@ so the real osmnx HTTP code runs; nothing of osmnx is mocked.
 
 Endpoints (base ``http://127.0.0.1:<port>``)
 --------------------------------------------
-| request                       | answer |
-|-------------------------------|--------|
-| ``GET /search?q=…&format=json&polygon_geojson=1`` | Nominatim search JSON: one administrative boundary (a small square in Huicheng, Xinhui) for a query naming 新会区, ``[]`` otherwise |
-| ``GET /status``               | Nominatim status ``OK`` |
-| ``GET /api/status``           | Overpass status text with free slots (osmnx reads line 5) |
-| ``POST /api/interpreter``     | Overpass JSON: venue features for a features query (it contains ``(._;>;)``), a 3x3 street grid for a network query |
+``GET /search?q=…&format=json&polygon_geojson=1``
+    Nominatim search JSON: one administrative boundary (a small square in Huicheng, Xinhui)
+    for a query naming 新会区, ``[]`` otherwise.
+``GET /status``
+    Nominatim status ``OK``.
+``GET /api/status``
+    Overpass status text with free slots (osmnx reads line 5).
+``POST /api/interpreter``
+    Overpass JSON: venue features for a features query (it contains ``(._;>;)``), a 3x3
+    street grid for a network query.
 
 The data is invented (names included) and small enough to check by hand.
 Safety: binds 127.0.0.1 only, answers at most ``max_requests`` requests (then 503),
@@ -73,11 +77,18 @@ def _grid_elements() -> list[dict[str, Any]]:
         tags = {"highway": "residential", "name": f"东西街{j + 1}"}
         if j == 0:
             tags["oneway"] = "yes"  # one-way for cars; walkers use both directions
-        ways.append({"type": "way", "id": 6001 + j, "nodes": [ids[i, j] for i in range(3)],
-                     "tags": tags})
+        ways.append(
+            {"type": "way", "id": 6001 + j, "nodes": [ids[i, j] for i in range(3)], "tags": tags}
+        )
     for i in range(3):
-        ways.append({"type": "way", "id": 6004 + i, "nodes": [ids[i, j] for j in range(3)],
-                     "tags": {"highway": "footway" if i == 1 else "residential"}})
+        ways.append(
+            {
+                "type": "way",
+                "id": 6004 + i,
+                "nodes": [ids[i, j] for j in range(3)],
+                "tags": {"highway": "footway" if i == 1 else "residential"},
+            }
+        )
     return ways + nodes
 
 
@@ -86,7 +97,9 @@ def _feature_elements() -> list[dict[str, Any]]:
         {"type": "node", "id": nid, "lat": lat, "lon": lon, "tags": tags}
         for nid, lon, lat, tags in VENUE_NODES
     ]
-    elements += [{"type": "node", "id": nid, "lat": lat, "lon": lon} for nid, lon, lat in PARK_NODES]
+    elements += [
+        {"type": "node", "id": nid, "lat": lat, "lon": lon} for nid, lon, lat in PARK_NODES
+    ]
     wid, refs, tags = PARK_WAY
     elements.append({"type": "way", "id": wid, "nodes": refs, "tags": tags})
     return elements

@@ -6,7 +6,6 @@ machine: every URL is loopback and NO_PROXY keeps a configured proxy out of the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 from pathlib import Path
@@ -16,14 +15,22 @@ import geopandas as gpd
 import osmnx as ox
 import pytest
 
-from geo_outreach import osm
+from geo_outreach import cli, osm
 from geo_outreach._errors import InputDataError, NetworkUnavailableError
 from tests.overpass_stub import AREA, EXPECTED_KINDS, GRID_LATS, GRID_LONS, StubServer
 
 PLACE = "新会区, 江门市, 广东省"
 WATCHED_SETTINGS = (
-    "overpass_url", "nominatim_url", "requests_timeout", "use_cache", "cache_folder",
-    "cache_only_mode", "overpass_rate_limit", "all_oneway", "doh_url_template", "default_crs",
+    "overpass_url",
+    "nominatim_url",
+    "requests_timeout",
+    "use_cache",
+    "cache_folder",
+    "cache_only_mode",
+    "overpass_rate_limit",
+    "all_oneway",
+    "doh_url_template",
+    "default_crs",
     "http_user_agent",
 )
 
@@ -40,11 +47,9 @@ def _settings_snapshot() -> dict:
     return snap
 
 
-def _cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="geo-outreach")
-    sub = parser.add_subparsers(dest="command", required=True)
-    osm.add_parser(sub)
-    return parser.parse_args(argv)
+def _cli(argv: list[str]) -> int:
+    """``geo-outreach ARGV`` in-process; the exit code."""
+    return cli.main(argv)
 
 
 @pytest.fixture
@@ -64,16 +69,23 @@ def test_fetch_place_writes_loadable_venues_and_streets(
     lines: list[str] = []
     with StubServer() as stub:
         meta = osm.fetch_osm(
-            place=PLACE, out=out, overpass_url=stub.overpass_url,
-            nominatim_url=stub.nominatim_url, timeout_s=5, progress=lines.append,
+            place=PLACE,
+            out=out,
+            overpass_url=stub.overpass_url,
+            nominatim_url=stub.nominatim_url,
+            timeout_s=5,
+            progress=lines.append,
         )
         requests = list(stub.requests)
 
     # what osmnx asked: our reachability checks, one Nominatim search, two Overpass queries
     paths = [(m, p.split("?")[0]) for m, p, _ in requests]
     assert paths == [
-        ("GET", "/api/status"), ("GET", "/status"), ("GET", "/search"),
-        ("POST", "/api/interpreter"), ("POST", "/api/interpreter"),
+        ("GET", "/api/status"),
+        ("GET", "/status"),
+        ("GET", "/search"),
+        ("POST", "/api/interpreter"),
+        ("POST", "/api/interpreter"),
     ]
     assert "q=%E6%96%B0%E4%BC%9A%E5%8C%BA" in requests[2][1]  # 新会区, URL-encoded
     assert parse_qs(requests[3][2])["data"][0].startswith("[out:json][timeout:5];")
@@ -81,7 +93,10 @@ def test_fetch_place_writes_loadable_venues_and_streets(
     # osmnx global state is restored, no HTTP cache was written
     assert _settings_snapshot() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "xinhui.osm", "xinhui_fetch.json", "xinhui_venues.geojson"]
+        "xinhui.osm",
+        "xinhui_fetch.json",
+        "xinhui_venues.geojson",
+    ]
 
     # venues: ids, kinds (first match of OSM_TAG_KINDS), names, points in WGS84
     venues = gpd.read_file(tmp_path / "xinhui_venues.geojson")
@@ -108,17 +123,35 @@ def test_fetch_place_writes_loadable_venues_and_streets(
     written = json.loads((tmp_path / "xinhui_fetch.json").read_text(encoding="utf-8"))
     assert written == meta
     assert meta["place"] == PLACE and meta["bbox"] == list(AREA)
-    assert meta["venue_kinds"] == {"cafe": 1, "logistics": 2, "park": 1, "plaza": 1,
-                                   "post_office": 1}
+    assert meta["venue_kinds"] == {
+        "cafe": 1,
+        "logistics": 2,
+        "park": 1,
+        "plaza": 1,
+        "post_office": 1,
+    }
     assert "OpenStreetMap contributors" in meta["attribution"]
     assert lines[0].startswith("geocoding") and lines[-1].startswith("wrote")
 
 
 def test_cli_fetch_bbox_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with StubServer() as stub:
-        args = _cli(["osm", "fetch", "--bbox", *map(str, AREA), "--out", str(tmp_path / "a.osm"),
-                     "--overpass-url", stub.overpass_url, "--timeout", "4.5", "--quiet"])
-        assert args.func(args) == 0
+        code = _cli(
+            [
+                "osm",
+                "fetch",
+                "--bbox",
+                *map(str, AREA),
+                "--out",
+                str(tmp_path / "a.osm"),
+                "--overpass-url",
+                stub.overpass_url,
+                "--timeout",
+                "4.5",
+                "--quiet",
+            ]
+        )
+        assert code == 0
         query = parse_qs(stub.requests[-1][2])["data"][0]
         assert query.startswith("[out:json][timeout:5];")  # Overpass wants whole seconds
         assert not any(p.startswith("/search") for _, p, _ in stub.requests)  # no geocoding
@@ -132,8 +165,13 @@ def test_no_network_plain_message_and_exit_2(
     before = _settings_snapshot()
     url = f"http://127.0.0.1:{closed_port}"
     with pytest.raises(NetworkUnavailableError) as info:
-        osm.fetch_osm(place=PLACE, out=tmp_path / "x.osm", overpass_url=f"{url}/api",
-                      nominatim_url=url, timeout_s=5)
+        osm.fetch_osm(
+            place=PLACE,
+            out=tmp_path / "x.osm",
+            overpass_url=f"{url}/api",
+            nominatim_url=url,
+            timeout_s=5,
+        )
     msg = str(info.value)
     assert msg.startswith("could not reach the OpenStreetMap servers (")
     assert "connection refused" in msg and "check the network or proxy" in msg
@@ -141,9 +179,23 @@ def test_no_network_plain_message_and_exit_2(
     assert _settings_snapshot() == before
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
-    args = _cli(["osm", "fetch", "--place", PLACE, "--out", str(tmp_path / "x.osm"),
-                 "--overpass-url", f"{url}/api", "--nominatim-url", url, "--timeout", "5"])
-    assert osm.run(args) == 2
+    code = _cli(
+        [
+            "osm",
+            "fetch",
+            "--place",
+            PLACE,
+            "--out",
+            str(tmp_path / "x.osm"),
+            "--overpass-url",
+            f"{url}/api",
+            "--nominatim-url",
+            url,
+            "--timeout",
+            "5",
+        ]
+    )
+    assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not reach the OpenStreetMap servers" in err
     assert "Traceback" not in err
@@ -151,16 +203,25 @@ def test_no_network_plain_message_and_exit_2(
 
 def test_http_error_from_overpass_is_network_error(tmp_path: Path) -> None:
     match = r"HTTP 502 Bad Gateway\): check"
-    with StubServer(mode="overpass_502") as stub, pytest.raises(NetworkUnavailableError, match=match):
-        osm.fetch_osm(bbox=AREA, out=tmp_path / "x.osm", overpass_url=stub.overpass_url,
-                      timeout_s=5)
+    with (
+        StubServer(mode="overpass_502") as stub,
+        pytest.raises(NetworkUnavailableError, match=match),
+    ):
+        osm.fetch_osm(
+            bbox=AREA, out=tmp_path / "x.osm", overpass_url=stub.overpass_url, timeout_s=5
+        )
 
 
 def test_unknown_place_is_input_error(tmp_path: Path) -> None:
     match = "Nominatim found no area for place 'Atlantis'"
     with StubServer() as stub, pytest.raises(InputDataError, match=match):
-        osm.fetch_osm(place="Atlantis", out=tmp_path / "x.osm", overpass_url=stub.overpass_url,
-                      nominatim_url=stub.nominatim_url, timeout_s=5)
+        osm.fetch_osm(
+            place="Atlantis",
+            out=tmp_path / "x.osm",
+            overpass_url=stub.overpass_url,
+            nominatim_url=stub.nominatim_url,
+            timeout_s=5,
+        )
 
 
 @pytest.mark.parametrize(
@@ -170,24 +231,40 @@ def test_unknown_place_is_input_error(tmp_path: Path) -> None:
         (["--place", PLACE, "--out", "x.geojson"], "must be a file name ending in .osm"),
     ],
 )
-def test_cli_usage_errors_exit_2(argv: list[str], message: str,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
-    args = _cli(["osm", "fetch", *argv])
-    assert osm.run(args) == 2
+def test_cli_usage_errors_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(["osm", "fetch", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
 
-def test_wired_into_geo_outreach_cli(tmp_path: Path, closed_port: int,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_wired_into_geo_outreach_cli(
+    tmp_path: Path, closed_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     from geo_outreach.cli import main
 
     url = f"http://127.0.0.1:{closed_port}/api"
-    code = main(["osm", "fetch", "--bbox", *map(str, AREA), "--out", str(tmp_path / "x.osm"),
-                 "--overpass-url", url, "--timeout", "5"])
+    code = main(
+        [
+            "osm",
+            "fetch",
+            "--bbox",
+            *map(str, AREA),
+            "--out",
+            str(tmp_path / "x.osm"),
+            "--overpass-url",
+            url,
+            "--timeout",
+            "5",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: could not reach the OpenStreetMap servers (") and err.count("\n") == 1
+    assert (
+        err.startswith("error: could not reach the OpenStreetMap servers (")
+        and err.count("\n") == 1
+    )
 
 
 def test_fetched_files_load_with_the_project_loaders(tmp_path: Path) -> None:
@@ -198,16 +275,54 @@ def test_fetched_files_load_with_the_project_loaders(tmp_path: Path) -> None:
     from geo_outreach.scenario import StreetLayer, VenueLayer
 
     with StubServer() as stub:
-        osm.fetch_osm(bbox=AREA, out=tmp_path / "x.osm", overpass_url=stub.overpass_url,
-                      timeout_s=5)
+        osm.fetch_osm(
+            bbox=AREA, out=tmp_path / "x.osm", overpass_url=stub.overpass_url, timeout_s=5
+        )
     crs = pyproj.CRS("EPSG:32649")
-    precincts = gpd.GeoDataFrame({"precinct_id": ["P1"], "name": ["会城"]},
-                                 geometry=[box(*AREA)], crs="EPSG:4326").to_crs(crs)
+    precincts = gpd.GeoDataFrame(
+        {"precinct_id": ["P1"], "name": ["会城"]}, geometry=[box(*AREA)], crs="EPSG:4326"
+    ).to_crs(crs)
     venues, rejects, _ = io.load_venues(
-        VenueLayer(path=tmp_path / "x_venues.geojson"), precincts_m=precincts,
-        study_area=precincts.union_all(), crs=crs,
+        VenueLayer(path=tmp_path / "x_venues.geojson"),
+        precincts_m=precincts,
+        study_area=precincts.union_all(),
+        crs=crs,
     )
     assert dict(zip(venues["venue_id"], venues["kind"], strict=True)) == EXPECTED_KINDS
     assert rejects.empty and set(venues["precinct_id"]) == {"P1"}
     graph, facts = io.load_streets(StreetLayer(path=tmp_path / "x.osm"), crs=crs)
     assert facts["rows_loaded"] > 0 and graph.graph["crs"] == crs
+
+
+def test_cli_progress_goes_through_the_one_reporter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """osm.py prints nothing itself: the CLI's reporter prefixes every progress line."""
+    with StubServer() as stub:
+        code = _cli(
+            [
+                "osm",
+                "fetch",
+                "--bbox",
+                *map(str, AREA),
+                "--out",
+                str(tmp_path / "a.osm"),
+                "--overpass-url",
+                stub.overpass_url,
+                "--timeout",
+                "5",
+            ]
+        )
+    cap = capsys.readouterr()
+    assert code == 0 and cap.out == ""
+    lines = cap.err.splitlines()
+    assert lines and all(line.startswith("[geo-outreach] ") for line in lines)
+    assert any("downloading venues" in line for line in lines) and "wrote " in lines[-1]
+
+
+def test_library_checks_raise_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="west < east"):
+        osm.check_bbox((113.05, 22.45, 113.03, 22.47))
+    with pytest.raises(InputDataError, match="ending in .osm"):
+        osm.fetch_osm(bbox=AREA, out=tmp_path / "x.geojson")
+    assert list(tmp_path.iterdir()) == []

@@ -1,11 +1,12 @@
-"""plan.py helpers: street context lines are deterministic whatever order osmnx built edges in."""
+"""outputs.street_lines: street context lines are deterministic whatever order osmnx built
+edges in."""
 
 from __future__ import annotations
 
 import networkx as nx
 from shapely.geometry import LineString
 
-from geo_outreach.plan import street_lines
+from geo_outreach.outputs import street_lines
 from tests.conftest import UTM, X0, Y0
 
 
@@ -16,10 +17,30 @@ def _graph(reverse_first: bool, highway_order: list[str]) -> nx.MultiDiGraph:
     edges = [(1, 2, {"highway": "residential"}), (2, 3, {"highway": list(highway_order)})]
     both = []
     for u, v, d in edges:
-        fwd = (u, v, {**d, "length": 100.0, "geometry": LineString([(g.nodes[u]["x"], g.nodes[u]["y"]), (g.nodes[v]["x"], g.nodes[v]["y"])])})
-        rev = (v, u, {**d, "length": 100.0, "geometry": LineString([(g.nodes[v]["x"], g.nodes[v]["y"]), (g.nodes[u]["x"], g.nodes[u]["y"])])})
+        fwd = (
+            u,
+            v,
+            {
+                **d,
+                "length": 100.0,
+                "geometry": LineString(
+                    [(g.nodes[u]["x"], g.nodes[u]["y"]), (g.nodes[v]["x"], g.nodes[v]["y"])]
+                ),
+            },
+        )
+        rev = (
+            v,
+            u,
+            {
+                **d,
+                "length": 100.0,
+                "geometry": LineString(
+                    [(g.nodes[v]["x"], g.nodes[v]["y"]), (g.nodes[u]["x"], g.nodes[u]["y"])]
+                ),
+            },
+        )
         both += [rev, fwd] if reverse_first else [fwd, rev]
-    for u, v, d in (both[::-1] if reverse_first else both):
+    for u, v, d in both[::-1] if reverse_first else both:
         g.add_edge(u, v, **d)
     return g
 
