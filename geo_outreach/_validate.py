@@ -1,5 +1,9 @@
-"""Data contracts between pipeline stages, written down once as data and checked where a
-stage starts. ``check_layer`` collects every problem and raises once.
+"""Data contracts between pipeline stages and the output folder's schema, written down once as data.
+
+Layer contracts are checked where a stage starts: ``check_layer`` collects every problem and
+raises once. :data:`OUTPUT_FILES` and :data:`OUTPUT_COLUMNS` list every file of an output folder
+and the columns of every table in it, in the order the writers write them; writers and the
+renderer check tables with :func:`check_output`.
 
 All analysis layers are GeoDataFrames in the *working CRS* (metres, UTM zone chosen with
 ``estimate_utm_crs``); outputs go back to WGS84 (EPSG:4326).
@@ -90,7 +94,8 @@ def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> No
         types = set(gdf.geom_type.dropna().unique())
         bad = types - contract["geom_types"]
         if bad:
-            problems.append(f"geometry types {sorted(bad)} (expected {sorted(contract['geom_types'])})")
+            expected = sorted(contract["geom_types"])
+            problems.append(f"geometry types {sorted(bad)} (expected {expected})")
     key = contract["unique"]
     if key and key in gdf.columns:
         dup = gdf[key][gdf[key].duplicated()].unique()
@@ -259,7 +264,7 @@ PATROL_STOP, PATROL_ROUTE = "stop", "route"
 
 
 def output_columns(name: str, columns: Iterable[str]) -> list[str]:
-    """The problems of a table's ``columns`` against :data:`OUTPUT_COLUMNS` (``[]`` when none).
+    """List the problems of a table's ``columns`` against :data:`OUTPUT_COLUMNS`.
 
     Parameters
     ----------
@@ -337,7 +342,7 @@ OSM_TAG_KINDS: tuple[tuple[str, str, str], ...] = (
 
 
 def osm_tags_query() -> dict[str, list[str]]:
-    """The ``tags`` argument for ``osmnx.features_from_*`` that fetches every mapped kind."""
+    """Return the ``tags`` argument for ``osmnx.features_from_*`` that fetches every mapped kind."""
     tags: dict[str, list[str]] = {}
     for key, value, _ in OSM_TAG_KINDS:
         tags.setdefault(key, []).append(value)

@@ -1,6 +1,8 @@
-"""What the offline map page carries inline: Leaflet and Leaflet.markercluster from the XStatic
-packages (their CSS images as ``data:`` URIs), our own ``map.js``/``map.css``, the density
-raster as a PNG ``data:`` URI, and the JSON payload for its ``<script>`` element.
+"""What the offline pages carry inline.
+
+Leaflet and Leaflet.markercluster from the XStatic packages (their CSS images as ``data:`` URIs),
+our own ``map.js``/``map.css``/``briefing.css``, the density raster as a PNG ``data:`` URI, and
+the JSON payload for the map's ``<script>`` element.
 
 folium's default page pulls Leaflet, jQuery, Bootstrap and Font-Awesome from CDNs, which is a
 blank page on an air-gapped police network; with these assets the page makes no request at all
@@ -37,7 +39,7 @@ __all__ = [
 
 
 def asset(name: str) -> str:
-    """The text of one of our own assets (``map.js``, ``map.css``).
+    """Read one of our own assets (``map.js``, ``map.css``).
 
     Parameters
     ----------
@@ -57,7 +59,8 @@ def _xstatic_dir(module: str, pip_name: str) -> Path:
         mod = importlib.import_module(f"xstatic.pkg.{module}")
     except ImportError:
         raise InputDataError(
-            f"the offline map needs the {pip_name} package; install it with `pip install {pip_name}`"
+            f"the offline map needs the {pip_name} package; "
+            f"install it with `pip install {pip_name}`"
         ) from None
     return Path(mod.BASE_DIR)
 
@@ -109,7 +112,7 @@ def offline_assets() -> tuple[str, str]:
 
 
 def inline_script(js: str) -> str:
-    """A ``<script>`` element holding ``js`` (no ``</script`` inside can close it).
+    """Wrap ``js`` in a ``<script>`` element (no ``</script`` inside can close it).
 
     Parameters
     ----------

@@ -1,6 +1,7 @@
-"""The briefing: ``briefing.html`` (one print-friendly A4-landscape page) and the static map as
-``briefing.png`` / ``briefing.pdf`` for slides and documents.
+"""The briefing: ``briefing.html``, ``briefing.png`` and ``briefing.pdf``.
 
+``briefing.html`` is one print-friendly A4-landscape page (styled by ``assets/briefing.css``);
+the static map goes to ``briefing.png`` / ``briefing.pdf`` for slides and documents.
 Everything is drawn from the files of an output folder, offline. ``briefing.html`` embeds the
 static map (:mod:`geo_outreach.render.static_map`) as a PNG, the coverage curves as inline SVG
 and, after ``geo-outreach evaluate``, the backtest section from ``evaluation.json``; it loads
@@ -22,8 +23,10 @@ import numpy as np
 import pandas as pd
 
 from geo_outreach._validate import DISTRICT_ID
-from geo_outreach.i18n import MESSAGES, channel_label, check_lang, t
+from geo_outreach.i18n import check_lang, t
 from geo_outreach.outputs import atomic_write, write_text
+from geo_outreach.render.assets import asset
+from geo_outreach.render.backtest_section import backtest_section
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.format import (
     esc,
@@ -49,9 +52,6 @@ __all__ = [
 ]
 
 MAX_ROWS_PER_CHANNEL = 5
-BACKTEST_METHODS = ("plan", "random", "naive_hotspot", "topk_no_overlap", "oracle")
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-ALL_CHANNELS = "all"  # evaluation.json: the entry for every channel together
 
 
 # --------------------------------------------------------------------------- figures
@@ -134,7 +134,7 @@ def headline_figures(folder: OutputFolder) -> HeadlineFigures:
 def coverage_svg(
     curve: pd.DataFrame | None, color: str, *, width: int = 180, height: int = 70
 ) -> str:
-    """A small inline SVG of a coverage curve (sites -> covered share).
+    """Draw a coverage curve (sites -> covered share) as a small inline SVG.
 
     Parameters
     ----------
@@ -189,61 +189,15 @@ def coverage_svg(
     )
 
 
-_CSS = """
-@page { size: A4 landscape; margin: 6mm; }
-* { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       margin: 0 auto; padding: 8px; font-size: 11px; color: #111; background: #fff; max-width: 1500px; }
-header { display: flex; align-items: baseline; gap: 14px; }
-header h1 { font-size: 18px; margin: 0; }
-header .period { color: #444; }
-.banner { background: #b30000; color: #fff; padding: 3px 8px; font-weight: bold; margin: 4px 0; }
-.banner small { font-weight: normal; }
-.banner small + small::before { content: " · "; }
-.grid { display: grid; grid-template-columns: 43% minmax(0, 1fr); gap: 10px; }
-.map img { width: 100%; border: 1px solid #999; display: block; }
-.cards { display: flex; gap: 6px; margin: 2px 0 6px; }
-.card { border: 1px solid #bbb; border-radius: 4px; padding: 3px 7px; flex: 1; }
-.card .v { font-size: 17px; font-weight: bold; }
-.card .s { color: #555; font-size: 10px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: 1px 3px; text-align: left; font-size: 10px; }
-th { white-space: nowrap; }
-td.n, th.n { text-align: right; white-space: nowrap; }
-h2 { font-size: 13px; margin: 4px 0 3px; }
-h3 { font-size: 12px; margin: 0; }
-.channels { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 10px; }
-.channel { break-inside: avoid; border-top: 3px solid #999; padding-top: 2px; }
-.channel .top { display: flex; justify-content: space-between; align-items: flex-start; gap: 4px; }
-.meta { color: #444; font-size: 9.5px; }
-.more { color: #666; font-size: 9.5px; }
-.sig { color: #b30000; font-weight: bold; }
-footer { color: #777; font-size: 9px; margin-top: 4px; }
-.backtest { margin-top: 10px; border-top: 2px solid #444; padding-top: 4px; }
-.backtest .bt-grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px 12px; align-items: start; }
-.backtest .bt-chart { grid-column: span 2; }
-.backtest .bt-chart img { width: 100%; border: 1px solid #ccc; display: block; }
-.bt-channel { break-inside: avoid; border-top: 3px solid #999; padding-top: 2px; }
-.bt-channel .headline { font-size: 10px; margin: 1px 0 3px; }
-.bt-channel tr.plan td { font-weight: bold; background: #fff3f0; }
-.bt-channel .ci { color: #555; font-weight: normal; }
-@media print {
-  html { zoom: 0.78; }
-  body { padding: 0; max-width: none; }
-  a { color: inherit; text-decoration: none; }
-  .backtest { break-before: page; border-top: none; margin-top: 0; }
-}
-"""
-
-
 def _head_html(folder: OutputFolder, lang: str) -> list[str]:
     title = folder.title or t("default_title", lang)
     start, end = folder.period
     suffix = esc(t("briefing_title_suffix", lang))
+    html_lang = "zh-CN" if lang == "zh" else "en"
     h: list[str] = [
-        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">',
         f"<title>{esc(title)} · {suffix}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{asset('briefing.css')}</style></head><body>",
         f"<header><h1>{esc(title)} · {suffix}</h1>",
     ]
     if start or end:
@@ -280,7 +234,7 @@ def _cards_html(hf: HeadlineFigures, lang: str) -> list[str]:
 
 
 def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | None = None) -> str:
-    """The briefing page as one self-contained HTML string (A4 landscape when printed).
+    """Build the briefing page as one self-contained HTML string (A4 landscape in print).
 
     Parameters
     ----------
@@ -311,7 +265,7 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
     h.append(_precinct_table(folder, lang))
     h.append(_channel_tables(folder, lang))
     h.append("</section></div>")
-    h.append(_backtest_section(folder, lang))
+    h.append(backtest_section(folder, lang))
     h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
     h.append("</body></html>")
     return "\n".join(h)
@@ -334,11 +288,16 @@ def _precinct_table(folder: OutputFolder, lang: str) -> str:
     )
     month = next((str(m) for m in pr["latest_month"] if m is not None and str(m) != "nan"), "")
     has_trend = bool(month)
-    head = [t("precinct", lang), t("population", lang), t("alerts", lang), t("alerts_per_10k", lang)]
+    head = [
+        t("precinct", lang),
+        t("population", lang),
+        t("alerts", lang),
+        t("alerts_per_10k", lang),
+    ]
     if has_trend:
         head += [f"{month} {t('alerts', lang)}".strip(), t("mom", lang), t("yoy", lang)]
     rows = [f'<h2>{esc(t("precinct_table", lang))}</h2><table id="precinct-table"><thead><tr>']
-    rows += [f'<th{" class=n" if i else ""}>{esc(c)}</th>' for i, c in enumerate(head)]
+    rows += [f"<th{' class=n' if i else ''}>{esc(c)}</th>" for i, c in enumerate(head)]
     rows.append("</tr></thead><tbody>")
     for _, r in pr.iterrows():
         cells = [
@@ -349,7 +308,7 @@ def _precinct_table(folder: OutputFolder, lang: str) -> str:
         ]
         if has_trend:
             cells += _trend_cells(r)
-        tds = "".join(f'<td{" class=n" if i else ""}>{c}</td>' for i, c in enumerate(cells))
+        tds = "".join(f"<td{' class=n' if i else ''}>{c}</td>" for i, c in enumerate(cells))
         rows.append("<tr>" + tds + "</tr>")
     rows.append("</tbody></table>")
     if has_trend:
@@ -375,10 +334,10 @@ def _channel_meta(info: dict[str, Any], lang: str) -> str:
 def _placements_rows(sub: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
     sub = sub.assign(_r=pd.to_numeric(sub["rank"], errors="coerce")).sort_values("_r")
     out = [
-        f"<table class=\"placements\"><thead><tr><th>#</th>"
-        f'<th>{esc(t("name", lang))}</th><th>{esc(t("precinct", lang))}</th>'
-        f'<th class=n>{esc(t("marginal_weight", lang))}</th>'
-        f'<th class=n>{esc(t("cumulative_share", lang))}</th></tr></thead><tbody>'
+        f'<table class="placements"><thead><tr><th>#</th>'
+        f"<th>{esc(t('name', lang))}</th><th>{esc(t('precinct', lang))}</th>"
+        f"<th class=n>{esc(t('marginal_weight', lang))}</th>"
+        f"<th class=n>{esc(t('cumulative_share', lang))}</th></tr></thead><tbody>"
     ]
     for _, r in sub.head(MAX_ROWS_PER_CHANNEL).iterrows():
         rk = get(r, "rank")
@@ -394,7 +353,7 @@ def _placements_rows(sub: pd.DataFrame, names: dict[str, str], lang: str) -> lis
     if len(sub) > MAX_ROWS_PER_CHANNEL:
         out.append(
             f'<div class="more">+{len(sub) - MAX_ROWS_PER_CHANNEL} '
-            f'{esc(t("more_sites", lang))}</div>'
+            f"{esc(t('more_sites', lang))}</div>"
         )
     return out
 
@@ -424,187 +383,6 @@ def _channel_tables(folder: OutputFolder, lang: str) -> str:
             out += _placements_rows(sub, names, lang)
         out.append("</div>")
     out.append("</div>")
-    return "".join(out)
-
-
-# --------------------------------------------------------------------------- backtest
-
-
-def _backtest_title(summary: dict[str, Any], lang: str) -> str:
-    """'Backtest · split 2026-05-01 · test period 2026-05-01 – 2026-10-31' (plain text)."""
-    splits = summary.get("splits")
-    splits = [s for s in splits if isinstance(s, dict)] if isinstance(splits, list) else []
-    parts = [t("backtest", lang)]
-    rolling = summary.get("rolling")
-    if isnum(rolling) and int(float(rolling)) > 0:
-        parts.append(f"{int(float(rolling))} {t('backtest_rolling', lang)}")
-    elif summary.get("summary_split"):
-        parts.append(f"{t('backtest_split', lang)} {summary['summary_split']}")
-    starts = sorted(str(s["test_start"]) for s in splits if s.get("test_start"))
-    ends = sorted(str(s["test_end"]) for s in splits if s.get("test_end"))
-    if starts or ends:
-        first, last = starts[0] if starts else "", ends[-1] if ends else ""
-        parts.append(f"{t('backtest_test_period', lang)} {first} – {last}")
-    return " · ".join(parts)
-
-
-def _distance_label(distance: Any, lang: str) -> str:
-    key = f"distance_{distance}"
-    return t(key, lang) if key in MESSAGES else str(distance)
-
-
-def _backtest_chart(folder: OutputFolder) -> bytes | None:
-    path = folder.path / "evaluation.png"  # fixed name: never a path taken from the JSON
-    try:
-        data = path.read_bytes() if path.is_file() else b""
-    except OSError:
-        return None
-    return data if data.startswith(_PNG_MAGIC) else None
-
-
-def _method_row(m: str, r: dict[str, Any], label: str) -> str:
-    lo, hi = r.get("hit_rate_lo"), r.get("hit_rate_hi")
-    ci = (
-        f' <span class="ci">({esc(fmt_share(lo))}–{esc(fmt_share(hi))})</span>'
-        if isnum(lo) and isnum(hi)
-        else ""
-    )
-    k = r.get("k")
-    return (
-        f'<tr class="{esc(m)}" data-method="{esc(m)}"><td>{esc(label)}</td>'
-        f"<td class=n>{esc(int(float(k)) if isnum(k) else '–')}</td>"
-        f"<td class=n>{esc(fmt_share(r.get('hit_rate')))}{ci}</td>"
-        f"<td class=n>{esc(fmt_num(r.get('pai'), 1))}</td>"
-        f"<td class=n>{esc(fmt_num(r.get('pei'), 2))}</td>"
-        f"<td class=n>{esc(fmt_share(r.get('share_of_oracle')))}</td></tr>"
-    )
-
-
-def _backtest_table(
-    entry: dict[str, Any], methods: list[str], summary: dict[str, Any], lang: str
-) -> str:
-    labels = summary.get("method_labels")
-    own = labels.get(lang) if isinstance(labels, dict) else None
-    fallback = own if isinstance(own, dict) else {}
-    keys = ("backtest_sites", "backtest_hit_rate", "backtest_pai", "backtest_pei",
-            "backtest_share_of_oracle")  # fmt: skip
-    head = "".join(f"<th class=n>{esc(t(key, lang))}</th>" for key in keys)
-    rows = [
-        f'<table class="backtest-table"><thead><tr><th>{esc(t("backtest_method", lang))}</th>'
-        f"{head}</tr></thead><tbody>"
-    ]
-    for m in methods:
-        r = entry.get(m)
-        if not isinstance(r, dict):
-            continue
-        key = f"method_{m}"
-        label = t(key, lang) if key in MESSAGES else (fallback.get(m) or m)
-        rows.append(_method_row(m, r, label))
-    rows.append("</tbody></table>")
-    return "".join(rows)
-
-
-def _backtest_order(chans: dict[str, Any], info: dict[str, ChannelStyle]) -> list[str]:
-    """``all`` first, then the plan's channels in their order, then any other."""
-    order = [ALL_CHANNELS] if isinstance(chans.get(ALL_CHANNELS), dict) else []
-    order += [n for n in info if n in chans and n != ALL_CHANNELS]
-    order += [n for n in chans if n not in order]
-    return order
-
-
-def _backtest_intro(chans: dict[str, Any], order: list[str], lang: str) -> str:
-    meta = [t("backtest_intro", lang)]
-    entries = (chans.get(n) for n in order)
-    n_test = next(
-        (
-            e["plan"]["test_alerts"]
-            for e in entries
-            if isinstance(e, dict)
-            and isinstance(e.get("plan"), dict)
-            and isnum(e["plan"].get("test_alerts"))
-        ),
-        None,
-    )
-    if n_test is not None:  # the same alerts for every channel (those inside the study area)
-        meta.append(f"{t('backtest_test_alerts', lang)}: {fmt_num(n_test)}")
-    return " ".join(meta)
-
-
-def _backtest_channel(
-    name: str, entry: dict[str, Any], ch: ChannelStyle | None, tables: str, lang: str
-) -> str:
-    if name == ALL_CHANNELS:
-        label, color = t("backtest_all_channels", lang), "#333"
-    else:
-        label = ch.label if ch else channel_label(str(name), lang, entry.get("label"))
-        color = ch.color if ch else "#999"
-    head = entry.get("headline")
-    sentence = (head.get(lang) or head.get("en") or "") if isinstance(head, dict) else ""
-    radius = entry.get("radius_m")
-    distance = entry.get("distance")
-    parts = (
-        f"{t('distance', lang)} {_distance_label(distance, lang)}" if distance else "",
-        f"{t('radius_m', lang)} {fmt_num(radius)}" if isnum(radius) else "",
-    )
-    sub = " · ".join(x for x in parts if x)
-    return (
-        f'<div class="bt-channel" data-channel="{esc(name)}" style="border-color:{color}">'
-        f'<h3 style="color:{color}">{esc(label)}</h3>'
-        + (f'<div class="meta">{esc(sub)}</div>' if sub else "")
-        + f'<div class="headline">{esc(sentence)}</div>'
-        + tables
-        + "</div>"
-    )
-
-
-def _backtest_notes(summary: dict[str, Any], lang: str) -> str:
-    notes = summary.get("notes")
-    notes = [str(n) for n in notes if n is not None] if isinstance(notes, list) else []
-    if not notes:
-        return ""
-    more = f" (+{len(notes) - 6})" if len(notes) > 6 else ""
-    return f'<div class="more">{esc(t("notes", lang))}: {esc(" · ".join(notes[:6]))}{more}</div>'
-
-
-def _backtest_section(folder: OutputFolder, lang: str) -> str:
-    """The backtest section from ``evaluation.json`` (``geo-outreach evaluate``); '' without it.
-
-    Every value taken from the JSON is escaped; the chart (``evaluation.png``) is embedded as a
-    ``data:`` URI so the page stays self-contained.
-    """
-    summary = folder.evaluation_summary
-    if not isinstance(summary, dict):
-        return ""
-    chans = summary.get("channels")
-    if not isinstance(chans, dict) or not chans:
-        return ""
-    methods = summary.get("methods")
-    methods = (
-        [m for m in methods if isinstance(m, str)]
-        if isinstance(methods, list)
-        else list(BACKTEST_METHODS)
-    )
-    info = {c.name: c for c in channel_info(folder, lang)}
-    order = _backtest_order(chans, info)
-    out = [f'<section class="backtest" id="backtest"><h2>{esc(_backtest_title(summary, lang))}</h2>']
-    out.append(f'<div class="meta">{esc(_backtest_intro(chans, order, lang))}</div>')
-    out.append('<div class="bt-grid">')
-    chart = _backtest_chart(folder)
-    if chart:
-        b64 = base64.b64encode(chart).decode("ascii")
-        out.append(
-            f'<div class="bt-chart"><img id="backtest-chart" '
-            f'alt="{esc(t("backtest_chart", lang))}" src="data:image/png;base64,{b64}"></div>'
-        )
-    for name in order:
-        entry = chans[name]
-        if isinstance(entry, dict):
-            tables = _backtest_table(entry, methods, summary, lang)
-            out.append(_backtest_channel(name, entry, info.get(name), tables, lang))
-    out.append("</div>")
-    out.append(f'<div class="meta">{esc(t("backtest_definitions", lang))}</div>')
-    out.append(_backtest_notes(summary, lang))
-    out.append("</section>")
     return "".join(out)
 
 
@@ -662,9 +440,11 @@ def _write_static_map(folder: OutputFolder, lang: str, written: dict[str, Path])
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
         png = buf.getvalue()
-        written["briefing_png"] = atomic_write(
-            folder.path / "briefing.png", lambda p: p.write_bytes(png)
-        )
+
+        def write_png(p: Path) -> None:
+            p.write_bytes(png)
+
+        written["briefing_png"] = atomic_write(folder.path / "briefing.png", write_png)
         written["briefing_pdf"] = atomic_write(
             folder.path / "briefing.pdf",
             lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None}),

@@ -1,4 +1,4 @@
-"""Reading a plan's output folder back for rendering, by the schema in :mod:`geo_outreach._validate`.
+"""Reading a plan's output folder back for rendering, by the schema in ``_validate``.
 
 Rendering reads only files, so ``geo-outreach render OUTDIR`` can redraw a finished plan without
 recomputing it. ``manifest.json`` and ``precincts.geojson`` are required; an optional file that is
@@ -113,7 +113,8 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame | None:
     if not path.is_file():
         return None
     try:
-        gdf = gpd.read_file(path)
+        # strings stay strings: GDAL would otherwise turn text like "19:00" into a time
+        gdf = gpd.read_file(path, DATE_AS_STRING="YES")
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types for broken files
         raise InputDataError(f"{path}: cannot read ({exc}); {_FIX}") from None
     _checked(path, gdf)
@@ -140,7 +141,7 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
 
 
 def _read_json_optional(path: Path) -> dict[str, Any] | None:
-    """An optional JSON object (``evaluation.json``).
+    """Read an optional JSON object (``evaluation.json``).
 
     ``None`` when missing, and with a logged warning when unreadable or not an object (the rest
     of the folder still renders).

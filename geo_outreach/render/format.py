@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, SupportsFloat, TypeGuard
 
 import pandas as pd
 
@@ -48,7 +48,7 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def isnum(x: Any) -> bool:
+def isnum(x: Any) -> TypeGuard[SupportsFloat]:
     """Whether ``x`` is a finite number (``bool`` is not).
 
     Parameters
@@ -68,7 +68,7 @@ def isnum(x: Any) -> bool:
 
 
 def fmt_num(x: Any, digits: int = 0) -> str:
-    """A number with thousands separators, '–' when missing.
+    """Format a number with thousands separators, '–' when missing.
 
     Parameters
     ----------
@@ -88,7 +88,7 @@ def fmt_num(x: Any, digits: int = 0) -> str:
 
 
 def fmt_pct(x: Any, *, signed: bool = True, digits: int = 1) -> str:
-    """A percentage (the input already in percent), '–' when missing.
+    """Format a percentage (the input already in percent), '–' when missing.
 
     Parameters
     ----------
@@ -110,7 +110,7 @@ def fmt_pct(x: Any, *, signed: bool = True, digits: int = 1) -> str:
 
 
 def fmt_share(x: Any) -> str:
-    """A share in 0..1 shown as a percentage, '–' when missing.
+    """Format a share in 0..1 as a percentage, '–' when missing.
 
     Parameters
     ----------
@@ -126,7 +126,7 @@ def fmt_share(x: Any) -> str:
 
 
 def fmt_sig(p: Any, lang: str) -> str:
-    """'p=0.012, significant' style text; '' when no p-value.
+    """Format a p-value as 'p=0.012, significant'; '' when there is none.
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ def sig_html(p: Any, lang: str) -> str:
 
 
 def trend_text(pct: Any, p: Any, lang: str) -> str:
-    """A change in percent with its significance, e.g. ``+12.0% (p=0.010, significant)``.
+    """Format a change in percent with its significance: ``+12.0% (p=0.010, significant)``.
 
     Parameters
     ----------
@@ -191,7 +191,7 @@ def trend_text(pct: Any, p: Any, lang: str) -> str:
 
 
 def nice(x: float) -> str:
-    """A class-break number: no decimals from 100 up, one below.
+    """Format a class-break number: no decimals from 100 up, one below.
 
     Parameters
     ----------
@@ -209,7 +209,7 @@ def nice(x: float) -> str:
 def popup_html(
     title: str, rows: list[tuple[str, Any]], *, why: list[tuple[str, Any]] | None = None
 ) -> str:
-    """A popup: escaped title and a two-column table of escaped label/value pairs.
+    """Build a popup: escaped title and a two-column table of escaped label/value pairs.
 
     Parameters
     ----------
@@ -226,12 +226,16 @@ def popup_html(
         HTML in which every label and value is escaped.
     """
     parts = [f'<div class="go-pop-title">{esc(title)}</div><table class="go-pop">']
-    parts += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, "")]
+    parts += [
+        f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, "")
+    ]
     parts.append("</table>")
     if why:
         parts.append(f'<div class="go-pop-why">{esc(why[0][1])}</div><table class="go-pop">')
         parts += [
-            f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in why[1:] if v not in (None, "")
+            f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
+            for k, v in why[1:]
+            if v not in (None, "")
         ]
         parts.append("</table>")
     return "".join(parts)
@@ -267,7 +271,7 @@ def get(row: Any, key: str) -> Any:
 
 
 def mpl_text(s: Any) -> str:
-    """Plain text for matplotlib (a '$' would start mathtext).
+    """Make plain text for matplotlib (a '$' would start mathtext).
 
     Parameters
     ----------
@@ -283,7 +287,7 @@ def mpl_text(s: Any) -> str:
 
 
 def generated_at() -> str:
-    """UTC timestamp for page footers.
+    """Return the UTC timestamp for page footers.
 
     Returns
     -------

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from geo_outreach._validate import PATROL_ROUTE, PATROL_STOP
-from geo_outreach.crs import from_wgs84_lonlat, gdf_from_wgs84
+from geo_outreach.crs import from_wgs84_lonlat
 from geo_outreach.i18n import MESSAGES, kind_label, t
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import (
@@ -30,6 +30,7 @@ from geo_outreach.render.format import (
     popup_html,
     trend_text,
 )
+from geo_outreach.render.geometry import latlngs, point_ll, rnd
 from geo_outreach.render.style import (
     CHORO_COLORS,
     GRID_COLORS,
@@ -50,14 +51,10 @@ __all__ = [
     "ChannelLayer",
     "alerts_layer",
     "channel_layers",
-    "display_reach",
     "generic_layer",
     "hotspot_layer",
-    "latlngs",
     "patrol_layer",
     "precinct_layer",
-    "rnd",
-    "shift",
     "streets_lines",
     "venues_layer",
 ]
@@ -68,88 +65,6 @@ MAX_ALERT_POINTS = 3000  # above this, alerts are drawn as grid totals
 MAX_GRID_CELLS = 6000
 MAX_PLAIN_VENUES = 300  # above this, venues go into a marker cluster
 MAX_STREET_VERTICES = 80_000
-_ROUND = 5
-
-
-# --------------------------------------------------------------------------- geometry encoding
-
-
-def rnd(x: float) -> float:
-    """A coordinate rounded to 1e-5° (about a metre).
-
-    Parameters
-    ----------
-    x
-        Degrees.
-
-    Returns
-    -------
-    float
-        Rounded.
-    """
-    return round(float(x), _ROUND)
-
-
-def _ring(coords: Any) -> list[list[float]]:
-    return [[rnd(y), rnd(x)] for x, y, *_ in coords]
-
-
-def latlngs(geom: shapely.Geometry | None) -> Any:
-    """A shapely geometry as Leaflet lat/lng nested lists (polygons with holes, multi-parts).
-
-    Parameters
-    ----------
-    geom
-        Any geometry in lon/lat.
-
-    Returns
-    -------
-    list
-        Nested ``[lat, lng]`` lists, ``[]`` for an empty or unsupported geometry.
-    """
-    if geom is None or geom.is_empty:
-        return []
-    gt = geom.geom_type
-    if gt == "Polygon":
-        return [_ring(geom.exterior.coords)] + [_ring(i.coords) for i in geom.interiors]
-    if gt == "MultiPolygon":
-        return [latlngs(g) for g in geom.geoms]
-    if gt == "LineString":
-        return _ring(geom.coords)
-    if gt == "MultiLineString":
-        return [_ring(g.coords) for g in geom.geoms]
-    if gt == "Point":
-        return [rnd(geom.y), rnd(geom.x)]
-    if gt == "GeometryCollection":
-        polys = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
-        return latlngs(shapely.union_all(polys)) if polys else []
-    return []
-
-
-def _point_ll(geom: shapely.Geometry) -> list[float]:
-    p = geom if geom.geom_type == "Point" else geom.representative_point()
-    return [rnd(p.y), rnd(p.x)]
-
-
-def shift(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
-    """A WGS84 layer in the base map's datum (unchanged for ``wgs84``).
-
-    Parameters
-    ----------
-    gdf
-        The layer, or None.
-    datum
-        The base map's datum.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame or None
-        The shifted layer.
-    """
-    if gdf is None or datum == "wgs84" or gdf.empty:
-        return gdf
-    out: gpd.GeoDataFrame = gdf_from_wgs84(gdf, datum)
-    return out
 
 
 def _props_rows(row: Any, skip: set[str], lang: str) -> list[tuple[str, Any]]:
@@ -189,7 +104,7 @@ def _precinct_rows(row: Any, lang: str) -> list[tuple[str, Any]]:
 
 
 def precinct_layer(precincts: gpd.GeoDataFrame, lang: str) -> tuple[list[Json], Json | None]:
-    """The choropleth: one item per precinct, and its legend.
+    """Build the choropleth: one item per precinct, and its legend.
 
     Parameters
     ----------
@@ -402,7 +317,7 @@ def venues_layer(venues: gpd.GeoDataFrame, lang: str) -> tuple[Json, list[tuple[
     kind_entries = [[esc(kind_label(k, lang)), KIND_COLORS.get(k, "#bbbbbb")] for k in kinds]
     pts = []
     for _, row in venues.iterrows():
-        ll = _point_ll(row.geometry)
+        ll = point_ll(row.geometry)
         k = str(get(row, "kind") or "other")
         name = esc(get(row, "name") or get(row, "venue_id") or "")
         pts.append([ll[0], ll[1], idx.get(k, 0), name])
@@ -493,7 +408,7 @@ def _sites(pl: pd.DataFrame, ch: ChannelStyle, precincts: pd.DataFrame, lang: st
         name = str(get(row, "name") or get(row, "venue_id") or "")
         sites.append(
             {
-                "ll": _point_ll(row.geometry),
+                "ll": point_ll(row.geometry),
                 "label": esc(label),
                 "existing": existing,
                 "title": esc(f"{ch.label} #{label} {name}"),
@@ -520,7 +435,7 @@ def channel_layers(
     reach: gpd.GeoDataFrame | None,
     lang: str,
 ) -> list[ChannelLayer]:
-    """The placements of every channel that has some, in channel order.
+    """Build the placements of every channel that has some, in channel order.
 
     Parameters
     ----------
@@ -552,41 +467,6 @@ def channel_layers(
     return out
 
 
-def display_reach(
-    reach: gpd.GeoDataFrame | None, *, close_m: float = 40.0, tolerance_m: float = 10.0
-) -> gpd.GeoDataFrame | None:
-    """Reach polygons cleaned for display.
-
-    Walking service areas built from street buffers are closed by ``close_m`` (gaps narrower
-    than twice that between reachable streets are filled) and simplified to ``tolerance_m``;
-    circles are left as they are up to the simplification.
-
-    Parameters
-    ----------
-    reach
-        ``reach.geojson``, or None.
-    close_m
-        The closing distance in metres.
-    tolerance_m
-        The simplification tolerance in metres.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame or None
-        The cleaned layer in WGS84.
-    """
-    if reach is None or reach.empty:
-        return reach
-    utm = reach.estimate_utm_crs()
-    g = reach.to_crs(utm)
-    geoms = (
-        g.geometry.buffer(close_m, quad_segs=4).buffer(-close_m, quad_segs=4).simplify(tolerance_m)
-    )
-    geoms = geoms.where(~geoms.is_empty, g.geometry)
-    out: gpd.GeoDataFrame = g.set_geometry(geoms).to_crs("EPSG:4326")
-    return out
-
-
 # --------------------------------------------------------------------------- patrol, streets
 
 
@@ -597,14 +477,14 @@ def _patrol_stop(row: Any, n: int, lang: str) -> Json:
     rows = [(t("time_window", lang), None if windows is None else str(windows))]
     rows += _props_rows(row, {"windows"}, lang)
     return {
-        "ll": _point_ll(row.geometry),
+        "ll": point_ll(row.geometry),
         "label": esc(label),
         "t": popup_html(f"{t('stop', lang)} {label}", rows),
     }
 
 
 def patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> Json | None:
-    """The patrol route line and its stops with time windows.
+    """Build the patrol route line and its stops with time windows.
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ import numpy as np
 from geo_outreach.i18n import check_lang, t
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import generated_at, get, isnum, mpl_text
-from geo_outreach.render.layers import display_reach
+from geo_outreach.render.geometry import display_reach
 from geo_outreach.render.style import (
     CHORO_COLORS,
     DENSITY_FLOOR,
@@ -152,7 +152,9 @@ def _draw_hot_and_uncovered(c: _Canvas, folder: OutputFolder) -> None:
         )
         c.handles.append(
             mpatches.Patch(
-                facecolor="none", edgecolor="#d7191c", linestyle="--",
+                facecolor="none",
+                edgecolor="#d7191c",
+                linestyle="--",
                 label=t("legend_uncovered", c.lang),
             )  # fmt: skip
         )
@@ -220,7 +222,9 @@ def _draw_patrol_and_clusters(c: _Canvas, folder: OutputFolder) -> None:
         )
         c.handles.append(
             mpatches.Patch(
-                facecolor="none", edgecolor="#6a3d9a", linestyle=":",
+                facecolor="none",
+                edgecolor="#6a3d9a",
+                linestyle=":",
                 label=t("legend_cluster", c.lang),
             )  # fmt: skip
         )
@@ -282,7 +286,7 @@ def _titles_and_legend(c: _Canvas, folder: OutputFolder) -> None:
 
 
 def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
-    """A matplotlib Figure (A4 landscape) of the plan.
+    """Draw the plan as a matplotlib Figure (A4 landscape).
 
     Parameters
     ----------
@@ -309,13 +313,15 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
             "no CJK font found (install fonts-noto-cjk); Chinese text in briefing.png/pdf "
             "may show as boxes"
         )
-    rc = {
+    rc: Any = {
         "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
         "pdf.fonttype": 42,
         "axes.unicode_minus": False,
     }
     with plt.rc_context(rc), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message="Glyph .* missing from font", category=UserWarning
+        )
         crs, dens = _read_density(folder)
         if crs is None:
             crs, dens = folder.precincts.estimate_utm_crs(), None

@@ -1,5 +1,7 @@
-"""How things look, the same on the web map and in the briefing: colours, class breaks,
-channel styles and the CJK font matplotlib draws Chinese with."""
+"""How things look, the same on the web map and in the briefing.
+
+Colours, class breaks, channel styles and the CJK font matplotlib draws Chinese with.
+"""
 
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def breaks(values: np.ndarray, n: int) -> list[float]:
 
 
 def classify(x: float, brk: list[float]) -> int:
-    """The class of ``x`` for the breaks ``brk`` (0 = below the first break).
+    """Return the class of ``x`` for the breaks ``brk`` (0 = below the first break).
 
     Parameters
     ----------
@@ -127,7 +129,7 @@ def class_labels(brk: list[float], vmax: float) -> list[str]:
 
 
 def choropleth_metric(precincts: gpd.GeoDataFrame) -> str:
-    """The column the choropleth shows.
+    """Choose the column the choropleth shows.
 
     Parameters
     ----------
@@ -169,7 +171,7 @@ def choropleth_colors(values: np.ndarray, *, missing: str) -> tuple[list[str], l
 
 
 def metric_values(precincts: pd.DataFrame, metric: str) -> np.ndarray:
-    """The choropleth metric as floats (NaN where missing).
+    """Return the choropleth metric as floats (NaN where missing).
 
     Parameters
     ----------
@@ -260,7 +262,7 @@ def channel_info(folder: OutputFolder, lang: str) -> list[ChannelStyle]:
 
 
 def colormap_css(cmap: str = "YlOrRd", n: int = 8) -> str:
-    """A CSS linear-gradient of a matplotlib colormap (for legends).
+    """Return a CSS linear-gradient of a matplotlib colormap (for legends).
 
     Parameters
     ----------
@@ -283,7 +285,7 @@ def colormap_css(cmap: str = "YlOrRd", n: int = 8) -> str:
 
 
 def cjk_font() -> str | None:
-    """A CJK-capable font family for matplotlib.
+    """Find a CJK-capable font family for matplotlib.
 
     Returns
     -------
@@ -322,7 +324,7 @@ def legend_edges(brk: list[float], values: np.ndarray) -> list[float]:
 
 
 def edge_label(lo: float, hi: float) -> str:
-    """A static-map legend label ``"a – b"`` (one decimal).
+    """Format a static-map legend label ``"a – b"`` (one decimal).
 
     Parameters
     ----------

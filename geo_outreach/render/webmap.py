@@ -25,17 +25,15 @@ from geo_outreach.render.assets import (
 )
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import esc, nice
+from geo_outreach.render.geometry import display_reach, rnd, shift
 from geo_outreach.render.layers import (
     ChannelLayer,
     alerts_layer,
     channel_layers,
-    display_reach,
     generic_layer,
     hotspot_layer,
     patrol_layer,
     precinct_layer,
-    rnd,
-    shift,
     streets_lines,
     venues_layer,
 )
@@ -306,9 +304,13 @@ def _add_areas(page: _Page, folder: OutputFolder) -> None:
     """Hot spots and clusters."""
     lang, datum = page.lang, page.datum
     if folder.hotspots is not None and not folder.hotspots.empty:
-        page.add("hotspots", "layer_hotspots", hotspot_layer(_shifted(folder.hotspots, datum), lang))
+        page.add(
+            "hotspots", "layer_hotspots", hotspot_layer(_shifted(folder.hotspots, datum), lang)
+        )
     if folder.clusters is not None and not folder.clusters.empty:
-        items = generic_layer(_shifted(folder.clusters, datum), "layer_clusters", "cluster_id", lang)
+        items = generic_layer(
+            _shifted(folder.clusters, datum), "layer_clusters", "cluster_id", lang
+        )
         page.add("clusters", "layer_clusters", items)
 
 
@@ -369,7 +371,7 @@ def _new_map(folder: OutputFolder, precincts: Any, lang: str) -> Any:
     )  # fmt: skip
     m.default_js = []
     m.default_css = []
-    root = m.get_root()
+    root: Any = m.get_root()
     title = folder.title or t("default_title", lang)
     root.title = esc(f"{title} · {t('map_title_suffix', lang)}")
     css, js = offline_assets()
@@ -384,7 +386,7 @@ def _finish(page: _Page, folder: OutputFolder, bounds: Any) -> str:
     from branca.element import Element, MacroElement
     from jinja2 import Template
 
-    class _Draw(MacroElement):  # type: ignore[misc]
+    class _Draw(MacroElement):
         _template = Template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
 
         def __init__(self, js: str) -> None:
@@ -412,7 +414,7 @@ def _finish(page: _Page, folder: OutputFolder, bounds: Any) -> str:
 
 
 def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | None = None) -> str:
-    """The plan map of an output folder as one self-contained HTML page.
+    """Render the plan map of an output folder as one self-contained HTML page.
 
     Parameters
     ----------
