@@ -1,7 +1,7 @@
 """The message catalogue: every string the maps and briefings show, in Chinese and English.
 
 Interface text is looked up here by key (``t("alerts", "en")``), never written as a literal in
-``maps.py`` or ``report.py``, so a translation is one edit in one place. Chinese (``zh``) is the
+``geo_outreach/render/``, so a translation is one edit in one place. Chinese (``zh``) is the
 default; an unknown language falls back to Chinese, an unknown key raises ``KeyError`` (a typo in
 the code, caught by the tests). The returned text is plain text: callers ``html.escape`` it like
 any other string before it reaches HTML.

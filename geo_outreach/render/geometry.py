@@ -83,22 +83,22 @@ def point_ll(geom: shapely.Geometry) -> list[float]:
     return [rnd(p.y), rnd(p.x)]
 
 
-def shift(gdf: gpd.GeoDataFrame | None, datum: str) -> gpd.GeoDataFrame | None:
+def shift(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     """Shift a WGS84 layer to the base map's datum (unchanged for ``wgs84``).
 
     Parameters
     ----------
     gdf
-        The layer, or None.
+        The layer.
     datum
         The base map's datum.
 
     Returns
     -------
-    geopandas.GeoDataFrame or None
+    geopandas.GeoDataFrame
         The shifted layer.
     """
-    if gdf is None or datum == "wgs84" or gdf.empty:
+    if datum == "wgs84" or gdf.empty:
         return gdf
     out: gpd.GeoDataFrame = gdf_from_wgs84(gdf, datum)
     return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from geo_outreach._validate import PATROL_ROUTE
 from geo_outreach.i18n import check_lang, t
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import generated_at, get, isnum, mpl_text
@@ -210,7 +211,7 @@ def _draw_patrol_and_clusters(c: _Canvas, folder: OutputFolder) -> None:
 
     if folder.patrol is not None and not folder.patrol.empty:
         pt = c.proj(folder.patrol)
-        lines = pt[pt.geom_type.isin(["LineString", "MultiLineString"])]
+        lines = pt[pt["feature"] == PATROL_ROUTE]
         if not lines.empty:
             lines.plot(ax=c.ax, color="#08306b", linewidth=2, linestyle="--", zorder=8)
             c.handles.append(

@@ -304,20 +304,16 @@ def _add_areas(page: _Page, folder: OutputFolder) -> None:
     """Hot spots and clusters."""
     lang, datum = page.lang, page.datum
     if folder.hotspots is not None and not folder.hotspots.empty:
-        page.add(
-            "hotspots", "layer_hotspots", hotspot_layer(_shifted(folder.hotspots, datum), lang)
-        )
+        page.add("hotspots", "layer_hotspots", hotspot_layer(shift(folder.hotspots, datum), lang))
     if folder.clusters is not None and not folder.clusters.empty:
-        items = generic_layer(
-            _shifted(folder.clusters, datum), "layer_clusters", "cluster_id", lang
-        )
+        items = generic_layer(shift(folder.clusters, datum), "layer_clusters", "cluster_id", lang)
         page.add("clusters", "layer_clusters", items)
 
 
 def _add_venues(page: _Page, folder: OutputFolder) -> None:
     if folder.venues is None or folder.venues.empty:
         return
-    vl, kinds = venues_layer(_shifted(folder.venues, page.datum), page.lang)
+    vl, kinds = venues_layer(shift(folder.venues, page.datum), page.lang)
     label = f"{t('layer_venues', page.lang)} ({len(vl['pts'])})"
     page.group("venues", label, show=not vl["cluster"])
     page.payload["venues"] = vl
@@ -327,10 +323,12 @@ def _add_venues(page: _Page, folder: OutputFolder) -> None:
 def _add_channels(page: _Page, folder: OutputFolder) -> None:
     lang, datum = page.lang, page.datum
     if folder.uncovered is not None and not folder.uncovered.empty:
-        items = generic_layer(_shifted(folder.uncovered, datum), "layer_uncovered", "cell_id", lang)
+        items = generic_layer(shift(folder.uncovered, datum), "layer_uncovered", "cell_id", lang)
         page.add("uncovered", "layer_uncovered", items)
-    placements = shift(folder.placements, datum)
-    channels = channel_layers(folder, placements, shift(display_reach(folder.reach), datum), lang)
+    placements = None if folder.placements is None else shift(folder.placements, datum)
+    reach = display_reach(folder.reach)
+    reach = None if reach is None else shift(reach, datum)
+    channels = channel_layers(folder, placements, reach, lang)
     entries = []
     for i, ch in enumerate(channels):
         key = f"ch{i}"
@@ -342,13 +340,7 @@ def _add_channels(page: _Page, folder: OutputFolder) -> None:
     page.payload["channels"] = entries
     page.legend["channels"] = channels
     if folder.patrol is not None and not folder.patrol.empty:
-        page.add("patrol", "layer_patrol", patrol_layer(_shifted(folder.patrol, datum), lang))
-
-
-def _shifted(gdf: Any, datum: str) -> Any:
-    out = shift(gdf, datum)
-    assert out is not None  # callers pass a layer, never None
-    return out
+        page.add("patrol", "layer_patrol", patrol_layer(shift(folder.patrol, datum), lang))
 
 
 def _fix_ids(element: Any, counter: list[int] | None = None) -> None:
@@ -432,12 +424,12 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     """
     lang = check_lang(lang)
     bm = resolve_basemap(basemap)
-    precincts = _shifted(folder.precincts, bm.datum)
+    precincts = shift(folder.precincts, bm.datum)
     page = _Page(_new_map(folder, precincts, lang), lang, bm.datum, payload={"lang": lang})
     _add_tiles(page, bm)
     # 1. context: streets (vector, only without tiles)
     if bm.name == "none" and folder.streets is not None and not folder.streets.empty:
-        lines = streets_lines(_shifted(folder.streets, bm.datum))
+        lines = streets_lines(shift(folder.streets, bm.datum))
         page.add("streets", "layer_context", lines, group="context")
     # 2. choropleth
     items, leg = precinct_layer(precincts, lang)
