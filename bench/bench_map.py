@@ -23,8 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from geo_outreach.maps import render_outputs
-from tests.browser_helpers import PageWatch, chromium_available, launch_chromium, make_output_folder
+from geo_outreach.render import render_outputs  # noqa: E402 - after the sys.path line
+from tests.render.browser_helpers import (  # noqa: E402
+    PageWatch,
+    chromium_available,
+    launch_chromium,
+    make_output_folder,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--venues", type=int, default=5_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: a temp dir)")
-    ap.add_argument("--folder", type=Path, default=None,
-                    help="measure an existing plan output folder (e.g. outputs/demo) instead")
+    ap.add_argument(
+        "--folder",
+        type=Path,
+        default=None,
+        help="measure an existing plan output folder (e.g. outputs/demo) instead",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -52,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         "folder": str(out) if args.folder else "synthetic",
         "alerts": args.alerts if args.folder is None else None,
         "venues": args.venues if args.folder is None else None,
-        "fixture_s": round(t_fixture, 2), "render_outputs_s": round(t_render, 2),
+        "fixture_s": round(t_fixture, 2),
+        "render_outputs_s": round(t_render, 2),
         "map_html_bytes": html.stat().st_size,
         "map_html_mb": round(html.stat().st_size / 1e6, 2),
         "briefing_html_mb": round(written["briefing_html"].stat().st_size / 1e6, 2),
@@ -70,10 +80,12 @@ def main(argv: list[str] | None = None) -> int:
                 readies.append(nav["domContentLoadedEventEnd"] - nav["startTime"])
                 result["counts"] = page.evaluate("window.geoOutreach.counts")
                 # switching the clustered venue layer on (the first clustering pass)
-                result["venues_layer_on_ms"] = round(page.evaluate("""() => {
+                result["venues_layer_on_ms"] = round(
+                    page.evaluate("""() => {
                     const t0 = performance.now();
                     window.geoOutreach.map.addLayer(window.geoOutreach.groups.venues);
-                    return performance.now() - t0; }"""))
+                    return performance.now() - t0; }""")
+                )
                 result["requests_outside"] = len(watch.outside)
                 result["console_errors"] = watch.errors
                 page.close()
@@ -87,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     name = "bench_map.json" if args.folder is None else "bench_map_folder.json"
     (res_dir / name).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    ok = result["map_html_mb"] < 5 and isinstance(result.get("load_event_ms_median"), int) \
+    ok = (
+        result["map_html_mb"] < 5
+        and isinstance(result.get("load_event_ms_median"), int)
         and result["load_event_ms_median"] < 2000
+    )
     print(f"goal (< 5 MB, < 2 s to load): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 

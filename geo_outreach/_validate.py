@@ -1,5 +1,9 @@
-"""Data contracts between pipeline stages, written down once as data and checked where a
-stage starts. ``check_layer`` collects every problem and raises once.
+"""Data contracts between pipeline stages and the output folder's schema, written down once as data.
+
+Layer contracts are checked where a stage starts: ``check_layer`` collects every problem and
+raises once. :data:`OUTPUT_FILES` and :data:`OUTPUT_COLUMNS` list every file of an output folder
+and the columns of every table in it, in the order the writers write them; writers and the
+renderer check tables with :func:`check_output`.
 
 All analysis layers are GeoDataFrames in the *working CRS* (metres, UTM zone chosen with
 ``estimate_utm_crs``); outputs go back to WGS84 (EPSG:4326).
@@ -15,6 +19,8 @@ All analysis layers are GeoDataFrames in the *working CRS* (metres, UTM zone cho
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import geopandas as gpd
 import pandas as pd
@@ -88,7 +94,8 @@ def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> No
         types = set(gdf.geom_type.dropna().unique())
         bad = types - contract["geom_types"]
         if bad:
-            problems.append(f"geometry types {sorted(bad)} (expected {sorted(contract['geom_types'])})")
+            expected = sorted(contract["geom_types"])
+            problems.append(f"geometry types {sorted(bad)} (expected {expected})")
     key = contract["unique"]
     if key and key in gdf.columns:
         dup = gdf[key][gdf[key].duplicated()].unique()
@@ -99,6 +106,220 @@ def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> No
         problems.append("reported_at must be timezone-aware datetimes")
     if problems:
         raise InputDataError(f"{layer} layer breaks its contract: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------------- output folder
+
+#: Every file a plan (``geo-outreach plan``) and a backtest (``geo-outreach evaluate``) write
+#: into an output folder, in the order of the table in :mod:`geo_outreach.outputs`.
+#: ``REQUIRED_OUTPUTS`` must be there for the folder to be rendered; the rest are optional.
+PLAN_OUTPUT_FILES: tuple[str, ...] = (
+    "manifest.json",
+    "rejects.csv",
+    "precincts.geojson",
+    "precinct_stats.csv",
+    "monthly_trends.csv",
+    "alerts.csv",
+    "venues.geojson",
+    "streets.geojson",
+    "density.tif",
+    "hotspots.geojson",
+    "clusters.geojson",
+    "time_profile.csv",
+    "placements.csv",
+    "placements.geojson",
+    "coverage_curve.csv",
+    "reach.geojson",
+    "patrol_route.geojson",
+    "uncovered_hotspots.geojson",
+)
+EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.json", "evaluation.png")
+RENDERED_FILES: tuple[str, ...] = ("map.html", "briefing.html", "briefing.png", "briefing.pdf")
+OUTPUT_FILES: tuple[str, ...] = PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES
+REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
+
+#: Spelling of the column lists in :data:`OUTPUT_COLUMNS`: ``"name?"`` is a column a writer
+#: leaves out when its input lacks it; ``"prefix*"`` stands for zero or more columns whose names
+#: start with ``prefix`` (one per alert category). GeoJSON files list their properties (the
+#: geometry column is not listed).
+_PRECINCT_STATS = (
+    "cat_*",
+    "top_category",
+    "latest_month",
+    "latest_alerts",
+    "mom_pct",
+    "yoy_pct",
+    "mom_p",
+    "yoy_p",
+    "mom_significant",
+    "yoy_significant",
+)
+_PATROL_ROUTE = (
+    "channel",
+    "feature",
+    "order",
+    "cell_id",
+    "venue_id",
+    "alerts",
+    "covered_weight",
+    "windows",
+    "length_m",
+)
+_PLACEMENTS = (
+    "channel",
+    "rank",
+    "venue_id",
+    "name",
+    "kind",
+    "precinct_id",
+    "covered_weight",
+    "marginal_weight",
+    "cumulative_share",
+    "existing",
+)
+_EVALUATION = (
+    "split", "train_start", "train_end", "test_start", "test_end", "channel", "method",
+    "k", "existing", "distance", "radius_m", "train_alerts", "test_alerts", "test_weight",
+    "hits", "hit_rate_unweighted", "covered_weight", "hit_rate", "hit_rate_lo", "hit_rate_hi",
+    "area_share", "pai", "pai_lo", "pai_hi", "pei", "pei_lo", "pei_hi", "share_of_oracle",
+    "random_sd", "sites",
+)  # fmt: skip
+
+#: The columns of every output table, in the order the writers write them.
+OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "rejects.csv": ("layer", "file", "row", "column", "reason", "value"),
+    "precincts.geojson": (
+        "precinct_id",
+        "name",
+        "population",
+        "illustrative?",
+        "area_km2",
+        "alerts",
+        "share_pct",
+        "alerts_outside",
+        "alerts_per_km2",
+        "alerts_per_10k",
+        *_PRECINCT_STATS,
+    ),
+    "precinct_stats.csv": (
+        "precinct_id",
+        "name",
+        "alerts",
+        "share_pct",
+        "alerts_outside",
+        "area_km2",
+        "alerts_per_km2",
+        "population",
+        "alerts_per_10k",
+        *_PRECINCT_STATS,
+    ),
+    "monthly_trends.csv": (
+        "precinct_id",
+        "month",
+        "alerts",
+        "mom_pct",
+        "yoy_pct",
+        "mom_p",
+        "yoy_p",
+        "mom_significant",
+        "yoy_significant",
+    ),
+    "alerts.csv": ("alert_id", "reported_at", "category", "age_band", "precinct_id", "lon", "lat"),
+    "venues.geojson": ("venue_id", "kind", "name", "precinct_id"),
+    "streets.geojson": ("highway",),
+    "hotspots.geojson": ("cell_id", "alerts", "gi_z", "p", "p_fdr", "hot_class"),
+    "clusters.geojson": (
+        "cluster_id",
+        "alerts",
+        "share_pct",
+        "top_categories",
+        "peak_hours",
+        "peak_share",
+        "area_km2",
+    ),
+    "time_profile.csv": ("group_type", "group_id", "weekday", "hour", "alerts"),
+    "placements.csv": _PLACEMENTS[:6] + ("lon", "lat") + _PLACEMENTS[6:],
+    "placements.geojson": _PLACEMENTS,
+    "coverage_curve.csv": ("channel", "k", "covered_weight", "covered_share"),
+    "reach.geojson": ("channel", "rank", "venue_id", "distance", "radius_m"),
+    "patrol_route.geojson": _PATROL_ROUTE,
+    "uncovered_hotspots.geojson": ("cell_id", "alerts", "gi_z", "hot_class"),
+    "evaluation.csv": _EVALUATION,
+}
+
+#: ``monthly_trends.csv``: the ``precinct_id`` of the rows for the whole study area.
+DISTRICT_ID = "all"
+#: ``hotspots.geojson`` ``hot_class`` values and their signed confidence level (99/95/90 %).
+HOT_CLASS_LEVELS: dict[str, int] = {
+    "hot99": 3,
+    "hot95": 2,
+    "hot90": 1,
+    "ns": 0,
+    "cold90": -1,
+    "cold95": -2,
+    "cold99": -3,
+}
+#: ``patrol_route.geojson`` ``feature`` values.
+PATROL_STOP, PATROL_ROUTE = "stop", "route"
+
+
+def output_columns(name: str, columns: Iterable[str]) -> list[str]:
+    """List the problems of a table's ``columns`` against :data:`OUTPUT_COLUMNS`.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`OUTPUT_COLUMNS`, e.g. ``"placements.csv"``.
+    columns
+        The table's columns (a GeoDataFrame's geometry column is ignored).
+
+    Returns
+    -------
+    list of str
+        One line per missing, unexpected or misplaced column.
+    """
+    have = [c for c in columns if c != "geometry"]
+    spec = OUTPUT_COLUMNS[name]
+    expected: list[str] = []
+    for col in spec:
+        if col.endswith("*"):
+            expected += [c for c in have if c.startswith(col[:-1]) and c not in expected]
+        elif not col.endswith("?") or col[:-1] in have:
+            expected.append(col.rstrip("?"))
+    problems = []
+    missing = [c for c in expected if c not in have]
+    extra = [c for c in have if c not in expected]
+    if missing:
+        problems.append(f"missing columns {missing}")
+    if extra:
+        problems.append(f"unexpected columns {extra}")
+    if not missing and not extra and have != expected:
+        problems.append(f"columns out of order (expected {expected})")
+    return problems
+
+
+def check_output(name: str, frame: pd.DataFrame) -> None:
+    """Check an output table against :data:`OUTPUT_COLUMNS`; raise one error naming the fix.
+
+    Parameters
+    ----------
+    name
+        The file name, a key of :data:`OUTPUT_COLUMNS`.
+    frame
+        The table as written or as read back.
+
+    Raises
+    ------
+    InputDataError
+        When a column is missing, unexpected or out of order.
+    """
+    problems = output_columns(name, frame.columns)
+    if problems:
+        raise InputDataError(
+            f"{name}: " + "; ".join(problems) + "; it was not written by this version of "
+            "geo_outreach: re-run `geo-outreach plan` (or `geo-outreach evaluate`)"
+        )
+
 
 #: How OpenStreetMap tags map to our venue ``kind`` (first match wins, in this order).
 #: Courier/logistics points: ``office=courier`` (courier company office), ``amenity=post_depot``
@@ -121,7 +342,7 @@ OSM_TAG_KINDS: tuple[tuple[str, str, str], ...] = (
 
 
 def osm_tags_query() -> dict[str, list[str]]:
-    """The ``tags`` argument for ``osmnx.features_from_*`` that fetches every mapped kind."""
+    """Return the ``tags`` argument for ``osmnx.features_from_*`` that fetches every mapped kind."""
     tags: dict[str, list[str]] = {}
     for key, value, _ in OSM_TAG_KINDS:
         tags.setdefault(key, []).append(value)

@@ -1,7 +1,7 @@
 """The message catalogue: every string the maps and briefings show, in Chinese and English.
 
 Interface text is looked up here by key (``t("alerts", "en")``), never written as a literal in
-``maps.py`` or ``report.py``, so a translation is one edit in one place. Chinese (``zh``) is the
+``geo_outreach/render/``, so a translation is one edit in one place. Chinese (``zh``) is the
 default; an unknown language falls back to Chinese, an unknown key raises ``KeyError`` (a typo in
 the code, caught by the tests). The returned text is plain text: callers ``html.escape`` it like
 any other string before it reaches HTML.
@@ -51,7 +51,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "legend_cold": {"zh": "冷点（显著）", "en": "Cold spot (significant)"},
     "legend_cluster": {"zh": "聚集区范围", "en": "Cluster outline"},
     "legend_uncovered": {"zh": "未被任何投放覆盖的热点", "en": "Hot spot no placement reaches"},
-    "legend_recommended": {"zh": "推荐投放点（数字为排序）", "en": "Recommended site (number = rank)"},
+    "legend_recommended": {
+        "zh": "推荐投放点（数字为排序）",
+        "en": "Recommended site (number = rank)",
+    },
     "legend_existing": {"zh": "现有投放点", "en": "Existing site"},
     "legend_reach": {"zh": "覆盖范围", "en": "Reach"},
     "legend_patrol_stop": {"zh": "巡逻停靠点", "en": "Patrol stop"},
@@ -122,7 +125,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "placements_table": {"zh": "各渠道投放点", "en": "Placements by channel"},
     "coverage_curve": {"zh": "覆盖曲线", "en": "Coverage curve"},
     "sites": {"zh": "点位数", "en": "sites"},
-    "more_sites": {"zh": "个点位见 placements.csv 与地图", "en": "more sites in placements.csv and the map"},
+    "more_sites": {
+        "zh": "个点位见 placements.csv 与地图",
+        "en": "more sites in placements.csv and the map",
+    },
     "notes": {"zh": "说明", "en": "Notes"},
     "scale": {"zh": "比例尺", "en": "Scale"},
     "map": {"zh": "地图", "en": "Map"},
@@ -146,12 +152,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "backtest_all_channels": {"zh": "全部渠道", "en": "All channels"},
     "backtest_chart": {"zh": "回测命中率与 PAI 图", "en": "Backtest hit rate and PAI chart"},
     "backtest_definitions": {
-        "zh": "命中率：测试期警情（按渠道权重）落在点位覆盖范围内的比例；PAI = 命中率 / 覆盖面积占比；"
-              "PEI* = PAI / 事后最优的 PAI；占事后最优 = 覆盖的测试期警情 / 事后最优覆盖的警情。"
-              "随机方法的区间为多次随机抽取的 2.5%–97.5% 分位。",
-        "en": "Hit rate: share of the test-period alert weight within reach of the sites; PAI = hit rate / "
-              "area share; PEI* = PAI / the oracle's PAI; share of oracle = covered test weight / the "
-              "oracle's. For random the interval is the 2.5–97.5% spread over the random draws.",
+        "zh": "命中率：测试期警情（按渠道权重）落在点位覆盖范围内的比例；"
+        "PAI = 命中率 / 覆盖面积占比；"
+        "PEI* = PAI / 事后最优的 PAI；占事后最优 = 覆盖的测试期警情 / 事后最优覆盖的警情。"
+        "随机方法的区间为多次随机抽取的 2.5%–97.5% 分位。",
+        "en": "Hit rate: share of the test-period alert weight within reach of the sites; "
+        "PAI = hit rate / area share; PEI* = PAI / the oracle's PAI; share of oracle = covered "
+        "test weight / the oracle's. For random the interval is the 2.5–97.5% spread over the "
+        "random draws.",
     },
     "method_plan": {"zh": "方案", "en": "Plan"},
     "method_random": {"zh": "随机", "en": "Random"},
@@ -184,19 +192,19 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def t(key: str, lang: str = "zh") -> str:
-    """The message ``key`` in ``lang`` (Chinese when ``lang`` is unknown)."""
+    """Return the message ``key`` in ``lang`` (Chinese when ``lang`` is unknown)."""
     entry = MESSAGES[key]
     return entry.get(lang) or entry["zh"]
 
 
 def kind_label(kind: str, lang: str = "zh") -> str:
-    """A venue kind's display name; unknown kinds are shown as given."""
+    """Return a venue kind's display name; unknown kinds are shown as given."""
     key = f"kind_{kind}"
     return t(key, lang) if key in MESSAGES else str(kind)
 
 
 def channel_label(name: str, lang: str = "zh", label: str | None = None) -> str:
-    """A channel's display name: the catalogue's for known channels, else the scenario label."""
+    """Return a channel's display name: the catalogue's for known ones, else the scenario label."""
     key = f"channel_{name}"
     if key in MESSAGES and (lang != "zh" or not label):
         return t(key, lang)

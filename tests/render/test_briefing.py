@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo_outreach import report
+from geo_outreach._errors import InputDataError
 from geo_outreach.i18n import t
-from geo_outreach.maps import load_output_folder
-from tests.browser_helpers import make_output_folder
+from geo_outreach.render import briefing
+from geo_outreach.render import load_output_folder, static_map
+from tests.render.browser_helpers import make_output_folder
 
 
 @pytest.fixture(scope="module")
@@ -22,25 +23,24 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_headline_figures_match_monthly_totals(folder: Path) -> None:
     f = load_output_folder(folder)
-    hf = report.headline_figures(f)
+    hf = briefing.headline_figures(f)
     tr = pd.read_csv(folder / "monthly_trends.csv", encoding="utf-8-sig")
-    by_month = tr.groupby("month")["alerts"].sum()
-    assert hf["total"] == 500
-    assert hf["month"] == by_month.index.max() == "2025-06"
-    assert hf["latest"] == by_month.iloc[-1]
+    district = tr[tr["precinct_id"] == "all"].set_index("month")
+    by_month = tr[tr["precinct_id"] != "all"].groupby("month")["alerts"].sum()
+    assert hf.total == 500
+    assert hf.month == by_month.index.max() == "2025-06"
+    assert hf.latest == by_month.iloc[-1] == district.loc["2025-06", "alerts"]
     prev = by_month.loc["2025-05"]
-    assert hf["mom_pct"] == pytest.approx((by_month.iloc[-1] - prev) / prev * 100)
-    assert 0 <= hf["mom_p"] <= 1 and 0 <= hf["yoy_p"] <= 1
-
-
-def test_poisson_p_value() -> None:
-    assert report._poisson_p(10, 10) == pytest.approx(1.0)
-    assert report._poisson_p(40, 10) < 0.001
-    assert report._poisson_p(0, 0) is None
+    assert hf.mom_pct == pytest.approx((by_month.iloc[-1] - prev) / prev * 100, abs=1e-3)
+    # the p-values are the stats stage's, read from the file, not recomputed
+    assert (hf.mom_p, hf.yoy_p) == (
+        district.loc["2025-06", "mom_p"],
+        district.loc["2025-06", "yoy_p"],
+    )
 
 
 def test_briefing_html_is_self_contained_and_complete(folder: Path) -> None:
-    written = report.render_briefing(folder)
+    written = briefing.render_briefing(folder)
     page = written["briefing_html"].read_text(encoding="utf-8")
     assert not re.search(r"<(?:script|link|img)\b[^>]*(?:src|href)=\"?https?:", page)
     assert "<script" not in page
@@ -50,24 +50,31 @@ def test_briefing_html_is_self_contained_and_complete(folder: Path) -> None:
     rows = re.search(r'<table id="precinct-table">.*?</table>', page, re.DOTALL).group(0)
     assert rows.count("<tr>") == 1 + 6
     assert page.count('class="channel"') == 3  # square_dance, cafe_sleeves, patrol
-    for key in ("headline", "alerts_latest_month", "mom", "yoy", "precinct_table", "placements_table"):
+    for key in (
+        "headline",
+        "alerts_latest_month",
+        "mom",
+        "yoy",
+        "precinct_table",
+        "placements_table",
+    ):
         assert t(key, "zh") in page
     assert 'id="synthetic-banner"' in page
 
 
 def test_briefing_escapes_user_text(folder: Path) -> None:
-    page = report.briefing_html(load_output_folder(folder))
+    page = briefing.briefing_html(load_output_folder(folder))
     assert "<img src=x" not in page and "<script>" not in page
     assert "&lt;img src=x onerror=window.__xss=1&gt;" in page
 
 
 def test_briefing_in_english(folder: Path) -> None:
-    page = report.briefing_html(load_output_folder(folder), lang="en")
+    page = briefing.briefing_html(load_output_folder(folder), lang="en")
     assert "Headline figures" in page and "要点" not in page
 
 
 def test_static_map_png_and_pdf(folder: Path) -> None:
-    written = report.render_briefing(folder)
+    written = briefing.render_briefing(folder)
     png, pdf = written["briefing_png"], written["briefing_pdf"]
     from PIL import Image
 
@@ -80,64 +87,83 @@ def test_static_map_png_and_pdf(folder: Path) -> None:
     assert b"NotoSansCJK" in pdf.read_bytes() or b"Noto" in pdf.read_bytes()  # CJK font embedded
 
 
-def test_missing_cjk_font_is_a_warning(folder: Path, monkeypatch: pytest.MonkeyPatch,
-                                       caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
-    with caplog.at_level(logging.WARNING, logger="geo_outreach.report"):
-        fig = report.static_map_figure(load_output_folder(folder))
+def test_missing_cjk_font_is_a_warning(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(static_map, "cjk_font", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="geo_outreach.render.static_map"):
+        fig = static_map.static_map_figure(load_output_folder(folder))
     import matplotlib.pyplot as plt
 
     plt.close(fig)
     assert "no CJK font" in caplog.text
 
 
-def test_static_map_failure_keeps_the_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_static_map_failure_keeps_the_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     out = make_output_folder(tmp_path / "run", n_alerts=80, complete=False)
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("no display")
 
-    monkeypatch.setattr(report, "static_map_figure", boom)
-    with caplog.at_level(logging.WARNING, logger="geo_outreach.report"):
-        written = report.render_briefing(out)
+    monkeypatch.setattr(briefing, "static_map_figure", boom)
+    with caplog.at_level(logging.WARNING, logger="geo_outreach.render.briefing"):
+        written = briefing.render_briefing(out)
     assert set(written) == {"briefing_html"}
     assert "briefing.png/briefing.pdf not written" in caplog.text
 
 
 def test_coverage_svg() -> None:
-    svg = report.coverage_svg(pd.DataFrame({"k": [1, 2, 3], "covered_share": [0.2, 0.35, 0.4]}), "#123456")
+    svg = briefing.coverage_svg(
+        pd.DataFrame({"k": [1, 2, 3], "covered_share": [0.2, 0.35, 0.4]}), "#123456"
+    )
     assert svg.startswith("<svg") and svg.count("<circle") == 3 and "40.0%" in svg
-    assert report.coverage_svg(pd.DataFrame(), "#000") == ""
+    assert briefing.coverage_svg(pd.DataFrame(), "#000") == ""
 
 
-def test_district_row_and_latest_columns_from_the_stats_stage(tmp_path: Path) -> None:
-    """The stats stage writes an ``all`` row per month in monthly_trends.csv and names the
-    precinct fields latest_month/latest_alerts: both are understood."""
+def test_district_figures_are_read_from_the_stats_stage(tmp_path: Path) -> None:
+    """The headline shows the ``all`` rows of monthly_trends.csv as written (change and
+    p-values), and the district row is not added to the precinct rows."""
     out = make_output_folder(tmp_path / "run", n_alerts=300)
     tr = pd.read_csv(out / "monthly_trends.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
-    total = tr.groupby("month", as_index=False)["alerts"].sum().assign(precinct_id="all")
-    total["mom_pct"], total["yoy_pct"], total["mom_p"], total["yoy_p"] = 12.5, -3.0, 0.01, 0.7
-    pd.concat([total, tr]).to_csv(out / "monthly_trends.csv", index=False, encoding="utf-8-sig")
+    last = (tr["precinct_id"] == "all") & (tr["month"] == tr["month"].max())
+    tr.loc[last, ["mom_pct", "yoy_pct", "mom_p", "yoy_p"]] = [12.5, -3.0, 0.01, 0.7]
+    tr.to_csv(out / "monthly_trends.csv", index=False, encoding="utf-8-sig")
     f = load_output_folder(out)
-    hf = report.headline_figures(f)
-    assert hf["latest"] == total["alerts"].iloc[-1]  # not doubled by the district row
-    assert (hf["mom_pct"], hf["mom_p"], hf["yoy_p"]) == (12.5, 0.01, 0.7)
-    page = report.briefing_html(f)
+    hf = briefing.headline_figures(f)
+    assert hf.latest == tr.loc[last, "alerts"].iloc[0]
+    assert hf.latest == tr[(tr["precinct_id"] != "all") & (tr["month"] == hf.month)]["alerts"].sum()
+    assert (hf.mom_pct, hf.mom_p, hf.yoy_p) == (12.5, 0.01, 0.7)
+    page = briefing.briefing_html(f)
     assert "+12.5%" in page and 'class="sig">p=0.010' in page
 
+
+def test_columns_are_read_by_the_schema_not_guessed(tmp_path: Path) -> None:
+    """A precinct layer whose fields are not those the stats stage writes is an error that
+    names the file and the fix, not a guess."""
     import geopandas as gpd
 
+    out = make_output_folder(tmp_path / "run", n_alerts=120)
     pr = gpd.read_file(out / "precincts.geojson").rename(
-        columns={"last_month": "latest_month", "last_month_alerts": "latest_alerts"})
+        columns={"latest_month": "last_month", "latest_alerts": "last_month_alerts"}
+    )
     pr.to_file(out / "precincts.geojson", driver="GeoJSON")
-    f = load_output_folder(out)
-    assert f.precincts["last_month"].iloc[0] == "2025-06"
-    assert f.precincts["last_month_alerts"].notna().all()
-    pr.drop(columns=["latest_month", "latest_alerts", "mom_pct", "yoy_pct", "mom_p", "yoy_p"]).to_file(
-        out / "precincts.geojson", driver="GeoJSON")
-    f = load_output_folder(out)  # filled from monthly_trends.csv
-    assert f.precincts["last_month"].iloc[0] == "2025-06" and "mom_p" in f.precincts.columns
+    with pytest.raises(
+        InputDataError, match=r"precincts.geojson: missing columns.*re-run `geo-outreach plan`"
+    ):
+        load_output_folder(out)
+    make_output_folder(tmp_path / "fresh", n_alerts=120)
+    (out / "precincts.geojson").write_bytes((tmp_path / "fresh" / "precincts.geojson").read_bytes())
+    assert "latest_month" in load_output_folder(out).precincts.columns
+    cc = pd.read_csv(out / "coverage_curve.csv", encoding="utf-8-sig")
+    cc.assign(status="optimal").to_csv(
+        out / "coverage_curve.csv", index=False, encoding="utf-8-sig"
+    )
+    with pytest.raises(
+        InputDataError, match=r"coverage_curve.csv: unexpected columns \['status'\]"
+    ):
+        load_output_folder(out)
 
 
 # --------------------------------------------------------------------------- backtest section
@@ -152,26 +178,49 @@ def _evaluation_json(out: Path, *, label: str = "广场舞宣传") -> dict:
     from PIL import Image
 
     def m(k: int, hr: float, lo: float, hi: float, area: float, pei: float, so: float) -> dict:
-        return {"k": k, "hit_rate": hr, "hit_rate_lo": lo, "hit_rate_hi": hi, "area_share": area,
-                "pai": hr / area, "pei": pei, "share_of_oracle": so, "random_sd": None, "test_alerts": 120}
+        return {
+            "k": k,
+            "hit_rate": hr,
+            "hit_rate_lo": lo,
+            "hit_rate_hi": hi,
+            "area_share": area,
+            "pai": hr / area,
+            "pei": pei,
+            "share_of_oracle": so,
+            "random_sd": None,
+            "test_alerts": 120,
+        }
 
     def entry(lab: str) -> dict:
-        return {"label": lab, "distance": "walk", "radius_m": 800.0,
-                "plan": m(8, 0.284, 0.231, 0.337, 0.004, 0.92, 0.984),
-                "random": m(8, 0.036, 0.01, 0.12, 0.0034, 0.14, 0.124),
-                "naive_hotspot": m(8, 0.17, 0.12, 0.22, 0.0032, 0.7, 0.592),
-                "topk_no_overlap": m(8, 0.267, 0.21, 0.32, 0.0036, 1.0, 0.927),
-                "oracle": m(8, 0.288, 0.23, 0.34, 0.0039, 1.0, 1.0),
-                "best_baseline": "topk_no_overlap", "plan_beats_baselines": True,
-                "headline": {"en": f"{lab}: the plan reaches 98% of what perfect hindsight would",
-                             "zh": f"{lab}：方案达到事后最优的 98%"}}
+        return {
+            "label": lab,
+            "distance": "walk",
+            "radius_m": 800.0,
+            "plan": m(8, 0.284, 0.231, 0.337, 0.004, 0.92, 0.984),
+            "random": m(8, 0.036, 0.01, 0.12, 0.0034, 0.14, 0.124),
+            "naive_hotspot": m(8, 0.17, 0.12, 0.22, 0.0032, 0.7, 0.592),
+            "topk_no_overlap": m(8, 0.267, 0.21, 0.32, 0.0036, 1.0, 0.927),
+            "oracle": m(8, 0.288, 0.23, 0.34, 0.0039, 1.0, 1.0),
+            "best_baseline": "topk_no_overlap",
+            "plan_beats_baselines": True,
+            "headline": {
+                "en": f"{lab}: the plan reaches 98% of what perfect hindsight would",
+                "zh": f"{lab}：方案达到事后最优的 98%",
+            },
+        }
 
     summary = {
-        "schema": "geo_outreach.evaluation/1", "title": "测试", "synthetic": True,
-        "period": {"start": "2024-01-01", "end": "2025-06-30"}, "summary_split": "2025-04-01", "rolling": 0,
+        "schema": "geo_outreach.evaluation/1",
+        "title": "测试",
+        "synthetic": True,
+        "period": {"start": "2024-01-01", "end": "2025-06-30"},
+        "summary_split": "2025-04-01",
+        "rolling": 0,
         "splits": [{"split": "2025-04-01", "test_start": "2025-04-01", "test_end": "2025-06-30"}],
         "methods": ["plan", "random", "naive_hotspot", "topk_no_overlap", "oracle"],
-        "method_labels": {"en": {}, "zh": {}}, "notes": [f"note {EVIL}"], "definitions": {},
+        "method_labels": {"en": {}, "zh": {}},
+        "notes": [f"note {EVIL}"],
+        "definitions": {},
         "channels": {"square_dance": entry(label), "all": entry("全部渠道")},
     }
     (out / "evaluation.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
@@ -188,22 +237,37 @@ def _section(page: str) -> str:
 def test_briefing_backtest_section_from_evaluation_json(tmp_path: Path) -> None:
     out = make_output_folder(tmp_path / "run", n_alerts=200)
     assert load_output_folder(out).evaluation_summary is None
-    page = report.briefing_html(load_output_folder(out))
-    assert 'id="backtest"' not in page and t("backtest", "zh") not in page  # nothing without the file
+    page = briefing.briefing_html(load_output_folder(out))
+    assert (
+        'id="backtest"' not in page and t("backtest", "zh") not in page
+    )  # nothing without the file
 
     _evaluation_json(out)
     f = load_output_folder(out)
     assert f.evaluation_summary["summary_split"] == "2025-04-01"
-    sec = _section(report.briefing_html(f))
+    sec = _section(briefing.briefing_html(f))
     assert "回测" in sec and "2025-04-01" in sec and "2025-06-30" in sec
     assert "广场舞宣传：方案达到事后最优的 98%" in sec  # the headline sentence (zh)
     assert "全部渠道：方案达到事后最优的 98%" in sec
     assert sec.count('class="bt-channel"') == 2 and sec.count('data-method="plan"') == 2
     plan_row = re.search(r'<tr class="plan".*?</tr>', sec).group(0)
-    for number in ("28.4%", "(23.1%–33.7%)", "71.0", "0.92", "98.4%"):  # hit rate, CI, PAI, PEI*, of oracle
+    for number in (
+        "28.4%",
+        "(23.1%–33.7%)",
+        "71.0",
+        "0.92",
+        "98.4%",
+    ):  # hit rate, CI, PAI, PEI*, of oracle
         assert number in plan_row
-    for key in ("method_random", "method_naive_hotspot", "method_topk_no_overlap", "method_oracle",
-                "backtest_hit_rate", "backtest_pei", "backtest_share_of_oracle"):
+    for key in (
+        "method_random",
+        "method_naive_hotspot",
+        "method_topk_no_overlap",
+        "method_oracle",
+        "backtest_hit_rate",
+        "backtest_pei",
+        "backtest_share_of_oracle",
+    ):
         assert t(key, "zh") in sec
     assert re.search(r'<img id="backtest-chart" alt="[^"]*" src="data:image/png;base64,iVBOR', sec)
     assert "evaluation.png" not in sec  # embedded, not linked
@@ -219,7 +283,7 @@ def test_briefing_backtest_section_escapes_json_values(tmp_path: Path) -> None:
     data["summary_split"] = EVIL
     (out / "evaluation.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     for lang in ("zh", "en"):
-        sec = _section(report.briefing_html(load_output_folder(out), lang=lang))
+        sec = _section(briefing.briefing_html(load_output_folder(out), lang=lang))
         assert "<img src=x" not in sec
         assert "&lt;img src=x onerror=alert(1)&gt;" in sec
 
@@ -227,20 +291,30 @@ def test_briefing_backtest_section_escapes_json_values(tmp_path: Path) -> None:
 def test_briefing_backtest_section_in_english(tmp_path: Path) -> None:
     out = make_output_folder(tmp_path / "run", n_alerts=120, lang="en")
     _evaluation_json(out)
-    sec = _section(report.briefing_html(load_output_folder(out), lang="en"))
+    sec = _section(briefing.briefing_html(load_output_folder(out), lang="en"))
     assert "Backtest · split 2025-04-01 · test period 2025-04-01 – 2025-06-30" in sec
     assert "Square-dance events" in sec and "All channels" in sec  # catalogue labels in English
     assert "the plan reaches 98% of what perfect hindsight would" in sec
-    for label in ("Plan", "Random", "Naive hot spot", "Top-k (overlap ignored)", "Oracle (hindsight)",
-                  "Hit rate (95% CI)", "Share of oracle", "walking"):
+    for label in (
+        "Plan",
+        "Random",
+        "Naive hot spot",
+        "Top-k (overlap ignored)",
+        "Oracle (hindsight)",
+        "Hit rate (95% CI)",
+        "Share of oracle",
+        "walking",
+    ):
         assert label in sec
     assert "回测" not in sec and "方法" not in sec and "事后最优" not in sec
 
 
-def test_broken_evaluation_json_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_evaluation_json_is_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = make_output_folder(tmp_path / "run", n_alerts=120, complete=False)
     (out / "evaluation.json").write_text("{not json", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="geo_outreach.maps"):
+    with caplog.at_level(logging.WARNING, logger="geo_outreach.render.folder"):
         f = load_output_folder(out)
     assert f.evaluation_summary is None and "evaluation.json" in caplog.text
-    assert 'id="backtest"' not in report.briefing_html(f)
+    assert 'id="backtest"' not in briefing.briefing_html(f)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from geo_outreach.maps import render_outputs
-from tests.browser_helpers import (
+from geo_outreach.render import render_outputs
+from tests.render.browser_helpers import (
     SCREENSHOT_DIR,
     PageWatch,
     chromium_available,
@@ -26,9 +26,11 @@ from tests.browser_helpers import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(),
-                       reason="needs /usr/bin/chromium and the playwright package (make chromium; "
-                              "pip install -e '.[test]')"),
+    pytest.mark.skipif(
+        not chromium_available(),
+        reason="needs /usr/bin/chromium and the playwright package (make chromium; "
+        "pip install -e '.[test]')",
+    ),
 ]
 
 
@@ -56,7 +58,9 @@ def count(page: Any, selector: str) -> int:
     return int(page.evaluate(f"document.querySelectorAll({selector!r}).length"))
 
 
-def test_map_offline_layers_legend_popup(browser: Any, rendered: dict[str, Path], tmp_path: Path) -> None:
+def test_map_offline_layers_legend_popup(
+    browser: Any, rendered: dict[str, Path], tmp_path: Path
+) -> None:
     page, watch = open_page(browser, rendered["map"])
     try:
         assert watch.outside == [] and watch.blocked == []
@@ -95,11 +99,20 @@ def test_map_offline_layers_legend_popup(browser: Any, rendered: dict[str, Path]
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=5000)
         text = popup.inner_text()
-        for word in ("入选理由", "覆盖警情", "占本渠道总量", "边际新增覆盖", "累计覆盖率", "辖区趋势"):
+        for word in (
+            "入选理由",
+            "覆盖警情",
+            "占本渠道总量",
+            "边际新增覆盖",
+            "累计覆盖率",
+            "辖区趋势",
+        ):
             assert word in text, word
         assert "<img src=x onerror=window.__xss=1>" in text  # the venue name, as text
-        page.evaluate("window.geoOutreach.map.closePopup(); window.geoOutreach.map.fitBounds("
-                      "window.geoOutreach.groups.precincts.getBounds(), {animate: false})")
+        page.evaluate(
+            "window.geoOutreach.map.closePopup(); window.geoOutreach.map.fitBounds("
+            "window.geoOutreach.groups.precincts.getBounds(), {animate: false})"
+        )
         # hover every precinct: tooltips of escaped names must not run anything
         for i in range(6):
             page.locator("path.go-precinct").nth(i).hover(force=True)
@@ -160,7 +173,9 @@ def test_large_map_aggregates_and_clusters(browser: Any, tmp_path: Path) -> None
         page.close()
 
 
-def test_tile_basemap_still_works_offline(browser: Any, rendered: dict[str, Path], tmp_path: Path) -> None:
+def test_tile_basemap_still_works_offline(
+    browser: Any, rendered: dict[str, Path], tmp_path: Path
+) -> None:
     out = make_output_folder(tmp_path / "osm", n_alerts=100, n_venues=20)
     written = render_outputs(out, basemap="osm")
     page, watch = open_page(browser, written["map"])
@@ -168,6 +183,8 @@ def test_tile_basemap_still_works_offline(browser: Any, rendered: dict[str, Path
         assert count(page, "path.go-precinct") == 6
         assert all("tile.openstreetmap.org" in u for u in watch.outside)  # only tiles were tried
         assert page.locator(".go-legend").is_visible()
-        assert [e for e in watch.errors if "ERR_FAILED" not in e and "Failed to load" not in e] == []
+        assert [
+            e for e in watch.errors if "ERR_FAILED" not in e and "Failed to load" not in e
+        ] == []
     finally:
         page.close()

@@ -16,8 +16,8 @@ import pytest
 
 from geo_outreach._errors import InputDataError, ScenarioError
 from geo_outreach.i18n import MESSAGES, t
-from geo_outreach.maps import load_output_folder, render_map, render_outputs, resolve_basemap
-from tests.browser_helpers import make_output_folder
+from geo_outreach.render import load_output_folder, render_map, render_outputs, resolve_basemap
+from tests.render.browser_helpers import make_output_folder
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,9 @@ def page_zh(folder: Path) -> str:
 
 
 def payload(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="geo-outreach-data">(.*?)</script>', page, re.DOTALL)
+    m = re.search(
+        r'<script type="application/json" id="geo-outreach-data">(.*?)</script>', page, re.DOTALL
+    )
     assert m, "no data payload in the page"
     return json.loads(m.group(1))
 
@@ -43,7 +45,10 @@ def channel(data: dict, name: str) -> dict:
 def metres(a: list[float], b: list[float]) -> float:
     """Distance between two [lat, lon] points (haversine)."""
     la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
     return 2 * 6371008.8 * math.asin(math.sqrt(h))
 
 
@@ -124,8 +129,18 @@ def test_layers_present(page_zh: str) -> None:
     assert sum(s["existing"] for s in ch["cafe_sleeves"]["sites"]) == 1
     assert len(d["patrol"]["stops"]) == 3 and len(d["patrol"]["lines"]) == 1
     assert "19:00–19:45" in d["patrol"]["stops"][0]["t"]  # time windows in the stop popup
-    for key in ("precincts", "alerts", "hotspots", "clusters", "venues", "uncovered", "patrol",
-                "context", "ch0", "ch1"):
+    for key in (
+        "precincts",
+        "alerts",
+        "hotspots",
+        "clusters",
+        "venues",
+        "uncovered",
+        "patrol",
+        "context",
+        "ch0",
+        "ch1",
+    ):
         assert key in d["groups"]
     assert "L.imageOverlay(" in page_zh and "data:image/png;base64," in page_zh  # density
     assert "control.layers" in page_zh
@@ -138,8 +153,15 @@ def test_layers_present(page_zh: str) -> None:
 
 def test_placement_popup_says_why(page_zh: str) -> None:
     site = channel(payload(page_zh), "square_dance")["sites"][1]
-    for key in ("why_chosen", "covered_weight", "share_of_channel", "marginal_weight",
-                "cumulative_share", "distance", "trend"):
+    for key in (
+        "why_chosen",
+        "covered_weight",
+        "share_of_channel",
+        "marginal_weight",
+        "cumulative_share",
+        "radius_m",
+        "trend",
+    ):
         assert t(key, "zh") in site["t"], key
     assert re.search(r"\d+\.\d%", site["t"])
 
@@ -155,8 +177,14 @@ def test_amap_shifts_every_layer_to_gcj02(folder: Path, page_zh: str) -> None:
     a, b = payload(page_zh), payload(amap)
     pairs = [
         (a["precincts"][0]["g"][0][0], b["precincts"][0]["g"][0][0]),
-        (channel(a, "square_dance")["sites"][0]["ll"], channel(b, "square_dance")["sites"][0]["ll"]),
-        (channel(a, "square_dance")["reach"][0]["g"][0][0], channel(b, "square_dance")["reach"][0]["g"][0][0]),
+        (
+            channel(a, "square_dance")["sites"][0]["ll"],
+            channel(b, "square_dance")["sites"][0]["ll"],
+        ),
+        (
+            channel(a, "square_dance")["reach"][0]["g"][0][0],
+            channel(b, "square_dance")["reach"][0]["g"][0][0],
+        ),
         (a["venues"]["pts"][3][:2], b["venues"]["pts"][3][:2]),
         (a["alerts"]["pts"][5][:2], b["alerts"]["pts"][5][:2]),
         (a["patrol"]["stops"][0]["ll"], b["patrol"]["stops"][0]["ll"]),
@@ -171,11 +199,14 @@ def test_amap_shifts_every_layer_to_gcj02(folder: Path, page_zh: str) -> None:
     assert 450 < metres(sw_0, sw_a) < 650
 
 
-@pytest.mark.parametrize("choice,expect", [
-    ("osm", "tile.openstreetmap.org"),
-    ("tianditu", "tianditu.gov.cn"),
-    ("http://10.1.2.3/tiles/{z}/{x}/{y}.png", "10.1.2.3/tiles"),
-])
+@pytest.mark.parametrize(
+    "choice,expect",
+    [
+        ("osm", "tile.openstreetmap.org"),
+        ("tianditu", "tianditu.gov.cn"),
+        ("http://10.1.2.3/tiles/{z}/{x}/{y}.png", "10.1.2.3/tiles"),
+    ],
+)
 def test_tile_basemaps(folder: Path, choice: str, expect: str) -> None:
     page = render_map(load_output_folder(folder), basemap=choice)
     assert expect in page and "tileLayer(" in page
@@ -235,9 +266,9 @@ def test_cli_render_rerenders_a_finished_plan(folder: Path, tmp_path: Path) -> N
 
 
 def test_payload_cannot_close_its_script_element() -> None:
-    from geo_outreach.maps import _json_for_script
+    from geo_outreach.render.assets import json_for_script
 
     raw = {"a": "</script><!--<script>alert(1)</script>", "b": "普通文字 & <b>"}
-    text = _json_for_script(raw)
+    text = json_for_script(raw)
     assert "</script" not in text.lower() and "<!--" not in text
     assert json.loads(text) == raw

@@ -1,0 +1,456 @@
+"""The briefing: ``briefing.html``, ``briefing.png`` and ``briefing.pdf``.
+
+``briefing.html`` is one print-friendly A4-landscape page (styled by ``assets/briefing.css``);
+the static map goes to ``briefing.png`` / ``briefing.pdf`` for slides and documents.
+Everything is drawn from the files of an output folder, offline. ``briefing.html`` embeds the
+static map (:mod:`geo_outreach.render.static_map`) as a PNG, the coverage curves as inline SVG
+and, after ``geo-outreach evaluate``, the backtest section from ``evaluation.json``; it loads
+nothing from anywhere. District figures and their p-values are those the stats stage wrote into
+``monthly_trends.csv`` (the ``all`` rows): the briefing recomputes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_outreach._validate import DISTRICT_ID
+from geo_outreach.i18n import check_lang, t
+from geo_outreach.outputs import atomic_write, write_text
+from geo_outreach.render.assets import asset
+from geo_outreach.render.backtest_section import backtest_section
+from geo_outreach.render.folder import OutputFolder, load_output_folder
+from geo_outreach.render.format import (
+    esc,
+    fmt_num,
+    fmt_pct,
+    fmt_share,
+    generated_at,
+    get,
+    isnum,
+    sig_html,
+)
+from geo_outreach.render.static_map import static_map_figure
+from geo_outreach.render.style import ChannelStyle, channel_info
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "HeadlineFigures",
+    "briefing_html",
+    "coverage_svg",
+    "headline_figures",
+    "render_briefing",
+]
+
+MAX_ROWS_PER_CHANNEL = 5
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class HeadlineFigures:
+    """District totals for the briefing's headline cards.
+
+    Attributes
+    ----------
+    total
+        Alerts in the period (None when unknown).
+    month
+        The latest month ("YYYY-MM"), None without ``monthly_trends.csv``.
+    latest
+        Alerts in that month.
+    mom_pct, yoy_pct
+        Month-on-month and year-on-year change in percent.
+    mom_p, yoy_p
+        Their two-sided p-values, as the stats stage wrote them.
+    """
+
+    total: int | None = None
+    month: str | None = None
+    latest: int | None = None
+    mom_pct: float | None = None
+    mom_p: float | None = None
+    yoy_pct: float | None = None
+    yoy_p: float | None = None
+
+
+def _total(folder: OutputFolder) -> int | None:
+    if folder.alerts is not None:
+        return len(folder.alerts)
+    return int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
+
+
+def _num_or_none(v: Any) -> float | None:
+    return float(v) if isnum(v) else None
+
+
+def headline_figures(folder: OutputFolder) -> HeadlineFigures:
+    """District totals: alerts in the period and in the latest month, MoM and YoY change.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+
+    Returns
+    -------
+    HeadlineFigures
+        Read from the ``all`` rows of ``monthly_trends.csv`` (the stats stage's figures and
+        p-values); only the total without that file.
+    """
+    total = _total(folder)
+    tr = folder.monthly_trends
+    if tr is None:
+        return HeadlineFigures(total=total)
+    district = tr[tr["precinct_id"].astype(str) == DISTRICT_ID]
+    district = district.assign(month=district["month"].astype(str).str[:7]).sort_values("month")
+    if district.empty:
+        return HeadlineFigures(total=total)
+    r = district.iloc[-1]
+    return HeadlineFigures(
+        total=total,
+        month=str(r["month"]),
+        latest=int(r["alerts"]),
+        mom_pct=_num_or_none(r["mom_pct"]),
+        mom_p=_num_or_none(r["mom_p"]),
+        yoy_pct=_num_or_none(r["yoy_pct"]),
+        yoy_p=_num_or_none(r["yoy_p"]),
+    )
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def coverage_svg(
+    curve: pd.DataFrame | None, color: str, *, width: int = 180, height: int = 70
+) -> str:
+    """Draw a coverage curve (sites -> covered share) as a small inline SVG.
+
+    Parameters
+    ----------
+    curve
+        The channel's rows of ``coverage_curve.csv`` (``k``, ``covered_share``).
+    color
+        The line colour.
+    width, height
+        The size in pixels.
+
+    Returns
+    -------
+    str
+        ``<svg>...</svg>``, or '' without a curve.
+    """
+    if curve is None or curve.empty or "k" not in curve.columns:
+        return ""
+    ks = pd.to_numeric(curve["k"], errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(curve["covered_share"], errors="coerce").to_numpy(float)
+    ok = np.isfinite(ks) & np.isfinite(ys)
+    ks, ys = np.r_[0.0, ks[ok]], np.r_[0.0, ys[ok]]
+    order = np.argsort(ks)
+    ks, ys = ks[order], ys[order]
+    kmax = max(float(ks.max()), 1.0)
+    ymax = max(float(ys.max()), 1e-9)
+    ml, mb, mt, mr = 26, 14, 6, 6
+    pw, ph = width - ml - mr, height - mb - mt
+
+    def x(k: float) -> float:
+        return ml + pw * k / kmax
+
+    def y(v: float) -> float:
+        return mt + ph * (1 - v / ymax)
+
+    pts = " ".join(f"{x(k):.1f},{y(v):.1f}" for k, v in zip(ks, ys))
+    dots = "".join(
+        f'<circle cx="{x(k):.1f}" cy="{y(v):.1f}" r="2" fill="{color}"/>'
+        for k, v in zip(ks[1:], ys[1:])
+    )
+    return (
+        f'<svg class="curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg" role="img">'
+        f'<line x1="{ml}" y1="{mt + ph}" x2="{ml + pw}" y2="{mt + ph}" stroke="#888"/>'
+        f'<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{mt + ph}" stroke="#888"/>'
+        f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>'
+        + dots
+        + f'<text x="{ml - 3}" y="{mt + 7}" font-size="8" text-anchor="end">'
+        f"{esc(fmt_share(ymax))}</text>"
+        f'<text x="{ml - 3}" y="{mt + ph}" font-size="8" text-anchor="end">0</text>'
+        f'<text x="{ml + pw}" y="{height - 2}" font-size="8" text-anchor="end">{int(kmax)}</text>'
+        "</svg>"
+    )
+
+
+def _head_html(folder: OutputFolder, lang: str) -> list[str]:
+    title = folder.title or t("default_title", lang)
+    start, end = folder.period
+    suffix = esc(t("briefing_title_suffix", lang))
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    h: list[str] = [
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">',
+        f"<title>{esc(title)} · {suffix}</title>",
+        f"<style>{asset('briefing.css')}</style></head><body>",
+        f"<header><h1>{esc(title)} · {suffix}</h1>",
+    ]
+    if start or end:
+        h.append(f'<div class="period">{esc(t("period", lang))}: {esc(start)} – {esc(end)}</div>')
+    h.append("</header>")
+    if folder.synthetic:
+        notes = "".join(f"<small>{esc(n)}</small>" for n in folder.notes)
+        h.append(
+            f'<div class="banner" id="synthetic-banner">{esc(t("synthetic_banner", lang))}'
+            f"<br>{notes}</div>"
+        )
+    return h
+
+
+def _cards_html(hf: HeadlineFigures, lang: str) -> list[str]:
+    h = [
+        f'<h2>{esc(t("headline", lang))}</h2><div class="cards" id="headline">',
+        f'<div class="card"><div class="s">{esc(t("alerts_total", lang))}</div>'
+        f'<div class="v">{esc(fmt_num(hf.total))}</div></div>',
+    ]
+    if hf.latest is not None:
+        h.append(
+            f'<div class="card"><div class="s">{esc(t("alerts_latest_month", lang))} '
+            f'({esc(hf.month)})</div><div class="v">{esc(fmt_num(hf.latest))}</div></div>'
+        )
+        for key, pct, p in (("mom", hf.mom_pct, hf.mom_p), ("yoy", hf.yoy_pct, hf.yoy_p)):
+            h.append(
+                f'<div class="card"><div class="s">{esc(t(key, lang))}</div>'
+                f'<div class="v">{esc(fmt_pct(pct))}</div>'
+                f'<div class="s">{sig_html(p, lang)}</div></div>'
+            )
+    h.append("</div>")
+    return h
+
+
+def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | None = None) -> str:
+    """Build the briefing page as one self-contained HTML string (A4 landscape in print).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    lang
+        ``zh`` (default) or ``en``.
+    map_png
+        The static map as PNG bytes, embedded as a ``data:`` URI (left out when None).
+
+    Returns
+    -------
+    str
+        The page; every user-supplied string in it is escaped.
+    """
+    lang = check_lang(lang)
+    h = _head_html(folder, lang)
+    h.append('<div class="grid"><section class="left">')
+    h += _cards_html(headline_figures(folder), lang)
+    if map_png:
+        b64 = base64.b64encode(map_png).decode("ascii")
+        h.append(
+            f'<div class="map"><img id="briefing-map" alt="{esc(t("map", lang))}" '
+            f'src="data:image/png;base64,{b64}"></div>'
+        )
+    h.append(f'<div class="meta"><a href="map.html">{esc(t("open_map", lang))}</a></div>')
+    h.append('</section><section class="right">')
+    h.append(_precinct_table(folder, lang))
+    h.append(_channel_tables(folder, lang))
+    h.append("</section></div>")
+    h.append(backtest_section(folder, lang))
+    h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
+    h.append("</body></html>")
+    return "\n".join(h)
+
+
+def _trend_cells(r: Any) -> list[str]:
+    cells = [esc(fmt_num(get(r, "latest_alerts")))]
+    for k in ("mom", "yoy"):
+        p = get(r, f"{k}_p")
+        sig = isnum(p) and float(p) < 0.05
+        text = esc(fmt_pct(get(r, f"{k}_pct")) + ("*" if sig else ""))
+        cells.append(f'<span class="sig">{text}</span>' if sig else text)
+    return cells
+
+
+def _precinct_table(folder: OutputFolder, lang: str) -> str:
+    pr = folder.precincts
+    pr = pr.assign(_a=pd.to_numeric(pr["alerts"], errors="coerce")).sort_values(
+        "_a", ascending=False
+    )
+    month = next((str(m) for m in pr["latest_month"] if m is not None and str(m) != "nan"), "")
+    has_trend = bool(month)
+    head = [
+        t("precinct", lang),
+        t("population", lang),
+        t("alerts", lang),
+        t("alerts_per_10k", lang),
+    ]
+    if has_trend:
+        head += [f"{month} {t('alerts', lang)}".strip(), t("mom", lang), t("yoy", lang)]
+    rows = [f'<h2>{esc(t("precinct_table", lang))}</h2><table id="precinct-table"><thead><tr>']
+    rows += [f"<th{' class=n' if i else ''}>{esc(c)}</th>" for i, c in enumerate(head)]
+    rows.append("</tr></thead><tbody>")
+    for _, r in pr.iterrows():
+        cells = [
+            esc(r["name"]),
+            esc(fmt_num(get(r, "population"))),
+            esc(fmt_num(get(r, "alerts"))),
+            esc(fmt_num(get(r, "alerts_per_10k"), 1)),
+        ]
+        if has_trend:
+            cells += _trend_cells(r)
+        tds = "".join(f"<td{' class=n' if i else ''}>{c}</td>" for i, c in enumerate(cells))
+        rows.append("<tr>" + tds + "</tr>")
+    rows.append("</tbody></table>")
+    if has_trend:
+        rows.append(f'<div class="meta">* p &lt; 0.05 ({esc(t("significant", lang))})</div>')
+    return "".join(rows)
+
+
+def _channel_meta(info: dict[str, Any], lang: str) -> str:
+    meta = [
+        f"{t('budget', lang)} {fmt_num(info.get('budget'))}" if isnum(info.get("budget")) else "",
+        f"{t('covered_share', lang)} {fmt_share(info.get('covered_share'))}"
+        if isnum(info.get("covered_share"))
+        else "",
+        f"{t('radius_m', lang)} {fmt_num(info.get('radius_m'))}"
+        if isnum(info.get("radius_m"))
+        else "",
+        f"{t('status', lang)} {info.get('status')}" if info.get("status") else "",
+        f"{t('gap', lang)} {fmt_share(info.get('gap'))}" if isnum(info.get("gap")) else "",
+    ]
+    return " · ".join(m for m in meta if m)
+
+
+def _placements_rows(sub: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
+    sub = sub.assign(_r=pd.to_numeric(sub["rank"], errors="coerce")).sort_values("_r")
+    out = [
+        f'<table class="placements"><thead><tr><th>#</th>'
+        f"<th>{esc(t('name', lang))}</th><th>{esc(t('precinct', lang))}</th>"
+        f"<th class=n>{esc(t('marginal_weight', lang))}</th>"
+        f"<th class=n>{esc(t('cumulative_share', lang))}</th></tr></thead><tbody>"
+    ]
+    for _, r in sub.head(MAX_ROWS_PER_CHANNEL).iterrows():
+        rk = get(r, "rank")
+        pid = str(get(r, "precinct_id") or "")
+        out.append(
+            f"<tr><td>{esc(int(float(rk)) if isnum(rk) else '')}</td>"
+            f"<td>{esc(get(r, 'name') or get(r, 'venue_id') or '')}</td>"
+            f"<td>{esc(names.get(pid, pid))}</td>"
+            f"<td class=n>{esc(fmt_num(get(r, 'marginal_weight'), 1))}</td>"
+            f"<td class=n>{esc(fmt_share(get(r, 'cumulative_share')))}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    if len(sub) > MAX_ROWS_PER_CHANNEL:
+        out.append(
+            f'<div class="more">+{len(sub) - MAX_ROWS_PER_CHANNEL} '
+            f"{esc(t('more_sites', lang))}</div>"
+        )
+    return out
+
+
+def _rows_of(frame: pd.DataFrame | None, ch: ChannelStyle) -> pd.DataFrame | None:
+    return frame[frame["channel"].astype(str) == ch.name] if frame is not None else None
+
+
+def _channel_tables(folder: OutputFolder, lang: str) -> str:
+    chans = channel_info(folder, lang)
+    if not chans:
+        return ""
+    prec = folder.precincts
+    names = dict(zip(prec["precinct_id"].astype(str), prec["name"].astype(str)))
+    out = [f'<h2>{esc(t("placements_table", lang))}</h2><div class="channels">']
+    for ch in chans:
+        sub = _rows_of(folder.placements, ch)
+        curve = _rows_of(folder.coverage_curve, ch)
+        svg = coverage_svg(curve, ch.color, width=150, height=48) if curve is not None else ""
+        out.append(
+            f'<div class="channel" data-channel="{esc(ch.name)}" style="border-color:{ch.color}">'
+            f'<div class="top"><div><h3 style="color:{ch.color}">{esc(ch.label)}</h3>'
+            f'<div class="meta">{esc(_channel_meta(ch.info, lang))}</div></div>'
+            f'<div title="{esc(t("coverage_curve", lang))}">{svg}</div></div>'
+        )
+        if sub is not None and not sub.empty:
+            out += _placements_rows(sub, names, lang)
+        out.append("</div>")
+    out.append("</div>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def render_briefing(
+    folder: OutputFolder | str | Path, *, lang: str | None = None
+) -> dict[str, Path]:
+    """Write ``briefing.png``, ``briefing.pdf`` and ``briefing.html`` into the output folder.
+
+    Parameters
+    ----------
+    folder
+        The output folder, read or as a path.
+    lang
+        ``zh`` or ``en``; default: the manifest's ``output.lang``, else ``zh``.
+
+    Returns
+    -------
+    dict
+        The written files by kind (``briefing_png``, ``briefing_pdf``, ``briefing_html``). PNG
+        and PDF are skipped with a logged warning when the static map cannot be drawn (the HTML
+        is then written without the map image).
+    """
+    if not isinstance(folder, OutputFolder):
+        folder = load_output_folder(folder)
+    default = (folder.manifest.get("output") or {}).get("lang") or "zh"
+    lang = check_lang(lang if lang is not None else default)
+    written: dict[str, Path] = {}
+    png_bytes: bytes | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Glyph .* missing from font", category=UserWarning
+            )
+            png_bytes = _write_static_map(folder, lang, written)
+    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
+        log.warning(
+            "briefing.png/briefing.pdf not written: the static map failed (%s: %s)",
+            type(exc).__name__,
+            exc,
+        )
+    page = briefing_html(folder, lang=lang, map_png=png_bytes)
+    written["briefing_html"] = write_text(folder.path / "briefing.html", page)
+    return written
+
+
+def _write_static_map(folder: OutputFolder, lang: str, written: dict[str, Path]) -> bytes:
+    """Write briefing.png (150 dpi) and briefing.pdf; return a lighter PNG for the HTML page."""
+    import matplotlib.pyplot as plt
+
+    fig = static_map_figure(folder, lang=lang)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
+        png = buf.getvalue()
+
+        def write_png(p: Path) -> None:
+            p.write_bytes(png)
+
+        written["briefing_png"] = atomic_write(folder.path / "briefing.png", write_png)
+        written["briefing_pdf"] = atomic_write(
+            folder.path / "briefing.pdf",
+            lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None}),
+        )
+        small = io.BytesIO()
+        fig.savefig(small, format="png", dpi=110, metadata={"Software": None})
+        return small.getvalue()
+    finally:
+        plt.close(fig)
