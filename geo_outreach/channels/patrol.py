@@ -130,7 +130,9 @@ def patrol_candidates(
             "kind": "patrol_stop",
             "name": [f"巡逻点 patrol stop {c}" for c in cells],
             "alerts": hot["alerts"].to_numpy() if "alerts" in hot.columns else 0,
-            "hot_class": hot["hot_class"].astype(str).to_numpy() if "hot_class" in hot.columns else "",
+            "hot_class": hot["hot_class"].astype(str).to_numpy()
+            if "hot_class" in hot.columns
+            else "",
         },
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]) if len(xy) else [],
         crs=crs,
@@ -140,7 +142,7 @@ def patrol_candidates(
 
 
 def tour_order(dist: FloatArray) -> list[int]:
-    """A short closed tour through all points of a symmetric distance matrix.
+    """Order points as a short closed tour, given a symmetric distance matrix.
 
     Parameters
     ----------
@@ -212,7 +214,9 @@ class _Distances:
 def _stop_distances(xy: FloatArray, network: StreetIndex | None) -> _Distances:
     straight = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
     if network is None:
-        return _Distances(straight, notes=("no street graph: patrol tour ordered on straight-line distances",))
+        return _Distances(
+            straight, notes=("no street graph: patrol tour ordered on straight-line distances",)
+        )
     from scipy.sparse.csgraph import dijkstra
 
     nodes, _ = network.snap(xy)
@@ -290,7 +294,9 @@ def patrol_route(
     k = len(xy)
     windows = window_text(peak_windows)
     if k == 0:
-        empty = gpd.GeoDataFrame(columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs)
+        empty = gpd.GeoDataFrame(
+            columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs
+        )
         return PatrolRoute(empty)
     d = _stop_distances(xy, network)
     notes = list(d.notes)
@@ -332,5 +338,7 @@ def patrol_route(
     )
     if not peak_windows:
         notes.append("no peak time windows given; patrol times left open")
-    frame = gpd.GeoDataFrame(recs, columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs)
+    frame = gpd.GeoDataFrame(
+        recs, columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs
+    )
     return PatrolRoute(frame, tuple(notes))

@@ -131,7 +131,9 @@ def _placements(problem: ChannelProblem, sol: cov.CoverageSolution) -> gpd.GeoDa
     if sol.existing:
         ga = cov.gap_analysis(a, w, list(sol.existing))
         for _, r in ga[ga["role"] == "existing"].iterrows():
-            recs.append((int(r["site"]), 0, float(r["covered_weight"]), float(r["unique_weight"]), True))
+            recs.append(
+                (int(r["site"]), 0, float(r["covered_weight"]), float(r["unique_weight"]), True)
+            )
     cum = sol.existing_weight
     csc = sp.csc_matrix(a)
     for rank, (j, g) in enumerate(zip(sol.chosen, sol.marginal, strict=True), start=1):
@@ -157,7 +159,9 @@ def _placements(problem: ChannelProblem, sol: cov.CoverageSolution) -> gpd.GeoDa
                 "geometry": row.geometry,
             }
         )
-    return gpd.GeoDataFrame(out, columns=PLACEMENT_COLUMNS + ["geometry"], geometry="geometry", crs=cand.crs)
+    return gpd.GeoDataFrame(
+        out, columns=PLACEMENT_COLUMNS + ["geometry"], geometry="geometry", crs=cand.crs
+    )
 
 
 def _reach(problem: ChannelProblem, placements: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -176,7 +180,9 @@ def _reach(problem: ChannelProblem, placements: gpd.GeoDataFrame) -> gpd.GeoData
     )
 
 
-def _summary(problem: ChannelProblem, sol: cov.CoverageSolution, notes: Sequence[str]) -> dict[str, Any]:
+def _summary(
+    problem: ChannelProblem, sol: cov.CoverageSolution, notes: Sequence[str]
+) -> dict[str, Any]:
     ch = problem.config
     return {
         "label": ch.label or ch.name,
@@ -212,7 +218,9 @@ def _place_channel(
     _check_budget(problem)
     sol = solve_channel(problem, seed=seed)
     pl = _placements(problem, sol)
-    curve = cov.coverage_curve(problem.matrix, problem.weights, ch.budget, existing=list(sol.existing))
+    curve = cov.coverage_curve(
+        problem.matrix, problem.weights, ch.budget, existing=list(sol.existing)
+    )
     curve.insert(0, "channel", ch.name)
     notes = list(problem.notes)
     route = None
@@ -230,10 +238,14 @@ def _place_channel(
         sol.status,
         100 * sol.gap,
     )
-    return _Placed(problem, pl, curve[CURVE_COLUMNS], _reach(problem, pl), route, _summary(problem, sol, notes))
+    return _Placed(
+        problem, pl, curve[CURVE_COLUMNS], _reach(problem, pl), route, _summary(problem, sol, notes)
+    )
 
 
-def _concat(frames: Sequence[gpd.GeoDataFrame], columns: Sequence[str], crs: CRS | None) -> gpd.GeoDataFrame:
+def _concat(
+    frames: Sequence[gpd.GeoDataFrame], columns: Sequence[str], crs: CRS | None
+) -> gpd.GeoDataFrame:
     if not frames:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
@@ -276,10 +288,14 @@ def plan_channels(
         A per-precinct minimum cannot be met (the message names the precinct).
     """
     crs = data.crs
-    need_net = data.streets is not None and any(c.distance == "walk" or c.type == "patrol" for c in channels)
+    need_net = data.streets is not None and any(
+        c.distance == "walk" or c.type == "patrol" for c in channels
+    )
     net = cov.prepare_network(data.streets) if need_net else None
     placed = [
-        _place_channel(data, ch, network=net, hotspots=hotspots, peak_windows=peak_windows, seed=seed)
+        _place_channel(
+            data, ch, network=net, hotspots=hotspots, peak_windows=peak_windows, seed=seed
+        )
         for ch in channels
     ]
     placements = _concat([p.placements for p in placed], PLACEMENT_COLUMNS, crs)
@@ -288,10 +304,14 @@ def plan_channels(
     return ChannelsResult(
         placements=placements,
         summaries={p.problem.name: p.summary for p in placed},
-        curves=pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS),
+        curves=pd.concat(curves, ignore_index=True)
+        if curves
+        else pd.DataFrame(columns=CURVE_COLUMNS),
         reach=_concat([p.reach for p in placed], REACH_COLUMNS, crs),
         patrol_route=_concat(routes, ROUTE_COLUMNS, crs),
-        uncovered_hotspots=uncovered_hotspots(hotspots, [(p.problem, p.placements) for p in placed], crs),
+        uncovered_hotspots=uncovered_hotspots(
+            hotspots, [(p.problem, p.placements) for p in placed], crs
+        ),
         crs=crs,
     )
 
@@ -333,7 +353,9 @@ def uncovered_hotspots(
         reached |= np.diff(a.indptr) > 0
     keep = [c for c in cols if c in hot.columns]
     return gpd.GeoDataFrame(
-        hot.loc[~reached, keep + ["geometry"]].reset_index(drop=True), geometry="geometry", crs=hot.crs
+        hot.loc[~reached, keep + ["geometry"]].reset_index(drop=True),
+        geometry="geometry",
+        crs=hot.crs,
     )
 
 

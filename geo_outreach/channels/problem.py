@@ -55,7 +55,9 @@ FloatArray = npt.NDArray[np.float64]
 JUNCTION_MIN_DEGREE = 4
 JUNCTION_DEDUP_M = 30.0
 CANDIDATE_COLUMNS = ["venue_id", "kind", "name", "precinct_id"]
-WALK_FALLBACK_NOTE = "no street graph loaded: straight-line distance used instead of walking distance"
+WALK_FALLBACK_NOTE = (
+    "no street graph loaded: straight-line distance used instead of walking distance"
+)
 
 
 # =========================================================================== demand
@@ -74,10 +76,14 @@ def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
     else:
         cat = 1.0
     if ch.age_weights and "age_band" in alerts.columns:
-        age: Any = alerts["age_band"].fillna("").astype(str).map(lambda a: ch.age_weights.get(a, 1.0))
+        age: Any = (
+            alerts["age_band"].fillna("").astype(str).map(lambda a: ch.age_weights.get(a, 1.0))
+        )
     else:
         age = 1.0
-    w: FloatArray = np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
+    w: FloatArray = (
+        np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
+    )
     if (w < 0).any():
         raise InputDataError(f"channels.{ch.name}: category/age weights must be >= 0")
     return w
@@ -103,7 +109,9 @@ def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.Data
         {
             "x": np.round(a.geometry.x.to_numpy(), 2),
             "y": np.round(a.geometry.y.to_numpy(), 2),
-            "precinct_id": a["precinct_id"].astype(str).to_numpy() if "precinct_id" in a.columns else "",
+            "precinct_id": a["precinct_id"].astype(str).to_numpy()
+            if "precinct_id" in a.columns
+            else "",
             "weight": w,
             "alerts": 1,
         }
@@ -160,7 +168,9 @@ def junctions(
             rows.append((node, len(nb), float(d["x"]), float(d["y"])))
     crs = graph.graph.get("crs")
     if not rows:
-        return gpd.GeoDataFrame({"venue_id": [], "kind": [], "name": [], "degree": []}, geometry=[], crs=crs)
+        return gpd.GeoDataFrame(
+            {"venue_id": [], "kind": [], "name": [], "degree": []}, geometry=[], crs=crs
+        )
     rows.sort(key=lambda r: (-r[1], str(r[0])))
     xy = np.array([[r[2], r[3]] for r in rows])
     from scipy.spatial import cKDTree
@@ -196,7 +206,9 @@ def channel_candidates(data: StudyData, ch: ChannelConfig) -> gpd.GeoDataFrame:
         parts.append(v[CANDIDATE_COLUMNS + ["geometry"]])
     if "junction" in ch.venue_kinds:
         if data.streets is None:
-            log.warning("channel %s: venue kind 'junction' needs a street graph; none loaded", ch.name)
+            log.warning(
+                "channel %s: venue kind 'junction' needs a street graph; none loaded", ch.name
+            )
         else:
             j = junctions(data.streets)
             if len(j):
@@ -239,7 +251,8 @@ def _check_candidates(cand: gpd.GeoDataFrame, ch: ChannelConfig) -> None:
     dup = cand["venue_id"][cand["venue_id"].duplicated()].unique()
     if len(dup):
         raise InputDataError(
-            f"channels.{ch.name}: duplicate candidate venue ids {list(dup[:5])}; make venue_id unique"
+            f"channels.{ch.name}: duplicate candidate venue ids {list(dup[:5])}; "
+            "make venue_id unique"
         )
 
 
@@ -317,7 +330,8 @@ class ChannelProblem:
     @property
     def cand_ids(self) -> npt.NDArray[np.str_]:
         """Candidate ids (venue_id) as strings."""
-        return self.candidates["venue_id"].astype(str).to_numpy().astype(str)
+        ids: npt.NDArray[np.str_] = self.candidates["venue_id"].astype(str).to_numpy().astype(str)
+        return ids
 
     @property
     def cand_xy(self) -> FloatArray:
@@ -327,11 +341,16 @@ class ChannelProblem:
     @property
     def weights(self) -> FloatArray:
         """Weight of each demand row."""
-        return self.demand["weight"].to_numpy(dtype=float)
+        w: FloatArray = self.demand["weight"].to_numpy(dtype=float)
+        return w
 
 
 def _coverage(
-    distance: str, network: cov.StreetIndex | None, radius_m: float, xy: FloatArray, sites: FloatArray
+    distance: str,
+    network: cov.StreetIndex | None,
+    radius_m: float,
+    xy: FloatArray,
+    sites: FloatArray,
 ) -> sp.csr_matrix:
     if distance == "walk" and network is not None:
         return sp.csr_matrix(cov.coverage_matrix_network(network, xy, sites, radius_m))
@@ -425,7 +444,10 @@ def channel_problem(
     notes: list[str] = []
     distance = ch.distance
     if distance == "walk" and (data.streets is None or network is None):
-        log.warning("channel %s: distance 'walk' needs a street graph; using straight-line distance", ch.name)
+        log.warning(
+            "channel %s: distance 'walk' needs a street graph; using straight-line distance",
+            ch.name,
+        )
         notes.append(WALK_FALLBACK_NOTE)
         distance = "straight"
     if aggregate:
