@@ -44,7 +44,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     sp.add_argument("--out", help="output folder (overrides [output] dir)")
     sp.add_argument(
-        "--seed", type=int, help="seed of the bootstrap and random baseline (default: scenario seed)"
+        "--seed",
+        type=int,
+        help="seed of the bootstrap and random baseline (default: scenario seed)",
     )
     sp.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples (default 500)")
     sp.add_argument("--n-random", type=int, default=50, help="random placements (default 50)")
@@ -55,13 +57,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``geo-outreach evaluate``: exit 0 when written, 2 on bad input (raised as GeoOutreachError)."""
+    """Run ``geo-outreach evaluate``: exit 0 when written; bad input raises GeoOutreachError."""
     from geo_outreach.scenario import load_scenario, with_overrides
 
     sc = load_scenario(args.scenario)
     sc = with_overrides(sc, dir=Path(args.out) if args.out else None)
     quiet = getattr(args, "quiet", False)
-    progress = None if quiet else (lambda msg: print(f"[geo-outreach] {msg}", file=sys.stderr, flush=True))
+    progress = (
+        None if quiet else (lambda msg: print(f"[geo-outreach] {msg}", file=sys.stderr, flush=True))
+    )
     result = evaluate(
         sc,
         split=args.split,

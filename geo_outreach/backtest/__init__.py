@@ -1,4 +1,4 @@
-"""Backtest: would the plan have reached the fraud that actually happened next?
+"""Backtest: would the plan have reached the fraud that actually happened next.
 
 - :mod:`.windows`: split / rolling windows;
 - :mod:`.metrics`: hit rate, PAI, PEI*, area share, bootstrap intervals;

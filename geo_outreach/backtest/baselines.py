@@ -44,7 +44,7 @@ def random_sites(
 def topk_sites(
     a: sp.spmatrix, w: npt.ArrayLike, k: int, *, existing: Sequence[int] = ()
 ) -> list[int]:
-    """The ``k`` columns with the largest weight within reach, each counted alone.
+    """Choose the ``k`` columns with the largest weight within reach, each counted alone.
 
     Ties go to the lower column; ``existing`` columns are never chosen.
     """
@@ -63,7 +63,7 @@ def naive_hotspot_sites(
     *,
     existing: Sequence[int] = (),
 ) -> list[int]:
-    """The candidate nearest each of the densest cells, densest first, one per cell.
+    """Choose the candidate nearest each of the densest cells, densest first, one per cell.
 
     A cell whose nearest free candidate is already chosen is skipped. Falls back to the next
     nearest free candidates of the densest cell when the cells run out.
@@ -129,7 +129,7 @@ def oracle_sites(
     w_test: FloatArray,
     existing: Sequence[int],
 ) -> list[int]:
-    """The best of the solver's hindsight answer and every other method's sites.
+    """Pick the best of the solver's hindsight answer and every other method's sites.
 
     Parameters
     ----------

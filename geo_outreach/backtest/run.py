@@ -1,4 +1,4 @@
-"""Backtest: would the plan have reached the fraud that actually happened next?
+"""Run the backtest: would the plan have reached the fraud that actually happened next.
 
 For each channel, the plan is rebuilt from the alerts *before* a split date by the same
 :func:`~geo_outreach.channels.problem.channel_problem` and
@@ -53,7 +53,12 @@ from geo_outreach.backtest.metrics import (
 )
 from geo_outreach.backtest.summary import ALL, CSV_COLUMNS, MEAN, BacktestResult, summarize
 from geo_outreach.backtest.windows import Window, day_start, split_windows
-from geo_outreach.channels.problem import ChannelProblem, channel_problem, reach_geometries, solve_channel
+from geo_outreach.channels.problem import (
+    ChannelProblem,
+    channel_problem,
+    reach_geometries,
+    solve_channel,
+)
 
 if TYPE_CHECKING:
     from geo_outreach.io import StudyData
@@ -129,11 +134,15 @@ def _say(progress: Progress | None, msg: str) -> None:
 
 
 def _seed_for(seed: int, *parts: str) -> np.random.SeedSequence:
-    return np.random.SeedSequence([int(seed) & 0xFFFFFFFF] + [zlib.crc32(p.encode()) for p in parts])
+    return np.random.SeedSequence(
+        [int(seed) & 0xFFFFFFFF] + [zlib.crc32(p.encode()) for p in parts]
+    )
 
 
 def _network(data: StudyData, channels: Sequence[ChannelConfig]) -> cov.StreetIndex | None:
-    if data.streets is None or not any(c.distance == "walk" or c.type == "patrol" for c in channels):
+    if data.streets is None or not any(
+        c.distance == "walk" or c.type == "patrol" for c in channels
+    ):
         return None
     return cov.prepare_network(data.streets)
 
@@ -174,8 +183,11 @@ def _split(run: _Run, win: Window, period: tuple[date, date]) -> _Split:
 
 
 def _split_problems(run: _Run, win: Window) -> list[ChannelProblem]:
-    """Each channel's problem: venue channels reuse theirs; patrol stops are the training
-    period's hot-spot cells, so patrol problems are built per split."""
+    """Each channel's problem for one split.
+
+    Venue channels reuse theirs; patrol stops are the training period's hot-spot cells, so
+    patrol problems are built per split.
+    """
     data = run.data
     problems = []
     hot: gpd.GeoDataFrame | None = None
@@ -184,9 +196,13 @@ def _split_problems(run: _Run, win: Window) -> list[ChannelProblem]:
             problems.append(run.fixed[ch.name])
             continue
         if hot is None:
-            before = (data.alerts["reported_at"] < day_start(win.split, run.sc.scenario.timezone)).to_numpy()
+            before = (
+                data.alerts["reported_at"] < day_start(win.split, run.sc.scenario.timezone)
+            ).to_numpy()
             hot = hotspots_for(data, run.sc.analysis, data.alerts[before].reset_index(drop=True))
-        pr = channel_problem(data, ch, run.alerts, network=run.network, hotspots=hot, aggregate=False)
+        pr = channel_problem(
+            data, ch, run.alerts, network=run.network, hotspots=hot, aggregate=False
+        )
         if pr.m == 0:
             raise InputDataError(
                 f"channels.{ch.name}: no venues of kinds {list(ch.venue_kinds)}; add such venues "
@@ -201,7 +217,10 @@ def _solve_oracle(run: _Run, pr: ChannelProblem, rows: Rows, k: int) -> cov.Cove
     try:
         return solve_channel(pr, rows=rows, k=k, seed=run.seed)
     except InfeasiblePlanError:
-        run.note(pr, "oracle: the precinct minimums cannot be met on the test alerts; solved without them")
+        run.note(
+            pr,
+            "oracle: the precinct minimums cannot be met on the test alerts; solved without them",
+        )
         return solve_channel(pr, rows=rows, k=k, seed=run.seed, constrained=False)
 
 
@@ -214,26 +233,39 @@ def _method_sets(run: _Run, pr: ChannelProblem, sp_: _Split, k: int) -> dict[str
     plan = solve_channel(pr, rows=sp_.train_rows, k=k, seed=run.seed)
     sets: dict[str, list[list[int]]] = {"plan": [list(plan.chosen)]}
     rng = np.random.default_rng(_seed_for(run.seed, "random", sp_.window.label(), ch.name))
-    sets["random"] = [random_sites(pr.m, k, rng=rng, existing=existing) for _ in range(run.n_random)]
-    sets["naive_hotspot"] = [naive_hotspot_sites(pr.cand_xy, k, sp_.cell_xy, sp_.cell_val, existing=existing)]
+    sets["random"] = [
+        random_sites(pr.m, k, rng=rng, existing=existing) for _ in range(run.n_random)
+    ]
+    sets["naive_hotspot"] = [
+        naive_hotspot_sites(pr.cand_xy, k, sp_.cell_xy, sp_.cell_val, existing=existing)
+    ]
     sets["topk_no_overlap"] = [topk_sites(pr.matrix[sp_.train_rows], w_train, k, existing=existing)]
     orc = _solve_oracle(run, pr, sp_.test_rows, k)
     a_test = pr.matrix[sp_.test_rows]
     sets["oracle"] = [oracle_sites(orc.chosen, sets, a_test, w_test, existing)]
     run.solver.setdefault(sp_.window.label(), {})[ch.name] = {
-        "plan": {"status": plan.status, "gap": plan.gap, "method": plan.method, "seconds": round(plan.seconds, 3)},
+        "plan": {
+            "status": plan.status,
+            "gap": plan.gap,
+            "method": plan.method,
+            "seconds": round(plan.seconds, 3),
+        },
         "oracle": {
             "status": orc.status,
             "gap": orc.gap,
             "method": orc.method,
             "seconds": round(orc.seconds, 3),
-            "upper_bound_share": orc.upper_bound / orc.total_weight if orc.total_weight > 0 else math.nan,
+            "upper_bound_share": orc.upper_bound / orc.total_weight
+            if orc.total_weight > 0
+            else math.nan,
         },
     }
     return sets
 
 
-def _score_channel(run: _Run, pr: ChannelProblem, sp_: _Split) -> tuple[dict[str, _Scored], list[dict[str, Any]]]:
+def _score_channel(
+    run: _Run, pr: ChannelProblem, sp_: _Split
+) -> tuple[dict[str, _Scored], list[dict[str, Any]]]:
     ch = pr.config
     free = pr.m - len(pr.existing)
     k = min(ch.budget, free)
@@ -270,7 +302,9 @@ def _split_rows(run: _Run, sp_: _Split) -> list[dict[str, Any]]:
     for pr in problems:
         per_channel[pr.name], more = _score_channel(run, pr, sp_)
         rows += more
-    rows += _all_rows(per_channel, problems, len(sp_.test_rows), sp_.boot, sp_.meta, run.data.study_area)
+    rows += _all_rows(
+        per_channel, problems, len(sp_.test_rows), sp_.boot, sp_.meta, run.data.study_area
+    )
     return rows
 
 
@@ -403,7 +437,15 @@ def _mean_rows(df: pd.DataFrame) -> pd.DataFrame:
         )
         for c in ("test_weight", "hits", "covered_weight"):
             row[c] = float(g[c].sum())
-        for c in ("hit_rate_unweighted", "hit_rate", "area_share", "pai", "pei", "share_of_oracle", "random_sd"):
+        for c in (
+            "hit_rate_unweighted",
+            "hit_rate",
+            "area_share",
+            "pai",
+            "pei",
+            "share_of_oracle",
+            "random_sd",
+        ):
             row[c] = float(g[c].mean())
         row["sites"] = ""
         out.append(row)
@@ -492,11 +534,22 @@ def evaluate(
 
     t1 = time.perf_counter()
     _say(progress, "coverage matrices ...")
-    run = _Run(sc, data, data.alerts[inside].reset_index(drop=True), _network(data, sc.channels), {},
-               seed, n_boot, n_random, progress)  # fmt: skip
+    run = _Run(
+        sc=sc,
+        data=data,
+        alerts=data.alerts[inside].reset_index(drop=True),
+        network=_network(data, sc.channels),
+        fixed={},
+        seed=seed,
+        n_boot=n_boot,
+        n_random=n_random,
+        progress=progress,
+    )
     for ch in sc.channels:
         if ch.type != "patrol":
-            run.fixed[ch.name] = channel_problem(data, ch, run.alerts, network=run.network, aggregate=False)
+            run.fixed[ch.name] = channel_problem(
+                data, ch, run.alerts, network=run.network, aggregate=False
+            )
             run.problems.append(run.fixed[ch.name])
     timings["coverage"] = round(time.perf_counter() - t1, 3)
 
@@ -507,7 +560,18 @@ def evaluate(
     timings["backtest"] = round(time.perf_counter() - t2, 3)
     df = _table(rows, rolling)
     timings["total"] = round(time.perf_counter() - t0, 3)
-    summary = summarize(df, sc, data=data, windows=windows, rolling=rolling, seed=seed, n_boot=n_boot,
-                        n_random=n_random, notes=notes + run.notes(), solver=run.solver,
-                        timings=timings, period=period)  # fmt: skip
+    summary = summarize(
+        df,
+        sc,
+        data=data,
+        windows=windows,
+        rolling=rolling,
+        seed=seed,
+        n_boot=n_boot,
+        n_random=n_random,
+        notes=notes + run.notes(),
+        solver=run.solver,
+        timings=timings,
+        period=period,
+    )
     return BacktestResult(table=df, summary=summary)

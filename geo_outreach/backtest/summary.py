@@ -144,12 +144,17 @@ def _channel_entry(g: pd.DataFrame, name: str, label: str) -> dict[str, Any]:
 def _split_entry(g: pd.DataFrame) -> dict[str, Any]:
     """One rolling split of one channel: hit rate and PAI of every method, plan vs oracle."""
     by = g.set_index("method")
-    out: dict[str, Any] = {"split": str(g["split"].iloc[0]), "test_alerts": int(g["test_alerts"].iloc[0])}
+    out: dict[str, Any] = {
+        "split": str(g["split"].iloc[0]),
+        "test_alerts": int(g["test_alerts"].iloc[0]),
+    }
     for m in METHODS:
         if m in by.index:
             out[f"{m}_hit_rate"] = _r(by.at[m, "hit_rate"])
             out[f"{m}_pai"] = _r(by.at[m, "pai"])
-    out["plan_share_of_oracle"] = _r(by.at["plan", "share_of_oracle"]) if "plan" in by.index else None
+    out["plan_share_of_oracle"] = (
+        _r(by.at["plan", "share_of_oracle"]) if "plan" in by.index else None
+    )
     return out
 
 
@@ -168,7 +173,7 @@ def summarize(
     timings: dict[str, float] | None = None,
     period: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
-    """The JSON summary for maps/briefing (schema :data:`SCHEMA`).
+    """Build the JSON summary for maps/briefing (schema :data:`SCHEMA`).
 
     ``channels[name][method]`` holds the headline figures of the single split (or the mean
     over the rolling splits); ``headline`` has one ready sentence per language.
@@ -208,7 +213,11 @@ def summarize(
         "summary_split": key,
         "rolling": int(rolling),
         "splits": [
-            {"split": w.label(), "test_start": w.split.isoformat(), "test_end": w.test_end.isoformat()}
+            {
+                "split": w.label(),
+                "test_start": w.split.isoformat(),
+                "test_end": w.test_end.isoformat(),
+            }
             for w in windows
         ],
         "seed": int(seed),

@@ -31,14 +31,14 @@ class Window:
     test_end: date  # inclusive
 
     def label(self) -> str:
-        """The split day as ``YYYY-MM-DD`` (the ``split`` column)."""
+        """Return the split day as ``YYYY-MM-DD`` (the ``split`` column)."""
         return self.split.isoformat()
 
 
 def split_windows(
     period: tuple[date, date], *, split: date, until: date | None = None, rolling: int = 0
 ) -> list[Window]:
-    """The backtest windows; see :func:`geo_outreach.backtest.evaluate`.
+    """Cut the data period into backtest windows; see :func:`geo_outreach.backtest.evaluate`.
 
     Parameters
     ----------

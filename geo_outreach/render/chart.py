@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,14 +27,16 @@ METHOD_COLORS = {
 
 
 def _cjk_font() -> str | None:
-    """The CJK font family the briefing uses (registers Debian's Noto CJK files if needed)."""
+    """Return the CJK font family the briefing uses (None without one)."""
     from geo_outreach.report import cjk_font  # moves to geo_outreach.render.style at integration
 
     font: str | None = cjk_font()
     return font
 
 
-def _bars(axes: tuple[Axes, Axes], sub: pd.DataFrame, chans: list[str], labels: dict[str, str]) -> None:
+def _bars(
+    axes: tuple[Axes, Axes], sub: pd.DataFrame, chans: list[str], labels: dict[str, str]
+) -> None:
     """Hit-rate bars (with 95% intervals) on ``axes[0]``, PAI bars on ``axes[1]``."""
     x = np.arange(len(chans))
     width = 0.8 / len(METHODS)
@@ -54,7 +56,9 @@ def _bars(axes: tuple[Axes, Axes], sub: pd.DataFrame, chans: list[str], labels: 
             capsize=2,
             error_kw={"lw": 0.8},
         )
-        axes[1].bar(x + (i - 2) * width, g["pai"].to_numpy(dtype=float), width, color=METHOD_COLORS[m])
+        axes[1].bar(
+            x + (i - 2) * width, g["pai"].to_numpy(dtype=float), width, color=METHOD_COLORS[m]
+        )
 
 
 def write_evaluation_chart(
@@ -98,7 +102,12 @@ def write_evaluation_chart(
     chans = list(dict.fromkeys(sub["channel"]))
     names = [(labels or {}).get(c, c) if zh else ("all channels" if c == ALL else c) for c in chans]
     rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    style = {**rc, "svg.hashsalt": "geo_outreach", "axes.spines.top": False, "axes.spines.right": False}
+    style: dict[Any, Any] = {
+        **rc,
+        "svg.hashsalt": "geo_outreach",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
     with plt.rc_context(style):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
         _bars((axes[0], axes[1]), sub, chans, ml)
@@ -111,7 +120,9 @@ def write_evaluation_chart(
         axes[0].set_title(title, fontsize=10)
         axes[1].set_title("预测精度指数 PAI" if zh else "Predictive accuracy index", fontsize=10)
         handles, names_ = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names_, loc="lower center", ncol=len(METHODS), fontsize=8, frameon=False)
+        fig.legend(
+            handles, names_, loc="lower center", ncol=len(METHODS), fontsize=8, frameon=False
+        )
         fig.tight_layout(rect=(0, 0.07, 1, 1))
         atomic_write(path, lambda p: fig.savefig(p, format="png", metadata={"Software": None}))
         plt.close(fig)
