@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     sc = load_scenario(args.scenario)
     sc = with_overrides(sc, dir=Path(args.out) if args.out else None)
-    quiet = getattr(args, "quiet", False)
+    quiet = args.quiet
     progress = (
         None if quiet else (lambda msg: print(f"[geo-outreach] {msg}", file=sys.stderr, flush=True))
     )

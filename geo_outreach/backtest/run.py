@@ -5,9 +5,9 @@ For each channel, the plan is rebuilt from the alerts *before* a split date by t
 :func:`~geo_outreach.channels.problem.solve_channel` the plan uses (same candidates, radius,
 distance model, category/age weights, budget, existing sites and constraints) and scored on
 the alerts *after* it, against the baselines of :mod:`.baselines` scored the same way
-(:mod:`.score`, :mod:`.metrics`). Measures are per channel, per method, and ``channel = "all"`` for the union
-of every channel. Only alerts inside the study area count (area share and hit rate refer to
-the same region).
+(:mod:`.score`, :mod:`.metrics`). Measures are per channel, per method, and
+``channel = "all"`` for the union of every channel. Only alerts inside the study area count
+(area share and hit rate refer to the same region).
 
 The backtest problems keep one demand row per alert (``aggregate=False``), so a period is a
 row subset of one coverage matrix. The plan aggregates demand to unique locations in
