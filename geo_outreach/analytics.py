@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -36,6 +36,9 @@ from geo_outreach._errors import InputDataError
 from geo_outreach.density import DensityGrid
 from geo_outreach.outputs import write_csv, write_geojson
 from geo_outreach.scenario import AnalysisConfig
+
+if TYPE_CHECKING:
+    from geo_outreach.io import StudyData
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,11 @@ class AnalyticsResult:
 
 
 def hotspot_cell_size(study_area: shapely.Geometry, cell_m: float | None) -> float:
-    """``cell_m`` if given, else 250 m doubled until the study area needs at most
-    :data:`MAX_HOTSPOT_CELLS` cells."""
+    """Hot-spot grid cell size in metres.
+
+    ``cell_m`` if given, else 250 m doubled until the study area needs at most
+    :data:`MAX_HOTSPOT_CELLS` cells.
+    """
     if cell_m is not None:
         return float(cell_m)
     minx, miny, maxx, maxy = shapely.bounds(study_area)
@@ -79,7 +85,42 @@ def hotspot_cell_size(study_area: shapely.Geometry, cell_m: float | None) -> flo
     return cell
 
 
-def run_analytics(data: Any, cfg: AnalysisConfig) -> AnalyticsResult:
+def _hotspot_settings(study_area: shapely.Geometry, cfg: AnalysisConfig) -> tuple[float, float]:
+    """Hot-spot cell size and Gi* distance band (see the module docstring)."""
+    hot_cell = hotspot_cell_size(study_area, cfg.cell_m)
+    gi_distance = float(cfg.gi_distance_m) if cfg.gi_distance_m is not None else 2.0 * hot_cell
+    return hot_cell, gi_distance
+
+
+def hotspots_for(
+    data: StudyData, cfg: AnalysisConfig, alerts: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Gi* hot-spot cells of ``alerts`` exactly as :func:`run_analytics` computes them.
+
+    Only the hot-spot step, for callers that need hot spots of a subset of the alerts (the
+    backtest's training periods) without the rest of the stage.
+
+    Parameters
+    ----------
+    data
+        The study data (``study_area``).
+    cfg
+        The scenario's ``[analysis]`` settings.
+    alerts
+        The alerts (working CRS).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The grid cells (``cell_id, alerts, gi_z, p, p_fdr, hot_class`` + Polygon).
+    """
+    hot_cell, gi_distance = _hotspot_settings(data.study_area, cfg)
+    return _hot.hotspot_cells(
+        alerts, data.study_area, cell_m=hot_cell, distance_m=gi_distance, fdr=cfg.fdr
+    )
+
+
+def run_analytics(data: StudyData, cfg: AnalysisConfig) -> AnalyticsResult:
     """Run every analytics step on loaded data.
 
     Parameters
@@ -128,10 +169,11 @@ def run_analytics(data: Any, cfg: AnalysisConfig) -> AnalyticsResult:
         half_life_days=cfg.half_life_days,
         category_weights=cfg.category_weights or None,
     )
-    hot_cell = hotspot_cell_size(data.study_area, cfg.cell_m)
-    gi_distance = float(cfg.gi_distance_m) if cfg.gi_distance_m is not None else 2.0 * hot_cell
-    cells = _hot.hotspot_cells(alerts, data.study_area, cell_m=hot_cell, distance_m=gi_distance, fdr=cfg.fdr)
-    labels = _hot.cluster_labels(alerts, eps_m=cfg.cluster_eps_m, min_samples=cfg.cluster_min_samples)
+    hot_cell, gi_distance = _hotspot_settings(data.study_area, cfg)
+    cells = hotspots_for(data, cfg, alerts)
+    labels = _hot.cluster_labels(
+        alerts, eps_m=cfg.cluster_eps_m, min_samples=cfg.cluster_min_samples
+    )
     clusters = _hot.alert_clusters(alerts, labels=labels)
     with_cluster = pd.DataFrame(
         {
@@ -184,8 +226,10 @@ def write_analytics(result: AnalyticsResult, out_dir: str | Path) -> list[Path]:
     ]
     hot = result.hotspots
     keep = (hot["alerts"] > 0) | (hot["hot_class"] != "ns")
-    hot = _round(hot.loc[keep, ["cell_id", "alerts", "gi_z", "p", "p_fdr", "hot_class", "geometry"]],
-                 {"gi_z": 4, "p": 6, "p_fdr": 6})
+    hot = _round(
+        hot.loc[keep, ["cell_id", "alerts", "gi_z", "p", "p_fdr", "hot_class", "geometry"]],
+        {"gi_z": 4, "p": 6, "p_fdr": 6},
+    )
     paths.append(write_geojson(out / "hotspots.geojson", hot))  # row-major order from grid_cells
     clusters = result.clusters.sort_values("cluster_id", kind="stable")
     paths.append(write_geojson(out / "clusters.geojson", clusters))

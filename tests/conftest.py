@@ -96,3 +96,66 @@ dir = "out"
         return sc
 
     return make
+
+
+# --------------------------------------------------------------------------- backtest layout
+# (shared by tests/backtest and test_reproducible)
+#
+# Metres east/north of the south-west corner of the 3 square precincts, 6 km x 2 km = 12 km²
+# in all; plaza reach 300 m, straight line:
+# - cluster P at (620, 1000): 6 alerts a month, reached by V0 (500, 1000) and V1 (700, 1000);
+# - 1 alert a month at (300, 1000): reached by V0 only;
+# - cluster Q at (3000, 1000): 4 alerts a month, reached by V2 only;
+# - 1 alert a month at (5000, 1000): reached by V3 (5000, 1000) only;
+# - V4 (1000, 1800) reaches nothing.
+# With 2 sites the best is {V0, V2} (11 of 12 a month) while the two sites that reach most
+# alerts on their own are V0 (7) and V1 (6), which overlap (7 of 12 together).
+
+VENUES_XY = {
+    "V0": (500, 1000), "V1": (700, 1000), "V2": (3000, 1000), "V3": (5000, 1000),
+    "V4": (1000, 1800),
+}
+MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+SPOTS = [((620, 1000), 6), ((300, 1000), 1), ((3000, 1000), 4), ((5000, 1000), 1)]
+
+CHANNELS = """
+[channels.plazas]
+label = "广场"
+venue_kinds = ["plaza"]
+budget = 2
+radius_m = 300
+"""
+
+
+LAYOUT_HEADERS = ("警情编号", "报警时间", "案件类别", "经度", "纬度")
+
+
+def layout_rows(headers: tuple[str, ...] = LAYOUT_HEADERS) -> list[dict]:
+    """Alerts of the layout above, one set per month, with small jitter (< 15 m)."""
+    rng = np.random.default_rng(7)
+    rows = []
+    n = 0
+    for month in MONTHS:
+        for (x, y), count in SPOTS:
+            for i in range(count):
+                lon, lat = xy_to_lonlat(x + rng.uniform(-10, 10), y + rng.uniform(-10, 10))
+                h_id, h_time, h_cat, h_lon, h_lat = headers
+                day = 1 + (3 * i + n) % 27
+                rows.append({h_id: f"A{n:04d}", h_time: f"{month}-{day:02d} 1{i % 10}:05",
+                             h_cat: ["刷单返利", "冒充公检法"][n % 2], h_lon: f"{float(lon):.7f}",
+                             h_lat: f"{float(lat):.7f}"})
+                n += 1
+    return rows
+
+
+def venues_csv(path: Path) -> Path:
+    """The layout's five plazas as a venues CSV (venue_id, kind, name, lon, lat)."""
+    import pandas as pd
+
+    recs = []
+    for vid, (x, y) in VENUES_XY.items():
+        lon, lat = xy_to_lonlat(x, y)
+        recs.append({"venue_id": vid, "kind": "plaza", "name": f"广场{vid}", "lon": float(lon),
+                     "lat": float(lat)})
+    pd.DataFrame(recs).to_csv(path, index=False, encoding="utf-8")
+    return path

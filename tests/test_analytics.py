@@ -34,11 +34,17 @@ def study(x, y, times, cats) -> StudyData:
         crs=UTM,
     )
     alerts["precinct_id"] = assign_precincts(alerts, prec)
-    venues = gpd.GeoDataFrame({"venue_id": [], "kind": [], "name": [], "precinct_id": []},
-                              geometry=[], crs=UTM)
+    venues = gpd.GeoDataFrame(
+        {"venue_id": [], "kind": [], "name": [], "precinct_id": []}, geometry=[], crs=UTM
+    )
     return StudyData(
-        precincts=prec, alerts=alerts, venues=venues, streets=None,
-        study_area=prec.union_all(), crs=prec.crs, rejects=pd.DataFrame(),
+        precincts=prec,
+        alerts=alerts,
+        venues=venues,
+        streets=None,
+        study_area=prec.union_all(),
+        crs=prec.crs,
+        rejects=pd.DataFrame(),
     )
 
 
@@ -50,8 +56,14 @@ def data() -> StudyData:
     y = np.r_[rng.normal(1000, 120, n_blob), rng.uniform(0, 2000, n_bg)]
     day = rng.integers(0, 420, n_blob + n_bg)
     hour = np.r_[rng.integers(19, 22, n_blob), rng.integers(0, 24, n_bg)]
-    t = pd.Timestamp("2024-06-01") + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h")
-    cats = rng.choice(["刷单返利", "冒充公检法", "投资理财"], n_blob + n_bg, p=[0.5, 0.3, 0.2]).tolist()
+    t = (
+        pd.Timestamp("2024-06-01")
+        + pd.to_timedelta(day, unit="D")
+        + pd.to_timedelta(hour, unit="h")
+    )
+    cats = rng.choice(
+        ["刷单返利", "冒充公检法", "投资理财"], n_blob + n_bg, p=[0.5, 0.3, 0.2]
+    ).tolist()
     return study(x, y, t, cats)
 
 
@@ -72,7 +84,10 @@ def test_run_and_write(data, tmp_path):
     stats = pd.read_csv(tmp_path / "precinct_stats.csv", encoding="utf-8-sig")
     assert stats["alerts_outside"].nunique() == 1
     trends = (tmp_path / "monthly_trends.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert trends[0] == "precinct_id,month,alerts,mom_pct,yoy_pct,mom_p,yoy_p,mom_significant,yoy_significant"
+    assert (
+        trends[0]
+        == "precinct_id,month,alerts,mom_pct,yoy_pct,mom_p,yoy_p,mom_significant,yoy_significant"
+    )
     assert "inf" not in "".join(trends)
     hot = json.loads((tmp_path / "hotspots.geojson").read_text(encoding="utf-8"))
     props = [f["properties"] for f in hot["features"]]
@@ -85,8 +100,10 @@ def test_run_and_write(data, tmp_path):
 
     # deterministic: a second run writes byte-identical files
     before = {p.name: p.read_bytes() for p in paths}
-    again = write_analytics(run_analytics(data, AnalysisConfig(cluster_eps_m=200, cluster_min_samples=10)),
-                            tmp_path / "again")
+    again = write_analytics(
+        run_analytics(data, AnalysisConfig(cluster_eps_m=200, cluster_min_samples=10)),
+        tmp_path / "again",
+    )
     assert {p.name: p.read_bytes() for p in again} == before
 
 
@@ -102,7 +119,10 @@ def test_empty_alerts_is_a_clear_error(data):
     with pytest.raises(InputDataError, match="no alerts left after loading and filtering"):
         run_analytics(empty, AnalysisConfig())
     with pytest.raises(InputDataError, match=r"category_weights weigh every alert 0"):
-        run_analytics(data, AnalysisConfig(category_weights={"刷单返利": 0.0, "冒充公检法": 0.0, "投资理财": 0.0}))
+        run_analytics(
+            data,
+            AnalysisConfig(category_weights={"刷单返利": 0.0, "冒充公检法": 0.0, "投资理财": 0.0}),
+        )
 
 
 def test_one_month_and_one_point(tmp_path):
@@ -117,3 +137,20 @@ def test_one_month_and_one_point(tmp_path):
     text = (tmp_path / "monthly_trends.csv").read_text(encoding="utf-8-sig")
     assert "A,2025-07,20,,,,,False,False" in text
     assert all(p.exists() for p in paths)
+
+
+def test_hotspots_for_is_the_stages_hot_spot_step(data):
+    from geo_outreach.analytics import hotspots_for
+
+    cfg = AnalysisConfig(cluster_eps_m=200, cluster_min_samples=10)
+    full = run_analytics(data, cfg).hotspots
+    pd.testing.assert_frame_equal(hotspots_for(data, cfg, data.alerts), full)
+    assert (full["hot_class"] == "hot99").any()  # the blob at (1000, 1000)
+    # on a subset (a backtest's training period): the same as the whole stage on that subset
+    before = data.alerts["reported_at"] < pd.Timestamp("2025-01-01", tz=TZ)
+    early = data.alerts[before].reset_index(drop=True)
+    sub = StudyData(**{**data.__dict__, "alerts": early})
+    expected = run_analytics(sub, cfg).hotspots
+    got = hotspots_for(data, cfg, early)
+    pd.testing.assert_frame_equal(got, expected)
+    assert 0 < got["alerts"].sum() < full["alerts"].sum()

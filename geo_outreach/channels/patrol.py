@@ -1,0 +1,344 @@
+"""Patrols: stops among hot-spot cells, a short closed tour on the street network, time windows.
+
+Stops are chosen (by :func:`geo_outreach.channels.problem.solve_channel`) among hot-spot cells
+(``hot99/95/90``; fallback: the cells with most alerts) whose centres are snapped to the
+nearest street node; they are then ordered as a short closed tour (Christofides from networkx
+on shortest-path distances, improved by 2-opt) and given the peak time windows from the
+analytics stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from geo_outreach._errors import InputDataError
+
+if TYPE_CHECKING:
+    from pyproj import CRS
+
+    from geo_outreach.coverage import StreetIndex
+    from geo_outreach.scenario import ChannelConfig
+
+FloatArray = npt.NDArray[np.float64]
+
+HOT_CLASSES = ("hot99", "hot95", "hot90")
+ROUTE_COLUMNS = [
+    "channel",
+    "feature",
+    "order",
+    "cell_id",
+    "venue_id",
+    "alerts",
+    "covered_weight",
+    "windows",
+    "length_m",
+]
+
+
+@dataclass(frozen=True)
+class PatrolRoute:
+    """A patrol channel's stops and closed route.
+
+    Attributes
+    ----------
+    frame
+        :data:`ROUTE_COLUMNS` + geometry: one ``"stop"`` row per stop in tour order and one
+        ``"route"`` row with the closed line and its length.
+    notes
+        What the route builder had to fall back on.
+    """
+
+    frame: gpd.GeoDataFrame
+    notes: tuple[str, ...] = ()
+
+
+def points_xy(gdf: gpd.GeoDataFrame) -> FloatArray:
+    """``(n, 2)`` x/y of a point layer (``(0, 2)`` when empty)."""
+    if len(gdf) == 0:
+        return np.zeros((0, 2))
+    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
+
+
+def patrol_candidates(
+    hotspots: gpd.GeoDataFrame | None,
+    budget: int,
+    network: StreetIndex | None,
+    crs: CRS | None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Candidate patrol stops: hot cells, topped up with the cells with most alerts.
+
+    Parameters
+    ----------
+    hotspots
+        Grid cells with ``cell_id, alerts, hot_class`` (working CRS).
+    budget
+        Number of stops wanted; fewer significant hot cells than this adds the cells with most
+        alerts (up to ``3 x budget``).
+    network
+        Street index to snap each cell centre to its nearest street node, or ``None``.
+    crs
+        CRS of the result.
+
+    Returns
+    -------
+    tuple
+        Candidates ``venue_id ("cell:<id>"), cell_id, kind, name, alerts, hot_class`` + Point,
+        and notes.
+
+    Raises
+    ------
+    InputDataError
+        Without hot-spot cells.
+    """
+    notes: list[str] = []
+    if hotspots is None or len(hotspots) == 0:
+        raise InputDataError("patrol channel needs hot-spot cells (run the analytics stage first)")
+    hs = hotspots.copy()
+    if "hot_class" in hs.columns:
+        hot = hs[hs["hot_class"].astype(str).isin(HOT_CLASSES)]
+    else:
+        hot = hs.iloc[0:0]
+    if len(hot) < budget:
+        extra = hs[~hs.index.isin(hot.index)].sort_values(
+            ["alerts", "cell_id"], ascending=[False, True]
+        )
+        extra = extra[extra["alerts"] > 0].head(max(budget * 3, budget - len(hot)))
+        notes.append(
+            f"only {len(hot)} significant hot cells; added the {len(extra)} cells with most "
+            "alerts as candidates"
+        )
+        hot = pd.concat([hot, extra])
+    cent = hot.geometry.centroid
+    xy = np.column_stack([cent.x.to_numpy(), cent.y.to_numpy()])
+    if network is not None and len(xy):
+        idx, _ = network.snap(xy)
+        xy = network.xy[idx]
+        notes.append("patrol stops snapped to the nearest street node of each cell centre")
+    cells = hot["cell_id"].astype(str)
+    cand = gpd.GeoDataFrame(
+        {
+            "venue_id": [f"cell:{c}" for c in cells],
+            "cell_id": cells.to_numpy(),
+            "kind": "patrol_stop",
+            "name": [f"巡逻点 patrol stop {c}" for c in cells],
+            "alerts": hot["alerts"].to_numpy() if "alerts" in hot.columns else 0,
+            "hot_class": hot["hot_class"].astype(str).to_numpy()
+            if "hot_class" in hot.columns
+            else "",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]) if len(xy) else [],
+        crs=crs,
+    )
+    cand = cand.drop_duplicates("venue_id").reset_index(drop=True)
+    return cand, notes
+
+
+def tour_order(dist: FloatArray) -> list[int]:
+    """Order points as a short closed tour, given a symmetric distance matrix.
+
+    Parameters
+    ----------
+    dist
+        ``(k, k)`` symmetric distances.
+
+    Returns
+    -------
+    list of int
+        Point indices in tour order, starting at point 0: Christofides (networkx) then 2-opt;
+        deterministic.
+    """
+    k = len(dist)
+    if k <= 3:
+        return list(range(k))
+    import networkx as nx
+
+    g = nx.Graph()
+    for i in range(k):
+        for j in range(i + 1, k):
+            g.add_edge(i, j, weight=float(dist[i, j]))
+    cycle = nx.approximation.christofides(g, weight="weight")
+    order: list[int] = cycle[:-1]
+    # rotate to start at stop 0 (the first-ranked stop)
+    s = order.index(0)
+    order = order[s:] + order[:s]
+
+    def length(o: list[int]) -> float:
+        return float(sum(dist[o[i], o[(i + 1) % k]] for i in range(k)))
+
+    best = length(order)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1, k - 1):
+            for j in range(i + 1, k):
+                new = order[:i] + order[i : j + 1][::-1] + order[j + 1 :]
+                nl = length(new)
+                if nl < best - 1e-9:
+                    order, best, improved = new, nl, True
+    return order
+
+
+def window_text(peak_windows: Sequence[dict[str, Any]]) -> str:
+    """Peak time windows as one line, e.g. ``"周五 19-22时 (40%); ..."``."""
+    parts = []
+    for win in peak_windows:
+        label = (
+            win.get("label_zh")
+            or win.get("label_en")
+            or f"{win.get('start_hour')}-{win.get('end_hour')}"
+        )
+        share = win.get("share")
+        parts.append(f"{label} ({share:.0%})" if isinstance(share, (int, float)) else str(label))
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Distances:
+    """Distances between the stops, and the shortest-path tree to draw the route on streets."""
+
+    dist: FloatArray
+    nodes: npt.NDArray[np.int64] | None = None
+    dist_all: FloatArray | None = None
+    pred: npt.NDArray[np.int32] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _stop_distances(xy: FloatArray, network: StreetIndex | None) -> _Distances:
+    straight = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    if network is None:
+        return _Distances(
+            straight, notes=("no street graph: patrol tour ordered on straight-line distances",)
+        )
+    from scipy.sparse.csgraph import dijkstra
+
+    nodes, _ = network.snap(xy)
+    dist_all, pred = dijkstra(
+        network.adjacency, directed=False, indices=nodes, return_predecessors=True
+    )
+    dist = dist_all[:, nodes]
+    unreachable = ~np.isfinite(dist)
+    notes: tuple[str, ...] = ()
+    if unreachable.any():
+        dist = np.where(unreachable, straight * 3.0, dist)
+        notes = (
+            "some patrol stops are not connected on the street graph; straight line x3 used "
+            "between them",
+        )
+    return _Distances(dist, nodes, dist_all, pred, notes)
+
+
+def _route_line(
+    xy: FloatArray, order: list[int], d: _Distances, network: StreetIndex | None
+) -> tuple[list[tuple[float, float]], float]:
+    """Coordinates of the closed route along the streets, and its length."""
+    k = len(xy)
+    coords: list[tuple[float, float]] = []
+    total = 0.0
+    for a_i in range(k):
+        i, j = order[a_i], order[(a_i + 1) % k] if k > 1 else order[a_i]
+        total += float(d.dist[i, j])
+        seg: list[tuple[float, float]] = [(float(xy[i][0]), float(xy[i][1]))]
+        if (
+            network is not None
+            and d.nodes is not None
+            and d.dist_all is not None
+            and d.pred is not None
+            and i != j
+            and np.isfinite(d.dist_all[i, d.nodes[j]])
+        ):
+            # walk predecessors back from j's node to i's node
+            chain = []
+            cur = int(d.nodes[j])
+            src = int(d.nodes[i])
+            while cur != src and cur >= 0:
+                chain.append(cur)
+                cur = int(d.pred[i, cur])
+            seg += [(float(network.xy[c][0]), float(network.xy[c][1])) for c in reversed(chain)]
+        seg.append((float(xy[j][0]), float(xy[j][1])))
+        coords.extend(seg if not coords else seg[1:])
+    return coords, total
+
+
+def patrol_route(
+    ch: ChannelConfig,
+    stops: gpd.GeoDataFrame,
+    network: StreetIndex | None,
+    peak_windows: Sequence[dict[str, Any]],
+) -> PatrolRoute:
+    """Order the chosen stops as a closed tour and draw it along the streets.
+
+    Parameters
+    ----------
+    ch
+        The patrol channel.
+    stops
+        Chosen stops (``cell_id, venue_id, alerts, covered_weight`` + Point), rank order.
+    network
+        Street index (shortest paths), or ``None`` for straight lines.
+    peak_windows
+        Busiest time windows (dicts with label_zh/label_en/start_hour/end_hour/share).
+
+    Returns
+    -------
+    PatrolRoute
+    """
+    xy = points_xy(stops)
+    k = len(xy)
+    windows = window_text(peak_windows)
+    if k == 0:
+        empty = gpd.GeoDataFrame(
+            columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs
+        )
+        return PatrolRoute(empty)
+    d = _stop_distances(xy, network)
+    notes = list(d.notes)
+    order = tour_order(d.dist)
+    coords, total = _route_line(xy, order, d, network)
+    recs = []
+    for pos, i in enumerate(order, start=1):
+        r = stops.iloc[i]
+        recs.append(
+            {
+                "channel": ch.name,
+                "feature": "stop",
+                "order": pos,
+                "cell_id": r.get("cell_id", ""),
+                "venue_id": r["venue_id"],
+                "alerts": float(r.get("alerts", 0) or 0),
+                "covered_weight": float(r.get("covered_weight", 0.0)),
+                "windows": windows,
+                "length_m": np.nan,
+                "geometry": shapely.Point(xy[i]),
+            }
+        )
+    line = shapely.LineString(coords) if len(coords) >= 2 else shapely.Point(xy[0])
+    recs.append(
+        {
+            "channel": ch.name,
+            "feature": "route",
+            "order": 0,
+            "cell_id": "",
+            "venue_id": "",
+            "alerts": float(stops["alerts"].sum()) if "alerts" in stops.columns else 0.0,
+            "covered_weight": float(stops["covered_weight"].sum())
+            if "covered_weight" in stops.columns
+            else 0.0,
+            "windows": windows,
+            "length_m": round(total, 1),
+            "geometry": line,
+        }
+    )
+    if not peak_windows:
+        notes.append("no peak time windows given; patrol times left open")
+    frame = gpd.GeoDataFrame(
+        recs, columns=ROUTE_COLUMNS + ["geometry"], geometry="geometry", crs=stops.crs
+    )
+    return PatrolRoute(frame, tuple(notes))
