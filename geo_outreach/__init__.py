@@ -28,34 +28,31 @@ from geo_outreach import (  # noqa: I001 - pipeline order, not alphabetical
     analytics,
     coverage,
     channels,
-    maps,  # merge: render
-    report,  # merge: render
+    backtest,
+    render,
 )
-from geo_outreach.api import Plan, cover, load_scenario, plan
-
-# merge: add `evaluate` to the api import above once geo_outreach/evaluate.py is replaced by
-# geo_outreach/backtest/ (while the module exists, `from geo_outreach import evaluate` in its
-# tests must keep returning the module); until then it is geo_outreach.api.evaluate.
+from geo_outreach.api import Plan, cover, evaluate, load_scenario, plan
 
 __all__ = [
     "Plan",
     "__version__",
     "analytics",
+    "backtest",
     "channels",
     "cover",
     "coverage",
     "crs",
     "density",
+    "evaluate",
     "hotspots",
     "i18n",
     "io",
     "join",
     "load_scenario",
-    "maps",
     "osm",
     "outputs",
     "plan",
-    "report",
+    "render",
     "scenario",
     "stats",
 ]

@@ -25,12 +25,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_outreach import evaluate as _backtest  # merge: geo_outreach.backtest
+from geo_outreach import backtest as _backtest
 from geo_outreach._errors import InputDataError
+from geo_outreach.backtest import BacktestResult
 from geo_outreach.coverage import coverage_matrix_euclidean, maximize_coverage
 from geo_outreach.io import StudyData, read_points
 from geo_outreach.outputs import write_csv
 from geo_outreach.plan import Plan, build_plan
+from geo_outreach.render import render_briefing
+from geo_outreach.render.chart import write_evaluation_chart
 from geo_outreach.scenario import Scenario, load_scenario, with_overrides
 
 __all__ = [
@@ -127,7 +130,7 @@ def evaluate(
     n_random: int = 50,
     data: StudyData | None = None,
     progress: Progress | None = None,
-) -> pd.DataFrame:
+) -> BacktestResult:
     """Backtest every channel: plan on alerts before ``split``, score on the alerts after it.
 
     Parameters
@@ -154,8 +157,9 @@ def evaluate(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per split x channel x method (``attrs["summary"]``: the JSON summary).
+    BacktestResult
+        ``table``: one row per split x channel x method (``evaluation.csv``); ``summary``: what
+        ``evaluation.json`` holds.
     """
     sc = _scenario(scenario, dir=Path(out) if out is not None else None)
     result = _run_backtest(
@@ -194,11 +198,11 @@ def _run_backtest(
     n_random: int,
     data: StudyData | None,
     progress: Progress | None,
-) -> pd.DataFrame:
-    """Call the backtest stage (the one call; merge: ``geo_outreach.backtest.evaluate``)."""
+) -> BacktestResult:
+    """Call the backtest stage (:func:`geo_outreach.backtest.evaluate`)."""
     if split is None:
         raise InputDataError("split is required: the first test day, e.g. 2026-05-01")
-    result: pd.DataFrame = _backtest.evaluate(
+    return _backtest.evaluate(
         sc,
         split=split,
         until=until,
@@ -209,10 +213,9 @@ def _run_backtest(
         data=data,
         progress=progress,
     )
-    return result
 
 
-def write_backtest(result: pd.DataFrame, out_dir: str | Path, *, lang: str) -> BacktestFiles:
+def write_backtest(result: BacktestResult, out_dir: str | Path, *, lang: str) -> BacktestFiles:
     """Write the evaluation files into ``out_dir`` and re-render the briefing of a plan there.
 
     Parameters
@@ -230,13 +233,12 @@ def write_backtest(result: pd.DataFrame, out_dir: str | Path, *, lang: str) -> B
         The evaluation files, and the briefing when one was re-rendered.
     """
     out = Path(out_dir)
-    # merge: backtest.write_evaluation(result, out) + render.chart.write_evaluation_chart(...)
-    paths = _backtest.write_evaluation(result, out, lang=lang)
+    csv_path, json_path = _backtest.write_evaluation(result, out)
+    png_path = write_evaluation_chart(result, out / "evaluation.png", lang=lang)
+    paths = [csv_path, png_path, json_path]  # the order the command prints them
     briefing = None
     if (out / "manifest.json").is_file() and (out / "precincts.geojson").is_file():
-        from geo_outreach import report  # merge: geo_outreach.render
-
-        briefing = report.render_briefing(out, lang=lang)["briefing_html"]
+        briefing = render_briefing(out, lang=lang)["briefing_html"]
     return BacktestFiles(files=tuple(Path(p) for p in paths), briefing=briefing)
 
 

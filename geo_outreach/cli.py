@@ -27,10 +27,12 @@ import pandas as pd
 from geo_outreach import api, osm
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach._version import __version__
-from geo_outreach.evaluate import format_table  # merge: geo_outreach.backtest
+from geo_outreach._validate import OUTSIDE
+from geo_outreach.backtest import BacktestResult, format_table
 from geo_outreach.io import load_study
 from geo_outreach.outputs import rejects_summary
 from geo_outreach.plan import build_plan
+from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,7 +112,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     for r in rejects_summary(data.rejects):
         print(f"  rejected {r['layer']}: {r['rows']} x {r['reason']}")
-    outside = int((data.alerts["precinct_id"] == "outside").sum())
+    outside = int((data.alerts["precinct_id"] == OUTSIDE).sum())
     print(f"alerts outside every precinct (kept, counted as 'outside'): {outside}")
     print(f"working CRS: {data.crs.to_string()}; every layer is usable")
     return 0
@@ -118,9 +120,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """``geo-outreach render OUTDIR``: re-render maps and briefing from a plan's outputs."""
-    from geo_outreach import maps  # merge: geo_outreach.render
-
-    files = maps.render_outputs(Path(args.outdir), basemap=args.basemap, lang=args.lang)
+    files = render_outputs(Path(args.outdir), basemap=args.basemap, lang=args.lang)
     for name, path in files.items():
         print(f"{name}: {Path(path).resolve()}")
     return 0
@@ -198,10 +198,10 @@ def cmd_cover(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- evaluate
 
 
-def _backtest_lines(result: pd.DataFrame) -> list[str]:
-    """Return the terminal report of a backtest (merge: ``result.summary``, ``format_table``)."""
-    summary = result.attrs["summary"]
-    lines = [format_table(result, summary["summary_split"])]
+def _backtest_lines(result: BacktestResult) -> list[str]:
+    """Return the terminal report of a backtest: the table, a headline per channel, notes."""
+    summary = result.summary
+    lines = [format_table(result)]
     lines += [entry["headline"]["en"] for entry in summary["channels"].values()]
     if summary["synthetic"]:
         lines.append("NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data.")

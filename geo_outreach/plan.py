@@ -1,6 +1,6 @@
 """Run the pipeline stages for a scenario: :func:`build_plan`.
 
-Stages: load (io) -> base layers -> analytics -> channels -> manifest -> render (maps/report).
+Stages: load (io) -> base layers -> analytics -> channels -> manifest -> render (map + briefing).
 Each stage gets the previous stages' results as arguments; nothing is kept in globals. The
 writers and the provenance of ``manifest.json`` live in :mod:`geo_outreach.outputs`; this
 module only runs the stages, times them and reports progress through a callback.
@@ -21,13 +21,13 @@ from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.outputs import (
     build_manifest,
-    package_versions,  # noqa: F401 - shim: removed at integration (evaluate imports it from here)
     run_info,
     sha256_file,
     write_base_layers,
     write_geojson,
     write_json,
 )
+from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Scenario
 
 Progress = Callable[[str], None]
@@ -103,7 +103,7 @@ def build_plan(
     progress
         Called with a short message as each stage starts and ends (``None``: silent).
     render
-        Also write ``map.html`` and the briefing (:func:`geo_outreach.maps.render_outputs`);
+        Also write ``map.html`` and the briefing (:func:`geo_outreach.render.render_outputs`);
         only with ``write``.
     write
         Write the output files. ``False`` computes the stages and writes nothing.
@@ -164,10 +164,8 @@ def build_plan(
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
 
     if render:
-        from geo_outreach import maps
-
         with timer("render"):
-            rendered = maps.render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang)
+            rendered = render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang)
             files.update({Path(p).name: Path(p) for p in rendered.values()})
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)

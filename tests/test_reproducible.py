@@ -16,7 +16,7 @@ import pytest
 from geo_outreach import outputs
 from geo_outreach.plan import build_plan
 from geo_outreach.scenario import load_scenario, with_overrides
-from tests.test_evaluate import CHANNELS, layout_rows, venues_csv
+from tests.conftest import CHANNELS, layout_rows, venues_csv
 
 STAGES = ("load", "base layers", "analytics")
 DATA_SUFFIXES = (".csv", ".geojson")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo_outreach.backtest.baselines import METHODS
-from geo_outreach.outputs import write_csv, write_json
+from geo_outreach.outputs import package_versions, write_csv, write_json
 
 if TYPE_CHECKING:
     from geo_outreach.backtest.windows import Window
@@ -183,8 +183,6 @@ def summarize(
     dict
         JSON-able summary.
     """
-    from geo_outreach.plan import package_versions  # moves to geo_outreach.outputs at integration
-
     key = MEAN if rolling else windows[0].label()
     sub = df[df["split"] == key]
     labels = {c.name: (c.label or c.name) for c in sc.channels}

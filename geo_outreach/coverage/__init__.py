@@ -72,12 +72,3 @@ __all__ = [
     "service_areas",
 ]
 
-
-def _milp(*args: Any, **kwargs: Any) -> tuple[list[int] | None, float, float, str]:
-    """Old tuple form of :func:`~geo_outreach.coverage.milp.solve_milp`.
-
-    shim: removed at integration (tests/test_cover_cmd.py::test_highs_banner_is_silenced
-    imports it; it should call ``solve_milp`` and read ``.status``).
-    """
-    r = solve_milp(*args, **kwargs)
-    return r.chosen, r.value, r.bound, r.status

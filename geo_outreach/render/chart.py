@@ -10,6 +10,7 @@ import numpy as np
 from geo_outreach.backtest.baselines import METHODS
 from geo_outreach.backtest.summary import ALL, METHOD_LABELS
 from geo_outreach.outputs import atomic_write
+from geo_outreach.render.style import cjk_font
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,10 +29,7 @@ METHOD_COLORS = {
 
 def _cjk_font() -> str | None:
     """Return the CJK font family the briefing uses (None without one)."""
-    from geo_outreach.report import cjk_font  # moves to geo_outreach.render.style at integration
-
-    font: str | None = cjk_font()
-    return font
+    return cjk_font()
 
 
 def _bars(
