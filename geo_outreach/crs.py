@@ -131,7 +131,7 @@ def from_wgs84_lonlat(
     raise ValueError(f"unknown datum {datum!r}; use one of {DATUMS}")
 
 
-def _transform_geoms(geoms: gpd.GeoSeries | np.ndarray, fn: LonLatFn) -> np.ndarray:
+def transform_geoms(geoms: gpd.GeoSeries | np.ndarray, fn: LonLatFn) -> np.ndarray:
     """Apply a lon/lat array function to every vertex of ``geoms``."""
 
     def f(coords: np.ndarray) -> np.ndarray:
@@ -145,7 +145,7 @@ def gdf_to_wgs84(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     """Return a copy of a lon/lat GeoDataFrame in ``datum`` converted to WGS84 (EPSG:4326)."""
     out = gdf.copy()
     if datum != "wgs84":
-        geoms = _transform_geoms(gdf.geometry.values, lambda x, y: to_wgs84_lonlat(x, y, datum))
+        geoms = transform_geoms(gdf.geometry.values, lambda x, y: to_wgs84_lonlat(x, y, datum))
         out = out.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs="EPSG:4326"))
     return out.set_crs("EPSG:4326", allow_override=True)
 
@@ -156,7 +156,7 @@ def gdf_from_wgs84(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
         gdf = gdf.to_crs("EPSG:4326")
     out = gdf.copy()
     if datum != "wgs84":
-        geoms = _transform_geoms(gdf.geometry.values, lambda x, y: from_wgs84_lonlat(x, y, datum))
+        geoms = transform_geoms(gdf.geometry.values, lambda x, y: from_wgs84_lonlat(x, y, datum))
         out = out.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs="EPSG:4326"))
     return out
 

@@ -209,10 +209,10 @@ def test_overlapping_precincts_are_named(scenario_factory, tmp_path: Path):
 
 def test_osm_xml_venues_real_west_oakland(tmp_path: Path):
     """Real OSM XML (osmnx's own test file) through features_from_xml, with kinds mapped."""
-    from geo_outreach.io import _read_osm_venues, _Rejects
+    from geo_outreach._parse import Rejects, read_osm_venues
 
-    rej = _Rejects("venues", "x")
-    df = _read_osm_venues(DATA / "west_oakland_osmnx.osm.bz2", rej)
+    rej = Rejects("venues", "x")
+    df = read_osm_venues(DATA / "west_oakland_osmnx.osm.bz2", rej)
     kinds = df["kind"].value_counts().to_dict()
     assert kinds.get("cafe") == 1 and kinds.get("post_office") == 2 and kinds.get("school") == 1
     assert kinds.get("park", 0) >= 1
