@@ -145,7 +145,8 @@ def test_default_bandwidth_rule():
 
 
 def test_write_density_tif(tmp_path):
-    rasterio = pytest.importorskip("rasterio")
+    import rasterio  # a dependency: a missing rasterio must fail, not skip
+
     a = points([500.0, 700.0], [500.0, 900.0])
     area = shapely.box(X0, Y0, X0 + 2000, Y0 + 1000)
     g = density_grid(a, area, cell_m=100, bandwidth_m=200)
