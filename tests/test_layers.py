@@ -225,8 +225,7 @@ def test_find_cycle_finds_one():
 def test_no_import_cycles():
     checked = set(_checked())
     graph = {
-        m: {e.target for e in edges(m) if not e.type_only and e.target in checked}
-        for m in checked
+        m: {e.target for e in edges(m) if not e.type_only and e.target in checked} for m in checked
     }
     cycle = _find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
