@@ -434,13 +434,23 @@ def load_streets(cfg: StreetLayer, *, crs: pyproj.CRS) -> tuple[nx.MultiDiGraph,
 # --------------------------------------------------------------------------- all
 
 
+@dataclass(frozen=True)
+class _Venues:
+    """Every venue file of a scenario, loaded: one layer plus each file's rejects and facts."""
+
+    venues: gpd.GeoDataFrame
+    rejects: list[pd.DataFrame]
+    inputs: list[dict[str, Any]]
+    notes: list[str]
+
+
 def _load_all_venues(
     sc: Scenario,
     precincts: gpd.GeoDataFrame,
     study_area: shapely.Geometry,
     crs: pyproj.CRS,
-) -> tuple[gpd.GeoDataFrame, list[pd.DataFrame], list[dict[str, Any]], list[str]]:
-    """Load every venue file; return the venues, their rejects, facts and notes."""
+) -> _Venues:
+    """Load every venue file into one layer (ids must be unique across files)."""
     frames, rejects, inputs, notes = [], [], [], []
     for v in sc.venues:
         g, r, f = load_venues(v, precincts_m=precincts, study_area=study_area, crs=crs)
@@ -454,7 +464,7 @@ def _load_all_venues(
             geometry=gpd.GeoSeries([], crs=crs),
             crs=crs,
         )
-        return empty, rejects, inputs, notes
+        return _Venues(empty, rejects, inputs, notes)
     venues = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
     dup = venues["venue_id"].duplicated()
     if dup.any():
@@ -462,7 +472,7 @@ def _load_all_venues(
             f"venue ids repeat across venue files: {list(venues.loc[dup, 'venue_id'][:5])}; "
             "give each file distinct ids"
         )
-    return venues, rejects, inputs, notes
+    return _Venues(venues, rejects, inputs, notes)
 
 
 def load_study(sc: Scenario) -> StudyData:
@@ -485,10 +495,11 @@ def load_study(sc: Scenario) -> StudyData:
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
 
-    venues, rej_v, f_v, notes_v = _load_all_venues(sc, precincts, study_area, crs)
-    rejects += rej_v
-    inputs += f_v
-    notes += notes_v
+    loaded = _load_all_venues(sc, precincts, study_area, crs)
+    venues = loaded.venues
+    rejects += loaded.rejects
+    inputs += loaded.inputs
+    notes += loaded.notes
     streets = None
     if sc.streets is not None:
         streets, f_s = load_streets(sc.streets, crs=crs)
