@@ -33,9 +33,12 @@ fonts:
 demo: install fonts
 	$(BIN)/geo-outreach demo --out $(OUT)
 
+# ruff and mypy both run (and both report) before lint fails
 lint: install-test
-	$(BIN)/ruff check geo_outreach tests bench scripts
-	$(BIN)/mypy
+	@status=0; \
+	$(BIN)/ruff check geo_outreach tests bench scripts || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 test: install-test chromium lint
 	$(BIN)/python -m pytest -q

@@ -39,12 +39,20 @@ X0, Y0, SIDE = 640_000.0, 2_450_000.0, 40_000.0
 def make_precincts() -> gpd.GeoDataFrame:
     """11 precincts: a 4 x 3 grid of rectangles with the last two merged."""
     w, h = SIDE / 4, SIDE / 3
-    boxes = [shapely.box(X0 + c * w, Y0 + r * h, X0 + (c + 1) * w, Y0 + (r + 1) * h) for r in range(3) for c in range(4)]
+    boxes = [
+        shapely.box(X0 + c * w, Y0 + r * h, X0 + (c + 1) * w, Y0 + (r + 1) * h)
+        for r in range(3)
+        for c in range(4)
+    ]
     boxes = boxes[:10] + [shapely.union(boxes[10], boxes[11])]
     return gpd.GeoDataFrame(
-        {"precinct_id": [f"P{i:02d}" for i in range(11)], "name": [f"镇街{i}" for i in range(11)],
-         "population": np.linspace(30_000, 200_000, 11)},
-        geometry=boxes, crs=UTM,
+        {
+            "precinct_id": [f"P{i:02d}" for i in range(11)],
+            "name": [f"镇街{i}" for i in range(11)],
+            "population": np.linspace(30_000, 200_000, 11),
+        },
+        geometry=boxes,
+        crs=UTM,
     )
 
 
@@ -59,11 +67,18 @@ def make_alerts(n: int, seed: int) -> gpd.GeoDataFrame:
     xy = np.round(np.vstack([hot, bg]), 1)  # coordinates to 0.1 m, like geocoded records
     secs = rng.integers(0, 730 * 86400, n)
     t = pd.Timestamp("2024-01-01", tz="Asia/Shanghai") + pd.to_timedelta(secs, unit="s")
-    cats = np.array(["刷单返利", "冒充电商物流客服", "虚假投资理财", "冒充公检法", "虚假贷款", "其他"])
+    cats = np.array(
+        ["刷单返利", "冒充电商物流客服", "虚假投资理财", "冒充公检法", "虚假贷款", "其他"]
+    )
     return gpd.GeoDataFrame(
-        {"alert_id": np.char.add("a", np.arange(n).astype(str)), "reported_at": t,
-         "category": cats[rng.choice(6, n, p=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])], "age_band": ""},
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM,
+        {
+            "alert_id": np.char.add("a", np.arange(n).astype(str)),
+            "reported_at": t,
+            "category": cats[rng.choice(6, n, p=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1])],
+            "age_band": "",
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=UTM,
     )
 
 
@@ -111,17 +126,24 @@ class Stage:
             tracemalloc.stop()
             extra = f"   traced peak {peak / 2**20:7.1f} MiB"
         rss = _rss_peak_mib()
-        print(f"{self.name:<26} {dt:7.2f} s   peak RSS {rss:7.1f} MiB (+{rss - self.rss0:6.1f}){extra}",
-              flush=True)
+        print(
+            f"{self.name:<26} {dt:7.2f} s   peak RSS {rss:7.1f} MiB "
+            f"(+{rss - self.rss0:6.1f}){extra}",
+            flush=True,
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--min-samples", type=int, default=300,
-                    help="DBSCAN min_samples; the scenario default 15 suits a year of real alerts, "
-                         "but at 1M alerts the background alone has ~70 alerts per 300 m disc")
+    ap.add_argument(
+        "--min-samples",
+        type=int,
+        default=300,
+        help="DBSCAN min_samples; the scenario default 15 suits a year of real alerts, "
+        "but at 1M alerts the background alone has ~70 alerts per 300 m disc",
+    )
     ap.add_argument("--trace", action="store_true", help="also report tracemalloc peaks (slower)")
     args = ap.parse_args()
     Stage.trace = args.trace
@@ -130,8 +152,10 @@ def main() -> None:
     prec = make_precincts()
     alerts = make_alerts(args.n, args.seed)
     area = prec.union_all()
-    print(f"{args.n:,} synthetic alerts over {SIDE / 1000:.0f} x {SIDE / 1000:.0f} km, 11 precincts "
-          f"(generated in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{args.n:,} synthetic alerts over {SIDE / 1000:.0f} x {SIDE / 1000:.0f} km, 11 precincts "
+        f"(generated in {time.perf_counter() - t0:.1f} s)"
+    )
     with Stage("join (io, for context)"):
         alerts["precinct_id"] = assign_precincts(alerts, prec)
     analysed = time.perf_counter()
@@ -145,18 +169,27 @@ def main() -> None:
     with Stage("Gi* hot spots"):
         cells = hotspots.hotspot_cells(alerts, area, cell_m=hot_cell, distance_m=gi_distance)
     with Stage("DBSCAN clusters"):
-        labels = hotspots.cluster_labels(alerts, eps_m=cfg.cluster_eps_m, min_samples=args.min_samples)
+        labels = hotspots.cluster_labels(
+            alerts, eps_m=cfg.cluster_eps_m, min_samples=args.min_samples
+        )
         clusters = hotspots.alert_clusters(alerts, labels=labels)
     with Stage("time profiles + peaks"):
         prof = hotspots.time_profile(alerts.assign(cluster_id=labels), by="precinct_id")
         peaks = hotspots.peak_windows(alerts)
     total = time.perf_counter() - analysed
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'analytics total (no join)':<26} {total:7.2f} s   process peak RSS {rss:7.1f} MiB (whole run)")
-    print(f"precinct rows {len(st)}, trend rows {len(tr)}, density grid {grid.shape} at {grid.cell_m:g} m "
-          f"(bandwidth {grid.bandwidth_m:.0f} m), Gi* cells {len(cells)} at {hot_cell:g} m / {gi_distance:.0f} m "
-          f"({(cells.hot_class != 'ns').sum()} significant), clusters {len(clusters)}, "
-          f"profile rows {len(prof)}, top window {peaks[0]['label_en'] if peaks else '-'}")
+    print(
+        f"{'analytics total (no join)':<26} {total:7.2f} s   "
+        f"process peak RSS {rss:7.1f} MiB (whole run)"
+    )
+    print(
+        f"precinct rows {len(st)}, trend rows {len(tr)}, "
+        f"density grid {grid.shape} at {grid.cell_m:g} m "
+        f"(bandwidth {grid.bandwidth_m:.0f} m), "
+        f"Gi* cells {len(cells)} at {hot_cell:g} m / {gi_distance:.0f} m "
+        f"({(cells.hot_class != 'ns').sum()} significant), clusters {len(clusters)}, "
+        f"profile rows {len(prof)}, top window {peaks[0]['label_en'] if peaks else '-'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
-"""Exception types. Every expected failure is one of these, with a message that says
-what went wrong, where (file, row, column) and how to fix it. The CLI turns them into one
-line on stderr and exit code 2 (bad input) without a traceback."""
+"""Exception types.
+
+Every expected failure is one of these, with a message that says what went wrong, where
+(file, row, column) and how to fix it. The CLI turns them into one line on stderr and exit
+code 2 (bad input) without a traceback.
+"""
 
 
 class GeoOutreachError(Exception):

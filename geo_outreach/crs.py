@@ -13,6 +13,7 @@ Jiangmen); only maps and reports go back to EPSG:4326.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import geopandas as gpd
@@ -22,6 +23,8 @@ import shapely
 
 Datum = Literal["wgs84", "gcj02", "bd09"]
 DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+#: A vectorised ``(lon, lat) -> (lon, lat)`` conversion.
+LonLatFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -76,9 +79,10 @@ def gcj02_to_wgs84(
     for _ in range(max_iter):
         dlon, dlat = _delta(wlon, wlat)
         nlon, nlat = glon - dlon, glat - dlat
-        done = np.nanmax(np.abs(nlon - wlon), initial=0.0) < tol_deg and np.nanmax(
-            np.abs(nlat - wlat), initial=0.0
-        ) < tol_deg
+        done = (
+            np.nanmax(np.abs(nlon - wlon), initial=0.0) < tol_deg
+            and np.nanmax(np.abs(nlat - wlat), initial=0.0) < tol_deg
+        )
         wlon, wlat = nlon, nlat
         if done:
             break
@@ -114,7 +118,9 @@ def to_wgs84_lonlat(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.nd
     raise ValueError(f"unknown datum {datum!r}; use one of {DATUMS}")
 
 
-def from_wgs84_lonlat(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+def from_wgs84_lonlat(
+    lon: np.ndarray, lat: np.ndarray, datum: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 lon/lat arrays to ``datum`` (for drawing on GCJ-02 / BD-09 tiles)."""
     if datum == "wgs84":
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
@@ -125,7 +131,9 @@ def from_wgs84_lonlat(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.
     raise ValueError(f"unknown datum {datum!r}; use one of {DATUMS}")
 
 
-def _transform_geoms(geoms: gpd.GeoSeries | np.ndarray, fn) -> np.ndarray:
+def transform_geoms(geoms: gpd.GeoSeries | np.ndarray, fn: LonLatFn) -> np.ndarray:
+    """Apply a lon/lat array function to every vertex of ``geoms``."""
+
     def f(coords: np.ndarray) -> np.ndarray:
         x, y = fn(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
@@ -134,26 +142,30 @@ def _transform_geoms(geoms: gpd.GeoSeries | np.ndarray, fn) -> np.ndarray:
 
 
 def gdf_to_wgs84(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
-    """A copy of a lon/lat GeoDataFrame in ``datum`` converted to WGS84 (EPSG:4326)."""
+    """Return a copy of a lon/lat GeoDataFrame in ``datum`` converted to WGS84 (EPSG:4326)."""
     out = gdf.copy()
     if datum != "wgs84":
-        geoms = _transform_geoms(gdf.geometry.values, lambda x, y: to_wgs84_lonlat(x, y, datum))
+        geoms = transform_geoms(gdf.geometry.values, lambda x, y: to_wgs84_lonlat(x, y, datum))
         out = out.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs="EPSG:4326"))
     return out.set_crs("EPSG:4326", allow_override=True)
 
 
 def gdf_from_wgs84(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
-    """A copy of an EPSG:4326 GeoDataFrame shifted into ``datum`` (render time only)."""
+    """Return a copy of an EPSG:4326 GeoDataFrame shifted into ``datum`` (render time only)."""
     if gdf.crs is not None and not pyproj.CRS(gdf.crs).equals(pyproj.CRS("EPSG:4326")):
         gdf = gdf.to_crs("EPSG:4326")
     out = gdf.copy()
     if datum != "wgs84":
-        geoms = _transform_geoms(gdf.geometry.values, lambda x, y: from_wgs84_lonlat(x, y, datum))
+        geoms = transform_geoms(gdf.geometry.values, lambda x, y: from_wgs84_lonlat(x, y, datum))
         out = out.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs="EPSG:4326"))
     return out
 
 
 def working_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
-    """The metric CRS analysis runs in: the UTM zone of the layer (``estimate_utm_crs``)."""
-    g = gdf if gdf.crs is not None and pyproj.CRS(gdf.crs).is_geographic else gdf.to_crs("EPSG:4326")
+    """Return the metric CRS analysis runs in: the UTM zone of the layer (``estimate_utm_crs``)."""
+    g = (
+        gdf
+        if gdf.crs is not None and pyproj.CRS(gdf.crs).is_geographic
+        else gdf.to_crs("EPSG:4326")
+    )
     return g.estimate_utm_crs()

@@ -81,7 +81,9 @@ class DensityGrid:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.values.shape  # type: ignore[return-value]
+        """``(rows, columns)`` of the grid."""
+        ny, nx = self.values.shape
+        return (ny, nx)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -98,6 +100,7 @@ class DensityGrid:
 
     @property
     def cell_area_km2(self) -> float:
+        """Area of one cell in km²."""
         return self.cell_m * self.cell_m / 1e6
 
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +112,9 @@ class DensityGrid:
         return float(np.nansum(self.values) * self.cell_area_km2)
 
 
-def cell_centres(x0: float, y0: float, cell_m: float, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def cell_centres(
+    x0: float, y0: float, cell_m: float, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Cell-centre coordinates of a north-up grid with top-left corner ``(x0, y0)``."""
     ny, nx = shape
     xs = x0 + (np.arange(nx) + 0.5) * cell_m
@@ -137,7 +142,7 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def default_cell(bandwidth_m: float, bounds: tuple[float, float, float, float]) -> float:
-    """A quarter bandwidth clamped to [50, 200] m, coarser if the grid would pass MAX_CELLS."""
+    """Return a quarter bandwidth clamped to [50, 200] m, coarser if the grid passes MAX_CELLS."""
     cell = float(np.clip(bandwidth_m / 4.0, *CELL_RANGE_M))
     w, h = bounds[2] - bounds[0], bounds[3] - bounds[1]
     while (w / cell) * (h / cell) > MAX_CELLS:
@@ -146,8 +151,10 @@ def default_cell(bandwidth_m: float, bounds: tuple[float, float, float, float]) 
 
 
 def gaussian_kernel(bandwidth_m: float, cell_m: float) -> np.ndarray:
-    """Isotropic Gaussian (sigma = ``bandwidth_m``) on cell offsets, truncated at 4 sigma,
-    normalised to sum to 1."""
+    """Isotropic Gaussian (sigma = ``bandwidth_m``) on cell offsets.
+
+    Truncated at 4 sigma and normalised to sum to 1.
+    """
     r = max(1, math.ceil(KERNEL_SIGMAS * bandwidth_m / cell_m))
     d = np.arange(-r, r + 1) * cell_m
     g = np.exp(-0.5 * (d / bandwidth_m) ** 2)
@@ -254,14 +261,16 @@ def density_grid(
     pnx, pny = nx + 2 * pad, ny + 2 * pad
     if pnx * pny > MAX_PADDED_CELLS:
         raise InputDataError(
-            f"analysis.cell_m = {cell:g} m with bandwidth {bw:g} m needs a {pny} x {pnx} grid over the "
-            f"study area (limit {MAX_PADDED_CELLS:,} cells); use a larger cell_m"
+            f"analysis.cell_m = {cell:g} m with bandwidth {bw:g} m needs a {pny} x {pnx} grid "
+            f"over the study area (limit {MAX_PADDED_CELLS:,} cells); use a larger cell_m"
         )
     col = np.floor((x - x0) / cell).astype(np.int64) + pad
     row = np.floor((y0 - y) / cell).astype(np.int64) + pad
     inside = (col >= 0) & (col < pnx) & (row >= 0) & (row < pny)
     if not inside.all():
-        log.info("density: %d alerts lie beyond 4 bandwidths of the study area", int((~inside).sum()))
+        log.info(
+            "density: %d alerts lie beyond 4 bandwidths of the study area", int((~inside).sum())
+        )
     counts = np.bincount(row[inside] * pnx + col[inside], weights=w[inside], minlength=pny * pnx)
     counts = counts.reshape(pny, pnx)
     smooth = fftconvolve(counts, kernel, mode="same")[pad : pad + ny, pad : pad + nx]

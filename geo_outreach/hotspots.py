@@ -112,7 +112,7 @@ def grid_cells(
 
 
 def distance_band(points: np.ndarray, distance_m: float) -> sparse.csr_matrix:
-    """Binary weights (n x n, CSR) linking points within ``distance_m`` (inclusive), self included."""
+    """Binary weights (n x n, CSR) linking points within ``distance_m`` (inclusive), self in."""
     n = len(points)
     tree = cKDTree(points)
     pairs = tree.query_pairs(distance_m * (1 + 1e-9), output_type="ndarray")
@@ -180,7 +180,13 @@ def gi_star(
         raise InputDataError(f"analysis.gi_distance_m must be positive, got {distance_m}")
     out = cells.copy()
     if len(cells) == 0:
-        for c, v in (("gi_z", 0.0), ("p", 1.0), ("p_fdr", 1.0), ("hot_class", "ns"), ("neighbours", 0)):
+        for c, v in (
+            ("gi_z", 0.0),
+            ("p", 1.0),
+            ("p_fdr", 1.0),
+            ("hot_class", "ns"),
+            ("neighbours", 0),
+        ):
             out[c] = pd.Series([], dtype=type(v) if not isinstance(v, str) else object)
         return out
     cent = cells.geometry.centroid
@@ -205,8 +211,11 @@ def hotspot_cells(
     distance_m: float,
     fdr: bool = True,
 ) -> gpd.GeoDataFrame:
-    """Bin alerts to ``cell_m`` cells over the study area (:func:`grid_cells`) and run
-    :func:`gi_star` with a ``distance_m`` band on them."""
+    """Find Gi* hot spot cells of the alerts.
+
+    Bins alerts to ``cell_m`` cells over the study area (:func:`grid_cells`) and runs
+    :func:`gi_star` with a ``distance_m`` band on them.
+    """
     return gi_star(grid_cells(alerts, study_area, cell_m=cell_m), distance_m=distance_m, fdr=fdr)
 
 
@@ -334,7 +343,15 @@ def alert_clusters(
     if labels is None:
         labels = cluster_labels(alerts, eps_m=eps_m, min_samples=min_samples, max_sites=max_sites)
     lab = labels.to_numpy()
-    cols = ["cluster_id", "alerts", "share_pct", "top_categories", "peak_hours", "peak_share", "area_km2"]
+    cols = [
+        "cluster_id",
+        "alerts",
+        "share_pct",
+        "top_categories",
+        "peak_hours",
+        "peak_share",
+        "area_km2",
+    ]
     if len(alerts) == 0 or (lab < 0).all():
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=alerts.crs)
     xy = shapely.get_coordinates(alerts.geometry.values)
@@ -375,7 +392,9 @@ def _hour_weekday(alerts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return t.dt.hour.to_numpy(), t.dt.day_of_week.to_numpy()
 
 
-def time_profile(alerts: gpd.GeoDataFrame | pd.DataFrame, *, by: str = "precinct_id") -> pd.DataFrame:
+def time_profile(
+    alerts: gpd.GeoDataFrame | pd.DataFrame, *, by: str = "precinct_id"
+) -> pd.DataFrame:
     """Alerts by hour of day (0-23) and weekday (0 = Monday), per group, in local time.
 
     Parameters
@@ -435,7 +454,7 @@ def peak_windows(
     top: int = 3,
     by_weekday: bool = True,
 ) -> list[dict]:
-    """The busiest non-overlapping time windows, for patrols and events to cover.
+    """Return the busiest non-overlapping time windows, for patrols and events to cover.
 
     Parameters
     ----------
@@ -465,7 +484,9 @@ def peak_windows(
     if not by_weekday:
         mat = mat.sum(axis=0, keepdims=True)
     starts = 24 - hours + 1
-    csum = np.concatenate([np.zeros((mat.shape[0], 1), dtype=np.int64), np.cumsum(mat, axis=1)], axis=1)
+    csum = np.concatenate(
+        [np.zeros((mat.shape[0], 1), dtype=np.int64), np.cumsum(mat, axis=1)], axis=1
+    )
     win = csum[:, hours:] - csum[:, :starts]  # (days, starts)
     mid = mat[:, hours // 2 : hours // 2 + starts]  # count in each window's middle hour
     taken = np.zeros_like(win, dtype=bool)

@@ -16,16 +16,15 @@ Formats
 
 Datums: every layer declares ``wgs84``, ``gcj02`` or ``bd09``; lon/lat in GCJ-02/BD-09 is
 converted to WGS84 on load (:mod:`geo_outreach.crs`). Everything is then projected to the
-working CRS (UTM, from ``estimate_utm_crs``).
+working CRS (UTM, from ``estimate_utm_crs``). Table, header and time parsing lives in
+:mod:`geo_outreach._parse`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io as _io
 import logging
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,38 +37,52 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer, osm_tags_query
+from geo_outreach._parse import (
+    ALERT_COLUMNS,
+    PRECINCT_COLUMNS,
+    REJECT_COLUMNS,
+    VENUE_COLUMNS,
+    Rejects,
+    alert_columns,
+    classify_points,
+    detect_encoding,
+    find_columns,
+    is_blank,
+    need_file,
+    parse_times,
+    read_alert_file,
+    read_precinct_file,
+    read_table,
+    read_venue_file,
+    reject_duplicates,
+    row_key,
+    swap_bbox,
+    to_float,
+)
+from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer
 from geo_outreach.join import assign_precincts, check_no_overlaps
 from geo_outreach.scenario import AlertLayer, PrecinctLayer, Scenario, StreetLayer, VenueLayer
 
+__all__ = [
+    "ALERT_COLUMNS",
+    "PRECINCT_COLUMNS",
+    "REJECT_COLUMNS",
+    "VENUE_COLUMNS",
+    "StudyData",
+    "detect_encoding",
+    "find_columns",
+    "load_alerts",
+    "load_precincts",
+    "load_streets",
+    "load_study",
+    "load_venues",
+    "parse_times",
+    "read_table",
+    "sha256_file",
+]
+
 log = logging.getLogger(__name__)
 
-REJECT_COLUMNS = ["layer", "file", "row", "column", "reason", "value"]
-
-#: Header aliases, compared after lower-casing and removing spaces, "_", "-" and brackets.
-ALERT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("alert_id", "id", "警情编号", "警情号", "编号", "案件编号", "接警编号", "case_id", "caseid", "no"),
-    "lon": ("lon", "lng", "long", "longitude", "经度", "x", "gcj_lon", "wgs_lon", "东经"),
-    "lat": ("lat", "latitude", "纬度", "y", "gcj_lat", "wgs_lat", "北纬"),
-    "time": (
-        "reported_at", "报警时间", "接警时间", "发案时间", "案发时间", "时间", "日期", "报警日期",
-        "date", "time", "datetime", "timestamp", "reported",
-    ),
-    "category": ("category", "案件类别", "类别", "警情类别", "诈骗类型", "案件类型", "类型", "type"),
-    "age_band": ("age_band", "受害人年龄段", "年龄段", "受害人年龄", "年龄", "age", "ageband"),
-}
-VENUE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("venue_id", "id", "编号", "osmid"),
-    "lon": ALERT_COLUMNS["lon"],
-    "lat": ALERT_COLUMNS["lat"],
-    "kind": ("kind", "类型", "类别", "type"),
-    "name": ("name", "名称", "场所名称", "地点"),
-}
-PRECINCT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("precinct_id", "code9", "code", "adcode", "id", "编码", "代码", "派出所编码"),
-    "name": ("name", "名称", "派出所", "镇街", "辖区", "precinct", "name_zh"),
-    "population": ("population", "pop", "人口", "常住人口", "residents"),
-}
 
 
 # --------------------------------------------------------------------------- results
@@ -83,31 +96,11 @@ class StudyData:
     alerts: gpd.GeoDataFrame
     venues: gpd.GeoDataFrame
     streets: nx.MultiDiGraph | None
-    study_area: Any
+    study_area: shapely.Geometry
     crs: pyproj.CRS
     rejects: pd.DataFrame
-    inputs: tuple[dict, ...] = ()
+    inputs: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
-
-
-@dataclass
-class _Rejects:
-    """Collects rejected rows while a layer loads."""
-
-    layer: str
-    file: str
-    rows: list[dict] = field(default_factory=list)
-
-    def add(self, row: Any, reason: str, column: str = "", value: Any = "") -> None:
-        self.rows.append(
-            {"layer": self.layer, "file": self.file, "row": row, "column": column, "reason": reason,
-             "value": "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)}
-        )
-
-    def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=REJECT_COLUMNS)
-        order = df["row"].map(lambda r: (0, r, "") if isinstance(r, (int, np.integer)) else (1, 0, str(r)))
-        return df.iloc[sorted(range(len(df)), key=lambda i: order.iloc[i])].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -122,147 +115,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _need_file(path: Path, layer: str) -> None:
-    if not path.is_file():
-        raise InputDataError(f"{path}: file not found ({layer} layer); check [{layer}] path in the scenario")
-
-
-def _norm(name: Any) -> str:
-    return re.sub(r"[\s_\-()（）\[\]]", "", str(name)).lower()
-
-
-def find_columns(
-    columns: list[str], aliases: dict[str, tuple[str, ...]], mapping: dict[str, str], *, source: str
-) -> dict[str, str | None]:
-    """Map our names to the file's headers: explicit ``mapping`` first, then aliases.
-
-    Raises
-    ------
-    InputDataError
-        When a mapped header is not in the file.
-    """
-    found: dict[str, str | None] = {}
-    normed = {_norm(c): c for c in columns}
-    for key, names in aliases.items():
-        if key in mapping:
-            if mapping[key] not in columns:
-                raise InputDataError(
-                    f"{source}: column {mapping[key]!r} (mapped for {key!r}) is not in the file; "
-                    f"its columns are {list(columns)}"
-                )
-            found[key] = mapping[key]
-            continue
-        found[key] = next((normed[_norm(a)] for a in names if _norm(a) in normed), None)
-    unknown = set(mapping) - set(aliases)
-    if unknown:
-        raise InputDataError(
-            f"{source}: unknown column-map keys {sorted(unknown)}; use {sorted(aliases)}"
-        )
-    return found
-
-
-def detect_encoding(raw: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030`` (a superset of GBK), whichever decodes."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for enc in ("utf-8", "gb18030"):
-        try:
-            raw.decode(enc)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise UnicodeDecodeError("auto", raw[:1], 0, 1, "neither UTF-8 nor GBK/GB18030")
-
-
-def read_table(path: Path, *, encoding: str = "auto", sheet: str | None = None, layer: str) -> tuple[pd.DataFrame, dict]:
-    """Read CSV or XLSX into strings/objects, with 1-based file row numbers in ``_row``.
-
-    Returns the frame and facts for the manifest (``encoding``, ``format``).
-    """
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types
-            raise InputDataError(f"{path}: cannot read as Excel ({exc}); save it as .xlsx or CSV") from None
-        df["_row"] = np.arange(len(df)) + 2
-        return df, {"format": "xlsx", "encoding": None}
-    raw = path.read_bytes()
-    if encoding == "auto":
-        try:
-            encoding = detect_encoding(raw)
-        except UnicodeDecodeError:
-            raise InputDataError(
-                f"{path}: text is neither UTF-8 nor GBK; save it as UTF-8 or set [{layer}] encoding"
-            ) from None
-    try:
-        text = raw.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise InputDataError(f"{path}: cannot decode as {encoding} ({exc}); fix [{layer}] encoding") from None
-    try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
-        raise InputDataError(f"{path}: not a valid CSV table ({exc})") from None
-    except pd.errors.EmptyDataError:
-        raise InputDataError(f"{path}: the file is empty; export the table with its header row") from None
-    # file row of each record: header is line 1; blank lines are skipped by pandas, so count them
-    lines = text.splitlines()
-    data_lines = [i + 1 for i, line in enumerate(lines) if line.strip()][1:]
-    df["_row"] = data_lines[: len(df)] if len(data_lines) >= len(df) else np.arange(len(df)) + 2
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, {"format": "csv", "encoding": encoding}
-
-
-_TIME_CLEAN = [(re.compile(r"[年/.]"), "-"), (re.compile(r"月"), "-"), (re.compile(r"日"), " "),
-               (re.compile(r"[时点]"), ":"), (re.compile(r"分"), ":"), (re.compile(r"秒"), "")]
-
-
-_PLAIN_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
-
-
-def parse_times(values: pd.Series, tz: str) -> pd.Series:
-    """Parse mixed date-time text/objects to timezone-aware timestamps; NaT where unparseable.
-
-    Accepts ``2025-07-14 19:23[:00]``, ``2025/7/14 19:23``, ``2025年7月14日 19时23分``, Excel
-    datetimes and ISO strings with offsets. Naive times are in ``tz``.
-    """
-    def clean(v: Any) -> Any:
-        if isinstance(v, str):
-            s = v.strip()
-            if re.search(r"[年月日时分秒/]", s):
-                for pat, rep in _TIME_CLEAN:
-                    s = pat.sub(rep, s)
-                s = re.sub(r"\s+", " ", s).strip().rstrip(":")
-            return s or None
-        return v
-
-    cleaned = values.map(clean)
-    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {tz}]")
-    # fast path: plain "YYYY-MM-DD HH:MM[:SS]" text without offsets (the usual export)
-    plain = cleaned.map(lambda v: isinstance(v, str) and _PLAIN_TIME.match(v) is not None).astype(bool)
-    if plain.any():
-        parsed = pd.to_datetime(cleaned[plain], format="mixed", errors="coerce")
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[plain] = parsed
-    ok = plain & out.notna()
-    for i, v in cleaned[~ok].items():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        try:
-            ts = pd.Timestamp(v)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        if ts is pd.NaT:
-            continue
-        ts = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-        out.at[i] = ts
-    return out
-
-
-def _to_float(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
-
-
 def _layer_notes(layer: str, synthetic: bool, note: str) -> list[str]:
     if not synthetic:
         return []
@@ -270,67 +122,47 @@ def _layer_notes(layer: str, synthetic: bool, note: str) -> list[str]:
     return [f"{label} {layer}" + (f": {note}" if note else "")]
 
 
+def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndarray:
+    """Distance in km from each point (metric CRS) to the study area (0 inside)."""
+    return shapely.distance(points.values, study_area) / 1000.0
+
+
 # --------------------------------------------------------------------------- precincts
 
 
-def load_precincts(cfg: PrecinctLayer) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
-    """Precinct polygons in WGS84 with ``precinct_id``, ``name``, ``population``.
-
-    Returns the layer, its rejects and a facts dict for the manifest.
-    """
-    path = Path(cfg.path)
-    _need_file(path, "precincts")
-    rej = _Rejects("precincts", str(path))
-    try:
-        gdf = gpd.read_file(path, layer=cfg.layer) if cfg.layer else gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises many types; one clear line instead
-        raise InputDataError(f"{path}: cannot read as GeoJSON/GeoPackage/Shapefile ({exc})") from None
-    if len(gdf) == 0:
-        raise InputDataError(f"{path}: no precinct polygons in the file")
-    gdf = gdf.reset_index(drop=True)
-    if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            log.warning("%s has no CRS; coordinates look like lon/lat, assumed %s", path, cfg.datum)
-            gdf = gdf.set_crs("EPSG:4326")
-        else:
-            raise InputDataError(
-                f"{path}: the file has no CRS and its coordinates are projected; add the .prj "
-                "file (Shapefile) or define the CRS in QGIS, then try again"
-            )
-    if cfg.datum != "wgs84":
-        if not pyproj.CRS(gdf.crs).is_geographic:
-            raise InputDataError(
-                f"{path}: datum {cfg.datum} applies to lon/lat, but the file is projected "
-                f"({gdf.crs}); set [precincts] datum = \"wgs84\" or export lon/lat"
-            )
-        gdf = _crs.gdf_to_wgs84(gdf, cfg.datum)
-    elif not pyproj.CRS(gdf.crs).equals(pyproj.CRS("EPSG:4326")):
-        gdf = gdf.to_crs("EPSG:4326")
-
+def _precinct_table(
+    gdf: gpd.GeoDataFrame, cfg: PrecinctLayer, path: Path
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Our columns (``precinct_id``, ``name``, ``population``) and the file's id column."""
+    mapping = {"id": cfg.id_column, "name": cfg.name_column, "population": cfg.population_column}
     cols = find_columns(
-        [c for c in gdf.columns if c != "geometry"], PRECINCT_COLUMNS,
-        {k: v for k, v in {"id": cfg.id_column, "name": cfg.name_column,
-                           "population": cfg.population_column}.items() if v},
+        [c for c in gdf.columns if c != "geometry"],
+        PRECINCT_COLUMNS,
+        {k: v for k, v in mapping.items() if v},
         source=str(path),
     )
-    if cols["id"] is None:
+    id_col, name_col, pop_col = cols["id"], cols["name"], cols["population"]
+    if id_col is None:
         raise InputDataError(
             f"{path}: no precinct id column (looked for {list(PRECINCT_COLUMNS['id'])}); "
             "set [precincts] id_column"
         )
     out = gpd.GeoDataFrame(
         {
-            "precinct_id": gdf[cols["id"]].map(lambda v: str(v).strip() if v is not None else ""),
-            "name": gdf[cols["name"]].astype(str) if cols["name"] else gdf[cols["id"]].astype(str),
-            "population": pd.to_numeric(gdf[cols["population"]], errors="coerce")
-            if cols["population"] else np.nan,
+            "precinct_id": gdf[id_col].map(lambda v: str(v).strip() if v is not None else ""),
+            "name": gdf[name_col].astype(str) if name_col else gdf[id_col].astype(str),
+            "population": pd.to_numeric(gdf[pop_col], errors="coerce") if pop_col else np.nan,
         },
         geometry=gdf.geometry.values,
         crs="EPSG:4326",
     )
     if "illustrative" in gdf.columns:
         out["illustrative"] = gdf["illustrative"].fillna(False).astype(bool)
+    return out, id_col
+
+
+def _drop_bad_precincts(out: gpd.GeoDataFrame, rej: Rejects, id_col: str) -> gpd.GeoDataFrame:
+    """Reject features without a polygon or an id, and repeated ids."""
     keep = np.ones(len(out), dtype=bool)
     for i, geom in enumerate(out.geometry.values):
         row = f"feature {i + 1}"
@@ -341,159 +173,143 @@ def load_precincts(cfg: PrecinctLayer) -> tuple[gpd.GeoDataFrame, pd.DataFrame, 
             rej.add(row, f"not a polygon ({geom.geom_type})", "geometry")
             keep[i] = False
         elif not out["precinct_id"].iloc[i]:
-            rej.add(row, "empty precinct id", cols["id"])
+            rej.add(row, "empty precinct id", id_col)
             keep[i] = False
     dup = out["precinct_id"].duplicated() & keep
-    for i in np.flatnonzero(dup):
-        rej.add(f"feature {i + 1}", "duplicate id", cols["id"], out["precinct_id"].iloc[i])
+    for j in np.flatnonzero(dup):
+        rej.add(f"feature {j + 1}", "duplicate id", id_col, out["precinct_id"].iloc[j])
     keep &= ~dup.to_numpy()
-    out = out[keep].reset_index(drop=True)
+    return out[keep].reset_index(drop=True)
+
+
+def _polygons_only(g: shapely.Geometry) -> shapely.Geometry:
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    return shapely.MultiPolygon([p for p in getattr(g, "geoms", []) if p.geom_type == "Polygon"])
+
+
+def load_precincts(cfg: PrecinctLayer) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    """Precinct polygons in WGS84 with ``precinct_id``, ``name``, ``population``.
+
+    Returns the layer, its rejects and a facts dict for the manifest.
+    """
+    path = Path(cfg.path)
+    need_file(path, "precincts")
+    rej = Rejects("precincts", str(path))
+    out, id_col = _precinct_table(read_precinct_file(path, cfg), cfg, path)
+    out = _drop_bad_precincts(out, rej, id_col)
     if len(out) == 0:
         raise InputDataError(f"{path}: no usable precinct polygons (see rejects.csv)")
     invalid = ~out.geometry.is_valid
     if invalid.any():
         log.info("%s: repaired %d invalid polygons with make_valid", path, int(invalid.sum()))
         out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry[invalid].values)
-        out.geometry = out.geometry.map(
-            lambda g: g if g.geom_type in ("Polygon", "MultiPolygon")
-            else shapely.MultiPolygon([p for p in getattr(g, "geoms", []) if p.geom_type == "Polygon"])
-        )
-    facts = {"layer": "precincts", "path": str(path), "datum": cfg.datum,
-             "rows_loaded": len(out), "rows_rejected": len(rej.rows)}
+        out.geometry = out.geometry.map(_polygons_only)
+    facts = {
+        "layer": "precincts",
+        "path": str(path),
+        "datum": cfg.datum,
+        "rows_loaded": len(out),
+        "rows_rejected": len(rej.rows),
+    }
     return out, rej.frame(), facts
 
 
-# --------------------------------------------------------------------------- points
+# --------------------------------------------------------------------------- alerts
 
 
-def _classify_points(
-    lon: pd.Series, lat: pd.Series, rows: pd.Series, rej: _Rejects, cols: dict, bbox: tuple | None
-) -> np.ndarray:
-    """Mark rows with no / out-of-range / swapped coordinates as rejected; return keep mask."""
-    keep = np.ones(len(lon), dtype=bool)
-    lon_v, lat_v = lon.to_numpy(dtype=float), lat.to_numpy(dtype=float)
-    for i in range(len(lon_v)):
-        x, y = lon_v[i], lat_v[i]
-        if np.isnan(x) or np.isnan(y):
-            rej.add(rows.iloc[i], "no coordinates", f"{cols['lon']}/{cols['lat']}")
-            keep[i] = False
-            continue
-        if bbox is not None:
-            minx, miny, maxx, maxy = bbox
-            inside = minx <= x <= maxx and miny <= y <= maxy
-            swapped = minx <= y <= maxx and miny <= x <= maxy
-            if not inside and swapped:
-                rej.add(rows.iloc[i], "probable lat/lon swap (swap the two columns)",
-                        f"{cols['lon']}/{cols['lat']}", f"{x}, {y}")
-                keep[i] = False
-                continue
-        if not (-180 <= x <= 180 and -90 <= y <= 90):
-            rej.add(rows.iloc[i], "coordinates out of range", f"{cols['lon']}/{cols['lat']}", f"{x}, {y}")
-            keep[i] = False
-    return keep
+def _alert_ids(df: pd.DataFrame, id_col: str | None, rows: pd.Series, path: Path) -> pd.Series:
+    """Alert ids: the id column (blank -> ``row<N>``), else ``<file stem>:<row>``."""
+    if id_col is not None:
+        ids = df[id_col].map(row_key)
+        return ids.where(ids != "", "row" + rows.astype(str))
+    return path.stem + ":" + rows.astype(str)
 
 
-def _distance_km(points: gpd.GeoSeries, study_area: Any) -> np.ndarray:
-    """Distance in km from each point (metric CRS) to the study area (0 inside)."""
-    return shapely.distance(points.values, study_area) / 1000.0
+def _category(v: Any) -> str:
+    return str(v).strip() if isinstance(v, str) and v.strip() else "未分类"
+
+
+def _age_band(v: Any) -> str:
+    return str(v).strip() if v is not None and str(v) != "nan" else ""
+
+
+def _alert_frame(
+    sel: pd.DataFrame,
+    ids: pd.Series,
+    times: pd.Series,
+    cols: dict[str, str | None],
+    lonlat: tuple[np.ndarray, np.ndarray],
+    crs: pyproj.CRS,
+) -> gpd.GeoDataFrame:
+    """Build the kept alerts as points in the working CRS (``_row`` kept for later rejects)."""
+    cat_col, age_col = cols["category"], cols["age_band"]
+    n = len(sel)
+    return gpd.GeoDataFrame(
+        {
+            "alert_id": ids.to_numpy(),
+            "reported_at": times.array,
+            "category": sel[cat_col].map(_category).to_numpy()
+            if cat_col
+            else np.full(n, "未分类", dtype=object),
+            "age_band": sel[age_col].map(_age_band).to_numpy()
+            if age_col
+            else np.full(n, "", dtype=object),
+            "_row": sel["_row"].to_numpy(),
+        },
+        geometry=gpd.points_from_xy(*lonlat),
+        crs="EPSG:4326",
+    ).to_crs(crs)
 
 
 def load_alerts(
-    cfg: AlertLayer, *, tz: str, precincts_m: gpd.GeoDataFrame, study_area: Any, crs: pyproj.CRS
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
+    cfg: AlertLayer,
+    *,
+    tz: str,
+    precincts_m: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    crs: pyproj.CRS,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Alerts in the working CRS, with ``precinct_id`` assigned ("outside" kept).
 
     Reject reasons: no coordinates, coordinates out of range, probable lat/lon swap, far
     outside the study area (> ``max_outside_km``), no time / unparseable time, duplicate id.
     """
     path = Path(cfg.path)
-    _need_file(path, "alerts")
-    rej = _Rejects("alerts", str(path))
-    facts: dict = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
-    if path.suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
-        try:
-            g = gpd.read_file(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
-            raise InputDataError(f"{path}: cannot read as GeoJSON ({exc})") from None
-        if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
-            g = g.to_crs("EPSG:4326")
-        df = pd.DataFrame(g.drop(columns="geometry"))
-        pts = g.geometry
-        df["_lon"] = [p.x if p is not None and not p.is_empty and p.geom_type == "Point" else np.nan for p in pts]
-        df["_lat"] = [p.y if p is not None and not p.is_empty and p.geom_type == "Point" else np.nan for p in pts]
-        df["_row"] = np.arange(len(df)) + 1
-        mapping = {"lon": "_lon", "lat": "_lat", **cfg.columns}
-        facts.update(format="geojson", encoding=None)
-    else:
-        df, f = read_table(path, encoding=cfg.encoding, sheet=cfg.sheet, layer="alerts")
-        mapping = dict(cfg.columns)
-        facts.update(f)
+    need_file(path, "alerts")
+    rej = Rejects("alerts", str(path))
+    facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
+    df, mapping = read_alert_file(path, cfg, facts)
     if len(df) == 0:
         raise InputDataError(f"{path}: the alert table has a header but no rows")
-    cols = find_columns([c for c in df.columns if c != "_row"], ALERT_COLUMNS, mapping, source=str(path))
-    missing = [k for k in ("lon", "lat", "time") if cols[k] is None]
-    if missing:
-        wanted = {k: list(ALERT_COLUMNS[k][:6]) for k in missing}
-        example = ", ".join(f'{k} = "..."' for k in missing)
-        raise InputDataError(
-            f"{path}: required columns not found: {missing} (looked for headers like {wanted}); "
-            f"rename them or map them in [alerts] columns = {{{example}}}"
-        )
+    cols = alert_columns(df, path, mapping)
+    lon_col, lat_col, time_col = str(cols["lon"]), str(cols["lat"]), str(cols["time"])
     rows = df["_row"]
-    lon = _to_float(df[cols["lon"]])
-    lat = _to_float(df[cols["lat"]])
-    # bounding box of the study area in the alerts' own datum, for the swap test
-    sa_ll = gpd.GeoSeries([study_area], crs=crs).to_crs("EPSG:4326")
-    sa_ll = _crs.gdf_from_wgs84(gpd.GeoDataFrame(geometry=sa_ll), cfg.datum).geometry
-    b = sa_ll.total_bounds
-    pad = 0.5  # degrees
-    keep = _classify_points(lon, lat, rows, rej, cols, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad))
+    lon, lat = to_float(df[lon_col]), to_float(df[lat_col])
+    keep = classify_points(lon, lat, rows, rej, cols, swap_bbox(study_area, crs, cfg.datum))
 
-    times = parse_times(df[cols["time"]], tz)
+    times = parse_times(df[time_col], tz)
     for i in np.flatnonzero(keep & times.isna().to_numpy()):
-        raw = df[cols["time"]].iloc[i]
-        empty = raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and np.isnan(raw))
-        rej.add(int(rows.iloc[i]), "no time" if empty else "unparseable time", cols["time"], raw)
+        raw = df[time_col].iloc[i]
+        reason = "no time" if is_blank(raw) else "unparseable time"
+        rej.add(int(rows.iloc[i]), reason, time_col, raw)
         keep[i] = False
 
-    if cols["id"] is not None:
-        ids = df[cols["id"]].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-        blank = ids == ""
-        ids = ids.where(~blank, "row" + rows.astype(str))
-    else:
-        ids = path.stem + ":" + rows.astype(str)
-    first_row: dict[str, int] = {}
-    for i in range(len(ids)):
-        if not keep[i]:
-            continue
-        key = ids.iloc[i]
-        if key in first_row:
-            rej.add(int(rows.iloc[i]), f"duplicate id (same as row {first_row[key]})", cols["id"] or "", key)
-            keep[i] = False
-        else:
-            first_row[key] = int(rows.iloc[i])
+    ids = _alert_ids(df, cols["id"], rows, path)
+    reject_duplicates(ids, rows, keep, rej, cols["id"] or "", as_int=True)
 
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], cfg.datum)
-    sel = df[keep]
-    gdf = gpd.GeoDataFrame(
-        {
-            "alert_id": ids[keep].to_numpy(),
-            "reported_at": times[keep].array,
-            "category": sel[cols["category"]].map(lambda v: str(v).strip() if isinstance(v, str) and v.strip() else "未分类").to_numpy()
-            if cols["category"] else np.full(len(sel), "未分类", dtype=object),
-            "age_band": sel[cols["age_band"]].map(lambda v: str(v).strip() if v is not None and str(v) != "nan" else "").to_numpy()
-            if cols["age_band"] else np.full(len(sel), "", dtype=object),
-            "_row": sel["_row"].to_numpy(),
-        },
-        geometry=gpd.points_from_xy(wlon, wlat),
-        crs="EPSG:4326",
-    ).to_crs(crs)
+    gdf = _alert_frame(df[keep], ids[keep], times[keep], cols, (wlon, wlat), crs)
     dist_km = _distance_km(gdf.geometry, study_area)
     far = dist_km > cfg.max_outside_km
     for i in np.flatnonzero(far):
-        rej.add(int(gdf["_row"].iloc[i]),
-                f"far outside the study area ({dist_km[i]:.1f} km; limit max_outside_km = {cfg.max_outside_km:g})",
-                f"{cols['lon']}/{cols['lat']}", f"{wlon[i]:.6f}, {wlat[i]:.6f} (WGS84)")
+        rej.add(
+            int(gdf["_row"].iloc[i]),
+            f"far outside the study area ({dist_km[i]:.1f} km; "
+            f"limit max_outside_km = {cfg.max_outside_km:g})",
+            f"{lon_col}/{lat_col}",
+            f"{wlon[i]:.6f}, {wlat[i]:.6f} (WGS84)",
+        )
     gdf = gdf[~far].reset_index(drop=True)
     if len(gdf) == 0:
         raise InputDataError(
@@ -502,104 +318,66 @@ def load_alerts(
         )
     gdf["precinct_id"] = assign_precincts(gdf, precincts_m).to_numpy()
     gdf = gdf.drop(columns="_row")
-    facts.update(rows_loaded=len(gdf), rows_rejected=len(rej.rows),
-                 columns={k: v for k, v in cols.items() if v and not v.startswith("_")},
-                 alerts_outside=int((gdf["precinct_id"] == OUTSIDE).sum()))
+    facts.update(
+        rows_loaded=len(gdf),
+        rows_rejected=len(rej.rows),
+        columns={k: v for k, v in cols.items() if v and not v.startswith("_")},
+        alerts_outside=int((gdf["precinct_id"] == OUTSIDE).sum()),
+    )
     return gdf, rej.frame(), facts
 
 
 # --------------------------------------------------------------------------- venues
 
 
-def _read_osm_venues(path: Path, rej: _Rejects) -> pd.DataFrame:
-    """Venue points from an OSM XML file, mapped to kinds exactly as ``osm fetch`` maps them."""
-    import osmnx as ox  # imported here: slow import, only needed for OSM files
-
-    from geo_outreach.osm import venues_from_features
-
-    try:
-        feats = ox.features_from_xml(path, tags=osm_tags_query())
-    except ox._errors.InsufficientResponseError:
-        raise InputDataError(f"{path}: no venues with the mapped OSM tags in the file") from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
-        raise InputDataError(f"{path}: cannot read as OSM XML ({exc})") from None
-    refs = [f"{element}/{osm_id}" for element, osm_id in feats.index]
-    empty = (feats.geometry.isna() | feats.geometry.is_empty).to_numpy()
-    for ref in np.asarray(refs, dtype=object)[empty]:
-        rej.add(ref, "no geometry", "geometry")
-    venues = venues_from_features(feats[~empty])
-    kept = set(venues["venue_id"].str.removeprefix("osm:"))
-    for ref in np.asarray(refs, dtype=object)[~empty]:
-        if ref not in kept:
-            rej.add(ref, "no mapped OSM tag", "tags")
-    names = venues["name"].where(venues["name"] != "", venues["kind"] + " " + venues["venue_id"].str.rsplit("/", n=1).str[-1])
-    return pd.DataFrame({"venue_id": venues["venue_id"], "kind": venues["kind"], "name": names,
-                         "lon": venues.geometry.x, "lat": venues.geometry.y,
-                         "_row": venues["venue_id"].str.removeprefix("osm:")})
-
-
 def load_venues(
-    cfg: VenueLayer, *, precincts_m: gpd.GeoDataFrame, study_area: Any, crs: pyproj.CRS, max_outside_km: float = 5.0
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]:
+    cfg: VenueLayer,
+    *,
+    precincts_m: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    crs: pyproj.CRS,
+    max_outside_km: float = 5.0,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Venues in the working CRS with ``venue_id``, ``kind``, ``name``, ``precinct_id``."""
     path = Path(cfg.path)
-    _need_file(path, "venues")
-    rej = _Rejects("venues", str(path))
-    name = path.name.lower()
-    facts: dict = {"layer": "venues", "path": str(path), "datum": cfg.datum}
-    if name.endswith((".osm", ".osm.bz2", ".osm.xml")):
-        df = _read_osm_venues(path, rej)
-        facts.update(format="osm")
-        cols = {"lon": "lon", "lat": "lat", "kind": "kind", "id": "venue_id", "name": "name"}
-    else:
-        if name.endswith((".geojson", ".json", ".gpkg", ".shp")):
-            g = gpd.read_file(path)
-            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
-                g = g.to_crs("EPSG:4326")
-            df = pd.DataFrame(g.drop(columns="geometry"))
-            df["lon"] = [p.representative_point().x if p is not None and not p.is_empty else np.nan for p in g.geometry]
-            df["lat"] = [p.representative_point().y if p is not None and not p.is_empty else np.nan for p in g.geometry]
-            df["_row"] = np.arange(len(df)) + 1
-            facts.update(format="geojson")
-            mapping = {"lon": "lon", "lat": "lat", **cfg.columns}
-        else:
-            df, f = read_table(path, encoding=cfg.encoding, layer="venues")
-            facts.update(f)
-            mapping = dict(cfg.columns)
-        cols = find_columns([c for c in df.columns if c != "_row"], VENUE_COLUMNS, mapping, source=str(path))
-        missing = [k for k in ("lon", "lat", "kind") if cols[k] is None]
-        if missing:
-            raise InputDataError(
-                f"{path}: required venue columns not found: {missing}; add a 'kind' column "
-                f"({', '.join(VENUE_KINDS)}) and lon/lat, or map them in [[venues]] columns"
-            )
+    need_file(path, "venues")
+    rej = Rejects("venues", str(path))
+    facts: dict[str, Any] = {"layer": "venues", "path": str(path), "datum": cfg.datum}
+    df, cols = read_venue_file(path, cfg, rej, facts)
     if len(df) == 0:
         raise InputDataError(f"{path}: no venues in the file")
+    kind_col, id_col, name_col = str(cols["kind"]), cols.get("id"), cols.get("name")
     rows = df["_row"]
-    lon, lat = _to_float(df[cols["lon"]]), _to_float(df[cols["lat"]])
-    keep = _classify_points(lon, lat, rows, rej, cols, None)
-    kinds = df[cols["kind"]].map(lambda v: str(v).strip().lower() if v is not None else "")
+    lon, lat = to_float(df[str(cols["lon"])]), to_float(df[str(cols["lat"])])
+    keep = classify_points(lon, lat, rows, rej, cols, None)
+    kinds = df[kind_col].map(lambda v: str(v).strip().lower() if v is not None else "")
     for i in np.flatnonzero(keep & ~kinds.isin(VENUE_KINDS).to_numpy()):
-        rej.add(rows.iloc[i], f"unknown kind {kinds.iloc[i]!r}; use one of {', '.join(VENUE_KINDS)}",
-                cols["kind"], kinds.iloc[i])
+        rej.add(
+            rows.iloc[i],
+            f"unknown kind {kinds.iloc[i]!r}; use one of {', '.join(VENUE_KINDS)}",
+            kind_col,
+            kinds.iloc[i],
+        )
         keep[i] = False
-    if cols.get("id"):
-        ids = df[cols["id"]].map(lambda v: str(v).strip() if v is not None else "")
+    if id_col:
+        ids = df[id_col].map(lambda v: str(v).strip() if v is not None else "")
     else:
         ids = path.stem + ":" + rows.astype(str)
-    seen: dict[str, Any] = {}
-    for i in np.flatnonzero(keep):
-        if ids.iloc[i] in seen:
-            rej.add(rows.iloc[i], f"duplicate id (same as row {seen[ids.iloc[i]]})", cols.get("id") or "", ids.iloc[i])
-            keep[i] = False
-        else:
-            seen[ids.iloc[i]] = rows.iloc[i]
-    names = df[cols["name"]].map(lambda v: str(v) if v is not None and str(v) != "nan" else "") if cols.get("name") else kinds
+    reject_duplicates(ids, rows, keep, rej, id_col or "", as_int=False)
+    if name_col:
+        names = df[name_col].map(lambda v: str(v) if v is not None and str(v) != "nan" else "")
+    else:
+        names = kinds
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], cfg.datum)
     gdf = gpd.GeoDataFrame(
-        {"venue_id": ids[keep].to_numpy(), "kind": kinds[keep].to_numpy(), "name": names[keep].to_numpy(),
-         "_row": rows[keep].to_numpy()},
-        geometry=gpd.points_from_xy(wlon, wlat), crs="EPSG:4326",
+        {
+            "venue_id": ids[keep].to_numpy(),
+            "kind": kinds[keep].to_numpy(),
+            "name": names[keep].to_numpy(),
+            "_row": rows[keep].to_numpy(),
+        },
+        geometry=gpd.points_from_xy(wlon, wlat),
+        crs="EPSG:4326",
     ).to_crs(crs)
     dist_km = _distance_km(gdf.geometry, study_area)
     far = dist_km > max_outside_km
@@ -607,40 +385,94 @@ def load_venues(
         rej.add(gdf["_row"].iloc[i], f"outside the study area ({dist_km[i]:.1f} km)", "geometry")
     gdf = gdf[~far].drop(columns="_row").reset_index(drop=True)
     gdf["precinct_id"] = assign_precincts(gdf, precincts_m).to_numpy()
-    facts.update(rows_loaded=len(gdf), rows_rejected=len(rej.rows),
-                 kinds={k: int(v) for k, v in gdf["kind"].value_counts().sort_index().items()})
+    facts.update(
+        rows_loaded=len(gdf),
+        rows_rejected=len(rej.rows),
+        kinds={k: int(v) for k, v in gdf["kind"].value_counts().sort_index().items()},
+    )
     return gdf, rej.frame(), facts
 
 
 # --------------------------------------------------------------------------- streets
 
 
-def load_streets(cfg: StreetLayer, *, crs: pyproj.CRS) -> tuple[nx.MultiDiGraph, dict]:
+def load_streets(cfg: StreetLayer, *, crs: pyproj.CRS) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """Walkable street graph from OSM XML, projected to the working CRS."""
     import osmnx as ox
 
     path = Path(cfg.path)
-    _need_file(path, "streets")
+    need_file(path, "streets")
     try:
         g = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=False)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear InputDataError
-        raise InputDataError(f"{path}: cannot read a street network from this OSM XML ({exc})") from None
+        raise InputDataError(
+            f"{path}: cannot read a street network from this OSM XML ({exc})"
+        ) from None
     if cfg.datum != "wgs84":
         xs = np.array([d["x"] for _, d in g.nodes(data=True)])
         ys = np.array([d["y"] for _, d in g.nodes(data=True)])
         wx, wy = _crs.to_wgs84_lonlat(xs, ys, cfg.datum)
-        for (n, d), x, y in zip(g.nodes(data=True), wx, wy, strict=True):
+        for (_, d), x, y in zip(g.nodes(data=True), wx, wy, strict=True):
             d["x"], d["y"] = float(x), float(y)
         for _, _, d in g.edges(data=True):
             if "geometry" in d:
-                d["geometry"] = _crs._transform_geoms(np.array([d["geometry"]]), lambda a, b: _crs.to_wgs84_lonlat(a, b, cfg.datum))[0]
+                d["geometry"] = _crs.transform_geoms(
+                    np.array([d["geometry"]]), lambda a, b: _crs.to_wgs84_lonlat(a, b, cfg.datum)
+                )[0]
     gp = ox.project_graph(g, to_crs=crs)
-    facts = {"layer": "streets", "path": str(path), "datum": cfg.datum,
-             "rows_loaded": gp.number_of_nodes(), "rows_rejected": 0, "edges": gp.number_of_edges()}
+    facts = {
+        "layer": "streets",
+        "path": str(path),
+        "datum": cfg.datum,
+        "rows_loaded": gp.number_of_nodes(),
+        "rows_rejected": 0,
+        "edges": gp.number_of_edges(),
+    }
     return gp, facts
 
 
 # --------------------------------------------------------------------------- all
+
+
+@dataclass(frozen=True)
+class _Venues:
+    """Every venue file of a scenario, loaded: one layer plus each file's rejects and facts."""
+
+    venues: gpd.GeoDataFrame
+    rejects: list[pd.DataFrame]
+    inputs: list[dict[str, Any]]
+    notes: list[str]
+
+
+def _load_all_venues(
+    sc: Scenario,
+    precincts: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    crs: pyproj.CRS,
+) -> _Venues:
+    """Load every venue file into one layer (ids must be unique across files)."""
+    frames, rejects, inputs, notes = [], [], [], []
+    for v in sc.venues:
+        g, r, f = load_venues(v, precincts_m=precincts, study_area=study_area, crs=crs)
+        frames.append(g)
+        rejects.append(r)
+        inputs.append(f)
+        notes += _layer_notes("venues", v.synthetic, v.note)
+    if not frames:
+        empty = gpd.GeoDataFrame(
+            {"venue_id": [], "kind": [], "name": [], "precinct_id": []},
+            geometry=gpd.GeoSeries([], crs=crs),
+            crs=crs,
+        )
+        return _Venues(empty, rejects, inputs, notes)
+    venues = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+    dup = venues["venue_id"].duplicated()
+    if dup.any():
+        raise InputDataError(
+            f"venue ids repeat across venue files: {list(venues.loc[dup, 'venue_id'][:5])}; "
+            "give each file distinct ids"
+        )
+    return _Venues(venues, rejects, inputs, notes)
 
 
 def load_study(sc: Scenario) -> StudyData:
@@ -653,31 +485,21 @@ def load_study(sc: Scenario) -> StudyData:
     study_area = shapely.union_all(precincts.geometry.values)
     rejects = [rej_p]
     inputs = [f_p]
-    notes = _layer_notes("precincts", sc.precincts.illustrative or bool(precincts.get("illustrative", pd.Series([False])).any()), sc.precincts.note)
+    flagged = bool(precincts.get("illustrative", pd.Series([False])).any())
+    notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
-    alerts, rej_a, f_a = load_alerts(sc.alerts, tz=sc.scenario.timezone, precincts_m=precincts, study_area=study_area, crs=crs)
+    alerts, rej_a, f_a = load_alerts(
+        sc.alerts, tz=sc.scenario.timezone, precincts_m=precincts, study_area=study_area, crs=crs
+    )
     rejects.append(rej_a)
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
 
-    venue_frames = []
-    for v in sc.venues:
-        g, r, f = load_venues(v, precincts_m=precincts, study_area=study_area, crs=crs)
-        venue_frames.append(g)
-        rejects.append(r)
-        inputs.append(f)
-        notes += _layer_notes("venues", v.synthetic, v.note)
-    if venue_frames:
-        venues = gpd.GeoDataFrame(pd.concat(venue_frames, ignore_index=True), crs=crs)
-        dup = venues["venue_id"].duplicated()
-        if dup.any():
-            raise InputDataError(
-                f"venue ids repeat across venue files: {list(venues.loc[dup, 'venue_id'][:5])}; "
-                "give each file distinct ids"
-            )
-    else:
-        venues = gpd.GeoDataFrame({"venue_id": [], "kind": [], "name": [], "precinct_id": []},
-                                  geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    loaded = _load_all_venues(sc, precincts, study_area, crs)
+    venues = loaded.venues
+    rejects += loaded.rejects
+    inputs += loaded.inputs
+    notes += loaded.notes
     streets = None
     if sc.streets is not None:
         streets, f_s = load_streets(sc.streets, crs=crs)

@@ -15,8 +15,10 @@ from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
 
 
-def assign_precincts(points: gpd.GeoSeries | gpd.GeoDataFrame, precincts: gpd.GeoDataFrame) -> pd.Series:
-    """The ``precinct_id`` of each point (same index as ``points``), ``"outside"`` if none.
+def assign_precincts(
+    points: gpd.GeoSeries | gpd.GeoDataFrame, precincts: gpd.GeoDataFrame
+) -> pd.Series:
+    """Return the ``precinct_id`` of each point (same index as ``points``), ``"outside"`` if none.
 
     Parameters
     ----------
@@ -41,7 +43,9 @@ def assign_precincts(points: gpd.GeoSeries | gpd.GeoDataFrame, precincts: gpd.Ge
     return pd.Series(out, index=geoms.index, name="precinct_id", dtype=object)
 
 
-def check_no_overlaps(precincts: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0, source: str = "precincts") -> None:
+def check_no_overlaps(
+    precincts: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0, source: str = "precincts"
+) -> None:
     """Raise if two precinct polygons overlap by more than ``tolerance_m2`` (metric CRS).
 
     Touching borders are fine; overlapping areas would count an alert twice.

@@ -75,8 +75,10 @@ class PrecinctLayer:
 
 @dataclass(frozen=True)
 class AlertLayer:
-    """Fraud alerts (CSV, XLSX, GeoJSON). ``columns`` maps our names
-    (id, lon, lat, time, category, age_band) to the file's headers."""
+    """Fraud alerts (CSV, XLSX, GeoJSON).
+
+    ``columns`` maps our names (id, lon, lat, time, category, age_band) to the file's headers.
+    """
 
     path: Path
     datum: Datum = "wgs84"
@@ -178,10 +180,12 @@ class Scenario:
         )
 
     def channel(self, name: str) -> ChannelConfig:
+        """Return the channel called ``name``; a :class:`ScenarioError` lists the names if none."""
         for ch in self.channels:
             if ch.name == name:
                 return ch
-        raise ScenarioError(f"no channel named {name!r}; channels are {[c.name for c in self.channels]}")
+        names = [c.name for c in self.channels]
+        raise ScenarioError(f"no channel named {name!r}; channels are {names}")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -196,57 +200,79 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _coerce_union(value: Any, tp: Any, where: str, base: Path) -> Any:
+    """Coerce to the first member of ``X | Y | None`` that accepts the value."""
+    if value is None:
+        return None
+    errors = []
+    for a in (a for a in get_args(tp) if a is not type(None)):
+        try:
+            return _coerce(value, a, where, base)
+        except ScenarioError as exc:
+            errors.append(str(exc))
+    raise ScenarioError(errors[0])
+
+
+def _coerce_path(value: Any, where: str, base: Path) -> Path:
+    """Resolve a path string against the scenario folder ``base``."""
+    if not isinstance(value, str):
+        raise ScenarioError(f"{where} must be a path string, got {value!r}")
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _coerce_tuple(value: Any, tp: Any, where: str, base: Path) -> tuple[Any, ...]:
+    """Coerce a TOML array to ``tuple[X, ...]``."""
+    inner = get_args(tp)[0]
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where} must be a list, got {value!r}")
+    return tuple(_coerce(v, inner, f"{where}[{i}]", base) for i, v in enumerate(value))
+
+
+def _coerce_dict(value: Any, tp: Any, where: str, base: Path) -> dict[str, Any]:
+    """Coerce a TOML table to ``dict[str, X]``."""
+    _, vtp = get_args(tp)
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where} must be a table {{key = value}}, got {value!r}")
+    return {str(k): _coerce(v, vtp, f"{where}.{k}", base) for k, v in value.items()}
+
+
+#: scalar type -> (accepts the TOML value?, what the message asks for)
+_SCALARS: dict[Any, tuple[typing.Callable[[Any], bool], str]] = {
+    float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    bool: (lambda v: isinstance(v, bool), "true or false"),
+    str: (lambda v: isinstance(v, str), "text"),
+}
+
+
+def _coerce_scalar(value: Any, tp: Any, where: str) -> Any:
+    """Check a number, whole number, boolean or text value (floats accept integers)."""
+    if tp not in _SCALARS:
+        raise ScenarioError(f"{where}: unsupported type {_type_name(tp)}")  # pragma: no cover
+    accepts, what = _SCALARS[tp]
+    if not accepts(value):
+        raise ScenarioError(f"{where} must be {what}, got {value!r}")
+    return float(value) if tp is float else value
+
+
 def _coerce(value: Any, tp: Any, where: str, base: Path) -> Any:
     """Check/convert one TOML value to the annotated type ``tp``."""
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        errors = []
-        for a in args:
-            try:
-                return _coerce(value, a, where, base)
-            except ScenarioError as exc:
-                errors.append(str(exc))
-        raise ScenarioError(errors[0])
+        return _coerce_union(value, tp, where, base)
     if origin is Literal:
         choices = get_args(tp)
         if value not in choices:
             raise ScenarioError(f"{where} = {value!r} is not one of {list(choices)}")
         return value
     if tp is Path:
-        if not isinstance(value, str):
-            raise ScenarioError(f"{where} must be a path string, got {value!r}")
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else (base / p).resolve()
+        return _coerce_path(value, where, base)
     if origin is tuple:
-        (inner, _) = get_args(tp) if len(get_args(tp)) == 2 else (get_args(tp)[0], ...)
-        if not isinstance(value, list):
-            raise ScenarioError(f"{where} must be a list, got {value!r}")
-        return tuple(_coerce(v, inner, f"{where}[{i}]", base) for i, v in enumerate(value))
+        return _coerce_tuple(value, tp, where, base)
     if origin is dict:
-        _, vtp = get_args(tp)
-        if not isinstance(value, dict):
-            raise ScenarioError(f"{where} must be a table {{key = value}}, got {value!r}")
-        return {str(k): _coerce(v, vtp, f"{where}.{k}", base) for k, v in value.items()}
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ScenarioError(f"{where} must be a number, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(f"{where} must be a whole number, got {value!r}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ScenarioError(f"{where} must be true or false, got {value!r}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise ScenarioError(f"{where} must be text, got {value!r}")
-        return value
-    raise ScenarioError(f"{where}: unsupported type {_type_name(tp)}")  # pragma: no cover
+        return _coerce_dict(value, tp, where, base)
+    return _coerce_scalar(value, tp, where)
 
 
 def _build(cls: type, table: Any, where: str, base: Path, **fixed: Any) -> Any:
@@ -304,14 +330,18 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         if ch.radius_m <= 0:
             raise ScenarioError(f"channels.{ch.name}.radius_m must be > 0, got {ch.radius_m}")
         if ch.type == "venues" and not ch.venue_kinds:
-            raise ScenarioError(f"channels.{ch.name}.venue_kinds is empty; list the venue kinds it uses")
+            raise ScenarioError(
+                f"channels.{ch.name}.venue_kinds is empty; list the venue kinds it uses"
+            )
     return Scenario(
         path=path,
         scenario=_build(ScenarioInfo, data.get("scenario", {}), "scenario", base),
         precincts=_build(PrecinctLayer, data["precincts"], "precincts", base),
         alerts=_build(AlertLayer, data["alerts"], "alerts", base),
         venues=tuple(_build(VenueLayer, v, f"venues[{i}]", base) for i, v in enumerate(venues_raw)),
-        streets=_build(StreetLayer, data["streets"], "streets", base) if "streets" in data else None,
+        streets=_build(StreetLayer, data["streets"], "streets", base)
+        if "streets" in data
+        else None,
         analysis=_build(AnalysisConfig, data.get("analysis", {}), "analysis", base),
         channels=channels,
         output=_build(OutputConfig, data.get("output", {}), "output", base),
@@ -328,7 +358,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found; check the path (try `geo-outreach init DIR`)")
+        raise ScenarioError(
+            f"{path}: scenario file not found; check the path (try `geo-outreach init DIR`)"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -342,13 +374,13 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def with_overrides(sc: Scenario, **changes: Any) -> Scenario:
-    """A copy with CLI overrides applied to [output] (``dir``, ``basemap``, ``lang``)."""
+    """Return a copy with CLI overrides applied to [output] (``dir``, ``basemap``, ``lang``)."""
     out = dataclasses.replace(sc.output, **{k: v for k, v in changes.items() if v is not None})
     return dataclasses.replace(sc, output=out)
 
 
 def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
-    """The resolved scenario as plain JSON-able data (for manifest.json)."""
+    """Return the resolved scenario as plain JSON-able data (for manifest.json)."""
 
     def conv(v: Any) -> Any:
         if dataclasses.is_dataclass(v):

@@ -78,7 +78,9 @@ def check_alerts(alerts: gpd.GeoDataFrame | pd.DataFrame, *, source: str = "aler
 
 def month_index(reported_at: pd.Series) -> np.ndarray:
     """Months since year 0 (``year * 12 + month - 1``) of each timestamp, in its own timezone."""
-    return (reported_at.dt.year.to_numpy() * 12 + reported_at.dt.month.to_numpy() - 1).astype(np.int64)
+    return (reported_at.dt.year.to_numpy() * 12 + reported_at.dt.month.to_numpy() - 1).astype(
+        np.int64
+    )
 
 
 def month_label(index: int | np.integer) -> str:
@@ -314,7 +316,7 @@ def format_change(
     place: str = "",
     alpha: float = ALPHA,
 ) -> str:
-    """The sentence a police report uses for one month's count and its changes.
+    """Return the sentence a police report uses for one month's count and its changes.
 
     Parameters
     ----------
@@ -364,4 +366,6 @@ def format_change(
 
     head = f"{place + ': ' if place else ''}{alerts} alert{'s' if alerts != 1 else ''} in "
     head += f"{calendar.month_name[mon]} {year}"
-    return ", ".join([head, part_en("month on month", mom_pct, mom_p), part_en("year on year", yoy_pct, yoy_p)])
+    return ", ".join(
+        [head, part_en("month on month", mom_pct, mom_p), part_en("year on year", yoy_pct, yoy_p)]
+    )

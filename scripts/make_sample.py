@@ -9,13 +9,15 @@ so two runs give byte-identical files. Inputs (read from the repo, never written
 ``data/boundaries/xinhui_outline_wgs84.geojson`` (real district outline) and
 ``data/boundaries/township_seats.csv`` (11 township seats). Outputs, relative to the out dir:
 
-| file | content |
-|---|---|
-| data/boundaries/xinhui_precincts.geojson | 11 ILLUSTRATIVE precincts (Voronoi cells of the seats clipped to the outline), synthetic population |
-| data/sample/xinhui_venues.osm.bz2 | SYNTHETIC venues as OSM XML (nodes + a few closed ways), WGS84 |
-| data/sample/xinhui_streets.osm.bz2 | SYNTHETIC street grids around the town seats + connecting roads, OSM XML, WGS84 |
-| data/sample/alerts.csv | SYNTHETIC fraud alerts, GBK, Chinese headers, GCJ-02 coordinates, 12 messy rows |
-| data/sample/README.md | what the files are, counts, the messy rows |
+- data/boundaries/xinhui_precincts.geojson: 11 ILLUSTRATIVE precincts (Voronoi cells of the
+  seats clipped to the outline), synthetic population
+- data/sample/xinhui_venues.osm.bz2: SYNTHETIC venues as OSM XML (nodes + a few closed ways),
+  WGS84
+- data/sample/xinhui_streets.osm.bz2: SYNTHETIC street grids around the town seats +
+  connecting roads, OSM XML, WGS84
+- data/sample/alerts.csv: SYNTHETIC fraud alerts, GBK, Chinese headers, GCJ-02 coordinates,
+  12 messy rows
+- data/sample/README.md: what the files are, counts, the messy rows
 
 The demo scenario ``data/sample/xinhui_demo.toml`` is written by hand, not by this script.
 """
@@ -29,7 +31,7 @@ import io
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -39,10 +41,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runs from a plain checkout too
 
 from geo_outreach.crs import wgs84_to_gcj02
+
+REPO = Path(__file__).resolve().parents[1]
 
 SEED = 20261128
 UTM = "EPSG:32649"
@@ -259,21 +262,39 @@ STREET_NODE0 = 1_000_001
 STREET_WAY0 = 3_000_001
 
 
-def make_streets(rng: np.random.Generator, towns: list[Town], outline_utm) -> Streets:
-    xy: dict[int, tuple[float, float]] = {}
-    ways: list[tuple[list[int], dict[str, str]]] = []
-    next_id = STREET_NODE0
-    town_nodes: dict[str, np.ndarray] = {}
-    main: set[int] = set()
+def _road_class(k: int, n: int) -> str:
+    """Highway class of grid line ``k`` of ``2 n + 1``: axes secondary, every 5th tertiary."""
+    if k == n:  # the axes through the seat
+        return "secondary"
+    if (k - n) % 5 == 0:
+        return "tertiary"
+    return "residential"
 
-    def new_node(x: float, y: float) -> int:
-        nonlocal next_id
-        nid = next_id
-        next_id += 1
-        xy[nid] = (float(x), float(y))
+
+@dataclass
+class _StreetBuilder:
+    """Nodes and ways of the synthetic network while it grows (ids in creation order)."""
+
+    rng: np.random.Generator
+    outline_utm: shapely.Geometry
+    xy: dict[int, tuple[float, float]] = field(default_factory=dict)
+    ways: list[tuple[list[int], dict[str, str]]] = field(default_factory=list)
+    main: set[int] = field(default_factory=set)
+    next_id: int = STREET_NODE0
+
+    def new_node(self, x: float, y: float) -> int:
+        nid = self.next_id
+        self.next_id += 1
+        self.xy[nid] = (float(x), float(y))
         return nid
 
-    for t in towns:
+    def segment_ok(self, p: int, q: int) -> bool:
+        line = shapely.LineString([self.xy[p], self.xy[q]])
+        return bool(self.outline_utm.contains(line))
+
+    def town_grid(self, t: Town) -> tuple[np.ndarray, int]:
+        """Jittered, rotated grid nodes around a seat: 2-D node ids (0 = none) and ``n``."""
+        rng = self.rng
         spacing = 170.0 if t.code == HUICHENG else rng.uniform(160.0, 230.0)
         theta = np.deg2rad(rng.uniform(-25.0, 25.0))
         n = int(np.ceil(t.grid_r_m / spacing)) + 1
@@ -284,75 +305,56 @@ def make_streets(rng: np.random.Generator, towns: list[Town], outline_utm) -> St
         gx = t.x + np.cos(theta) * u - np.sin(theta) * v
         gy = t.y + np.sin(theta) * u + np.cos(theta) * v
         inside = (np.hypot(gx - t.x, gy - t.y) <= t.grid_r_m) & shapely.contains_xy(
-            outline_utm, gx, gy
+            self.outline_utm, gx, gy
         )
         ids = np.zeros(ii.shape, dtype=np.int64)
         for a in range(len(idx)):
             for b in range(len(idx)):
                 if inside[a, b]:
-                    ids[a, b] = new_node(gx[a, b], gy[a, b])
-        town_nodes[t.code] = ids[ids > 0]
+                    ids[a, b] = self.new_node(gx[a, b], gy[a, b])
+        return ids, n
 
-        def segment_ok(p: int, q: int) -> bool:
-            line = shapely.LineString([xy[p], xy[q]])
-            return bool(outline_utm.contains(line))
+    def grid_line(self, line_ids: np.ndarray, cls: str) -> None:
+        """Contiguous runs of kept segments along one grid line become ways."""
+        run: list[int] = []
+        for m in range(len(line_ids) - 1):
+            p, q = int(line_ids[m]), int(line_ids[m + 1])
+            keep = p > 0 and q > 0 and self.rng.random() > 0.05 and self.segment_ok(p, q)
+            if keep:
+                if not run:
+                    run = [p]
+                run.append(q)
+            elif run:
+                self.ways.append((run, {"highway": cls}))
+                run = []
+        if run:
+            self.ways.append((run, {"highway": cls}))
+        if cls != "residential":
+            self.main.update(int(z) for z in line_ids if z > 0)
 
-        def road_class(k: int, n: int = n) -> str:
-            if k == n:  # the axes through the seat
-                return "secondary"
-            if (k - n) % 5 == 0:
-                return "tertiary"
-            return "residential"
-
-        # rows (along i) and columns (along j): contiguous runs of kept segments become ways
-        for axis in (0, 1):
-            for k in range(len(idx)):
-                line_ids = ids[:, k] if axis == 0 else ids[k, :]
-                cls = road_class(k)
-                run: list[int] = []
-                for m in range(len(idx) - 1):
-                    p, q = int(line_ids[m]), int(line_ids[m + 1])
-                    keep = p > 0 and q > 0 and rng.random() > 0.05 and segment_ok(p, q)
-                    if keep:
-                        if not run:
-                            run = [p]
-                        run.append(q)
-                    elif run:
-                        ways.append((run, {"highway": cls}))
-                        run = []
-                if run:
-                    ways.append((run, {"highway": cls}))
-                if cls != "residential":
-                    main.update(int(z) for z in line_ids if z > 0)
-        # a few diagonal footways across blocks (with a midpoint node)
-        for a in range(len(idx) - 1):
-            for b in range(len(idx) - 1):
+    def footways(self, ids: np.ndarray) -> None:
+        """A few diagonal footways across blocks (with a midpoint node)."""
+        for a in range(len(ids) - 1):
+            for b in range(len(ids) - 1):
                 p, q = int(ids[a, b]), int(ids[a + 1, b + 1])
-                if p > 0 and q > 0 and rng.random() < 0.06 and segment_ok(p, q):
-                    mx = (xy[p][0] + xy[q][0]) / 2 + rng.normal(0, 12)
-                    my = (xy[p][1] + xy[q][1]) / 2 + rng.normal(0, 12)
-                    ways.append(([p, new_node(mx, my), q], {"highway": "footway"}))
+                if p > 0 and q > 0 and self.rng.random() < 0.06 and self.segment_ok(p, q):
+                    mx = (self.xy[p][0] + self.xy[q][0]) / 2 + self.rng.normal(0, 12)
+                    my = (self.xy[p][1] + self.xy[q][1]) / 2 + self.rng.normal(0, 12)
+                    self.ways.append(([p, self.new_node(mx, my), q], {"highway": "footway"}))
 
-    # connecting roads between towns: minimum spanning tree of the seats + 3 short extras
-    pts = np.array([(t.x, t.y) for t in towns])
-    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-    in_tree = {0}
-    edges: list[tuple[int, int]] = []
-    while len(in_tree) < len(towns):
-        best = min(
-            ((d[a, b], a, b) for a in in_tree for b in range(len(towns)) if b not in in_tree),
-        )
-        edges.append((best[1], best[2]))
-        in_tree.add(best[2])
-    extra = sorted(
-        (d[a, b], a, b)
-        for a in range(len(towns))
-        for b in range(a + 1, len(towns))
-        if (a, b) not in edges and (b, a) not in edges
-    )
-    edges += [(a, b) for _, a, b in extra[:3]]
-    for a, b in edges:
-        ta, tb = towns[a], towns[b]
+    def town(self, t: Town) -> np.ndarray:
+        """Grid streets and footways of one town; return its node ids."""
+        ids, n = self.town_grid(t)
+        # rows (along i) and columns (along j)
+        for axis in (0, 1):
+            for k in range(len(ids)):
+                self.grid_line(ids[:, k] if axis == 0 else ids[k, :], _road_class(k, n))
+        self.footways(ids)
+        return ids[ids > 0]
+
+    def connecting_road(self, ta: Town, tb: Town, town_nodes: dict[str, np.ndarray]) -> None:
+        """A gently curved secondary road between the grids of two towns."""
+        xy, rng = self.xy, self.rng
         ends = []
         for src, dst in ((ta, tb), (tb, ta)):
             direction = np.array([dst.x - src.x, dst.y - src.y])
@@ -369,19 +371,48 @@ def make_streets(rng: np.random.Generator, towns: list[Town], outline_utm) -> St
         refs = [ends[0]]
         for s in np.linspace(0, 1, k + 1)[1:-1]:
             p = p0 + (p1 - p0) * s + normal * amp * np.sin(np.pi * s) + rng.normal(0, 15, 2)
-            refs.append(new_node(*p))
+            refs.append(self.new_node(*p))
         refs.append(ends[1])
-        ways.append((refs, {"highway": "secondary", "name": f"{ta.short}{tb.short}公路"}))
-        main.update(refs)
+        self.ways.append((refs, {"highway": "secondary", "name": f"{ta.short}{tb.short}公路"}))
+        self.main.update(refs)
+
+
+def _town_links(towns: list[Town]) -> list[tuple[int, int]]:
+    """Minimum spanning tree of the seats + the 3 shortest other links."""
+    pts = np.array([(t.x, t.y) for t in towns])
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    in_tree = {0}
+    edges: list[tuple[int, int]] = []
+    while len(in_tree) < len(towns):
+        best = min(
+            ((d[a, b], a, b) for a in in_tree for b in range(len(towns)) if b not in in_tree),
+        )
+        edges.append((best[1], best[2]))
+        in_tree.add(best[2])
+    extra = sorted(
+        (d[a, b], a, b)
+        for a in range(len(towns))
+        for b in range(a + 1, len(towns))
+        if (a, b) not in edges and (b, a) not in edges
+    )
+    return edges + [(a, b) for _, a, b in extra[:3]]
+
+
+def make_streets(rng: np.random.Generator, towns: list[Town], outline_utm) -> Streets:
+    sb = _StreetBuilder(rng, outline_utm)
+    town_nodes = {t.code: sb.town(t) for t in towns}
+    # connecting roads between towns: minimum spanning tree of the seats + 3 short extras
+    for a, b in _town_links(towns):
+        sb.connecting_road(towns[a], towns[b], town_nodes)
 
     # drop nodes no way uses (grid nodes whose every segment was dropped)
-    used = {r for refs, _ in ways for r in refs}
-    xy = {k: v for k, v in xy.items() if k in used}
+    used = {r for refs, _ in sb.ways for r in refs}
+    xy = {k: v for k, v in sb.xy.items() if k in used}
     town_nodes = {c: np.array([z for z in ids if int(z) in used]) for c, ids in town_nodes.items()}
     return Streets(
         xy=xy,
-        ways=ways,
-        main_nodes=np.array(sorted(m for m in main if m in used)),
+        ways=sb.ways,
+        main_nodes=np.array(sorted(m for m in sb.main if m in used)),
         town_nodes=town_nodes,
     )
 
@@ -796,10 +827,55 @@ def choose_hubs(rng: np.random.Generator, venues: list[Venue]) -> list[Hub]:
     return hubs
 
 
-def make_alerts(
-    rng: np.random.Generator, towns: list[Town], venues: list[Venue], outline_utm, outline_wgs
-) -> tuple[bytes, dict]:
-    hubs = choose_hubs(rng, venues)
+def _alert_place(
+    rng: np.random.Generator,
+    d: date,
+    cat: str,
+    hubs: list[Hub],
+    towns: list[Town],
+    pop_p: np.ndarray,
+    outline_utm,
+) -> tuple[float, float]:
+    """Location: a hotspot (market / courier hub) or spread by population."""
+    active = np.array([hb.start <= d <= hb.end for hb in hubs])
+    hub_w = np.array([hb.weight * HUB_TILT[hb.venue.kind].get(cat, 1.0) for hb in hubs]) * active
+    if rng.random() < HOTSPOT_SHARE and hub_w.sum() > 0:
+        hb = hubs[rng.choice(len(hubs), p=hub_w / hub_w.sum())]
+        while True:
+            x, y = (
+                rng.normal(hb.venue.x, hb.sigma_m),
+                rng.normal(hb.venue.y, hb.sigma_m),
+            )
+            if shapely.contains_xy(outline_utm, x, y):
+                return x, y
+    t = towns[rng.choice(len(towns), p=pop_p)]
+    ((x, y),) = _sample_near(rng, t, t.sigma_m * 1.2, t.grid_r_m * 1.5, outline_utm)
+    return x, y
+
+
+def _one_alert(
+    rng: np.random.Generator,
+    d: date,
+    cat: str,
+    hubs: list[Hub],
+    towns: list[Town],
+    pop_p: np.ndarray,
+    outline_utm,
+) -> list:
+    """``[when, category, age band, amount, x, y]`` of one alert on day ``d``."""
+    h = _hour(rng, cat)
+    minute = int(h * 60)
+    when = datetime(d.year, d.month, d.day) + timedelta(minutes=minute)
+    age = AGE_BANDS[rng.choice(5, p=np.array(AGE_P[cat]) / sum(AGE_P[cat]))]
+    amount = 0 if rng.random() < 0.1 else int(round(AMOUNT_MEDIAN[cat] * rng.lognormal(0, 1.0), -1))
+    x, y = _alert_place(rng, d, cat, hubs, towns, pop_p, outline_utm)
+    return [when, cat, age, amount, x, y]
+
+
+def _alert_rows(
+    rng: np.random.Generator, towns: list[Town], hubs: list[Hub], outline_utm
+) -> pd.DataFrame:
+    """The clean alerts, day by day, with ids ``JQ<date><daily sequence>``."""
     days = [START + timedelta(days=k) for k in range((END - START).days + 1)]
     shape = np.array(
         [[CAT_SHARE[c] * _day_factor(d, cat) for c, cat in enumerate(CATEGORIES)] for d in days]
@@ -810,58 +886,24 @@ def make_alerts(
     rows = []
     for k, d in enumerate(days):
         counts = rng.poisson(base_per_day * shape[k])
-        recs = []
-        for c, n in enumerate(counts):
-            cat = CATEGORIES[c]
-            for _ in range(n):
-                h = _hour(rng, cat)
-                minute = int(h * 60)
-                when = datetime(d.year, d.month, d.day) + timedelta(minutes=minute)
-                age = AGE_BANDS[rng.choice(5, p=np.array(AGE_P[cat]) / sum(AGE_P[cat]))]
-                amount = (
-                    0
-                    if rng.random() < 0.1
-                    else int(round(AMOUNT_MEDIAN[cat] * rng.lognormal(0, 1.0), -1))
-                )
-                # location: a hotspot (market / courier hub) or spread by population
-                active = np.array([hb.start <= d <= hb.end for hb in hubs])
-                hub_w = (
-                    np.array([hb.weight * HUB_TILT[hb.venue.kind].get(cat, 1.0) for hb in hubs])
-                    * active
-                )
-                if rng.random() < HOTSPOT_SHARE and hub_w.sum() > 0:
-                    hb = hubs[rng.choice(len(hubs), p=hub_w / hub_w.sum())]
-                    while True:
-                        x, y = (
-                            rng.normal(hb.venue.x, hb.sigma_m),
-                            rng.normal(hb.venue.y, hb.sigma_m),
-                        )
-                        if shapely.contains_xy(outline_utm, x, y):
-                            break
-                else:
-                    t = towns[rng.choice(len(towns), p=pop_p)]
-                    ((x, y),) = _sample_near(rng, t, t.sigma_m * 1.2, t.grid_r_m * 1.5, outline_utm)
-                recs.append([when, cat, age, amount, x, y])
+        recs = [
+            _one_alert(rng, d, CATEGORIES[c], hubs, towns, pop_p, outline_utm)
+            for c, n in enumerate(counts)
+            for _ in range(n)
+        ]
         recs.sort(key=lambda r: r[0])
         seq = 0
         for r in recs:
             seq += int(rng.integers(1, 30))
             rows.append([f"JQ{d:%Y%m%d}{seq:05d}", *r])
-    df = pd.DataFrame(rows, columns=["id", "when", "cat", "age", "amount", "x", "y"])
-    lon, lat = to_wgs(df["x"].to_numpy(), df["y"].to_numpy())
-    glon, glat = wgs84_to_gcj02(lon, lat)
-    out = {
-        "id": df["id"].tolist(),
-        "time": [w.strftime("%Y-%m-%d %H:%M:%S") for w in df["when"]],
-        "cat": df["cat"].tolist(),
-        "age": df["age"].tolist(),
-        "amount": [str(a) for a in df["amount"]],
-        "lon": [f"{v:.6f}" for v in glon],
-        "lat": [f"{v:.6f}" for v in glat],
-    }
+    return pd.DataFrame(rows, columns=["id", "when", "cat", "age", "amount", "x", "y"])
 
-    # ---- the deliberately messy rows (documented in README.md)
-    n = len(df)
+
+def _mess_up(
+    rng: np.random.Generator, out: dict[str, list], towns: list[Town], outline_utm
+) -> tuple[list[list], list[tuple[str, str, str]]]:
+    """Spoil 10 rows and duplicate 2 (in place in ``out``); return the records and the list."""
+    n = len(out["id"])
     picks = rng.choice(np.arange(20, n - 20), size=10, replace=False)
     messy: list[tuple[str, str, str]] = []  # (kind, alert id, what)
     for i in picks[:3]:
@@ -879,14 +921,15 @@ def make_alerts(
     g = wgs84_to_gcj02(np.array([113.3245]), np.array([23.1190]))
     out["lon"][i], out["lat"][i] = f"{g[0][0]:.6f}", f"{g[1][0]:.6f}"
     gz = shapely.Point(_TO_UTM.transform(113.3245, 23.1190))
+    gz_km = shapely.distance(outline_utm, gz) / 1000
     messy.append(
         (
-            f"far outside the district (Guangzhou Tianhe, {shapely.distance(outline_utm, gz) / 1000:.0f} km away)",
+            f"far outside the district (Guangzhou Tianhe, {gz_km:.0f} km away)",
             out["id"][i],
             f"{out['lon'][i]},{out['lat'][i]}",
         )
     )
-    # just outside the outline, 1-3 km past the border near Huicheng: valid alerts, precinct "outside"
+    # just outside the outline, 1-3 km past the border near Huicheng: valid, precinct "outside"
     hc = next(t for t in towns if t.code == HUICHENG)
     ring = shapely.difference(outline_utm.buffer(3000.0), outline_utm.buffer(1000.0))
     near = []
@@ -919,6 +962,27 @@ def make_alerts(
         messy.append(
             ("duplicated 警情编号 (exact duplicate row)", out["id"][i], "row appears twice")
         )
+    return records, messy
+
+
+def make_alerts(
+    rng: np.random.Generator, towns: list[Town], venues: list[Venue], outline_utm, outline_wgs
+) -> tuple[bytes, dict]:
+    hubs = choose_hubs(rng, venues)
+    df = _alert_rows(rng, towns, hubs, outline_utm)
+    lon, lat = to_wgs(df["x"].to_numpy(), df["y"].to_numpy())
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    out = {
+        "id": df["id"].tolist(),
+        "time": [w.strftime("%Y-%m-%d %H:%M:%S") for w in df["when"]],
+        "cat": df["cat"].tolist(),
+        "age": df["age"].tolist(),
+        "amount": [str(a) for a in df["amount"]],
+        "lon": [f"{v:.6f}" for v in glon],
+        "lat": [f"{v:.6f}" for v in glat],
+    }
+    # ---- the deliberately messy rows (documented in README.md)
+    records, messy = _mess_up(rng, out, towns, outline_utm)
 
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")
@@ -976,14 +1040,16 @@ def readme(
     a("```")
     a("python scripts/make_sample.py                # rewrites the files below in place")
     a(
-        "python scripts/make_sample.py --out-dir DIR  # writes DIR/data/boundaries/..., DIR/data/sample/..."
+        "python scripts/make_sample.py --out-dir DIR  # writes DIR/data/boundaries/..., "
+        "DIR/data/sample/..."
     )
     a("```")
     a("")
     a(f"Seed `{SEED}` (`numpy.random.default_rng`); two runs give byte-identical files")
     a("(`tests/test_sample_data.py` checks this). Inputs: the real outline")
     a(
-        "`../boundaries/xinhui_outline_wgs84.geojson` and the seats `../boundaries/township_seats.csv`."
+        "`../boundaries/xinhui_outline_wgs84.geojson` and the seats "
+        "`../boundaries/township_seats.csv`."
     )
     a("")
     a("## Files")
@@ -991,30 +1057,40 @@ def readme(
     a("| file | what | format / encoding | CRS / datum | licence |")
     a("|---|---|---|---|---|")
     a(
-        f"| `../boundaries/xinhui_precincts.geojson` | 11 ILLUSTRATIVE precincts, synthetic `population` ({sizes['precincts']:,} bytes) | GeoJSON, UTF-8 | WGS84 (EPSG:4326) | CC0 (geometry derived from the MIT-licensed outline, see ../boundaries/README.md) |"
+        "| `../boundaries/xinhui_precincts.geojson` | 11 ILLUSTRATIVE precincts, synthetic "
+        f"`population` ({sizes['precincts']:,} bytes) | GeoJSON, UTF-8 | WGS84 (EPSG:4326) | CC0 "
+        "(geometry derived from the MIT-licensed outline, see ../boundaries/README.md) |"
     )
     a(
-        f"| `xinhui_venues.osm.bz2` | SYNTHETIC venues ({len(venues)}: nodes + {n_way} closed ways) ({sizes['venues']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |"
+        f"| `xinhui_venues.osm.bz2` | SYNTHETIC venues ({len(venues)}: nodes + {n_way} closed "
+        f"ways) ({sizes['venues']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |"
     )
     a(
-        f"| `xinhui_streets.osm.bz2` | SYNTHETIC street network ({len(streets.xy):,} nodes, {len(streets.ways):,} ways in the file) ({sizes['streets']:,} bytes) | OSM XML 0.6, UTF-8, bzip2 | WGS84 | CC0 |"
+        f"| `xinhui_streets.osm.bz2` | SYNTHETIC street network ({len(streets.xy):,} nodes, "
+        f"{len(streets.ways):,} ways in the file) ({sizes['streets']:,} bytes) | OSM XML 0.6, "
+        "UTF-8, bzip2 | WGS84 | CC0 |"
     )
     a(
-        f"| `alerts.csv` | SYNTHETIC fraud alerts (警情), {alerts['rows']:,} data rows incl. 12 messy ({sizes['alerts']:,} bytes) | CSV, **GBK**, CRLF line ends | **GCJ-02** (not WGS84!) | CC0 |"
+        f"| `alerts.csv` | SYNTHETIC fraud alerts (警情), {alerts['rows']:,} data rows incl. 12 "
+        f"messy ({sizes['alerts']:,} bytes) | CSV, **GBK**, CRLF line ends | **GCJ-02** (not "
+        "WGS84!) | CC0 |"
     )
     a(
-        "| `xinhui_demo.toml` | the demo scenario (hand-written) | TOML, UTF-8 | paths relative to this folder | CC0 |"
+        "| `xinhui_demo.toml` | the demo scenario (hand-written) | TOML, UTF-8 | paths relative "
+        "to this folder | CC0 |"
     )
     a("")
     a("## Precincts (`../boundaries/xinhui_precincts.geojson`)")
     a("")
     a("Voronoi cells of the 11 seats, computed in UTM 49N (EPSG:32649), reprojected to WGS84 and")
     a(
-        "clipped to the real outline. Valid, non-overlapping, they cover the outline, each contains its"
+        "clipped to the real outline. Valid, non-overlapping, they cover the outline, each "
+        "contains its"
     )
     a("seat; a cell that the outline cuts in two stays a MultiPolygon. Properties: `precinct_id`")
     a(
-        "(= 9-digit township code, string), `name`, `short_name`, `pinyin`, `population` (SYNTHETIC),"
+        "(= 9-digit township code, string), `name`, `short_name`, `pinyin`, `population` "
+        "(SYNTHETIC),"
     )
     a("`illustrative` (true), `note`.")
     a("")
@@ -1027,15 +1103,18 @@ def readme(
     a("## Venues (`xinhui_venues.osm.bz2`)")
     a("")
     a(
-        "Points drawn around each township seat (Gaussian, sigma 2 km in 会城 and 1.0–1.3 km in the towns,"
+        "Points drawn around each township seat (Gaussian, sigma 2 km in 会城 and 1.0–1.3 km in "
+        "the towns,"
     )
     a(
-        "truncated to the street grid + 300 m and to the outline), 会城 weighted ~4x a town. Bus stops"
+        "truncated to the street grid + 300 m and to the outline), 会城 weighted ~4x a town. Bus "
+        "stops"
     )
     a("stand ~10 m from a node of a secondary/tertiary street. Every element has `name` (Chinese),")
     a("`note=synthetic` and `source=geo_outreach synthetic sample`. 5 plazas (`place=square` +")
     a(
-        "`highway=pedestrian` + `area=yes`) and 5 parks are closed ways (polygons), so loaders take their"
+        "`highway=pedestrian` + `area=yes`) and 5 parks are closed ways (polygons), so loaders "
+        "take their"
     )
     a("centroid. Node ids 100001+, way ids 200001+ (way vertices 190001+).")
     a("")
@@ -1048,13 +1127,16 @@ def readme(
     a("## Streets (`xinhui_streets.osm.bz2`)")
     a("")
     a(
-        "Per township a jittered, slightly rotated grid (160–230 m blocks; 170 m in 会城) within 4 km of"
+        "Per township a jittered, slightly rotated grid (160–230 m blocks; 170 m in 会城) within 4 "
+        "km of"
     )
     a(
-        "the 会城 seat and 1.9–2.5 km of the town seats, clipped to the outline (5 % of segments dropped,"
+        "the 会城 seat and 1.9–2.5 km of the town seats, clipped to the outline (5 % of segments "
+        "dropped,"
     )
     a(
-        "6 % of blocks crossed by a diagonal `footway`), plus `secondary` roads joining the towns (the"
+        "6 % of blocks crossed by a diagonal `footway`), plus `secondary` roads joining the "
+        "towns (the"
     )
     a(
         "minimum spanning tree of the seats + 3 short extra links). Ways by `highway`: "
@@ -1068,43 +1150,53 @@ def readme(
     a("Headers (exactly): `" + ",".join(HEADERS) + "`.")
     a("")
     a(
-        "- `警情编号`: `JQ` + report date `YYYYMMDD` + 5-digit daily sequence, e.g. `JQ2024110100012`."
+        "- `警情编号`: `JQ` + report date `YYYYMMDD` + 5-digit daily sequence, e.g. "
+        "`JQ2024110100012`."
     )
     a(
-        "- `报警时间`: local time Asia/Shanghai, `YYYY-MM-DD HH:MM:SS` (seconds always `00`), no zone suffix."
+        "- `报警时间`: local time Asia/Shanghai, `YYYY-MM-DD HH:MM:SS` (seconds always `00`), no "
+        "zone suffix."
     )
     a("- `案件类别`: one of " + "、".join(CATEGORIES) + ".")
     a(
         "- `受害人年龄段`: "
         + ", ".join(AGE_BANDS)
-        + " (depends on the category: 养老/保健品诈骗 and 冒充公检法 skew 60+, 刷单返利 and 网络游戏虚假交易 skew young)."
+        + " (depends on the category: 养老/保健品诈骗 and 冒充公检法 skew 60+, "
+        "刷单返利 and 网络游戏虚假交易 skew young)."
     )
     a("- `涉案金额(元)`: whole yuan, 0 for an attempt stopped in time (~10 %).")
     a(
-        "- `经度`, `纬度`: **GCJ-02**, 6 decimals (generated in WGS84, shifted with `geo_outreach.crs.wgs84_to_gcj02`; the shift here is ~630 m)."
+        "- `经度`, `纬度`: **GCJ-02**, 6 decimals (generated in WGS84, shifted with "
+        "`geo_outreach.crs.wgs84_to_gcj02`; the shift here is ~630 m)."
     )
     a("")
     a(
-        f"Period {START} to {END}, {alerts['rows']:,} data rows ({alerts['first_year']:,} in the first year,"
+        f"Period {START} to {END}, {alerts['rows']:,} data rows ({alerts['first_year']:,} in the "
+        "first year,"
     )
     a(
-        f"{alerts['second_year']:,} in the second: year on year {100 * (alerts['second_year'] / alerts['first_year'] - 1):+.1f} %)."
+        f"{alerts['second_year']:,} in the second: year on year "
+        f"{100 * (alerts['second_year'] / alerts['first_year'] - 1):+.1f} %)."
     )
     a("Rows are in time order. Structure put in on purpose, for the analytics to find:")
     a("")
     a(
-        "- season: +22 % around mid-December, -22 % in June; x1.45 in the 14 days before Spring Festival,"
+        "- season: +22 % around mid-December, -22 % in June; x1.45 in the 14 days before Spring "
+        "Festival,"
     )
     a("  x1.3 in the week before National Day; 冒充电商物流客服 x2 during 1–11 Nov and 1–18 Jun;")
     a("- trend: flat in the first year, then falling to -30 % by the end (year on year negative);")
     a(
-        "- time of day: evening peak 19–22 h, secondary noon peak, ~5 % at night (0–7 h); 冒充公检法/冒充领导熟人/虚假征信 mostly office hours;"
+        "- time of day: evening peak 19–22 h, secondary noon peak, ~5 % at night (0–7 h); "
+        "冒充公检法/冒充领导熟人/虚假征信 mostly office hours;"
     )
     a(
-        "  weekends x1.3–1.45 for 刷单返利, 网络游戏虚假交易, 网络婚恋交友 and x0.6 for 冒充公检法, 冒充领导熟人;"
+        "  weekends x1.3–1.45 for 刷单返利, 网络游戏虚假交易, 网络婚恋交友 "
+        "and x0.6 for 冒充公检法, 冒充领导熟人;"
     )
     a(
-        f"- space: {HOTSPOT_SHARE:.0%} of alerts in Gaussian clusters (sigma 150–400 m) around 15 hub venues,"
+        f"- space: {HOTSPOT_SHARE:.0%} of alerts in Gaussian clusters (sigma 150–400 m) around 15 "
+        "hub venues,"
     )
     a("  the rest spread around the seats in proportion to the synthetic population. Courier hubs")
     a("  attract 冒充电商物流客服/刷单返利, market hubs 养老/保健品诈骗/冒充公检法.")
@@ -1115,7 +1207,8 @@ def readme(
     for k, hb in enumerate(alerts["hubs"], 1):
         act = "whole period" if (hb.start, hb.end) == (START, END) else f"{hb.start} to {hb.end}"
         a(
-            f"| {k} | {hb.venue.kind} | {hb.venue.name} (`{hb.venue.osm_type}/{hb.venue.osm_id}`) | {names[hb.venue.town]} | {hb.sigma_m:.0f} | {act} |"
+            f"| {k} | {hb.venue.kind} | {hb.venue.name} (`{hb.venue.osm_type}/{hb.venue.osm_id}`) "
+            f"| {names[hb.venue.town]} | {hb.sigma_m:.0f} | {act} |"
         )
     a("")
     a(
@@ -1136,11 +1229,13 @@ def readme(
         a(f"| {k} | {kind} | {aid} | {row} | {what} |")
     a("")
     a(
-        f"Expected result of a careful load: {alerts['rows'] - 10:,} alerts kept ({alerts['rows'] - 12:,} in a precinct"
+        f"Expected result of a careful load: {alerts['rows'] - 10:,} alerts kept "
+        f"({alerts['rows'] - 12:,} in a precinct"
     )
     a("+ 2 `outside`), 10 rows rejected (8 bad rows + the 2 duplicate copies).")
     a(
-        "The CSV cannot carry a SYNTHETIC comment line (loaders read it as data); the label lives here and"
+        "The CSV cannot carry a SYNTHETIC comment line (loaders read it as data); the label "
+        "lives here and"
     )
     a("in the scenario (`[alerts] synthetic = true`).")
     a("")

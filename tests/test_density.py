@@ -27,8 +27,11 @@ def points(x, y, *, times=None, cats=None) -> gpd.GeoDataFrame:
     n = len(x)
     t = pd.to_datetime(times if times is not None else ["2025-01-15 10:00"] * n).tz_localize(TZ)
     return gpd.GeoDataFrame(
-        {"alert_id": [str(i) for i in range(n)], "reported_at": t,
-         "category": cats if cats is not None else ["x"] * n},
+        {
+            "alert_id": [str(i) for i in range(n)],
+            "reported_at": t,
+            "category": cats if cats is not None else ["x"] * n,
+        },
         geometry=gpd.points_from_xy(X0 + np.asarray(x, float), Y0 + np.asarray(y, float)),
         crs=UTM,
     )
@@ -99,9 +102,12 @@ def test_all_alerts_at_one_point_is_valid():
 
 
 def test_recency_and_category_weights():
-    a = points([0.0, 0.0, 0.0], [0.0, 0.0, 0.0],
-               times=["2025-01-01 00:00", "2025-01-31 00:00", "2025-03-02 00:00"],
-               cats=["刷单返利", "冒充公检法", "other"])
+    a = points(
+        [0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0],
+        times=["2025-01-01 00:00", "2025-01-31 00:00", "2025-03-02 00:00"],
+        cats=["刷单返利", "冒充公检法", "other"],
+    )
     w = alert_weights(a, half_life_days=30.0)
     np.testing.assert_allclose(w, [0.25, 0.5, 1.0], rtol=1e-12)
     w = alert_weights(a, category_weights={"刷单返利": 2.0, "冒充公检法": 0.0})
@@ -139,7 +145,8 @@ def test_default_bandwidth_rule():
 
 
 def test_write_density_tif(tmp_path):
-    rasterio = pytest.importorskip("rasterio")
+    import rasterio  # a dependency: a missing rasterio must fail, not skip
+
     a = points([500.0, 700.0], [500.0, 900.0])
     area = shapely.box(X0, Y0, X0 + 2000, Y0 + 1000)
     g = density_grid(a, area, cell_m=100, bandwidth_m=200)

@@ -48,7 +48,9 @@ def test_csv_encodings_detected(scenario_factory, encoding):
     assert len(data.alerts) == 10
     assert set(data.alerts["category"]) == {"刷单返利", "冒充公检法"}
     rec = data.inputs[1]
-    assert rec["encoding"] in ({"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, "gb18030"),)
+    assert rec["encoding"] in (
+        {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig"}.get(encoding, "gb18030"),
+    )
 
 
 def test_gbk_bytes_are_not_utf8():
@@ -58,8 +60,16 @@ def test_gbk_bytes_are_not_utf8():
 
 
 def test_xlsx_and_english_headers(scenario_factory):
-    rows = [{"id": r["警情编号"], "Date": r["报警时间"], "Category": r["案件类别"],
-             "Longitude": r["经度"], "Latitude": r["纬度"]} for r in alert_rows()]
+    rows = [
+        {
+            "id": r["警情编号"],
+            "Date": r["报警时间"],
+            "Category": r["案件类别"],
+            "Longitude": r["经度"],
+            "Latitude": r["纬度"],
+        }
+        for r in alert_rows()
+    ]
     data = _load(scenario_factory(rows, alerts_name="alerts.xlsx"))
     assert len(data.alerts) == 10
     assert (data.alerts["age_band"] == "").all()
@@ -68,9 +78,14 @@ def test_xlsx_and_english_headers(scenario_factory):
 def test_geojson_alerts(scenario_factory, tmp_path: Path):
     rows = alert_rows()
     g = gpd.GeoDataFrame(
-        {"alert_id": [r["警情编号"] for r in rows], "date": [r["报警时间"] for r in rows],
-         "category": [r["案件类别"] for r in rows]},
-        geometry=gpd.points_from_xy([float(r["经度"]) for r in rows], [float(r["纬度"]) for r in rows]),
+        {
+            "alert_id": [r["警情编号"] for r in rows],
+            "date": [r["报警时间"] for r in rows],
+            "category": [r["案件类别"] for r in rows],
+        },
+        geometry=gpd.points_from_xy(
+            [float(r["经度"]) for r in rows], [float(r["纬度"]) for r in rows]
+        ),
         crs="EPSG:4326",
     )
     g.to_file(tmp_path / "alerts.geojson", driver="GeoJSON")
@@ -79,8 +94,13 @@ def test_geojson_alerts(scenario_factory, tmp_path: Path):
 
 
 def test_column_map_in_scenario(scenario_factory):
-    rows = [{"编号X": r["警情编号"], "T": r["报警时间"], "X": r["经度"], "Y2": r["纬度"]} for r in alert_rows()]
-    sc = scenario_factory(rows, alerts_extra='columns = { id = "编号X", time = "T", lon = "X", lat = "Y2" }')
+    rows = [
+        {"编号X": r["警情编号"], "T": r["报警时间"], "X": r["经度"], "Y2": r["纬度"]}
+        for r in alert_rows()
+    ]
+    sc = scenario_factory(
+        rows, alerts_extra='columns = { id = "编号X", time = "T", lon = "X", lat = "Y2" }'
+    )
     assert len(_load(sc).alerts) == 10
 
 
@@ -90,7 +110,12 @@ def test_gcj02_alerts_are_converted(scenario_factory):
         glon, glat = crs.wgs84_to_gcj02(np.array([float(r["经度"])]), np.array([float(r["纬度"])]))
         r["经度"], r["纬度"] = f"{glon[0]:.8f}", f"{glat[0]:.8f}"
     data = _load(scenario_factory(rows, alerts_extra='datum = "gcj02"'))
-    assert data.alerts["precinct_id"].value_counts().to_dict() == {"A": 5, "B": 3, "C": 1, "outside": 1}
+    assert data.alerts["precinct_id"].value_counts().to_dict() == {
+        "A": 5,
+        "B": 3,
+        "C": 1,
+        "outside": 1,
+    }
     # declared wrongly as WGS84 the same file lands ~560 m north-east: the 1999,1999 point leaves A
     wrong = _load(scenario_factory(rows))
     assert wrong.alerts["precinct_id"].tolist() != data.alerts["precinct_id"].tolist()
@@ -100,13 +125,13 @@ def test_every_reject_reason_is_reported_with_row_and_column(scenario_factory):
     rows = alert_rows()
     good = dict(rows[2])
     rows += [
-        {**good, "警情编号": "X1", "经度": "", "纬度": ""},                                     # row 12
-        {**good, "警情编号": "X2", "经度": good["纬度"], "纬度": good["经度"]},                  # row 13
-        {**good, "警情编号": "X3", "报警时间": "待补录"},                                       # row 14
-        {**good, "警情编号": "X4", "报警时间": ""},                                             # row 15
-        {**rows[3]},                                                                           # row 16
-        {**good, "警情编号": "X5", "经度": "116.40", "纬度": "39.90"},                          # row 17 Beijing
-        {**good, "警情编号": "X6", "经度": "200", "纬度": "95"},                                # row 18
+        {**good, "警情编号": "X1", "经度": "", "纬度": ""},  # row 12
+        {**good, "警情编号": "X2", "经度": good["纬度"], "纬度": good["经度"]},  # row 13
+        {**good, "警情编号": "X3", "报警时间": "待补录"},  # row 14
+        {**good, "警情编号": "X4", "报警时间": ""},  # row 15
+        {**rows[3]},  # row 16
+        {**good, "警情编号": "X5", "经度": "116.40", "纬度": "39.90"},  # row 17 Beijing
+        {**good, "警情编号": "X6", "经度": "200", "纬度": "95"},  # row 18
     ]
     data = _load(scenario_factory(rows, encoding="gbk"))
     rej = data.rejects.set_index("row")
@@ -125,7 +150,10 @@ def test_every_reject_reason_is_reported_with_row_and_column(scenario_factory):
 
 def test_missing_required_column_is_one_clear_error(scenario_factory):
     rows = [{k: v for k, v in r.items() if k != "纬度"} for r in alert_rows()]
-    with pytest.raises(InputDataError, match=r"alerts.csv: required columns not found: \['lat'\].*map them in \[alerts\] columns"):
+    with pytest.raises(
+        InputDataError,
+        match=r"alerts.csv: required columns not found: \['lat'\].*map them in \[alerts\] columns",
+    ):
         _load(scenario_factory(rows))
 
 
@@ -146,18 +174,26 @@ def test_projected_precincts_without_crs_stop_the_run(scenario_factory, tmp_path
     sq.to_file(shp)
     shp.with_suffix(".prj").unlink()
     sc = scenario_factory()
-    text = sc.read_text(encoding="utf-8").replace('path = "precincts.geojson"', 'path = "precincts_shp/p.shp"')
+    text = sc.read_text(encoding="utf-8").replace(
+        'path = "precincts.geojson"', 'path = "precincts_shp/p.shp"'
+    )
     sc.write_text(text, encoding="utf-8")
-    with pytest.raises(InputDataError, match=r"p.shp: the file has no CRS and its coordinates are projected"):
+    with pytest.raises(
+        InputDataError, match=r"p.shp: the file has no CRS and its coordinates are projected"
+    ):
         _load(sc)
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp"])
 def test_precincts_geopackage_and_shapefile(scenario_factory, tmp_path: Path, fmt):
     path = tmp_path / f"p.{fmt}"
-    square_precincts().rename(columns={"precinct_id": "code"}).to_file(path)  # UTM with CRS: reprojected on load
+    square_precincts().rename(columns={"precinct_id": "code"}).to_file(
+        path
+    )  # UTM with CRS: reprojected on load
     sc = scenario_factory()
-    sc.write_text(sc.read_text(encoding="utf-8").replace("precincts.geojson", path.name), encoding="utf-8")
+    sc.write_text(
+        sc.read_text(encoding="utf-8").replace("precincts.geojson", path.name), encoding="utf-8"
+    )
     data = _load(sc)
     assert sorted(data.precincts["precinct_id"]) == ["A", "B", "C"]
     assert data.precincts["area_km2"].round(3).tolist() == [4.0, 4.0, 4.0]
@@ -173,10 +209,10 @@ def test_overlapping_precincts_are_named(scenario_factory, tmp_path: Path):
 
 def test_osm_xml_venues_real_west_oakland(tmp_path: Path):
     """Real OSM XML (osmnx's own test file) through features_from_xml, with kinds mapped."""
-    from geo_outreach.io import _read_osm_venues, _Rejects
+    from geo_outreach._parse import Rejects, read_osm_venues
 
-    rej = _Rejects("venues", "x")
-    df = _read_osm_venues(DATA / "west_oakland_osmnx.osm.bz2", rej)
+    rej = Rejects("venues", "x")
+    df = read_osm_venues(DATA / "west_oakland_osmnx.osm.bz2", rej)
     kinds = df["kind"].value_counts().to_dict()
     assert kinds.get("cafe") == 1 and kinds.get("post_office") == 2 and kinds.get("school") == 1
     assert kinds.get("park", 0) >= 1
@@ -186,9 +222,15 @@ def test_osm_xml_venues_real_west_oakland(tmp_path: Path):
 
 def test_csv_venues_with_kind_column_and_rejects(scenario_factory, tmp_path: Path):
     lon, lat = xy_to_lonlat(np.array([500, 2500, 4500, 4600]), np.array([500, 500, 500, 600]))
-    pd.DataFrame({"venue_id": ["v1", "v2", "v3", "v3"], "kind": ["plaza", "cafe", "spaceport", "cafe"],
-                  "name": ["<b>广场</b>", "咖啡", "x", "dup"], "lon": lon, "lat": lat}).to_csv(
-        tmp_path / "venues.csv", index=False)
+    pd.DataFrame(
+        {
+            "venue_id": ["v1", "v2", "v3", "v3"],
+            "kind": ["plaza", "cafe", "spaceport", "cafe"],
+            "name": ["<b>广场</b>", "咖啡", "x", "dup"],
+            "lon": lon,
+            "lat": lat,
+        }
+    ).to_csv(tmp_path / "venues.csv", index=False)
     sc = scenario_factory(venues='[[venues]]\npath = "venues.csv"\n')
     data = _load(sc)
     assert data.venues["venue_id"].tolist() == ["v1", "v2", "v3"]
@@ -200,8 +242,17 @@ def test_csv_venues_with_kind_column_and_rejects(scenario_factory, tmp_path: Pat
 
 
 def test_parse_times_formats():
-    s = pd.Series(["2025-07-14 19:23:00", "2025/7/14 19:23", "2025年7月14日 19时23分", "待补录",
-                   "2025-13-45", "2025-07-14T11:23:00+00:00"], dtype=object)
+    s = pd.Series(
+        [
+            "2025-07-14 19:23:00",
+            "2025/7/14 19:23",
+            "2025年7月14日 19时23分",
+            "待补录",
+            "2025-13-45",
+            "2025-07-14T11:23:00+00:00",
+        ],
+        dtype=object,
+    )
     t = parse_times(s, "Asia/Shanghai")
     assert t.isna().tolist() == [False, False, False, True, True, False]
     assert (t.dropna().dt.strftime("%H:%M") == "19:23").all()
@@ -210,9 +261,11 @@ def test_parse_times_formats():
 def test_geojson_venues_and_bd09_datum(scenario_factory, tmp_path: Path):
     lon, lat = xy_to_lonlat(np.array([500.0, 2500.0]), np.array([500.0, 500.0]))
     blon, blat = crs.from_wgs84_lonlat(np.asarray(lon), np.asarray(lat), "bd09")
-    gpd.GeoDataFrame({"venue_id": ["p1", "c1"], "kind": ["Plaza", "cafe"], "name": ["广场", "咖啡"]},
-                     geometry=gpd.points_from_xy(blon, blat), crs="EPSG:4326").to_file(
-        tmp_path / "venues.geojson", driver="GeoJSON")
+    gpd.GeoDataFrame(
+        {"venue_id": ["p1", "c1"], "kind": ["Plaza", "cafe"], "name": ["广场", "咖啡"]},
+        geometry=gpd.points_from_xy(blon, blat),
+        crs="EPSG:4326",
+    ).to_file(tmp_path / "venues.geojson", driver="GeoJSON")
     data = _load(scenario_factory(venues='[[venues]]\npath = "venues.geojson"\ndatum = "bd09"\n'))
     assert data.venues["kind"].tolist() == ["plaza", "cafe"]
     assert data.venues["precinct_id"].tolist() == ["A", "B"]

@@ -29,22 +29,38 @@ def test_unknown_key_suggests_nearest(tmp_path: Path):
 
 
 def test_unknown_section_and_bad_values(tmp_path: Path):
-    with pytest.raises(ScenarioError, match=r"unknown section \[chanels\]; did you mean 'channels'"):
+    with pytest.raises(
+        ScenarioError, match=r"unknown section \[chanels\]; did you mean 'channels'"
+    ):
         parse_scenario({**BASE, "chanels": {}}, base=tmp_path)
     with pytest.raises(ScenarioError, match=r"alerts.datum = 'mars' is not one of"):
         parse_scenario({**BASE, "alerts": {"path": "a.csv", "datum": "mars"}}, base=tmp_path)
     with pytest.raises(ScenarioError, match="radius_m must be > 0"):
-        parse_scenario({**BASE, "channels": {"x": {"venue_kinds": ["cafe"], "radius_m": 0}}}, base=tmp_path)
+        parse_scenario(
+            {**BASE, "channels": {"x": {"venue_kinds": ["cafe"], "radius_m": 0}}}, base=tmp_path
+        )
     with pytest.raises(ScenarioError, match="budget must be a whole number"):
-        parse_scenario({**BASE, "channels": {"x": {"venue_kinds": ["cafe"], "budget": "8"}}}, base=tmp_path)
+        parse_scenario(
+            {**BASE, "channels": {"x": {"venue_kinds": ["cafe"], "budget": "8"}}}, base=tmp_path
+        )
     with pytest.raises(ScenarioError, match=r"needs a \[alerts\] section"):
         parse_scenario({"precincts": {"path": "p"}}, base=tmp_path)
 
 
 def test_channels_and_weights_parse(tmp_path: Path):
-    data = {**BASE, "channels": {"square_dance": {
-        "venue_kinds": ["plaza", "park"], "budget": 8, "radius_m": 800, "distance": "walk",
-        "category_weights": {"养老/保健品诈骗": 3}, "age_weights": {"60+": 2.0}}}}
+    data = {
+        **BASE,
+        "channels": {
+            "square_dance": {
+                "venue_kinds": ["plaza", "park"],
+                "budget": 8,
+                "radius_m": 800,
+                "distance": "walk",
+                "category_weights": {"养老/保健品诈骗": 3},
+                "age_weights": {"60+": 2.0},
+            }
+        },
+    }
     sc = parse_scenario(data, base=tmp_path)
     ch = sc.channel("square_dance")
     assert ch.venue_kinds == ("plaza", "park") and ch.radius_m == 800.0

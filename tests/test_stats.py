@@ -42,7 +42,7 @@ def make_alerts(spots: list[tuple[float, float, str, str]]) -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def layout() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """10 alerts: A 4 (+1 on the A|B border -> A), B 2 (+1 on the B|C border -> B), C 1, outside 1."""
+    """10 alerts: A 4 (+1 on the A|B border -> A), B 2 (+1 on B|C -> B), C 1, outside 1."""
     spots = [
         (500, 500, "2025-01-05 19:10", "刷单返利"),
         (600, 500, "2025-01-06 20:10", "刷单返利"),
@@ -96,8 +96,15 @@ def test_monthly_trends_shape_and_zero_months(layout):
     alerts, prec = layout
     tr = monthly_trends(alerts, prec)
     assert list(tr.columns) == [
-        "precinct_id", "month", "alerts", "mom_pct", "yoy_pct", "mom_p", "yoy_p",
-        "mom_significant", "yoy_significant",
+        "precinct_id",
+        "month",
+        "alerts",
+        "mom_pct",
+        "yoy_pct",
+        "mom_p",
+        "yoy_p",
+        "mom_significant",
+        "yoy_significant",
     ]
     assert tr["precinct_id"].unique().tolist() == ["all", "A", "B", "C", "outside"]
     assert tr["month"].unique().tolist() == ["2025-01", "2025-02", "2025-03"]
@@ -114,7 +121,9 @@ def test_monthly_trends_shape_and_zero_months(layout):
 
 
 def test_single_month_gives_na_changes():
-    alerts = make_alerts([(500, 500, "2025-07-01 10:00", "x"), (2500, 500, "2025-07-20 10:00", "y")])
+    alerts = make_alerts(
+        [(500, 500, "2025-07-01 10:00", "x"), (2500, 500, "2025-07-20 10:00", "y")]
+    )
     tr = monthly_trends(alerts, square_precincts())
     assert tr["month"].unique().tolist() == ["2025-07"]
     assert tr[["mom_pct", "yoy_pct", "mom_p", "yoy_p"]].isna().all().all()
@@ -133,7 +142,7 @@ def test_police_report_arithmetic():
 
 def test_mom_yoy_on_known_numbers():
     """93 alerts in July 2025, 123 in June 2025, 102 in July 2024."""
-    t = (["2024-07-15 10:00"] * 102 + ["2025-06-15 10:00"] * 123 + ["2025-07-15 10:00"] * 93)
+    t = ["2024-07-15 10:00"] * 102 + ["2025-06-15 10:00"] * 123 + ["2025-07-15 10:00"] * 93
     alerts = make_alerts([(500, 500, s, "刷单返利") for s in t])
     tr = monthly_trends(alerts, square_precincts())
     row = tr[(tr.precinct_id == "A") & (tr.month == "2025-07")].iloc[0]
