@@ -101,8 +101,11 @@ def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> No
         dup = gdf[key][gdf[key].duplicated()].unique()
         if len(dup):
             problems.append(f"duplicate {key} values {list(map(str, dup[:5]))}")
-    if (layer == "alerts" and "reported_at" in gdf.columns
-            and not isinstance(gdf["reported_at"].dtype, pd.DatetimeTZDtype)):
+    if (
+        layer == "alerts"
+        and "reported_at" in gdf.columns
+        and not isinstance(gdf["reported_at"].dtype, pd.DatetimeTZDtype)
+    ):
         problems.append("reported_at must be timezone-aware datetimes")
     if problems:
         raise InputDataError(f"{layer} layer breaks its contract: " + "; ".join(problems))

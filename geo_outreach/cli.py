@@ -22,7 +22,6 @@ from datetime import date
 from pathlib import Path
 from typing import get_args
 
-import pandas as pd
 
 from geo_outreach import api, osm
 from geo_outreach._errors import GeoOutreachError
@@ -30,7 +29,7 @@ from geo_outreach._version import __version__
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.backtest import BacktestResult, format_table
 from geo_outreach.io import load_study
-from geo_outreach.outputs import rejects_summary
+from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides

@@ -140,7 +140,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "backtest_intro": {
         "zh": "用切分日之前的警情重新制定方案，按切分日之后实际发生的警情评分，并与基线方法比较。",
         "en": "The plan is rebuilt from the alerts before the split and scored on the alerts that "
-              "actually happened after it, against baseline placements.",
+        "actually happened after it, against baseline placements.",
     },
     "backtest_method": {"zh": "方法", "en": "Method"},
     "backtest_sites": {"zh": "点位", "en": "Sites"},

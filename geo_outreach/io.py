@@ -22,7 +22,6 @@ working CRS (UTM, from ``estimate_utm_crs``). Table, header and time parsing liv
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,7 @@ from geo_outreach._parse import (
     to_float,
 )
 from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer
+from geo_outreach.outputs import sha256_file
 from geo_outreach.join import assign_precincts, check_no_overlaps
 from geo_outreach.scenario import AlertLayer, PrecinctLayer, Scenario, StreetLayer, VenueLayer
 
@@ -84,7 +84,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-
 # --------------------------------------------------------------------------- results
 
 
@@ -104,15 +103,6 @@ class StudyData:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file (for manifest.json)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _layer_notes(layer: str, synthetic: bool, note: str) -> list[str]:
@@ -511,9 +501,17 @@ def load_study(sc: Scenario) -> StudyData:
     check_layer(alerts, "alerts")
     check_layer(venues, "venues")
     all_rejects = pd.concat([r for r in rejects if len(r)] or [rejects[0]], ignore_index=True)
-    return StudyData(precincts=precincts, alerts=alerts, venues=venues, streets=streets,
-                     study_area=study_area, crs=crs, rejects=all_rejects,
-                     inputs=tuple(inputs), notes=tuple(notes))
+    return StudyData(
+        precincts=precincts,
+        alerts=alerts,
+        venues=venues,
+        streets=streets,
+        study_area=study_area,
+        crs=crs,
+        rejects=all_rejects,
+        inputs=tuple(inputs),
+        notes=tuple(notes),
+    )
 
 
 def read_points(
@@ -570,8 +568,10 @@ def read_points(
     cols = [str(c) for c in df.columns]
     low = {c.lower(): c for c in cols}
     picked = []
-    for what, wanted, names in (("x", x, ("x", "lon", "lng", "longitude", "经度")),
-                                ("y", y, ("y", "lat", "latitude", "纬度"))):
+    for what, wanted, names in (
+        ("x", x, ("x", "lon", "lng", "longitude", "经度")),
+        ("y", y, ("y", "lat", "latitude", "纬度")),
+    ):
         if wanted and wanted not in cols:
             raise InputDataError(f"{path}: no column {wanted!r} (columns: {cols}); check --{what}")
         found = wanted or next((low[n] for n in names if n in low), None)

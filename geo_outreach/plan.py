@@ -19,14 +19,8 @@ from geo_outreach import analytics, channels
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
-from geo_outreach.outputs import (
-    build_manifest,
-    run_info,
-    sha256_file,
-    write_base_layers,
-    write_geojson,
-    write_json,
-)
+from geo_outreach.manifest import build_manifest, write_base_layers
+from geo_outreach.outputs import run_info, sha256_file, write_geojson, write_json
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Scenario
 

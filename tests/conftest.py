@@ -31,8 +31,11 @@ def xy_to_lonlat(dx: float | np.ndarray, dy: float | np.ndarray) -> tuple:
 def square_precincts() -> gpd.GeoDataFrame:
     """Precincts A (0-2 km), B (2-4 km), C (4-6 km) in UTM 49N."""
     return gpd.GeoDataFrame(
-        {"precinct_id": ["A", "B", "C"], "name": ["甲街道", "乙镇", "丙镇"],
-         "population": [20000.0, 10000.0, 5000.0]},
+        {
+            "precinct_id": ["A", "B", "C"],
+            "name": ["甲街道", "乙镇", "丙镇"],
+            "population": [20000.0, 10000.0, 5000.0],
+        },
         geometry=[box(X0 + i * 2000, Y0, X0 + (i + 1) * 2000, Y0 + 2000) for i in range(3)],
         crs=UTM,
     )
@@ -74,8 +77,15 @@ def alert_rows() -> list[dict]:
 def scenario_factory(tmp_path: Path, precincts_file: Path):
     """Write alerts (rows -> CSV in the given encoding) and a scenario; return its path."""
 
-    def make(rows: list[dict] | None = None, *, encoding: str = "utf-8", extra: str = "",
-             alerts_name: str = "alerts.csv", alerts_extra: str = "", venues: str = "") -> Path:
+    def make(
+        rows: list[dict] | None = None,
+        *,
+        encoding: str = "utf-8",
+        extra: str = "",
+        alerts_name: str = "alerts.csv",
+        alerts_extra: str = "",
+        venues: str = "",
+    ) -> Path:
         import pandas as pd
 
         rows = alert_rows() if rows is None else rows
@@ -124,7 +134,10 @@ dir = "out"
 # alerts on their own are V0 (7) and V1 (6), which overlap (7 of 12 together).
 
 VENUES_XY = {
-    "V0": (500, 1000), "V1": (700, 1000), "V2": (3000, 1000), "V3": (5000, 1000),
+    "V0": (500, 1000),
+    "V1": (700, 1000),
+    "V2": (3000, 1000),
+    "V3": (5000, 1000),
     "V4": (1000, 1800),
 }
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
@@ -153,9 +166,15 @@ def layout_rows(headers: tuple[str, ...] = LAYOUT_HEADERS) -> list[dict]:
                 lon, lat = xy_to_lonlat(x + rng.uniform(-10, 10), y + rng.uniform(-10, 10))
                 h_id, h_time, h_cat, h_lon, h_lat = headers
                 day = 1 + (3 * i + n) % 27
-                rows.append({h_id: f"A{n:04d}", h_time: f"{month}-{day:02d} 1{i % 10}:05",
-                             h_cat: ["刷单返利", "冒充公检法"][n % 2], h_lon: f"{float(lon):.7f}",
-                             h_lat: f"{float(lat):.7f}"})
+                rows.append(
+                    {
+                        h_id: f"A{n:04d}",
+                        h_time: f"{month}-{day:02d} 1{i % 10}:05",
+                        h_cat: ["刷单返利", "冒充公检法"][n % 2],
+                        h_lon: f"{float(lon):.7f}",
+                        h_lat: f"{float(lat):.7f}",
+                    }
+                )
                 n += 1
     return rows
 
@@ -167,7 +186,14 @@ def venues_csv(path: Path) -> Path:
     recs = []
     for vid, (x, y) in VENUES_XY.items():
         lon, lat = xy_to_lonlat(x, y)
-        recs.append({"venue_id": vid, "kind": "plaza", "name": f"广场{vid}", "lon": float(lon),
-                     "lat": float(lat)})
+        recs.append(
+            {
+                "venue_id": vid,
+                "kind": "plaza",
+                "name": f"广场{vid}",
+                "lon": float(lon),
+                "lat": float(lat),
+            }
+        )
     pd.DataFrame(recs).to_csv(path, index=False, encoding="utf-8")
     return path

@@ -106,7 +106,8 @@ def test_evaluate_without_out_writes_nothing(scenario: Path, tmp_path: Path, cap
     result = evaluate(scenario, split="2025-03-01", **FAST)
     assert _tree(tmp_path) == before
     assert capsys.readouterr() == ("", "")
-    assert set(result["channel"]) >= {"plazas"} and "oracle" in set(result["method"])
+    assert set(result.table["channel"]) >= {"plazas"} and "oracle" in set(result.table["method"])
+    assert result.summary["summary_split"] == "2025-03-01"
     with pytest.raises(InputDataError, match="not a date"):
         evaluate(scenario, split="March 2025", **FAST)
 

@@ -1,4 +1,4 @@
-"""outputs.street_lines: street context lines are deterministic whatever order osmnx built
+"""manifest.street_lines: street context lines are deterministic whatever order osmnx built
 edges in."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import networkx as nx
 from shapely.geometry import LineString
 
-from geo_outreach.outputs import street_lines
+from geo_outreach.manifest import street_lines
 from tests.conftest import UTM, X0, Y0
 
 

@@ -205,7 +205,7 @@ class _Distances:
     """Distances between the stops, and the shortest-path tree to draw the route on streets."""
 
     dist: FloatArray
-    nodes: npt.NDArray[np.int64] | None = None
+    nodes: npt.NDArray[np.integer[Any]] | None = None
     dist_all: FloatArray | None = None
     pred: npt.NDArray[np.int32] | None = None
     notes: tuple[str, ...] = ()

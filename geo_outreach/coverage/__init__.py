@@ -29,7 +29,6 @@ says so in ``notes``. The bound ignores them (so it stays a valid, maybe looser,
 
 from __future__ import annotations
 
-from typing import Any
 
 from geo_outreach.coverage.bound import lagrangian_bound
 from geo_outreach.coverage.curves import coverage_curve, covered_weight, gap_analysis, rank_order
@@ -41,7 +40,6 @@ from geo_outreach.coverage.matrix import (
     prepare_network,
     service_areas,
 )
-from geo_outreach.coverage.milp import solve_milp
 from geo_outreach.coverage.reduce import ReducedDemand, reduce_demand
 from geo_outreach.coverage.solve import (
     AUTO_EXACT_MAX_NNZ,
@@ -71,4 +69,3 @@ __all__ = [
     "reduce_demand",
     "service_areas",
 ]
-

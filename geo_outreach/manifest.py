@@ -1,0 +1,153 @@
+"""What a run writes about its inputs: ``manifest.json`` and the cleaned input layers.
+
+:func:`build_manifest` gathers everything needed to audit and reproduce a run (resolved scenario,
+inputs with sha256 and row counts, rejects, versions, timings); :func:`write_base_layers` writes
+``rejects.csv``, ``alerts.csv``, ``venues.geojson`` and ``streets.geojson`` (WGS84) from the
+loaded :class:`~geo_outreach.io.StudyData`. The low-level writers and provenance helpers are in
+:mod:`geo_outreach.outputs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_outreach._validate import OUTSIDE
+from geo_outreach.outputs import package_versions, write_csv, write_geojson
+from geo_outreach.scenario import Scenario, scenario_to_dict
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from geo_outreach.io import StudyData
+
+
+def rejects_summary(rejects: pd.DataFrame) -> list[dict[str, Any]]:
+    """Count rejected rows by layer, file and reason (reason text without its numbers)."""
+    if rejects.empty:
+        return []
+    reason = rejects["reason"].str.replace(r"\s*\(.*\)$", "", regex=True)
+    grouped = rejects.assign(reason=reason).groupby(["layer", "file", "reason"], sort=True).size()
+    return [
+        {"layer": k[0], "file": k[1], "reason": k[2], "rows": int(v)} for k, v in grouped.items()
+    ]
+
+
+def period_of(data: StudyData) -> dict[str, str]:
+    """First and last alert day (ISO dates, scenario timezone)."""
+    t = data.alerts["reported_at"]
+    return {"start": t.min().date().isoformat(), "end": t.max().date().isoformat()}
+
+
+def build_manifest(
+    sc: Scenario,
+    data: StudyData,
+    *,
+    timings: dict[str, float],
+    channels: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything needed to audit and reproduce a run (the content of ``manifest.json``)."""
+    return {
+        "title": sc.scenario.title or sc.scenario.name,
+        "scenario_name": sc.scenario.name,
+        "synthetic": bool(sc.synthetic or data.notes),
+        "notes": list(data.notes),
+        "period": period_of(data),
+        "working_crs": data.crs.to_string(),
+        "datums": {rec["layer"]: rec.get("datum", "wgs84") for rec in data.inputs},
+        "datum_statement": "All outputs are WGS84 (EPSG:4326); inputs were converted from their "
+        "declared datums on load.",
+        "output": {"dir": str(sc.output.dir), "basemap": sc.output.basemap, "lang": sc.output.lang},
+        "scenario": scenario_to_dict(sc),
+        "inputs": list(data.inputs),
+        "rejects": rejects_summary(data.rejects),
+        "rows": {
+            "precincts": len(data.precincts),
+            "alerts": len(data.alerts),
+            "alerts_outside": int((data.alerts["precinct_id"] == OUTSIDE).sum()),
+            "venues": len(data.venues),
+            "rejected": len(data.rejects),
+        },
+        "seed": sc.scenario.seed,
+        "versions": package_versions(),
+        "timings_s": dict(timings),
+        "channels": channels or {},
+        **(extra or {}),
+    }
+
+
+# --------------------------------------------------------------------------- cleaned inputs
+
+
+def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
+    """Write the cleaned input layers (WGS84) that maps and later runs read back.
+
+    Returns
+    -------
+    dict
+        File name -> path: ``rejects.csv``, ``alerts.csv``, ``venues.geojson`` and, with a
+        street network, ``streets.geojson``.
+    """
+    files: dict[str, Path] = {}
+    files["rejects.csv"] = write_csv(out_dir / "rejects.csv", data.rejects.astype({"row": str}))
+    a = data.alerts.to_crs("EPSG:4326")
+    alerts = pd.DataFrame(
+        {
+            "alert_id": a["alert_id"],
+            "reported_at": a["reported_at"].map(lambda t: t.isoformat()),
+            "category": a["category"],
+            "age_band": a["age_band"],
+            "precinct_id": a["precinct_id"],
+            "lon": a.geometry.x.round(6),
+            "lat": a.geometry.y.round(6),
+        }
+    ).sort_values(["reported_at", "alert_id"], kind="stable")
+    files["alerts.csv"] = write_csv(out_dir / "alerts.csv", alerts)
+    venue_cols = ["venue_id", "kind", "name", "precinct_id", "geometry"]
+    venues = data.venues[venue_cols].sort_values("venue_id")
+    files["venues.geojson"] = write_geojson(out_dir / "venues.geojson", venues)
+    if data.streets is not None:
+        files["streets.geojson"] = write_geojson(
+            out_dir / "streets.geojson", street_lines(data.streets), precision=5
+        )
+    return files
+
+
+def street_lines(graph: nx.MultiDiGraph, *, simplify_m: float = 3.0) -> gpd.GeoDataFrame:
+    """One line per street segment, for drawing as context.
+
+    Reverse duplicates are dropped (the u < v direction is kept) and rows are sorted by
+    highway and node ids, so the file is byte-identical whatever order osmnx built edges in.
+    """
+    import osmnx as ox
+
+    edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
+    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    # merged edges carry a list of highway values in set order: take the smallest, deterministically
+    if "highway" in edges:
+        highway = edges["highway"].map(lambda h: min(map(str, h)) if isinstance(h, list) else h)
+    else:
+        highway = ""
+    table = pd.DataFrame(
+        {
+            "highway": pd.Series(highway).astype(str).to_numpy(),
+            "a": np.minimum(u, v),
+            "b": np.maximum(u, v),
+            "reverse": u > v,
+            "key": edges["key"].to_numpy(),
+        }
+    )
+    order = table.sort_values(["highway", "a", "b", "key", "reverse"], kind="stable").index
+    table = table.loc[order]
+    keep = ~table.duplicated(["a", "b", "key"]).to_numpy()
+    rows = order[keep]
+    return gpd.GeoDataFrame(
+        {"highway": table["highway"].to_numpy()[keep]},
+        geometry=edges.geometry.simplify(simplify_m).to_numpy()[rows],
+        crs=edges.crs,
+    )
