@@ -136,7 +136,8 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
     "patrol_route.geojson",
     "uncovered_hotspots.geojson",
 )
-EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.json", "evaluation.png")
+#: In the order ``geo-outreach evaluate`` lists them.
+EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")
 RENDERED_FILES: tuple[str, ...] = ("map.html", "briefing.html", "briefing.png", "briefing.pdf")
 OUTPUT_FILES: tuple[str, ...] = PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES
 REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
@@ -299,6 +300,47 @@ def output_columns(name: str, columns: Iterable[str]) -> list[str]:
     if not missing and not extra and have != expected:
         problems.append(f"columns out of order (expected {expected})")
     return problems
+
+
+def columns_of(name: str) -> list[str]:
+    """Return the fixed column list of an output table (for the writer that builds it).
+
+    Parameters
+    ----------
+    name
+        A key of :data:`OUTPUT_COLUMNS` whose spec has no optional (``?``) or wildcard (``*``)
+        column, e.g. ``"placements.geojson"``.
+
+    Returns
+    -------
+    list of str
+        The columns in written order (a GeoDataFrame adds ``geometry``).
+    """
+    spec = OUTPUT_COLUMNS[name]
+    if any(c.endswith(("?", "*")) for c in spec):
+        raise ValueError(f"{name} has optional or wildcard columns; use output_columns()")
+    return list(spec)
+
+
+def check_written(name: str, frame: pd.DataFrame) -> None:
+    """Check a table a writer is about to write against :data:`OUTPUT_COLUMNS`.
+
+    A mismatch is a bug in geo_outreach (a writer and the schema disagree), not bad input,
+    so it raises ``RuntimeError`` naming the table and the columns.
+
+    Parameters
+    ----------
+    name
+        The file name, a key of :data:`OUTPUT_COLUMNS`.
+    frame
+        The table to be written.
+    """
+    problems = output_columns(name, frame.columns)
+    if problems:
+        raise RuntimeError(
+            f"internal error: {name} does not match geo_outreach._validate.OUTPUT_COLUMNS: "
+            + "; ".join(problems)
+        )
 
 
 def check_output(name: str, frame: pd.DataFrame) -> None:

@@ -34,7 +34,8 @@ from geo_outreach import hotspots as _hot
 from geo_outreach import stats as _stats
 from geo_outreach._errors import InputDataError
 from geo_outreach.density import DensityGrid
-from geo_outreach.outputs import write_csv, write_geojson
+from geo_outreach._validate import columns_of
+from geo_outreach.outputs import write_output
 from geo_outreach.scenario import AnalysisConfig
 
 if TYPE_CHECKING:
@@ -220,18 +221,18 @@ def write_analytics(result: AnalyticsResult, out_dir: str | Path) -> list[Path]:
     """Write the analytics files (see module docstring) into ``out_dir``; return their paths."""
     out = Path(out_dir)
     paths = [
-        write_csv(out / "precinct_stats.csv", result.precinct_stats),
-        write_csv(out / "monthly_trends.csv", result.monthly_trends),
+        write_output(out, "precinct_stats.csv", result.precinct_stats),
+        write_output(out, "monthly_trends.csv", result.monthly_trends),
         _density.write_density_tif(result.density, out / "density.tif"),
     ]
     hot = result.hotspots
     keep = (hot["alerts"] > 0) | (hot["hot_class"] != "ns")
     hot = _round(
-        hot.loc[keep, ["cell_id", "alerts", "gi_z", "p", "p_fdr", "hot_class", "geometry"]],
+        hot.loc[keep, [*columns_of("hotspots.geojson"), "geometry"]],
         {"gi_z": 4, "p": 6, "p_fdr": 6},
     )
-    paths.append(write_geojson(out / "hotspots.geojson", hot))  # row-major order from grid_cells
+    paths.append(write_output(out, "hotspots.geojson", hot))  # row-major order from grid_cells
     clusters = result.clusters.sort_values("cluster_id", kind="stable")
-    paths.append(write_geojson(out / "clusters.geojson", clusters))
-    paths.append(write_csv(out / "time_profile.csv", result.time_profile))
+    paths.append(write_output(out, "clusters.geojson", clusters))
+    paths.append(write_output(out, "time_profile.csv", result.time_profile))
     return paths

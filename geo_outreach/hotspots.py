@@ -33,10 +33,12 @@ from scipy import stats as sps
 from scipy.spatial import cKDTree
 
 from geo_outreach._errors import InputDataError
+from geo_outreach._validate import HOT_CLASS_LEVELS
 
 log = logging.getLogger(__name__)
 
-HOT_CLASSES = ("hot99", "hot95", "hot90", "ns", "cold90", "cold95", "cold99")
+#: ``hot_class`` values, hottest first (output schema).
+HOT_CLASSES = tuple(HOT_CLASS_LEVELS)
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Distinct alert sites above which :func:`cluster_labels` snaps to a grid.

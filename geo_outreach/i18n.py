@@ -191,6 +191,25 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+#: Backtest method names (evaluation.csv ``method``) as shown to people.
+METHOD_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "plan": "plan",
+        "random": "random",
+        "naive_hotspot": "naive hot spot",
+        "topk_no_overlap": "top-k (overlap ignored)",
+        "oracle": "oracle (hindsight)",
+    },
+    "zh": {
+        "plan": "方案",
+        "random": "随机",
+        "naive_hotspot": "朴素热点",
+        "topk_no_overlap": "单点前k(忽略重叠)",
+        "oracle": "事后最优",
+    },
+}
+
+
 def t(key: str, lang: str = "zh") -> str:
     """Return the message ``key`` in ``lang`` (Chinese when ``lang`` is unknown)."""
     entry = MESSAGES[key]

@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_outreach._validate import OUTSIDE
-from geo_outreach.outputs import package_versions, write_csv, write_geojson
+from geo_outreach._validate import OUTSIDE, columns_of
+from geo_outreach.outputs import package_versions, write_output
 from geo_outreach.scenario import Scenario, scenario_to_dict
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
         street network, ``streets.geojson``.
     """
     files: dict[str, Path] = {}
-    files["rejects.csv"] = write_csv(out_dir / "rejects.csv", data.rejects.astype({"row": str}))
+    files["rejects.csv"] = write_output(out_dir, "rejects.csv", data.rejects.astype({"row": str}))
     a = data.alerts.to_crs("EPSG:4326")
     alerts = pd.DataFrame(
         {
@@ -107,13 +107,13 @@ def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
             "lat": a.geometry.y.round(6),
         }
     ).sort_values(["reported_at", "alert_id"], kind="stable")
-    files["alerts.csv"] = write_csv(out_dir / "alerts.csv", alerts)
-    venue_cols = ["venue_id", "kind", "name", "precinct_id", "geometry"]
+    files["alerts.csv"] = write_output(out_dir, "alerts.csv", alerts)
+    venue_cols = [*columns_of("venues.geojson"), "geometry"]
     venues = data.venues[venue_cols].sort_values("venue_id")
-    files["venues.geojson"] = write_geojson(out_dir / "venues.geojson", venues)
+    files["venues.geojson"] = write_output(out_dir, "venues.geojson", venues)
     if data.streets is not None:
-        files["streets.geojson"] = write_geojson(
-            out_dir / "streets.geojson", street_lines(data.streets), precision=5
+        files["streets.geojson"] = write_output(
+            out_dir, "streets.geojson", street_lines(data.streets), precision=5
         )
     return files
 

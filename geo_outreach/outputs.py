@@ -28,6 +28,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo_outreach._validate import check_written
 from geo_outreach._version import __version__
 from geo_outreach.scenario import Scenario
 
@@ -110,6 +111,35 @@ def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6
 
 
 # --------------------------------------------------------------------------- provenance
+
+
+def write_output(
+    out_dir: str | Path, name: str, frame: pd.DataFrame, *, precision: int = 6
+) -> Path:
+    """Write one table of an output folder after checking it against the output schema.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    name
+        The file name, a key of :data:`geo_outreach._validate.OUTPUT_COLUMNS` (``.csv`` or
+        ``.geojson``): the columns must be the schema's, in its order.
+    frame
+        The table (a GeoDataFrame for ``.geojson``).
+    precision
+        Coordinate decimals of a GeoJSON file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    check_written(name, frame)
+    path = Path(out_dir) / name
+    if name.endswith(".geojson"):
+        return write_geojson(path, frame, precision=precision)
+    return write_csv(path, frame)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -20,7 +20,7 @@ from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.manifest import build_manifest, write_base_layers
-from geo_outreach.outputs import run_info, sha256_file, write_geojson, write_json
+from geo_outreach.outputs import run_info, sha256_file, write_json, write_output
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Scenario
 
@@ -180,5 +180,5 @@ def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) ->
     stats = result.precinct_stats
     stats_cols = [c for c in stats.columns if c not in ("name", "population", "area_km2")]
     precincts = data.precincts.merge(stats[stats_cols], on="precinct_id", how="left")
-    files["precincts.geojson"] = write_geojson(out_dir / "precincts.geojson", precincts)
+    files["precincts.geojson"] = write_output(out_dir, "precincts.geojson", precincts)
     return files

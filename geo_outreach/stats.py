@@ -29,12 +29,12 @@ import pandas as pd
 from scipy import stats as sps
 
 from geo_outreach._errors import InputDataError
-from geo_outreach._validate import OUTSIDE
+from geo_outreach._validate import DISTRICT_ID, OUTSIDE
 
 log = logging.getLogger(__name__)
 
-#: precinct_id of the whole-study-area series in :func:`monthly_trends`.
-ALL = "all"
+#: precinct_id of the whole-study-area series in :func:`monthly_trends` (output schema).
+ALL = DISTRICT_ID
 #: Significance level of the change tests.
 ALPHA = 0.05
 

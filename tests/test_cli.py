@@ -98,6 +98,20 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
         "parcel_stickers",
         "patrols",
     }
+    # every table the demo wrote has the columns of the output schema, and no file is unlisted
+    from geo_outreach._validate import OUTPUT_COLUMNS, OUTPUT_FILES, output_columns
+
+    for name in OUTPUT_COLUMNS:
+        if not (out / name).is_file() or name == "evaluation.csv":
+            continue
+        if name.endswith(".csv"):
+            cols = list(pd.read_csv(out / name, nrows=0, encoding="utf-8-sig").columns)
+        else:
+            feats = json.loads((out / name).read_text(encoding="utf-8"))["features"]
+            assert feats, f"{name} is empty in the demo"
+            cols = list(feats[0]["properties"])
+        assert output_columns(name, cols) == [], name
+    assert {p.name for p in out.iterdir()} <= set(OUTPUT_FILES)
     assert {c["distance"] for n, c in m["channels"].items() if n != "banners"} == {"walk"}
     placements = pd.read_csv(out / "placements.csv", encoding="utf-8-sig")
     assert placements.groupby("channel").size().to_dict() == {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -200,11 +199,7 @@ def test_failed_plan_run_leaves_previous_outputs_complete(
     _plan(path, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    plan_mod = sys.modules[
-        build_plan.__module__
-    ]  # the module: `geo_outreach.plan` is the API function
-
-    real = plan_mod.write_geojson
+    real = outputs.write_geojson  # every stage writes GeoJSON through it (write_output)
 
     def failing(p, gdf, **kw):
         if Path(p).name == "precincts.geojson":
@@ -216,7 +211,7 @@ def test_failed_plan_run_leaves_previous_outputs_complete(
             return outputs.atomic_write(p, half)
         return real(p, gdf, **kw)
 
-    monkeypatch.setattr(plan_mod, "write_geojson", failing)
+    monkeypatch.setattr(outputs, "write_geojson", failing)
     with pytest.raises(OSError, match="killed mid-write"):
         _plan(path, out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from geo_outreach.backtest.baselines import METHODS
-from geo_outreach.outputs import package_versions, write_csv, write_json
+from geo_outreach._validate import EVALUATION_OUTPUT_FILES, columns_of
+from geo_outreach.i18n import METHOD_LABELS
+from geo_outreach.outputs import package_versions, write_json, write_output
 
 if TYPE_CHECKING:
     from geo_outreach.backtest.windows import Window
@@ -32,30 +34,8 @@ CSV_NAME = "evaluation.csv"
 JSON_NAME = "evaluation.json"
 CHART_NAME = "evaluation.png"
 #: Every file of ``geo-outreach evaluate``, in the order it lists them.
-OUTPUT_FILES = (CSV_NAME, CHART_NAME, JSON_NAME)
-METHOD_LABELS = {
-    "en": {
-        "plan": "plan",
-        "random": "random",
-        "naive_hotspot": "naive hot spot",
-        "topk_no_overlap": "top-k (overlap ignored)",
-        "oracle": "oracle (hindsight)",
-    },
-    "zh": {
-        "plan": "方案",
-        "random": "随机",
-        "naive_hotspot": "朴素热点",
-        "topk_no_overlap": "单点前k(忽略重叠)",
-        "oracle": "事后最优",
-    },
-}
-CSV_COLUMNS = [
-    "split", "train_start", "train_end", "test_start", "test_end", "channel", "method",
-    "k", "existing", "distance", "radius_m", "train_alerts", "test_alerts", "test_weight",
-    "hits", "hit_rate_unweighted", "covered_weight", "hit_rate", "hit_rate_lo", "hit_rate_hi",
-    "area_share", "pai", "pai_lo", "pai_hi", "pei", "pei_lo", "pei_hi", "share_of_oracle",
-    "random_sd", "sites",
-]  # fmt: skip
+OUTPUT_FILES = EVALUATION_OUTPUT_FILES
+CSV_COLUMNS = columns_of(CSV_NAME)
 DEFINITIONS = {
     "hit_rate": "share of test-period alert weight (channel category x age weights) within reach "
     "of the sites",
@@ -274,6 +254,6 @@ def write_evaluation(result: BacktestResult, out_dir: str | Path) -> list[Path]:
     """
     out = Path(out_dir)
     return [
-        write_csv(out / CSV_NAME, result.table),
+        write_output(out, CSV_NAME, result.table),
         write_json(out / JSON_NAME, result.summary),
     ]

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from geo_outreach._errors import InputDataError
+from geo_outreach._validate import HOT_CLASS_LEVELS, columns_of
 
 if TYPE_CHECKING:
     from pyproj import CRS
@@ -29,18 +30,9 @@ if TYPE_CHECKING:
 
 FloatArray = npt.NDArray[np.float64]
 
-HOT_CLASSES = ("hot99", "hot95", "hot90")
-ROUTE_COLUMNS = [
-    "channel",
-    "feature",
-    "order",
-    "cell_id",
-    "venue_id",
-    "alerts",
-    "covered_weight",
-    "windows",
-    "length_m",
-]
+#: Hot-spot classes a patrol stop may be drawn from (significantly hot at 90 % or more).
+HOT_CLASSES = tuple(c for c, level in HOT_CLASS_LEVELS.items() if level > 0)
+ROUTE_COLUMNS = columns_of("patrol_route.geojson")
 
 
 @dataclass(frozen=True)

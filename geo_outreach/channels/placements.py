@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from geo_outreach import coverage as cov
 from geo_outreach._errors import InputDataError
+from geo_outreach._validate import columns_of
 from geo_outreach.channels.patrol import HOT_CLASSES, ROUTE_COLUMNS, patrol_route, points_xy
 from geo_outreach.channels.problem import (
     ChannelProblem,
@@ -30,7 +31,7 @@ from geo_outreach.channels.problem import (
     reach_geometries,
     solve_channel,
 )
-from geo_outreach.outputs import write_csv, write_geojson
+from geo_outreach.outputs import write_output
 
 if TYPE_CHECKING:
     from pyproj import CRS
@@ -40,21 +41,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("geo_outreach.channels")
 
-PLACEMENT_COLUMNS = [
-    "channel",
-    "rank",
-    "venue_id",
-    "name",
-    "kind",
-    "precinct_id",
-    "covered_weight",
-    "marginal_weight",
-    "cumulative_share",
-    "existing",
-]
-CURVE_COLUMNS = ["channel", "k", "covered_weight", "covered_share"]
-REACH_COLUMNS = ["channel", "rank", "venue_id", "distance", "radius_m"]
-UNCOVERED_COLUMNS = ["cell_id", "alerts", "gi_z", "hot_class"]
+# the columns of the tables this stage writes (the schema is data in geo_outreach._validate)
+PLACEMENT_COLUMNS = columns_of("placements.geojson")
+CURVE_COLUMNS = columns_of("coverage_curve.csv")
+REACH_COLUMNS = columns_of("reach.geojson")
+UNCOVERED_COLUMNS = columns_of("uncovered_hotspots.geojson")
 
 
 @dataclass(frozen=True)
@@ -384,13 +375,12 @@ def write_channels(result: ChannelsResult, out_dir: str | Path) -> list[Path]:
     """
     out = Path(out_dir)
     pl = result.placements
-    csv_cols = PLACEMENT_COLUMNS[:6] + ["lon", "lat"] + PLACEMENT_COLUMNS[6:]
     curves = result.curves.round({"covered_weight": 6, "covered_share": 6})
     return [
-        write_csv(out / "placements.csv", _with_lonlat(pl)[csv_cols]),
-        write_geojson(out / "placements.geojson", pl),
-        write_csv(out / "coverage_curve.csv", curves),
-        write_geojson(out / "reach.geojson", result.reach),
-        write_geojson(out / "patrol_route.geojson", result.patrol_route),
-        write_geojson(out / "uncovered_hotspots.geojson", result.uncovered_hotspots),
+        write_output(out, "placements.csv", _with_lonlat(pl)[columns_of("placements.csv")]),
+        write_output(out, "placements.geojson", pl),
+        write_output(out, "coverage_curve.csv", curves),
+        write_output(out, "reach.geojson", result.reach),
+        write_output(out, "patrol_route.geojson", result.patrol_route),
+        write_output(out, "uncovered_hotspots.geojson", result.uncovered_hotspots),
     ]

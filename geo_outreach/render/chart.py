@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geo_outreach.backtest.baselines import METHODS
-from geo_outreach.backtest.summary import ALL, METHOD_LABELS
+from geo_outreach.backtest.summary import ALL
+from geo_outreach.i18n import METHOD_LABELS
 from geo_outreach.outputs import atomic_write
 from geo_outreach.render.style import cjk_font
 
