@@ -435,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     except GeoOutreachError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # issue 10: file system trouble (out dir is a file, disk full ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -17,9 +17,13 @@ import hashlib
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +32,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo_outreach._validate import check_written
+from geo_outreach._errors import GeoOutreachError
+from geo_outreach._validate import OUTPUT_FILES, check_written
 from geo_outreach._version import __version__
 from geo_outreach.scenario import Scenario
 
@@ -83,10 +88,56 @@ def write_json(path: str | Path, data: Any) -> Path:
 
 
 def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
-    """Write a CSV (UTF-8 with BOM so Excel shows Chinese correctly, no index) atomically."""
+    """Write a CSV (UTF-8 with BOM so Excel shows Chinese correctly, no index) atomically.
+
+    Text cells that Excel would run as a formula are escaped (:func:`excel_safe`).
+    """
+    safe = excel_safe(df)
     return atomic_write(
-        path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
+        path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
     )
+
+
+# --------------------------------------------------------------------------- Excel safety (#10)
+
+#: First characters that make Excel (or LibreOffice) read a text cell as a formula; a leading
+#: quote is escaped too, so that :func:`excel_unescape` can undo the escape exactly.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _escape_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if not _PLAIN_NUMBER.match(value):
+            return "'" + value
+    return value
+
+
+def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with text cells starting with ``= + - @`` (formula injection) escaped.
+
+    The escape is a leading apostrophe, which Excel shows as text. Numeric columns, and text
+    cells that are plain numbers (``-3.5``), are left as they are, so negative numbers stay
+    numbers.
+    """
+    cols = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].map(_escape_cell)
+    return out
+
+
+def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`excel_safe` on a table read back from a CSV output (in place, returned)."""
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+            col = df[c]
+            escaped = col.map(lambda v: isinstance(v, str) and v[1:].startswith(FORMULA_STARTS))
+            if bool(escaped.any()):
+                df.loc[escaped, c] = col[escaped].str.slice(1)
+    return df
 
 
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6) -> Path:
@@ -193,3 +244,176 @@ def run_info(sc: Scenario, command: str | None) -> dict[str, Any]:
             "sha256": sha256_file(Path(sc.path)),
         }
     return info
+
+
+# --------------------------------------------------------------------------- staged runs (#10)
+
+_LOCKED_BY_US: set[Path] = set()
+
+
+def _lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+@contextmanager
+def _folder_lock(out: Path) -> Iterator[None]:
+    """Hold an OS lock on ``.<name>.lock`` beside ``out``; a second run is refused.
+
+    The OS drops the lock when a run dies, so a killed run never blocks the next one.
+    """
+    path = _lock_path(out)
+    if path in _LOCKED_BY_US:  # same process (e.g. threads in one test): refuse like another run
+        raise GeoOutreachError(_busy(out, path))
+    fh = open(path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        if not _try_lock(fh):
+            raise GeoOutreachError(_busy(out, path))
+        _LOCKED_BY_US.add(path)
+        try:
+            yield
+        finally:
+            _LOCKED_BY_US.discard(path)
+            _unlock(fh)
+    finally:
+        fh.close()
+
+
+def _busy(out: Path, lock: Path) -> str:
+    return (
+        f"{out}: another geo-outreach run is writing this folder (lock {lock.name}); wait for "
+        "it to finish, or choose another --out"
+    )
+
+
+def _try_lock(fh: Any) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fh: Any) -> None:
+    if sys.platform == "win32":  # pragma: no cover - Windows
+        import msvcrt
+
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def clean_leftovers(out_dir: str | Path) -> list[Path]:
+    """Remove what a killed run left beside and in ``out_dir``; return what was removed.
+
+    Staging folders (``.<name>.staging-*``) and temporary files (``.*.tmp*``) of a run that
+    died are deleted. A previous output folder set aside by a run killed mid-swap
+    (``.<name>.old-*``) is put back when ``out_dir`` is missing, else deleted. Call it only
+    while holding the folder's lock.
+    """
+    out = Path(out_dir)
+    removed: list[Path] = []
+    if out.parent.is_dir():
+        for p in sorted(out.parent.glob(f".{out.name}.old-*")):
+            if not out.exists():
+                os.replace(p, out)
+                continue
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+        for p in sorted(out.parent.glob(f".{out.name}.staging-*")):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    if out.is_dir():
+        for p in sorted(out.glob(".*.tmp*")):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GeoOutreachError(f"{out} is a file, not a folder; choose another output folder")
+    if out.is_dir():
+        names = [p.name for p in out.iterdir() if not p.name.startswith(".")]
+        foreign = [n for n in names if n not in OUTPUT_FILES]
+        if foreign:
+            raise GeoOutreachError(
+                f"{out} holds files geo-outreach does not write ({', '.join(sorted(foreign)[:5])}"
+                "); each run replaces its output folder whole, so choose an empty or new folder"
+            )
+
+
+@contextmanager
+def staged_output(out_dir: str | Path) -> Iterator[Path]:
+    """Write a run into a staging folder and swap it in for ``out_dir`` at the end.
+
+    An interrupted run leaves ``out_dir`` as the previous run left it; two runs into one
+    folder never mix (the second is refused while the first holds the lock); leftovers of a
+    killed run are cleaned first (:func:`clean_leftovers`).
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder to write into (beside ``out_dir``).
+
+    Raises
+    ------
+    GeoOutreachError
+        When ``out_dir`` is a file, holds files not written by geo-outreach, or another run
+        holds its lock.
+    """
+    out = Path(out_dir).absolute()
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(out):
+        clean_leftovers(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        try:
+            yield stage
+            _swap(stage, out)
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+
+
+def _swap(stage: Path, out: Path) -> None:
+    """Put ``stage`` in place of ``out`` (two renames; the old folder is then deleted)."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        os.replace(out, old)
+    os.replace(stage, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- plan hash (#10)
+
+
+def plan_hash(outputs_sha256: dict[str, str]) -> str:
+    """Return the hash that names one plan run: sha256 over its outputs' sha256 values."""
+    text = json.dumps(outputs_sha256, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_plan_hash(out_dir: str | Path) -> str | None:
+    """Return the ``plan_hash`` of the plan in ``out_dir`` (``None`` when there is none)."""
+    path = Path(out_dir) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = manifest.get("plan_hash") if isinstance(manifest, dict) else None
+    return str(value) if value else None

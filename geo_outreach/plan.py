@@ -8,6 +8,7 @@ module only runs the stages, times them and reports progress through a callback.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,9 +21,17 @@ from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.manifest import build_manifest, write_base_layers
-from geo_outreach.outputs import run_info, sha256_file, write_json, write_output
+from geo_outreach._errors import GeoOutreachError
+from geo_outreach.outputs import (
+    plan_hash,
+    run_info,
+    sha256_file,
+    staged_output,
+    write_json,
+    write_output,
+)
 from geo_outreach.render import render_outputs
-from geo_outreach.scenario import Scenario
+from geo_outreach.scenario import Scenario, weight_key_warnings
 
 Progress = Callable[[str], None]
 
@@ -109,22 +118,43 @@ def build_plan(
     Plan
         The stage results, and the files written.
     """
-    run = run_info(sc, command) if write else {}
+    if not write:
+        data, result, ch, _ = _compute(sc, _Timer(progress), None, {})
+        return Plan(scenario=sc, data=data, analytics=result, channels=ch)
+    run = run_info(sc, command)
     out_dir = Path(sc.output.dir)
-    if write:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    timer = _Timer(progress)
-    files: dict[str, Path] = {}
+    try:
+        with staged_output(out_dir) as stage:
+            plan = _write_plan(sc, stage, progress=progress, render=render, run=run)
+    except OSError as exc:
+        raise GeoOutreachError(f"run into {out_dir} stopped: {_os_reason(exc)}") from None
+    final = {name: out_dir / name for name in plan.files}
+    return dataclasses.replace(plan, out_dir=out_dir, files=final)
 
+
+def _os_reason(exc: OSError) -> str:
+    """Return an OSError as one plain line (what failed, on which file)."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}; check the folder exists, is writable and has space"
+
+
+def _compute(
+    sc: Scenario, timer: _Timer, out_dir: Path | None, files: dict[str, Path]
+) -> tuple[StudyData, AnalyticsResult, ChannelsResult | None, list[str]]:
+    """Run load, analytics and channels; write their files into ``out_dir`` when given."""
     with timer("load"):
         data = load_study(sc)
-    if write:
+    warnings = scenario_warnings(sc, data)
+    for w in warnings:
+        if timer.progress:
+            timer.progress(f"warning: {w}")
+    if out_dir is not None:
         with timer("base layers"):
             files.update(write_base_layers(data, out_dir))
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)
-        if write:
+        if out_dir is not None:
             files.update(_write_analytics(result, data, out_dir))
 
     ch: ChannelsResult | None = None
@@ -137,11 +167,19 @@ def build_plan(
                 peak_windows=result.peak_windows,
                 seed=sc.scenario.seed,
             )
-            if write:
-                files.update({Path(p).name: Path(p) for p in channels.write_channels(ch, out_dir)})
-    if not write:
-        return Plan(scenario=sc, data=data, analytics=result, channels=ch)
+            if out_dir is not None:
+                written = channels.write_channels(ch, out_dir)
+                files.update({Path(p).name: Path(p) for p in written})
+    return data, result, ch, warnings
 
+
+def _write_plan(
+    sc: Scenario, out_dir: Path, *, progress: Progress | None, render: bool, run: dict[str, Any]
+) -> Plan:
+    """Run the stages and write every file into ``out_dir`` (the staging folder)."""
+    timer = _Timer(progress)
+    files: dict[str, Path] = {}
+    data, result, ch, warnings = _compute(sc, timer, out_dir, files)
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
         sc,
@@ -152,6 +190,8 @@ def build_plan(
             "analysis": result.settings,
             "peak_windows": result.peak_windows,
             "outputs_sha256": outputs,
+            "plan_hash": plan_hash(outputs),
+            "warnings": warnings,
             "run": run,
         },
     )
@@ -172,6 +212,14 @@ def build_plan(
         files=files,
         manifest=manifest,
     )
+
+
+def scenario_warnings(sc: Scenario, data: StudyData) -> list[str]:
+    """Return the scenario's warnings that need the data (weight keys matching no alert)."""
+    alerts = data.alerts
+    categories = alerts["category"].astype(str) if "category" in alerts else []
+    ages = alerts["age_band"].astype(str) if "age_band" in alerts else []
+    return weight_key_warnings(sc, categories, ages)
 
 
 def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) -> dict[str, Path]:

@@ -20,7 +20,7 @@ import pandas as pd
 from geo_outreach.backtest.baselines import METHODS
 from geo_outreach._validate import EVALUATION_OUTPUT_FILES, columns_of
 from geo_outreach.i18n import METHOD_LABELS
-from geo_outreach.outputs import package_versions, write_json, write_output
+from geo_outreach.outputs import package_versions, read_plan_hash, write_json, write_output
 
 if TYPE_CHECKING:
     from geo_outreach.backtest.windows import Window
@@ -253,7 +253,9 @@ def write_evaluation(result: BacktestResult, out_dir: str | Path) -> list[Path]:
         The paths written (the chart is :func:`geo_outreach.render.chart.write_evaluation_chart`).
     """
     out = Path(out_dir)
+    # issue 10: the plan this backtest was written next to, so render never shows another's
+    summary = {**result.summary, "plan_hash": read_plan_hash(out)}
     return [
         write_output(out, CSV_NAME, result.table),
-        write_json(out / JSON_NAME, result.summary),
+        write_json(out / JSON_NAME, summary),
     ]

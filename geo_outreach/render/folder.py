@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import REQUIRED_OUTPUTS, output_columns
+from geo_outreach.outputs import excel_unescape, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
     except Exception as exc:  # noqa: BLE001 - parser, encoding and OS errors alike
         raise InputDataError(f"{path}: cannot read ({exc}); {_FIX}") from None
     _checked(path, df)
-    return df
+    return excel_unescape(df)
 
 
 def _read_json_optional(path: Path) -> dict[str, Any] | None:
@@ -176,6 +177,44 @@ def _read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
+def _check_hashes(out: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a folder whose data files differ from the sha256 the plan recorded (#10)."""
+    recorded = manifest.get("outputs_sha256")
+    if not isinstance(recorded, dict):
+        return  # a folder from before the hashes were recorded: nothing to compare
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        path = out / str(name)
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{name} was changed after the plan wrote it")
+    if problems:
+        raise InputDataError(
+            f"{out}: " + "; ".join(problems[:5]) + " (sha256 differs from manifest.json); "
+            "the folder was edited, truncated or mixed with another run: " + _FIX
+        )
+
+
+def _same_plan(
+    out: Path, manifest: dict[str, Any], summary: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Return the backtest summary only when it was made for this folder's plan (#10)."""
+    if summary is None:
+        return None
+    plan = manifest.get("plan_hash")
+    if plan is None:
+        return summary  # a folder from before plan hashes: nothing to compare
+    if summary.get("plan_hash") != plan:
+        log.warning(
+            "%s: evaluation.json belongs to another plan (plan_hash differs); the backtest "
+            "section is left out. Re-run `geo-outreach evaluate` for this plan",
+            out,
+        )
+        return None
+    return summary
+
+
 def load_output_folder(out_dir: str | Path) -> OutputFolder:
     """Read the files of an output folder.
 
@@ -197,10 +236,13 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
     """
     out = Path(out_dir)
     manifest = _read_manifest(out)
+    _check_hashes(out, manifest)
     precincts = _read_geo(out / "precincts.geojson")
     if precincts is None or "precinct_id" not in precincts.columns:
         raise InputDataError(f"{out / 'precincts.geojson'}: no precinct_id property; {_FIX}")
     density = out / "density.tif"
+    evaluation_summary = _same_plan(out, manifest, _read_json_optional(out / "evaluation.json"))
+    evaluation = _read_csv(out / "evaluation.csv") if evaluation_summary is not None else None
     return OutputFolder(
         path=out,
         manifest=manifest,
@@ -217,7 +259,7 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         uncovered=_read_geo(out / "uncovered_hotspots.geojson"),
         monthly_trends=_read_csv(out / "monthly_trends.csv"),
         precinct_stats=_read_csv(out / "precinct_stats.csv"),
-        evaluation=_read_csv(out / "evaluation.csv"),
-        evaluation_summary=_read_json_optional(out / "evaluation.json"),
+        evaluation=evaluation,
+        evaluation_summary=evaluation_summary,
         density_path=density if density.is_file() else None,
     )
