@@ -22,15 +22,15 @@ from datetime import date
 from pathlib import Path
 from typing import get_args
 
+import pandas as pd
 
 from geo_outreach import api, osm
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach._version import __version__
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.backtest import BacktestResult, format_table
-from geo_outreach.io import load_study
 from geo_outreach.manifest import rejects_summary
-from geo_outreach.plan import build_plan
+from geo_outreach.plan import build_plan, validate_scenario
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
 
@@ -81,6 +81,8 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     )
     if m.get("synthetic"):
         print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the maps say so.")
+    for warning in m.get("warnings") or []:
+        print(f"  warning: {warning}")
     for name in ("map.html", "briefing.html", "briefing.pdf"):
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
@@ -101,9 +103,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``geo-outreach validate SCENARIO``: load every layer and report rows loaded/rejected."""
+    """``geo-outreach validate SCENARIO``: every check ``plan`` runs; exit 2 on a problem."""
     sc = load_scenario(args.scenario)
-    data = load_study(sc)
+    v = validate_scenario(sc, progress=_progress(args), run_stages=not args.quick)
+    data = v.data
     print(f"{'layer':<10} {'rows loaded':>12} {'rejected':>9}  file")
     for rec in data.inputs:
         print(
@@ -111,10 +114,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     for r in rejects_summary(data.rejects):
         print(f"  rejected {r['layer']}: {r['rows']} x {r['reason']}")
+    if args.rejects:
+        _print_rejects(data.rejects, args.rejects)
     outside = int((data.alerts["precinct_id"] == OUTSIDE).sum())
     print(f"alerts outside every precinct (kept, counted as 'outside'): {outside}")
-    print(f"working CRS: {data.crs.to_string()}; every layer is usable")
+    for name, n in v.candidates.items():
+        print(f"channel {name}: {n} candidate venues")
+    for w in v.warnings:
+        print(f"warning: {w}")
+    if not v.ok:
+        for problem in v.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    checked = "layers and candidates" if args.quick else "layers, analytics and every channel"
+    print(f"working CRS: {data.crs.to_string()}; {checked} checked: the plan can run")
     return 0
+
+
+def _print_rejects(rejects: pd.DataFrame, n: int) -> None:
+    """Print the first ``n`` rejected rows: layer, file:row, column, reason, value."""
+    print(f"first {min(n, len(rejects))} of {len(rejects)} rejected rows:")
+    for rec in rejects.head(n).to_dict("records"):
+        value = "" if pd.isna(rec.get("value")) else str(rec.get("value"))
+        print(
+            f"  {rec.get('layer')} {Path(str(rec.get('file'))).name}:{rec.get('row')} "
+            f"[{rec.get('column')}] {rec.get('reason')}: {value!r}"
+        )
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -288,8 +313,16 @@ def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     _plan_options(sp)
     _common(sp, cmd_plan)
 
-    sp = sub.add_parser("validate", help="load every layer and report rows loaded/rejected")
+    sp = sub.add_parser(
+        "validate", help="run every check plan runs (layers, candidates, channels); write nothing"
+    )
     sp.add_argument("scenario")
+    sp.add_argument(
+        "--rejects", type=int, default=0, metavar="N", help="print the first N rejected rows"
+    )
+    sp.add_argument(
+        "--quick", action="store_true", help="check layers and candidates only (no solver)"
+    )
     _common(sp, cmd_validate)
 
     sp = sub.add_parser("init", help="write a scenario template plus the sample data into DIR")

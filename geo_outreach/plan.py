@@ -145,9 +145,6 @@ def _compute(
     with timer("load"):
         data = load_study(sc)
     warnings = scenario_warnings(sc, data)
-    for w in warnings:
-        if timer.progress:
-            timer.progress(f"warning: {w}")
     if out_dir is not None:
         with timer("base layers"):
             files.update(write_base_layers(data, out_dir))
@@ -230,3 +227,118 @@ def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) ->
     precincts = data.precincts.merge(stats[stats_cols], on="precinct_id", how="left")
     files["precincts.geojson"] = write_output(out_dir, "precincts.geojson", precincts)
     return files
+
+
+# --------------------------------------------------------------------------- validate (#10)
+
+#: Layers whose rows are counted by ``validate`` (the street graph's nodes are not rows).
+ROW_LAYERS = ("precincts", "alerts", "venues")
+#: ``validate`` fails when fewer than this share of a layer's rows load.
+MIN_LOADED_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What ``geo-outreach validate`` found: the data, candidates per channel, and problems.
+
+    Attributes
+    ----------
+    data
+        The loaded study data.
+    candidates
+        Channel name -> number of candidate venues (venue channels only).
+    warnings
+        Things to look at that do not stop a plan (weight keys matching no alert ...).
+    problems
+        What would make the plan wrong or fail; ``validate`` exits 2 when there is any.
+    """
+
+    data: StudyData
+    candidates: dict[str, int]
+    warnings: tuple[str, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem."""
+        return not self.problems
+
+
+def layer_problems(inputs: tuple[dict[str, Any], ...]) -> list[str]:
+    """Return a problem per layer that loads no usable row, or fewer than 1% of its rows."""
+    problems = []
+    for rec in inputs:
+        if rec.get("layer") not in ROW_LAYERS:
+            continue
+        loaded, rejected = int(rec["rows_loaded"]), int(rec["rows_rejected"])
+        total = loaded + rejected
+        where = f"{rec['layer']} ({rec['path']})"
+        if loaded == 0:
+            problems.append(
+                f"{where}: no usable row of {total}; see the rejected rows (validate --rejects 20)"
+            )
+        elif loaded < MIN_LOADED_SHARE * total:
+            problems.append(
+                f"{where}: only {loaded} of {total} rows load (under 1%); the columns or the "
+                "datum are probably wrong: see the rejected rows (validate --rejects 20)"
+            )
+    return problems
+
+
+def validate_scenario(
+    sc: Scenario, *, progress: Progress | None = None, run_stages: bool = True
+) -> Validation:
+    """Run every check ``plan`` runs, without writing anything.
+
+    Parameters
+    ----------
+    sc
+        The scenario.
+    progress
+        Called with a short message as each stage starts and ends.
+    run_stages
+        Also run the analytics and the channel solvers (what ``plan`` would run), when the
+        layers and candidates are usable; their errors become problems.
+
+    Returns
+    -------
+    Validation
+
+    Raises
+    ------
+    GeoOutreachError
+        When a layer cannot be read at all (the error names the file and the fix).
+    """
+    timer = _Timer(progress)
+    with timer("load"):
+        data = load_study(sc)
+    problems = layer_problems(data.inputs)
+    candidates: dict[str, int] = {}
+    for ch in sc.channels:
+        if ch.type != "venues":
+            continue
+        candidates[ch.name] = len(channels.channel_candidates(data, ch))
+        if candidates[ch.name] == 0:
+            problems.append(
+                f"channels.{ch.name}: no candidate venues of kinds {list(ch.venue_kinds)}; add "
+                "such venues to a venues file or change venue_kinds"
+            )
+    warnings = scenario_warnings(sc, data)
+    if run_stages and not problems:
+        try:
+            with timer("analytics"):
+                result = analytics.run_analytics(data, sc.analysis)
+            if sc.channels:
+                with timer("channels"):
+                    channels.plan_channels(
+                        data,
+                        sc.channels,
+                        hotspots=result.hotspots,
+                        peak_windows=result.peak_windows,
+                        seed=sc.scenario.seed,
+                    )
+        except GeoOutreachError as exc:
+            problems.append(str(exc))
+    return Validation(
+        data=data, candidates=candidates, warnings=tuple(warnings), problems=tuple(problems)
+    )

@@ -20,7 +20,7 @@ def test_validate_ok_prints_table(scenario_factory, capsys):
 
 def test_validate_bad_layer_exit_2_one_line(scenario_factory, capsys):
     rows = [{k: v for k, v in r.items() if k != "经度"} for r in alert_rows()]
-    code = main(["validate", str(scenario_factory(rows))])
+    code = main(["validate", str(scenario_factory(rows)), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: ") and "alerts.csv" in err
@@ -180,3 +180,79 @@ def test_library_modules_never_print():
             ):
                 printing.append(f"{path.relative_to(package)}:{node.lineno}")
     assert printing == []
+
+
+# --------------------------------------------------------------------------- validate (#10)
+
+
+def _validate_errors(capsys) -> tuple[str, list[str]]:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), captured.err
+    assert "Traceback" not in captured.err
+    return captured.out, lines
+
+
+def test_validate_fails_when_under_1_percent_of_a_layer_loads(scenario_factory, capsys):
+    good = alert_rows()[0]
+    rows = [good] + [{**good, "警情编号": f"X{i}", "经度": ""} for i in range(150)]
+    assert main(["validate", str(scenario_factory(rows)), "--quiet"]) == 2
+    out, errors = _validate_errors(capsys)
+    assert "rows loaded" in out  # the table is still printed
+    assert any("only 1 of 151 rows load (under 1%)" in e for e in errors)
+
+
+def test_validate_fails_when_no_row_is_usable(scenario_factory, capsys):
+    rows = [{**r, "经度": ""} for r in alert_rows()]
+    assert main(["validate", str(scenario_factory(rows)), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "error: " in err and "alerts" in err and "Traceback" not in err
+
+
+def test_validate_fails_when_a_channel_has_no_candidate_venues(
+    scenario_factory, tmp_path: Path, capsys
+):
+    from tests.conftest import layout_rows, venues_csv
+
+    venues_csv(tmp_path / "venues.csv")  # plazas only
+    channels = '[channels.cafes]\nvenue_kinds = ["cafe"]\nbudget = 2\nradius_m = 300\n'
+    sc = scenario_factory(
+        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=channels
+    )
+    assert main(["validate", str(sc), "--quiet"]) == 2
+    out, errors = _validate_errors(capsys)
+    assert "channel cafes: 0 candidate venues" in out
+    assert errors == [
+        "error: channels.cafes: no candidate venues of kinds ['cafe']; add such venues to a "
+        "venues file or change venue_kinds"
+    ]
+
+
+def test_validate_runs_the_channel_checks_plan_runs(scenario_factory, tmp_path: Path, capsys):
+    from tests.conftest import CHANNELS, layout_rows, venues_csv
+
+    venues_csv(tmp_path / "venues.csv")
+    extra = CHANNELS + 'existing = ["NOPE"]\ncategory_weights = { "刷单" = 2.0 }\n'
+    sc = scenario_factory(layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=extra)
+    assert main(["validate", str(sc), "--quiet"]) == 2
+    out, errors = _validate_errors(capsys)
+    assert "channel plazas: 5 candidate venues" in out
+    assert "warning: channels.plazas.category_weights: '刷单' match no alert category; " in out
+    assert "the alerts have: 冒充公检法, 刷单返利" in out
+    assert len(errors) == 1 and "NOPE" in errors[0]
+    # the same scenario without the unknown existing site validates, warning kept
+    sc.write_text(sc.read_text(encoding="utf-8").replace('existing = ["NOPE"]', ""), "utf-8")
+    assert main(["validate", str(sc), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "every channel checked: the plan can run" in out and "warning: " in out
+
+
+def test_validate_rejects_n_prints_the_first_rejected_rows(scenario_factory, capsys):
+    rows = alert_rows() + [
+        {**alert_rows()[0], "警情编号": f"Z{i}", "报警时间": "not a time"} for i in range(5)
+    ]
+    assert main(["validate", str(scenario_factory(rows)), "--rejects", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "first 2 of 5 rejected rows:" in out
+    listed = [line for line in out.splitlines() if line.startswith("  alerts alerts.csv:")]
+    assert len(listed) == 2 and "[报警时间]" in listed[0] and "'not a time'" in listed[0]
