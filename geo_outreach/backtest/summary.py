@@ -254,7 +254,8 @@ def write_evaluation(result: BacktestResult, out_dir: str | Path) -> list[Path]:
     """
     out = Path(out_dir)
     # issue 10: the plan this backtest was written next to, so render never shows another's
-    summary = {**result.summary, "plan_hash": read_plan_hash(out)}
+    plan = read_plan_hash(out)
+    summary = {**result.summary, "plan_hash": plan} if plan else result.summary
     return [
         write_output(out, CSV_NAME, result.table),
         write_json(out / JSON_NAME, summary),
