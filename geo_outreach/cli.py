@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable
+from importlib import resources
 from datetime import date
 from pathlib import Path
 from typing import get_args
@@ -33,6 +34,7 @@ from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan, validate_scenario
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
+from geo_outreach.scenario_doc import scenario_markdown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCENARIO = REPO_ROOT / "data" / "sample" / "xinhui_demo.toml"
@@ -53,13 +55,20 @@ def _progress(args: argparse.Namespace) -> Progress | None:
     return report
 
 
+def _packaged_demo() -> Path:
+    """Return the demo scenario shipped inside an installed wheel (``geo_outreach/_data``)."""
+    return Path(str(resources.files("geo_outreach") / "_data" / "sample" / DEMO_SCENARIO.name))
+
+
 def _demo_scenario_path() -> Path:
-    if not DEMO_SCENARIO.is_file():
-        raise GeoOutreachError(
-            f"the bundled demo scenario is missing ({DEMO_SCENARIO}); run from a clone of the "
-            "repository installed with `pip install -e .` (make demo does this)"
-        )
-    return DEMO_SCENARIO
+    """Return the demo scenario: the checkout's ``data/sample``, else the installed copy."""
+    for path in (DEMO_SCENARIO, _packaged_demo()):
+        if path.is_file():
+            return path
+    raise GeoOutreachError(
+        f"the bundled demo scenario is missing (looked for {DEMO_SCENARIO} and "
+        f"{_packaged_demo()}); reinstall geo_outreach (`pip install --force-reinstall`)"
+    )
 
 
 # --------------------------------------------------------------------------- plan, demo
@@ -91,7 +100,10 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``geo-outreach demo``: the bundled Xinhui sample scenario."""
-    return _run_plan(_demo_scenario_path(), args)
+    path = _demo_scenario_path()
+    if args.out is None and path != DEMO_SCENARIO:
+        args.out = "outputs/demo"  # installed: never write next to the package
+    return _run_plan(path, args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -150,9 +162,54 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+INIT_HEADER = """\
+# Demo scenario for the Xinhui (新会区) sample, copied here by `geo-outreach init`.
+# ALL DATA HERE IS SYNTHETIC (alerts, venues, streets) or ILLUSTRATIVE (precinct boundaries,
+# population): see data/sample_README.md and data/boundaries_README.md (source, licence, CRS).
+# Every key, its type, default, range and an example: SCENARIO.md in this folder.
+# Paths are relative to this file's folder. For your own city: geo-outreach init DIR --blank
+"""
+
+
+def _write_scenario(target: Path, text: str, force: bool) -> Path:
+    """Write DIR/scenario.toml (refused when it exists, unless ``force``) and DIR/SCENARIO.md."""
+    scenario = target / "scenario.toml"
+    if scenario.exists() and not force:
+        raise GeoOutreachError(f"{scenario} exists already; use --force to overwrite it")
+    target.mkdir(parents=True, exist_ok=True)
+    scenario.write_text(text, encoding="utf-8")
+    (target / "SCENARIO.md").write_text(scenario_markdown(), encoding="utf-8")
+    return scenario
+
+
+def _init_blank(target: Path, force: bool) -> int:
+    """``init DIR --blank``: the commented template for another city, an empty data folder."""
+    template = resources.files("geo_outreach") / "assets" / "blank_scenario.toml"
+    scenario = _write_scenario(target, template.read_text(encoding="utf-8"), force)
+    (target / "data").mkdir(exist_ok=True)
+    print(f"Scenario template: {scenario.resolve()} (key reference: {target / 'SCENARIO.md'})")
+    print(f"Put your precincts, alerts and venues in {(target / 'data').resolve()}")
+    print("and change the values marked CHANGE; then:")
+    print(f"  geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
+    return 0
+
+
+def _strip_header(text: str) -> str:
+    """Drop the leading comment block of the demo scenario (it speaks of the repository)."""
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
+        i += 1
+    return "".join(lines[i:])
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """``geo-outreach init DIR``: the demo scenario and its data, paths rewritten to DIR/data."""
     target = Path(args.dir)
+    if args.blank:
+        return _init_blank(target, args.force)
+    if (target / "scenario.toml").exists() and not args.force:
+        raise GeoOutreachError(f"{target / 'scenario.toml'} exists already; use --force")
     src = _demo_scenario_path()
     text = src.read_text(encoding="utf-8")
     data_dir = target / "data"
@@ -173,10 +230,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return f'{key} = "data/{source.name}"'
 
     new_text = re.sub(r'^(path|dir)\s*=\s*"([^"]+)"', relocate, text, flags=re.MULTILINE)
-    scenario = target / "scenario.toml"
-    if scenario.exists() and not args.force:
-        raise GeoOutreachError(f"{scenario} exists already; use --force to overwrite it")
-    scenario.write_text(new_text, encoding="utf-8")
+    scenario = _write_scenario(target, INIT_HEADER + "\n" + _strip_header(new_text), args.force)
     print(f"Scenario template: {scenario.resolve()}")
     print(
         f"Sample data copied to {data_dir.resolve()} "
@@ -325,9 +379,16 @@ def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     _common(sp, cmd_validate)
 
-    sp = sub.add_parser("init", help="write a scenario template plus the sample data into DIR")
+    sp = sub.add_parser(
+        "init", help="write the demo scenario and its data (or --blank: a template) into DIR"
+    )
     sp.add_argument("dir")
     sp.add_argument("--force", action="store_true", help="overwrite an existing scenario.toml")
+    sp.add_argument(
+        "--blank",
+        action="store_true",
+        help="a commented template for your own city instead of the Xinhui demo",
+    )
     _common(sp, cmd_init)
 
     sp = sub.add_parser("render", help="re-render maps and briefing from a finished plan's outputs")

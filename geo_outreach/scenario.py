@@ -326,9 +326,14 @@ class Range:
 
     def text(self) -> str:
         """Return the range as a planner reads it, e.g. ``> 0 and <= 50000 (metres)``."""
-        low = f"> {self.low:g}" if self.low_open else f">= {self.low:g}"
+        low = f"> {_num(self.low)}" if self.low_open else f">= {_num(self.low)}"
         unit = f" ({self.unit})" if self.unit else ""
-        return f"{low} and <= {self.high:g}{unit}"
+        return f"{low} and <= {_num(self.high)}{unit}"
+
+
+def _num(value: float) -> str:
+    """Return a number as written in a scenario: ``50000``, ``0.5``."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 _RADIUS = Range(0.0, 50_000.0, low_open=True, unit="metres, at most 50 km")
@@ -360,7 +365,7 @@ def _check_number(value: Any, where: str, rng: Range | None) -> None:
     if not math.isfinite(value):
         raise ScenarioError(f"{where} = {value} is not a number; write a finite number")
     if rng is not None and not rng.allows(value):
-        raise ScenarioError(f"{where} must be {rng.text()}, got {value:g}")
+        raise ScenarioError(f"{where} must be {rng.text()}, got {_num(value)}")
 
 
 def _check_node(node: Any, where: str) -> None:

@@ -256,3 +256,95 @@ def test_validate_rejects_n_prints_the_first_rejected_rows(scenario_factory, cap
     assert "first 2 of 5 rejected rows:" in out
     listed = [line for line in out.splitlines() if line.startswith("  alerts alerts.csv:")]
     assert len(listed) == 2 and "[报警时间]" in listed[0] and "'not a time'" in listed[0]
+
+
+# --------------------------------------------------------------------------- init (#10)
+
+FILE_TOKEN = r"[\w./-]+\.(?:md|csv|geojson|toml|bz2|osm|py|xlsx|gpkg|shp)\b"
+
+
+def _files_named_in_comments(scenario: Path) -> list[str]:
+    """Files the comments of a scenario name (commented-out keys such as `# path = ...` are
+    optional settings, not pointers, and are skipped)."""
+    import re
+
+    names = []
+    for line in scenario.read_text(encoding="utf-8").splitlines():
+        if "#" not in line:
+            continue
+        comment = line[line.index("#") + 1 :]
+        if re.match(r"\s*\w+\s*=", comment):
+            continue
+        names += re.findall(FILE_TOKEN, comment)
+    return names
+
+
+def test_init_comments_name_only_files_that_are_there(tmp_path: Path, capsys):
+    target = tmp_path / "demo"
+    assert main(["init", str(target)]) == 0
+    named = _files_named_in_comments(target / "scenario.toml")
+    assert {"data/sample_README.md", "data/boundaries_README.md", "SCENARIO.md"} <= set(named)
+    assert [n for n in named if not (target / n).is_file()] == []
+    assert "scripts/make_sample.py" not in named  # the repository's script is not there
+
+
+def _city_data(data: Path, n_alerts: int = 48) -> None:
+    """Three squares in Chicago (America/Chicago: daylight saving), alerts and venues (WGS84)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import box
+
+    data.mkdir(parents=True, exist_ok=True)
+    lon0, lat0, d = -87.66, 41.87, 0.02
+    gpd.GeoDataFrame(
+        {"precinct_id": ["P1", "P2", "P3"], "name": ["West", "Centre", "East"]},
+        geometry=[box(lon0 + i * d, lat0, lon0 + (i + 1) * d, lat0 + d) for i in range(3)],
+        crs="EPSG:4326",
+    ).to_file(data / "precincts.geojson", driver="GeoJSON")
+    rng = np.random.default_rng(3)
+    days = pd.Timestamp("2025-01-06") + pd.to_timedelta(rng.integers(0, 300, n_alerts), "D")
+    times = days + pd.to_timedelta(rng.integers(8, 22, n_alerts), "h")
+    pd.DataFrame(
+        {
+            "id": [f"CHI{i:03d}" for i in range(n_alerts)],
+            "reported_at": times.strftime("%Y-%m-%d %H:%M"),
+            "category": rng.choice(["phishing", "romance scam", "fake investment"], n_alerts),
+            "lon": (lon0 + rng.uniform(0.002, 3 * d - 0.002, n_alerts)).round(6),
+            "lat": (lat0 + rng.uniform(0.002, d - 0.002, n_alerts)).round(6),
+        }
+    ).to_csv(data / "alerts.csv", index=False)
+    pd.DataFrame(
+        {
+            "venue_id": [f"V{i}" for i in range(8)],
+            "kind": ["plaza", "park", "cafe", "plaza", "cafe", "park", "cafe", "plaza"],
+            "name": [f"Venue {i}" for i in range(8)],
+            "lon": (lon0 + np.linspace(0.004, 3 * d - 0.004, 8)).round(6),
+            "lat": [round(lat0 + d / 2, 6)] * 8,
+        }
+    ).to_csv(data / "venues.csv", index=False)
+
+
+def test_init_blank_template_for_another_city_validates_and_plans(tmp_path: Path, capsys):
+    import json
+
+    target = tmp_path / "chicago"
+    assert main(["init", str(target), "--blank"]) == 0
+    scenario = target / "scenario.toml"
+    text = scenario.read_text(encoding="utf-8")
+    assert "xinhui" not in text.lower() and "新会" not in text  # nothing of the demo
+    assert (target / "data").is_dir() and (target / "SCENARIO.md").is_file()
+    assert [n for n in _files_named_in_comments(scenario) if not (target / n).is_file()] == []
+    assert main(["validate", str(scenario), "--quiet"]) == 2  # no data yet: one clear line
+    assert "precincts.geojson" in capsys.readouterr().err
+    _city_data(target / "data")
+    scenario.write_text(text.replace('"Europe/Berlin"', '"America/Chicago"'), encoding="utf-8")
+    assert main(["validate", str(scenario), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "alerts               48         0" in out and "EPSG:32616" in out
+    assert "channel plazas: 5 candidate venues" in out and "channel cafes: 3" in out
+    assert main(["plan", str(scenario), "--quiet"]) == 0
+    m = json.loads((target / "outputs" / "manifest.json").read_text(encoding="utf-8"))
+    assert m["rows"]["alerts"] == 48 and set(m["channels"]) == {"plazas", "cafes"}
+    assert (target / "outputs" / "map.html").is_file()
+    assert main(["init", str(target), "--blank"]) == 2  # never overwrites without --force

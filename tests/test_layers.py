@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 #: every module under it (``coverage`` = ``coverage/__init__.py`` and ``coverage.*``);
 #: ``__init__`` is the package itself.
 FLOORS: tuple[frozenset[str], ...] = (
-    frozenset({"_errors", "_validate", "_version", "i18n", "scenario"}),
+    frozenset({"_errors", "_validate", "_version", "i18n", "scenario", "scenario_doc"}),
     frozenset({"crs", "join", "outputs"}),
     frozenset({"io", "_parse", "osm"}),
     frozenset({"stats", "density", "hotspots"}),

@@ -1,0 +1,262 @@
+"""``docs/SCENARIO.md``, generated from the scenario dataclasses (issue 10).
+
+Every key of every section, with its type, default, allowed range (from
+:data:`geo_outreach.scenario.RANGES`) and an example, is read from the dataclasses in
+:mod:`geo_outreach.scenario`; only the one-line descriptions and examples are written here, in
+:data:`KEYS`. ``tests/test_scenario_doc.py`` fails when the file and the dataclasses drift or a
+key has no description; regenerate with ``python scripts/make_scenario_doc.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from geo_outreach._validate import VENUE_KINDS
+from geo_outreach.scenario import (
+    RANGES,
+    WEIGHT_RANGE,
+    AlertLayer,
+    AnalysisConfig,
+    ChannelConfig,
+    OutputConfig,
+    PrecinctLayer,
+    ScenarioInfo,
+    StreetLayer,
+    VenueLayer,
+)
+
+#: (TOML header, dataclass, what the section is) in the order of a scenario file.
+SECTIONS: tuple[tuple[str, type, str], ...] = (
+    ("[scenario]", ScenarioInfo, "General settings. Optional."),
+    ("[precincts]", PrecinctLayer, "Precinct polygons (GeoJSON, GeoPackage, Shapefile). Required."),
+    ("[alerts]", AlertLayer, "Fraud alerts (CSV, XLSX, GeoJSON). Required."),
+    (
+        "[[venues]]",
+        VenueLayer,
+        "Venue files (OSM XML `.osm`/`.osm.bz2`, CSV or GeoJSON with a kind column); repeat the "
+        "table for several files. Optional.",
+    ),
+    ("[streets]", StreetLayer, 'Walking network (OSM XML), for `distance = "walk"`. Optional.'),
+    ("[analysis]", AnalysisConfig, "Alert analytics. Optional; empty keys are derived."),
+    (
+        "[channels.NAME]",
+        ChannelConfig,
+        "One outreach channel per table; NAME is its id (e.g. `[channels.square_dance]`).",
+    ),
+    ("[output]", OutputConfig, "Where and how outputs are written. Optional."),
+)
+
+#: ``section.key`` -> (description, example as TOML). Sections are the dataclass names above.
+KEYS: dict[str, tuple[str, str]] = {
+    "ScenarioInfo.name": ("Short name of the run, used in file names", '"xinhui_demo"'),
+    "ScenarioInfo.title": ("Title on the map and the briefing", '"新会区反诈宣传投放方案"'),
+    "ScenarioInfo.timezone": (
+        "IANA time zone of the alert times (checked when read)",
+        '"Europe/Berlin"',
+    ),
+    "ScenarioInfo.seed": ("Seed of every random step (same seed, same outputs)", "20261128"),
+    "PrecinctLayer.path": (
+        "Polygon file, relative to the scenario file",
+        '"data/precincts.geojson"',
+    ),
+    "PrecinctLayer.datum": (
+        "Datum of the coordinates: `wgs84` (GPS, OSM), `gcj02` (Amap, Tencent), `bd09` (Baidu)",
+        '"wgs84"',
+    ),
+    "PrecinctLayer.id_column": (
+        "Column with the precinct id (guessed when empty)",
+        '"precinct_id"',
+    ),
+    "PrecinctLayer.name_column": ("Column with the precinct name", '"name"'),
+    "PrecinctLayer.population_column": (
+        "Column with the population (rates per 10,000 residents)",
+        '"population"',
+    ),
+    "PrecinctLayer.layer": ("Layer name inside a GeoPackage", '"precincts"'),
+    "PrecinctLayer.illustrative": (
+        "The boundaries are not official: every map says so",
+        "true",
+    ),
+    "PrecinctLayer.note": ("Note on the data, shown on every map", '"boundaries from 2024"'),
+    "AlertLayer.path": ("Alert file, relative to the scenario file", '"data/alerts.csv"'),
+    "AlertLayer.datum": ("Datum of the coordinates (see [precincts] datum)", '"gcj02"'),
+    "AlertLayer.columns": (
+        "Our column names (id, time, category, age_band, lon, lat) -> your file's headers",
+        '{ time = "报警时间", lon = "经度", lat = "纬度" }',
+    ),
+    "AlertLayer.encoding": ("Text encoding: `auto`, `utf-8`, `gbk` ...", '"gbk"'),
+    "AlertLayer.sheet": ("Sheet of an XLSX file (default: the first)", '"警情"'),
+    "AlertLayer.synthetic": ("The alerts are synthetic: every map says so", "true"),
+    "AlertLayer.note": ("Note on the data, shown on every map", '"export of 2025-06-30"'),
+    "AlertLayer.max_outside_km": (
+        "Alerts farther than this outside every precinct are rejected (kept as 'outside' "
+        "when nearer)",
+        "20.0",
+    ),
+    "VenueLayer.path": ("Venue file, relative to the scenario file", '"data/venues.csv"'),
+    "VenueLayer.datum": ("Datum of the coordinates (see [precincts] datum)", '"wgs84"'),
+    "VenueLayer.columns": (
+        "Our column names (id, kind, name, lon, lat) -> your file's headers",
+        '{ kind = "type" }',
+    ),
+    "VenueLayer.encoding": ("Text encoding of a CSV: `auto`, `utf-8`, `gbk` ...", '"auto"'),
+    "VenueLayer.synthetic": ("The venues are synthetic: every map says so", "true"),
+    "VenueLayer.note": ("Note on the data, shown on every map", '"OSM 2025-06"'),
+    "StreetLayer.path": (
+        "OSM XML street file (`geo-outreach osm fetch` writes one)",
+        '"data/streets.osm"',
+    ),
+    "StreetLayer.datum": ("Datum of the coordinates", '"wgs84"'),
+    "StreetLayer.synthetic": ("The streets are synthetic: every map says so", "false"),
+    "AnalysisConfig.cell_m": ("Grid cell of density and hot spots (m)", "250"),
+    "AnalysisConfig.bandwidth_m": ("Kernel density bandwidth (m)", "400"),
+    "AnalysisConfig.half_life_days": ("Older alerts count less: weight halves every N days", "90"),
+    "AnalysisConfig.category_weights": (
+        "Weight per alert category in the analytics (1 = normal)",
+        '{ "刷单返利" = 2.0 }',
+    ),
+    "AnalysisConfig.gi_distance_m": ("Neighbour distance of the Gi* hot-spot test (m)", "500"),
+    "AnalysisConfig.fdr": ("Correct the hot-spot test for many cells (FDR)", "true"),
+    "AnalysisConfig.cluster_eps_m": ("DBSCAN cluster radius (m)", "300"),
+    "AnalysisConfig.cluster_min_samples": ("Alerts needed to make a cluster", "15"),
+    "ChannelConfig.label": ("Name on the map and the briefing", '"广场舞宣传"'),
+    "ChannelConfig.type": (
+        "`venues` (choose among venues) or `patrol` (stops and a route)",
+        '"venues"',
+    ),
+    "ChannelConfig.venue_kinds": (
+        "Venue kinds to choose among: " + ", ".join(VENUE_KINDS),
+        '["plaza", "park"]',
+    ),
+    "ChannelConfig.budget": ("Number of sites (or patrol stops) to choose", "8"),
+    "ChannelConfig.radius_m": ("Reach of one site (m)", "800"),
+    "ChannelConfig.distance": ("`straight` line or `walk` on the street network", '"walk"'),
+    "ChannelConfig.category_weights": (
+        "Weight per alert category for this channel (keys must match the alerts' categories)",
+        '{ "冒充公检法" = 2.0 }',
+    ),
+    "ChannelConfig.age_weights": (
+        "Weight per victim age band for this channel",
+        '{ "60+" = 2.0 }',
+    ),
+    "ChannelConfig.existing": ("Venue ids already in use: kept, the rest is added", '["V12"]'),
+    "ChannelConfig.min_per_precinct": ("At least this many sites in every precinct", "1"),
+    "ChannelConfig.min_share_per_precinct": (
+        "At least this share of each precinct's alerts reached",
+        "0.2",
+    ),
+    "ChannelConfig.min_spacing_m": ("Chosen sites at least this far apart (m)", "300"),
+    "ChannelConfig.method": ("Solver: `auto`, `greedy` or `exact`", '"auto"'),
+    "ChannelConfig.time_limit_s": ("Solver time limit (s)", "20"),
+    "OutputConfig.dir": ("Output folder, relative to the scenario file", '"outputs"'),
+    "OutputConfig.basemap": (
+        "`none` (offline), `osm`, `tianditu`, `amap` or a tile URL with {z}/{x}/{y}",
+        '"none"',
+    ),
+    "OutputConfig.lang": ("Language of maps and briefing: `zh` or `en`", '"zh"'),
+}
+
+_SKIP = {"ChannelConfig.name"}  # the NAME of [channels.NAME]
+
+
+def _type_text(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return " or ".join(_type_text(a) for a in args) + " (optional)"
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in get_args(tp))
+    if origin is tuple:
+        return f"list of {_type_text(get_args(tp)[0])}"
+    if origin is dict:
+        return f"table of {_type_text(get_args(tp)[1])}"
+    names = {str: "text", int: "whole number", float: "number", bool: "true/false", Path: "path"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _default_text(f: dataclasses.Field[Any]) -> str:
+    if f.default is not dataclasses.MISSING:
+        value = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+    else:
+        return "**required**"
+    if value is None:
+        return "derived" if f.name.endswith(("_m", "_days")) else "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, Path)):
+        return f'`"{value}"`'
+    if isinstance(value, (dict, tuple)) and not value:
+        return "empty"
+    return f"`{value}`"
+
+
+def _range_text(name: str, tp: Any) -> str:
+    if name.endswith("_weights"):
+        return WEIGHT_RANGE.text()
+    rng = RANGES.get(name)
+    if rng is not None:
+        return rng.text()
+    return "finite" if tp in (int, float) or float in get_args(tp) else ""
+
+
+def missing_descriptions() -> list[str]:
+    """Return the ``Class.key`` of every scenario key without an entry in :data:`KEYS`."""
+    return [
+        f"{cls.__name__}.{f.name}"
+        for _, cls, _ in SECTIONS
+        for f in dataclasses.fields(cls)
+        if f"{cls.__name__}.{f.name}" not in KEYS and f"{cls.__name__}.{f.name}" not in _SKIP
+    ]
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def scenario_markdown() -> str:
+    """Return the text of ``docs/SCENARIO.md``: every key, type, default, range and example."""
+    lines = [
+        "# Scenario file reference",
+        "",
+        "<!-- generated by scripts/make_scenario_doc.py from geo_outreach/scenario.py; "
+        "do not edit by hand -->",
+        "",
+        "A scenario is a TOML file (UTF-8). Relative paths are resolved against the scenario "
+        "file's folder. An unknown key is an error that suggests the nearest key; every number "
+        "is checked when the file is read (NaN and infinity are errors, and the ranges below "
+        "apply). Start from `geo-outreach init DIR --blank` (a commented template) or "
+        "`geo-outreach init DIR` (the Xinhui demo), then run `geo-outreach validate`.",
+        "",
+    ]
+    for header, cls, what in SECTIONS:
+        hints = typing.get_type_hints(cls)
+        lines += [
+            f"## `{header}`",
+            "",
+            what,
+            "",
+            "| key | type | default | range | example | what |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in dataclasses.fields(cls):
+            key = f"{cls.__name__}.{f.name}"
+            if key in _SKIP:
+                continue
+            desc, example = KEYS.get(key, ("(not described yet)", ""))
+            cells = [
+                f"`{f.name}`",
+                _type_text(hints[f.name]),
+                _default_text(f),
+                _range_text(f.name, hints[f.name]),
+                f"`{example}`" if example else "",
+                desc,
+            ]
+            lines.append("| " + " | ".join(_escape(c) for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
