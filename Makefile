@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test lint install install-test chromium fonts bench clean
+.PHONY: demo test lint install install-test chromium fonts bench clean wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: install-test chromium
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_map.py
+
+# issue 10: a wheel that ships the sample data (setup.py copies data/sample, data/boundaries)
+wheel: install-test
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
 clean:
 	rm -rf $(VENV) outputs/demo

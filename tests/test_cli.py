@@ -338,7 +338,9 @@ def test_init_blank_template_for_another_city_validates_and_plans(tmp_path: Path
     assert main(["validate", str(scenario), "--quiet"]) == 2  # no data yet: one clear line
     assert "precincts.geojson" in capsys.readouterr().err
     _city_data(target / "data")
-    scenario.write_text(text.replace('"Europe/Berlin"', '"America/Chicago"'), encoding="utf-8")
+    filled = text.replace('"Europe/Berlin"', '"America/Chicago"')
+    filled = filled.replace("synthetic = false", "synthetic = true")  # made-up alerts: say so
+    scenario.write_text(filled, encoding="utf-8")
     assert main(["validate", str(scenario), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "alerts               48         0" in out and "EPSG:32616" in out
@@ -346,5 +348,27 @@ def test_init_blank_template_for_another_city_validates_and_plans(tmp_path: Path
     assert main(["plan", str(scenario), "--quiet"]) == 0
     m = json.loads((target / "outputs" / "manifest.json").read_text(encoding="utf-8"))
     assert m["rows"]["alerts"] == 48 and set(m["channels"]) == {"plazas", "cafes"}
+    assert m["synthetic"] is True
     assert (target / "outputs" / "map.html").is_file()
     assert main(["init", str(target), "--blank"]) == 2  # never overwrites without --force
+
+
+def test_unexpected_error_is_one_line_and_verbose_shows_it(scenario_factory, capsys, monkeypatch):
+    import sys
+
+    import pytest
+
+    plan = sys.modules["geo_outreach.plan"]  # the module (geo_outreach.plan is also a function)
+
+    def boom(sc):
+        raise ValueError("Cannot infer dst time from 2025-11-02 01:30:00")
+
+    monkeypatch.setattr(plan, "load_study", boom)
+    sc = str(scenario_factory())
+    assert main(["validate", sc, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: unexpected ValueError: Cannot infer dst time")
+    assert "--verbose" in err
+    with pytest.raises(ValueError, match="dst"):
+        main(["validate", sc, "--verbose"])
