@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -378,7 +379,9 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(out):
         clean_leftovers(out)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        # mkdir, not mkdtemp: the folder gets the usual permissions (umask), not 0700
+        stage = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:12]}"
+        stage.mkdir()
         try:
             yield stage
             _swap(stage, out)

@@ -144,7 +144,8 @@ def _compute(
     """Run load, analytics and channels; write their files into ``out_dir`` when given."""
     with timer("load"):
         data = load_study(sc)
-    warnings = scenario_warnings(sc, data)
+    # what makes validate fail is a warning here: the plan runs, and says so
+    warnings = layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
         with timer("base layers"):
             files.update(write_base_layers(data, out_dir))

@@ -372,3 +372,16 @@ def test_unexpected_error_is_one_line_and_verbose_shows_it(scenario_factory, cap
     assert "--verbose" in err
     with pytest.raises(ValueError, match="dst"):
         main(["validate", sc, "--verbose"])
+
+
+def test_plan_warns_when_a_layer_barely_loads(scenario_factory, tmp_path: Path, capsys):
+    import json
+
+    good = alert_rows()
+    rows = good + [{**good[0], "警情编号": f"X{i}", "经度": ""} for i in range(1000)]
+    out = tmp_path / "run"
+    assert main(["plan", str(scenario_factory(rows)), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: alerts (" in printed and "only 10 of 1010 rows load (under 1%)" in printed
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert any("under 1%" in w for w in m["warnings"])

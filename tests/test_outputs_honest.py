@@ -139,6 +139,17 @@ def test_staged_output_swaps_whole_folder_and_keeps_old_on_failure(tmp_path: Pat
             pass
 
 
+def test_staged_folder_gets_the_usual_permissions(tmp_path: Path):
+    import os
+    import stat
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with outputs.staged_output(tmp_path / "run") as stage:
+        assert os.access(stage, os.W_OK)
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+
+
 def test_run_killed_between_the_two_renames_gets_its_folder_back(tmp_path: Path):
     out = tmp_path / "run"
     old = tmp_path / ".run.old-abc"
