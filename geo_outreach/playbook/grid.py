@@ -222,13 +222,15 @@ def plan_grid_visits(
     comm["others"] = comm["elderly"] - comm["living_alone"]
     rows = _officer_rows(ch, comm, weeks) + _worker_rows(ch, comm, weeks)
     visits = pd.DataFrame(rows, columns=VISIT_COLUMNS)
-    short = visits[visits["status"] != "scheduled"]
-    if len(short):
-        lost = float((short["elderly"] * 0 + short["households"]).sum())
+    need = float(comm["elderly"].sum())
+    lost = need - float(visits["households"].sum())
+    if lost > 0:
+        short = int((visits["status"] != "scheduled").sum())
         notes.append(
-            f"{ch.label or ch.name}: {len(short)} cell visits not (fully) within capacity "
-            f"over {weeks} weeks; {lost:.0f} households scheduled in them, the rest is "
-            "the shortfall"
+            f"{ch.label or ch.name}: {lost:.0f} of {need:.0f} elderly households cannot be visited "
+            f"within capacity over {weeks} weeks (shortfall: {short} rows of visits.csv with "
+            "status partial/shortfall); raise officer_per_week/worker_per_week or lengthen the "
+            "campaign"
         )
     return GridVisits(visits, _cells_frame(police, comm, gen_p, gen_c), tuple(notes))
 

@@ -26,7 +26,7 @@ from geo_outreach.outputs import atomic_write
 from geo_outreach.scenario import Campaign, ChannelConfig, KeyDate
 
 CALENDAR_COLUMNS = columns_of("calendar.csv")
-#: iCalendar weekday codes, Monday first (pandas ``dayofweek`` order).
+#: iCalendar weekday codes, Monday first (pandas ``day_of_week`` order).
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SLOT_HOURS = 2
 N_WEEKDAYS = 3
@@ -103,10 +103,13 @@ def best_slot(
         return Slot(ch.name, ch.label or ch.name, ("FR", "SA", "SU"), 19, 0.0, 0)
     t = alerts["reported_at"].dt.tz_convert(timezone)
     grid = np.zeros((7, 24))
-    np.add.at(grid, (t.dt.dayofweek.to_numpy(), t.dt.hour.to_numpy()), _weights(ch, alerts))
+    np.add.at(grid, (t.dt.day_of_week.to_numpy(), t.dt.hour.to_numpy()), _weights(ch, alerts))
     by_hour = grid.sum(axis=0)
     window = np.array([by_hour[[(h + k) % 24 for k in range(hours)]].sum() for h in range(24)])
-    start = int(np.argmax(window))
+    # ties: the window that starts at the busier hour, then the earlier one
+    start = max(
+        range(24), key=lambda h: (round(float(window[h]), 9), round(float(by_hour[h]), 9), -h)
+    )
     cols = [(start + k) % 24 for k in range(hours)]
     per_day = grid[:, cols].sum(axis=1)
     days = sorted(np.argsort(-per_day, kind="stable")[:N_WEEKDAYS].tolist())

@@ -192,7 +192,7 @@ def write_playbook(result: PlaybookResult, sc: Scenario, out_dir: str | Path) ->
         paths.append(write_output(out, "visit_schedule.csv", result.schedule))
         label = {c.name: c.label or c.name for c in sc.channels}
         for ch, grp in result.schedule.groupby("channel", sort=True):
-            paths += write_station_calendars(grp, out, label[str(ch)])
+            paths += write_station_calendars(grp, out, label[str(ch)], sc.scenario.timezone)
     if len(result.visits):
         paths.append(write_output(out, "visits.csv", result.visits[columns_of("visits.csv")]))
         paths.append(write_output(out, "visit_grid.geojson", result.grid))

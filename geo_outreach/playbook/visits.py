@@ -195,8 +195,11 @@ def plan_visits(
     return VisitPlan(pd.DataFrame(rows, columns=SCHEDULE_COLUMNS), tuple(notes))
 
 
-def write_station_calendars(schedule: pd.DataFrame, out_dir: Path, label: str) -> list[Path]:
-    """One ``visit_calendars/<channel>_<station_id>.ics`` per station with scheduled visits."""
+def write_station_calendars(
+    schedule: pd.DataFrame, out_dir: Path, label: str, timezone: str = "Asia/Shanghai"
+) -> list[Path]:
+    """Write one ``visit_calendars/<channel>_<station_id>.ics`` per station with visits."""
+    tz = ZoneInfo(timezone)
     done = schedule[schedule["status"] == "scheduled"]
     paths = []
     for (channel, station), grp in done.groupby(["channel", "station_id"], sort=True):
@@ -204,8 +207,8 @@ def write_station_calendars(schedule: pd.DataFrame, out_dir: Path, label: str) -
             {
                 "uid": f"visit-{channel}-{r.target_id}@geo-outreach",
                 "summary": f"{label}：{r.target}",
-                "dtstart": dt.datetime.fromisoformat(str(r.start)),
-                "dtend": dt.datetime.fromisoformat(str(r.end)),
+                "dtstart": dt.datetime.fromisoformat(str(r.start)).astimezone(tz),
+                "dtend": dt.datetime.fromisoformat(str(r.end)).astimezone(tz),
                 "location": f"{r.target} ({r.lat}, {r.lon} WGS84)",
                 "description": f"走访顺序 {r.order}；暴露指数 {r.exposure}",
             }
