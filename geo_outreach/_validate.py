@@ -142,6 +142,7 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
     "visit_schedule.csv",
     "visits.csv",
     "visit_grid.geojson",
+    "visit_calendars",  # a folder: one <channel>_<station_id>.ics per station
 )
 #: In the order ``geo-outreach evaluate`` lists them.
 EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo_outreach import analytics, channels
+from geo_outreach import analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach.outputs import run_info, sha256_file, write_json, write_output
 from geo_outreach.render import render_outputs
+from geo_outreach.playbook import PlaybookResult
 from geo_outreach.scenario import Scenario
 
 Progress = Callable[[str], None]
@@ -74,6 +75,8 @@ class Plan:
     out_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
     manifest: dict[str, Any] | None = None
+    # issue 12: materials, calendar and visits (None when the scenario asks for none)
+    playbook: PlaybookResult | None = None
 
 
 #: The former name of :class:`Plan`.
@@ -128,19 +131,21 @@ def build_plan(
             files.update(_write_analytics(result, data, out_dir))
 
     ch: ChannelsResult | None = None
-    if sc.channels:
+    placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
+    if placing:
         with timer("channels"):
             ch = channels.plan_channels(
                 data,
-                sc.channels,
+                placing,
                 hotspots=result.hotspots,
                 peak_windows=result.peak_windows,
                 seed=sc.scenario.seed,
             )
             if write:
                 files.update({Path(p).name: Path(p) for p in channels.write_channels(ch, out_dir)})
+    pb = _run_playbook(sc, data, ch, timer, out_dir if write else None, files)  # issue 12
     if not write:
-        return Plan(scenario=sc, data=data, analytics=result, channels=ch)
+        return Plan(scenario=sc, data=data, analytics=result, channels=ch, playbook=pb)
 
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
@@ -153,6 +158,7 @@ def build_plan(
             "peak_windows": result.peak_windows,
             "outputs_sha256": outputs,
             "run": run,
+            **({"playbook": pb.summary} if pb is not None else {}),  # issue 12
         },
     )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
@@ -171,7 +177,28 @@ def build_plan(
         out_dir=out_dir,
         files=files,
         manifest=manifest,
+        playbook=pb,
     )
+
+
+def _run_playbook(
+    sc: Scenario,
+    data: StudyData,
+    ch: ChannelsResult | None,
+    timer: _Timer,
+    out_dir: Path | None,
+    files: dict[str, Path],
+) -> PlaybookResult | None:
+    """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``)."""
+    if not playbook.has_playbook(sc):
+        return None
+    with timer("playbook"):
+        placements = ch.placements if ch is not None else data.venues.iloc[:0].assign(channel="")
+        pb = playbook.run_playbook(sc, data.precincts, data.alerts, placements)
+        if out_dir is not None:
+            for p in playbook.write_playbook(pb, sc, out_dir):
+                files[Path(p).relative_to(out_dir).as_posix()] = Path(p)
+    return pb
 
 
 def _write_analytics(result: AnalyticsResult, data: StudyData, out_dir: Path) -> dict[str, Path]:

@@ -28,7 +28,7 @@ import shapely
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import columns_of
-from geo_outreach.playbook.tables import find_column, numbers, read_frame, read_polygons
+from geo_outreach.playbook.tables import find_column, line, numbers, read_frame, read_polygons
 from geo_outreach.scenario import ChannelConfig
 
 VISIT_COLUMNS = columns_of("visits.csv")
@@ -109,14 +109,14 @@ def _residents(ch: ChannelConfig, cells: gpd.GeoDataFrame) -> pd.DataFrame:
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputDataError(
-            f"{ch.residents}, row {i + 2}, column {cid!r}: cell {ids.iloc[i]!r} is not in the "
-            f"community grid ({int(unknown.sum())} such rows); fix the cell ids"
+            f"{ch.residents}, line {line(df, i)}, column {cid!r}: cell {ids.iloc[i]!r} is not "
+            f"in the community grid ({int(unknown.sum())} such rows); fix the cell ids"
         )
     over = alone > eld
     if over.any():
         i = int(np.flatnonzero(over)[0])
         raise InputDataError(
-            f"{ch.residents}, row {i + 2}: living_alone {alone[i]:g} > elderly {eld[i]:g}"
+            f"{ch.residents}, line {line(df, i)}: living_alone {alone[i]:g} > elderly {eld[i]:g}"
         )
     out = pd.DataFrame({"cell_id": ids, "elderly": eld, "living_alone": alone})
     return out.groupby("cell_id", as_index=False).sum()

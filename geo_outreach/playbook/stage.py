@@ -158,8 +158,9 @@ def _summary(
         "targets": len(schedule),
         "targets_scheduled": len(done),
         "targets_shortfall": int((schedule["status"] != "scheduled").sum()),
-        "targets_per_station": {
-            str(k): int(v) for k, v in done.groupby("station_id").size().items()
+        "scheduled_per_station": {
+            str(c): {str(k): int(v) for k, v in g.groupby("station_id").size().items()}
+            for c, g in done.groupby("channel", sort=True)
         },
         "cells_scored": int((grid["role"] == "community").sum()) if len(grid) else 0,
         "households_scheduled": int(visits["households"].sum()) if len(visits) else 0,

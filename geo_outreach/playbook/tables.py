@@ -28,16 +28,24 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def read_frame(path: Path, what: str) -> pd.DataFrame:
-    """Read a CSV (UTF-8/GBK) or XLSX table; a clear error when it cannot be read."""
+    """Read a CSV (UTF-8/GBK, leading ``#`` lines skipped) or XLSX; a clear error if unreadable."""
     if not path.is_file():
         raise InputDataError(f"{path}: {what} file not found; check the path in the scenario")
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
-            return pd.read_excel(path)
+            df = pd.read_excel(path)
+            df.attrs["line0"] = 2
+            return df
+        raw = path.read_bytes()
         try:
-            return pd.read_csv(path, encoding="utf-8-sig")
+            text, enc = raw.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
-            return pd.read_csv(path, encoding="gbk")
+            text, enc = raw.decode("gbk"), "gbk"
+        # leading lines starting with '#' are comments (e.g. a SYNTHETIC label)
+        skip = next((i for i, ln in enumerate(text.splitlines()) if not ln.startswith("#")), 0)
+        df = pd.read_csv(path, encoding=enc, skiprows=skip)
+        df.attrs["line0"] = skip + 2  # file line of the first data row
+        return df
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputDataError(f"{path}: cannot read the {what} table ({exc})") from None
 
@@ -56,6 +64,11 @@ def find_column(df: pd.DataFrame, key: str, path: Path, *, required: bool = True
     return None
 
 
+def line(df: pd.DataFrame, i: int) -> int:
+    """Return the file line (1-based, header included) of data row ``i`` of a read table."""
+    return int(df.attrs.get("line0", 2)) + i
+
+
 def numbers(df: pd.DataFrame, col: str, path: Path, *, minimum: float = 0.0) -> np.ndarray:
     """Column ``col`` as floats; refuse blanks, text and values below ``minimum`` by row."""
     vals = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
@@ -63,7 +76,7 @@ def numbers(df: pd.DataFrame, col: str, path: Path, *, minimum: float = 0.0) -> 
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputDataError(
-            f"{path}, row {i + 2}, column {col!r}: {df[col].iloc[i]!r} is not a number >= "
+            f"{path}, line {line(df, i)}, column {col!r}: {df[col].iloc[i]!r} is not a number >= "
             f"{minimum:g} ({int(bad.sum())} such rows); fix or remove those rows"
         )
     return np.asarray(vals, dtype=float)
@@ -80,8 +93,8 @@ def read_targets(path: Path, kind: str, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     dup = ids[ids.duplicated()]
     if len(dup):
         raise InputDataError(
-            f"{path}, row {int(dup.index[0]) + 2}, column {cols['id']!r}: id {dup.iloc[0]!r} "
-            "appears twice; ids must be unique"
+            f"{path}, line {line(df, int(dup.index[0]))}, column {cols['id']!r}: "
+            f"id {dup.iloc[0]!r} appears twice; ids must be unique"
         )
     lon = numbers(df, str(cols["lon"]), path, minimum=-180.0)
     lat = numbers(df, str(cols["lat"]), path, minimum=-90.0)

@@ -154,12 +154,12 @@ def test_grid_files_are_used_and_residents_errors_are_clear(tmp_path):
     bad = pd.read_csv(tmp_path / "r.csv")
     bad.loc[3, "cell_id"] = "nowhere"
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(InputDataError, match=r"bad.csv, row 5, column 'cell_id': cell 'nowhere'"):
+    with pytest.raises(InputDataError, match=r"bad.csv, line 5, column 'cell_id': cell 'nowhere'"):
         plan_grid_visits(_channel(tmp_path / "bad.csv", community_grid=path), sq, _alerts(), 2)
     bad = pd.read_csv(tmp_path / "r.csv")
     bad.loc[0, "living_alone"] = bad.loc[0, "elderly"] + 1
     bad.to_csv(tmp_path / "bad2.csv", index=False)
-    with pytest.raises(InputDataError, match="row 2: living_alone"):
+    with pytest.raises(InputDataError, match="line 2: living_alone"):
         plan_grid_visits(_channel(tmp_path / "bad2.csv", community_grid=path), sq, _alerts(), 2)
 
 

@@ -155,7 +155,7 @@ def test_bad_rows_and_settings_are_clear_errors(tmp_path):
     df = pd.read_csv(path)
     df.loc[2, "lat"] = None
     df.to_csv(path, index=False)
-    with pytest.raises(InputDataError, match=r"firms.csv, row 4, column 'lat'"):
+    with pytest.raises(InputDataError, match=r"firms.csv, line 4, column 'lat'"):
         plan_visits(_channel(path), square_precincts(), _alerts(), TZ)
     ok = _firms(tmp_path / "ok.csv", 5)
     with pytest.raises(ScenarioError, match="needs window_start and window_end"):
@@ -165,3 +165,12 @@ def test_bad_rows_and_settings_are_clear_errors(tmp_path):
     with pytest.raises(InputDataError, match="no size column"):
         df.drop(columns="employees").to_csv(tmp_path / "x.csv", index=False)
         plan_visits(_channel(tmp_path / "x.csv"), square_precincts(), _alerts(), TZ)
+
+
+def test_comment_lines_are_skipped_and_lines_are_counted(tmp_path):
+    path = _firms(tmp_path / "firms.csv", 4)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace(",", ",x", 2)  # data row 3 -> file line 5 after the comment
+    path.write_text("# SYNTHETIC firms\n" + "\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"firms.csv, line 5, column 'employees'"):
+        plan_visits(_channel(path), square_precincts(), _alerts(), TZ)
