@@ -139,7 +139,8 @@ def run_playbook(
         visits=visits,
         grid=grid,
         notes=tuple(notes),
-        summary=_summary(materials, schedule, visits, grid, notes),
+        summary=_summary(materials, schedule, visits, grid, notes)
+        | {"labels": {c.name: c.label or c.name for c in sc.channels}},
     )
 
 
