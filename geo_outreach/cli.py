@@ -32,7 +32,7 @@ from geo_outreach.io import load_study
 from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan
 from geo_outreach.render import render_outputs
-from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
+from geo_outreach.scenario import Lang, Method, load_scenario, placement_only, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCENARIO = REPO_ROOT / "data" / "sample" / "xinhui_demo.toml"
@@ -210,6 +210,7 @@ def _backtest_lines(result: BacktestResult) -> list[str]:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``geo-outreach evaluate SCENARIO --split DATE``: backtest, write, re-render the briefing."""
     sc = with_overrides(load_scenario(args.scenario), dir=Path(args.out) if args.out else None)
+    sc = placement_only(sc)  # issue 12: visits channels place nothing to backtest
     result = api.evaluate(
         sc,
         split=args.split,

@@ -445,6 +445,11 @@ def with_overrides(sc: Scenario, **changes: Any) -> Scenario:
     return dataclasses.replace(sc, output=out)
 
 
+def placement_only(sc: Scenario) -> Scenario:
+    """Return a copy without the ``type = "visits"`` channels (issue 12: nothing to backtest)."""
+    return dataclasses.replace(sc, channels=tuple(c for c in sc.channels if c.type != "visits"))
+
+
 def scenario_to_dict(sc: Scenario) -> dict[str, Any]:
     """Return the resolved scenario as plain JSON-able data (for manifest.json)."""
 

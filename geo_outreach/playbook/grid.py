@@ -247,10 +247,18 @@ def _officer_rows(ch: ChannelConfig, comm: pd.DataFrame, weeks: int) -> list[dic
             walk = [ok[i] for i in walk_order(xy, 0)]
         else:
             walk = []
-        order = {pos: k for k, pos in enumerate(walk, start=1)}
-        pairs = zip(grp.iterrows(), served, strict=True)
-        for pos, ((_, r), (got, status, week)) in enumerate(pairs):
-            rows.append(_row(ch, str(gid), "police", str(gid), r, order.get(pos, 0), week, got,
+        # the officer walks the served cells in ``walk`` order; weeks follow the walk
+        recs = list(grp.iterrows())
+        done = 0.0
+        for k, pos in enumerate(walk, start=1):
+            got, status, _ = served[pos]
+            week = int(done // ch.officer_per_week) + 1
+            done += got
+            rows.append(_row(ch, str(gid), "police", str(gid), recs[pos][1], k, week, got,
+                             status))  # fmt: skip
+        for pos in (i for i in range(len(recs)) if i not in set(walk)):
+            got, status, week = served[pos]
+            rows.append(_row(ch, str(gid), "police", str(gid), recs[pos][1], 0, week, got,
                              status))  # fmt: skip
     return rows
 

@@ -173,3 +173,16 @@ def test_shortfall_note_counts_the_households_left(tmp_path):
     assert 0 < served < total
     assert any(f"{total - served} of {total} elderly households cannot be visited" in n
                for n in gv.notes)  # fmt: skip
+
+
+def test_officer_rows_follow_the_walk_and_weeks_follow_capacity(tmp_path):
+    sq = square_precincts()
+    comm = generated_grid(sq, 500.0, "C")
+    ch = _channel(_residents(tmp_path / "r.csv", comm), officer_per_week=20, worker_per_week=40)
+    pol = plan_grid_visits(ch, sq, _alerts(), 3).visits.query("role == 'police'")
+    for _, grp in pol.groupby("visitor_id", sort=False):
+        walked = grp[grp["order"] > 0]
+        assert walked["order"].tolist() == list(range(1, len(walked) + 1))  # rows in walk order
+        before = walked["households"].cumsum() - walked["households"]
+        assert (walked["week"].to_numpy() == (before // 20 + 1).to_numpy()).all()
+        assert walked["week"].max() <= 3

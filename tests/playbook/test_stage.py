@@ -111,6 +111,8 @@ def test_plan_writes_reads_and_draws_the_playbook(scenario: Path):
     html = playbook_section(out, "zh")
     assert "物料分配" in html and "推荐宣传时段" in html and "洽谈会" in html
     assert "企业走访" in html and "老年人走访" in html and "1,000" in html
+    en = playbook_section(out, "en")
+    assert "Materials" in en and "Recommended times" in en and "Elderly visits" in en
     page = render_map(load_output_folder(out), lang="zh")
     name = "老年人走访网格"
     assert (name in page or json.dumps(name)[1:-1] in page) and XSS not in page
@@ -162,3 +164,11 @@ def test_playbook_layers_open_offline_and_toggle(scenario: Path, tmp_path: Path)
         assert page.locator(".leaflet-popup-content .go-pop").count() == 1
         assert watch.errors == [] and watch.outside == []
         assert page.evaluate("window.__xss") is None
+
+
+def test_placement_only_drops_the_visits_channels(scenario: Path):
+    from geo_outreach.scenario import placement_only
+
+    sc = load_scenario(scenario)
+    assert [c.name for c in sc.channels] == ["plazas", "firms", "elderly"]
+    assert [c.name for c in placement_only(sc).channels] == ["plazas"]
