@@ -125,24 +125,42 @@ def read_playbook(path: str | Path) -> PlaybookFiles:
 # --------------------------------------------------------------------------- map
 
 
-def _with_popup(item: Any, html: str) -> Any:
-    """Bind ``html`` (already escaped) as the popup of ``item`` without folium's jQuery popup."""
+#: Leaflet panes of the playbook layers: above the precinct choropleth (overlay pane, z 400),
+#: below the numbered placement markers (marker pane, z 600), so their popups can be opened.
+GRID_PANE, POINT_PANE = ("go-pb-grid", 410), ("go-pb-points", 590)
+
+
+def _js_layer(features: list[dict[str, Any]], pane: tuple[str, int]) -> Any:
+    """Return one element drawing ``features`` into its feature group, in its own pane.
+
+    A feature is ``{"t": "c" | "p", "g": latlng(s), "s": Leaflet path options, "p": popup
+    HTML (already escaped), "tt": tooltip text}``; ``c`` is a circle marker, ``p`` a polygon.
+    The data travel as JSON (``tojson`` escapes ``<``, ``>`` and ``&``).
+    """
     from branca.element import MacroElement
     from jinja2 import Template
 
-    class _BindPopup(MacroElement):
+    class _Layer(MacroElement):
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 340});"
+            "(function (fg, m, pane, z, feats) {"
+            " if (!m.getPane(pane)) { m.createPane(pane).style.zIndex = z; }"
+            " feats.forEach(function (f) {"
+            "  var o = Object.assign({pane: pane}, f.s);"
+            '  var l = f.t === "c" ? L.circleMarker(f.g, o) : L.polygon(f.g, o);'
+            "  if (f.p) { l.bindPopup(f.p, {maxWidth: 340}); }"
+            "  if (f.tt) { l.bindTooltip(f.tt); }"
+            "  l.addTo(fg); });"
+            "})({{ this._parent.get_name() }}, {{ this._parent._parent.get_name() }},"
+            " {{ this.pane|tojson }}, {{ this.z }}, {{ this.features|tojson }});"
             "{% endmacro %}"
         )
 
-        def __init__(self, html: str) -> None:
+        def __init__(self, features: list[dict[str, Any]], pane: str, z: int) -> None:
             super().__init__()
-            self.html = html
+            self.features, self.pane, self.z = features, pane, int(z)
 
-    _BindPopup(html).add_to(item)
-    return item
+    return _Layer(features, *pane)
 
 
 def _points(df: pd.DataFrame, datum: str) -> gpd.GeoDataFrame:
@@ -163,9 +181,29 @@ def _benefit_color(v: float, edges: list[float]) -> str:
     return BENEFIT_COLORS[min(k, len(BENEFIT_COLORS) - 1)]
 
 
-def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
-    import folium
+def _cell_feature(
+    r: Any, visits: pd.DataFrame, got: Any, edges: list[float], lang: str
+) -> dict[str, Any]:
+    cid = str(r["cell_id"])
+    mode = visits.loc[visits["cell_id"] == cid, "mode"] if len(visits) else pd.Series([])
+    rows = [
+        (t("pb_elderly", lang), _num(r["elderly"])),
+        (t("pb_alone", lang), _num(r["living_alone"])),
+        (t("pb_targeted_alerts", lang), _num(r["alerts"], 1)),
+        (t("pb_benefit", lang), _num(r["benefit"], 2)),
+        (t("pb_mode", lang), t(f"pb_{mode.iloc[0]}", lang) if len(mode) else ""),
+        (t("pb_officer", lang), _num(got.get((cid, "police"))) if got is not None else ""),
+        (t("pb_worker", lang), _num(got.get((cid, "community"))) if got is not None else ""),
+    ]
+    title = f"{t('pb_cells', lang)} {cid}" + (
+        f" ({t('pb_generated_grid', lang)})" if bool(r["generated"]) else ""
+    )
+    style = {"color": "#7f7f7f", "weight": 0.5, "fill": True, "fillOpacity": 0.6,
+             "fillColor": _benefit_color(float(r["benefit"]), edges)}  # fmt: skip
+    return {"t": "p", "g": latlngs(r.geometry), "s": style, "p": popup_html(title, rows)}
 
+
+def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
     if pf.grid is None or len(pf.grid) == 0:
         return []
     grid = shift(pf.grid, datum)
@@ -175,63 +213,28 @@ def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer
     got = visits.groupby(["cell_id", "role"])["households"].sum() if len(visits) else None
     pos = comm["benefit"].astype(float)
     edges = list(np.quantile(pos[pos > 0], [0.2, 0.4, 0.6, 0.8])) if (pos > 0).any() else []
-    cells = []
-    for _, r in comm.iterrows():
-        cid = str(r["cell_id"])
-        mode = visits.loc[visits["cell_id"] == cid, "mode"] if len(visits) else pd.Series([])
-        rows = [
-            (t("pb_elderly", lang), _num(r["elderly"])),
-            (t("pb_alone", lang), _num(r["living_alone"])),
-            (t("pb_targeted_alerts", lang), _num(r["alerts"], 1)),
-            (t("pb_benefit", lang), _num(r["benefit"], 2)),
-            (t("pb_mode", lang), t(f"pb_{mode.iloc[0]}", lang) if len(mode) else ""),
-            (t("pb_officer", lang), _num(got.get((cid, "police"))) if got is not None else ""),
-            (t("pb_worker", lang), _num(got.get((cid, "community"))) if got is not None else ""),
-        ]
-        title = f"{t('pb_cells', lang)} {cid}" + (
-            f" ({t('pb_generated_grid', lang)})" if bool(r["generated"]) else ""
-        )
-        cells.append(
-            _with_popup(
-                folium.Polygon(
-                    latlngs(r.geometry),
-                    color="#7f7f7f",
-                    weight=0.5,
-                    fill=True,
-                    fill_color=_benefit_color(float(r["benefit"]), edges),
-                    fill_opacity=0.6,
-                ),  # fmt: skip
-                popup_html(title, rows),
-            )
-        )
+    cells = [_cell_feature(r, visits, got, edges, lang) for _, r in comm.iterrows()]
+    style = {"color": POLICE_COLOR, "weight": 1.6, "fill": False, "dashArray": "5 3"}
     lines = [
-        folium.Polygon(
-            latlngs(g),
-            color=POLICE_COLOR,
-            weight=1.6,
-            fill=False,
-            dash_array="5 3",
-            tooltip=esc(f"{t('layer_pb_police', lang)} {gid}"),
-        )  # fmt: skip
+        {"t": "p", "g": latlngs(g), "s": style, "tt": f"{t('layer_pb_police', lang)} {gid}"}
         for gid, g in zip(police["cell_id"], police.geometry, strict=True)
     ]
     return [
-        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), cells, show=False),
-        PlaybookLayer("pb_police", t("layer_pb_police", lang), lines, show=False),
+        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False),
+        PlaybookLayer(
+            "pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)], False
+        ),  # fmt: skip
     ]
 
 
 def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
-    import folium
-
     s = pf.schedule
     if s is None or len(s) == 0:
         return []
     out = []
     for ch, grp in s.groupby("channel", sort=True):
-        pts = _points(grp, datum)
-        items = []
-        for _, r in pts.iterrows():
+        feats = []
+        for _, r in _points(grp, datum).iterrows():
             ok = r["status"] == "scheduled"
             color = TARGET_COLORS.get(str(r["kind"]), "#333333")
             when = f"{r['date']} {str(r['start'])[11:16]}" if ok else t("pb_shortfall", lang)
@@ -242,20 +245,18 @@ def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLaye
                 (t("pb_employees", lang), _num(r["employees"])),
                 (t("pb_exposure", lang), _num(r["exposure"], 1)),
             ]
-            marker = folium.CircleMarker(
-                point_ll(r.geometry), radius=5, color=color if ok else SHORTFALL_COLOR,
-                weight=2, fill=True, fill_color=color if ok else "#ffffff", fill_opacity=0.9,
-            )  # fmt: skip
-            items.append(_with_popup(marker, popup_html(str(r["target"]), rows)))
+            style = {"radius": 5, "weight": 2, "fill": True, "fillOpacity": 0.9,
+                     "color": color if ok else SHORTFALL_COLOR,
+                     "fillColor": color if ok else "#ffffff"}  # fmt: skip
+            feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
+                          "p": popup_html(str(r["target"]), rows)})  # fmt: skip
         label = pf.labels.get(str(ch), str(ch))
         out.append(PlaybookLayer(f"pb_visits_{ch}", f"{label}（{t('layer_pb_visits', lang)}）",
-                                 items))  # fmt: skip
+                                 [_js_layer(feats, POINT_PANE)]))  # fmt: skip
     return out
 
 
 def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
-    import folium
-
     m, sites = pf.materials, pf.sites
     if m is None or len(m) == 0 or sites is None:
         return []
@@ -265,19 +266,19 @@ def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLa
         return []
     pts = _points(j, datum)
     top = float(pts["quantity"].max()) or 1.0
-    items = []
+    feats = []
     for _, r in pts.iterrows():
         rows = [
             (t("pb_quantity", lang), _num(r["quantity"])),
             (t("pb_share", lang), fmt_share(r["share"])),
             (t("pb_materials", lang), t(f"pb_basis_{r['basis']}", lang)),
         ]
-        marker = folium.CircleMarker(
-            point_ll(r.geometry), radius=4 + 10 * math.sqrt(float(r["quantity"]) / top),
-            color=MATERIAL_COLOR, weight=1.5, fill=True, fill_opacity=0.35,
-        )  # fmt: skip
-        items.append(_with_popup(marker, popup_html(f"{r['label']} · {r['name']}", rows)))
-    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), items, show=False)]
+        style = {"radius": 4 + 10 * math.sqrt(float(r["quantity"]) / top), "weight": 1.5,
+                 "color": MATERIAL_COLOR, "fill": True, "fillOpacity": 0.35}  # fmt: skip
+        feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
+                      "p": popup_html(f"{r['label']} · {r['name']}", rows)})  # fmt: skip
+    layer = _js_layer(feats, POINT_PANE)
+    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False)]
 
 
 def playbook_layers(path: str | Path, datum: str, lang: str) -> list[PlaybookLayer]:

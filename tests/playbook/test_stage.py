@@ -153,15 +153,21 @@ def test_playbook_layers_open_offline_and_toggle(scenario: Path, tmp_path: Path)
         watch = PageWatch(page)
         page.goto(page_path.as_uri())
         page.wait_for_timeout(800)
-        paths = page.locator("path.leaflet-interactive").count()
+        cells = page.locator(".leaflet-go-pb-grid-pane path.leaflet-interactive")
+        assert cells.count() == 0  # the grid layer starts hidden
         grid = page.locator(".leaflet-control-layers-overlays label", has_text="老年人走访网格")
         grid.locator("input").click()
         page.wait_for_timeout(300)
-        cells = page.locator("path.leaflet-interactive").count() - paths
-        assert cells == int((plan.playbook.grid["role"] == "community").sum())  # type: ignore[union-attr]
-        page.locator("path.leaflet-interactive").last.click(force=True)
+        assert cells.count() == int((plan.playbook.grid["role"] == "community").sum())  # type: ignore[union-attr]
+        # a click on a cell opens the cell's popup (its pane lies above the precinct layer)
+        box = cells.first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_timeout(300)
-        assert page.locator(".leaflet-popup-content .go-pop").count() == 1
+        titles = page.locator(".leaflet-popup-content .go-pop-title").all_inner_texts()
+        assert len(titles) == 1 and titles[0].startswith("网格 C")
+        firms = page.locator(".leaflet-go-pb-points-pane path.leaflet-interactive")
+        assert firms.count() == 9  # the firms; the material sites start hidden
         assert watch.errors == [] and watch.outside == []
         assert page.evaluate("window.__xss") is None
 
