@@ -135,6 +135,14 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
     "reach.geojson",
     "patrol_route.geojson",
     "uncovered_hotspots.geojson",
+    # issue 12: the playbook stage
+    "materials.csv",
+    "calendar.csv",
+    "calendar.ics",
+    "visit_schedule.csv",
+    "visits.csv",
+    "visit_grid.geojson",
+    "visit_calendars",  # a folder: one <channel>_<station_id>.ics per station
 )
 #: In the order ``geo-outreach evaluate`` lists them.
 EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")
@@ -249,7 +257,27 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "patrol_route.geojson": _PATROL_ROUTE,
     "uncovered_hotspots.geojson": ("cell_id", "alerts", "gi_z", "hot_class"),
     "evaluation.csv": _EVALUATION,
-}
+    # issue 12: the playbook stage
+    "materials.csv": (
+        "channel", "label", "venue_id", "name", "precinct_id", "basis", "basis_value", "share",
+        "quantity", "stock",
+    ),
+    "calendar.csv": (
+        "channel", "label", "kind", "start", "end", "weekdays", "hours", "share", "title",
+    ),
+    "visit_schedule.csv": (
+        "channel", "station_id", "station", "order", "target_id", "target", "kind", "employees",
+        "exposure", "date", "start", "end", "status", "lon", "lat",
+    ),
+    "visits.csv": (
+        "channel", "visitor_id", "role", "grid_id", "cell_id", "order", "week", "households",
+        "elderly", "living_alone", "mode", "benefit", "status",
+    ),
+    "visit_grid.geojson": (
+        "grid_id", "role", "cell_id", "precinct_id", "generated", "elderly", "living_alone",
+        "alerts", "benefit",
+    ),
+}  # fmt: skip
 
 #: ``monthly_trends.csv``: the ``precinct_id`` of the rows for the whole study area.
 DISTRICT_ID = "all"

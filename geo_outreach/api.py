@@ -34,7 +34,7 @@ from geo_outreach.outputs import write_csv
 from geo_outreach.plan import Plan, build_plan
 from geo_outreach.render import render_briefing
 from geo_outreach.render.chart import write_evaluation_chart
-from geo_outreach.scenario import Scenario, load_scenario, with_overrides
+from geo_outreach.scenario import Scenario, load_scenario, placement_only, with_overrides
 
 __all__ = [
     "BacktestFiles",
@@ -202,6 +202,7 @@ def _run_backtest(
     """Call the backtest stage (:func:`geo_outreach.backtest.evaluate`)."""
     if split is None:
         raise InputDataError("split is required: the first test day, e.g. 2026-05-01")
+    sc = placement_only(sc)  # issue 12: visits channels place nothing to backtest
     return _backtest.evaluate(
         sc,
         split=split,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo_outreach import analytics, channels
+from geo_outreach import analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
@@ -30,6 +30,7 @@ from geo_outreach.outputs import (
     write_json,
     write_output,
 )
+from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import render_outputs
 from geo_outreach.scenario import Scenario, weight_key_warnings
 
@@ -83,6 +84,19 @@ class Plan:
     out_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)
     manifest: dict[str, Any] | None = None
+    # issue 12: materials, calendar and visits (None when the scenario asks for none)
+    playbook: PlaybookResult | None = None
+
+
+@dataclass(frozen=True)
+class _Stages:
+    """What the computing stages returned (before the manifest and rendering)."""
+
+    data: StudyData
+    analytics: AnalyticsResult
+    channels: ChannelsResult | None
+    playbook: PlaybookResult | None
+    warnings: list[str]
 
 
 #: The former name of :class:`Plan`.
@@ -119,8 +133,14 @@ def build_plan(
         The stage results, and the files written.
     """
     if not write:
-        data, result, ch, _ = _compute(sc, _Timer(progress), None, {})
-        return Plan(scenario=sc, data=data, analytics=result, channels=ch)
+        st = _compute(sc, _Timer(progress), None, {})
+        return Plan(
+            scenario=sc,
+            data=st.data,
+            analytics=st.analytics,
+            channels=st.channels,
+            playbook=st.playbook,
+        )
     run = run_info(sc, command)
     out_dir = Path(sc.output.dir)
     try:
@@ -140,8 +160,8 @@ def _os_reason(exc: OSError) -> str:
 
 def _compute(
     sc: Scenario, timer: _Timer, out_dir: Path | None, files: dict[str, Path]
-) -> tuple[StudyData, AnalyticsResult, ChannelsResult | None, list[str]]:
-    """Run load, analytics and channels; write their files into ``out_dir`` when given."""
+) -> _Stages:
+    """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given."""
     with timer("load"):
         data = load_study(sc)
     # what makes validate fail is a warning here: the plan runs, and says so
@@ -156,11 +176,12 @@ def _compute(
             files.update(_write_analytics(result, data, out_dir))
 
     ch: ChannelsResult | None = None
-    if sc.channels:
+    placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
+    if placing:
         with timer("channels"):
             ch = channels.plan_channels(
                 data,
-                sc.channels,
+                placing,
                 hotspots=result.hotspots,
                 peak_windows=result.peak_windows,
                 seed=sc.scenario.seed,
@@ -168,7 +189,8 @@ def _compute(
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
-    return data, result, ch, warnings
+    pb = _run_playbook(sc, data, ch, timer, out_dir, files)  # issue 12
+    return _Stages(data, result, ch, pb, warnings)
 
 
 def _write_plan(
@@ -177,7 +199,8 @@ def _write_plan(
     """Run the stages and write every file into ``out_dir`` (the staging folder)."""
     timer = _Timer(progress)
     files: dict[str, Path] = {}
-    data, result, ch, warnings = _compute(sc, timer, out_dir, files)
+    st = _compute(sc, timer, out_dir, files)
+    data, result, ch = st.data, st.analytics, st.channels
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
         sc,
@@ -189,8 +212,9 @@ def _write_plan(
             "peak_windows": result.peak_windows,
             "outputs_sha256": outputs,
             "plan_hash": plan_hash(outputs),
-            "warnings": warnings,
+            "warnings": st.warnings,
             "run": run,
+            **({"playbook": st.playbook.summary} if st.playbook is not None else {}),  # issue 12
         },
     )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
@@ -209,7 +233,28 @@ def _write_plan(
         out_dir=out_dir,
         files=files,
         manifest=manifest,
+        playbook=st.playbook,
     )
+
+
+def _run_playbook(
+    sc: Scenario,
+    data: StudyData,
+    ch: ChannelsResult | None,
+    timer: _Timer,
+    out_dir: Path | None,
+    files: dict[str, Path],
+) -> PlaybookResult | None:
+    """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``)."""
+    if not playbook.has_playbook(sc):
+        return None
+    with timer("playbook"):
+        placements = ch.placements if ch is not None else data.venues.iloc[:0].assign(channel="")
+        pb = playbook.run_playbook(sc, data.precincts, data.alerts, placements)
+        if out_dir is not None:
+            for p in playbook.write_playbook(pb, sc, out_dir):
+                files[Path(p).relative_to(out_dir).as_posix()] = Path(p)
+    return pb
 
 
 def scenario_warnings(sc: Scenario, data: StudyData) -> list[str]:

@@ -31,6 +31,7 @@ radius_m = 800
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import math
 import tomllib
@@ -45,7 +46,7 @@ from geo_outreach._errors import ScenarioError
 Datum = Literal["wgs84", "gcj02", "bd09"]
 DistanceModel = Literal["walk", "straight"]
 Method = Literal["auto", "greedy", "exact"]
-ChannelType = Literal["venues", "patrol"]
+ChannelType = Literal["venues", "patrol", "visits"]
 Basemap = str  # "none", "osm", "tianditu", "amap" or a tile URL template with {z}/{x}/{y}
 Lang = Literal["zh", "en"]
 
@@ -145,6 +146,42 @@ class ChannelConfig:
     min_spacing_m: float = 0.0
     method: Method = "auto"
     time_limit_s: float = 20.0
+    # issue 12: materials (stock split over the chosen sites) and visits channels
+    stock: int = 0
+    min_per_site: int = 0
+    max_per_site: int = 0
+    footfall: dict[str, float] = field(default_factory=dict)
+    firms: Path | None = None
+    schools: Path | None = None
+    window_start: datetime.date | None = None
+    window_end: datetime.date | None = None
+    daily_capacity: int = 4
+    work_hours: tuple[int, ...] = (9, 17)
+    visit_minutes: int = 60
+    police_grid: Path | None = None
+    community_grid: Path | None = None
+    residents: Path | None = None
+    grid_size_m: float = 1000.0
+    officer_per_week: int = 20
+    worker_per_week: int = 30
+    door_if_alone_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """Issue 12: the campaign period (``campaign = {start, end}``, TOML dates)."""
+
+    start: datetime.date
+    end: datetime.date
+
+
+@dataclass(frozen=True)
+class KeyDate:
+    """Issue 12: a key date of the campaign (``[[key_dates]]``: date, title, optional end)."""
+
+    date: datetime.date
+    title: str
+    end: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +206,9 @@ class Scenario:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     channels: tuple[ChannelConfig, ...] = ()
     output: OutputConfig = field(default_factory=OutputConfig)
+    # issue 12
+    campaign: Campaign | None = None
+    key_dates: tuple[KeyDate, ...] = ()
 
     @property
     def synthetic(self) -> bool:
@@ -244,6 +284,11 @@ _SCALARS: dict[Any, tuple[typing.Callable[[Any], bool], str]] = {
     int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
     bool: (lambda v: isinstance(v, bool), "true or false"),
     str: (lambda v: isinstance(v, str), "text"),
+    # issue 12: TOML dates (2026-06-15, no quotes)
+    datetime.date: (
+        lambda v: isinstance(v, datetime.date) and not isinstance(v, datetime.datetime),
+        "a date like 2026-06-15 (no quotes)",
+    ),
 }
 
 
@@ -304,6 +349,9 @@ _TOP = {
     "analysis": AnalysisConfig,
     "channels": ChannelConfig,
     "output": OutputConfig,
+    # issue 12
+    "campaign": Campaign,
+    "key_dates": KeyDate,
 }
 
 
@@ -474,9 +522,27 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         analysis=_build(AnalysisConfig, data.get("analysis", {}), "analysis", base),
         channels=channels,
         output=_build(OutputConfig, data.get("output", {}), "output", base),
+        **_playbook_sections(data, base),
     )
     check_values(sc)
     return sc
+
+
+def _playbook_sections(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Issue 12: parse ``campaign = {start, end}`` and ``[[key_dates]]``."""
+    out: dict[str, Any] = {}
+    if "campaign" in data:
+        camp = _build(Campaign, data["campaign"], "campaign", base)
+        if camp.end < camp.start:
+            raise ScenarioError(f"campaign.end {camp.end} is before campaign.start {camp.start}")
+        out["campaign"] = camp
+    raw = data.get("key_dates", [])
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise ScenarioError("key_dates must be a list of tables like [[key_dates]]")
+    out["key_dates"] = tuple(_build(KeyDate, k, f"key_dates[{i}]", base) for i, k in enumerate(raw))
+    return out
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -508,6 +574,11 @@ def with_overrides(sc: Scenario, **changes: Any) -> Scenario:
     """Return a copy with CLI overrides applied to [output] (``dir``, ``basemap``, ``lang``)."""
     out = dataclasses.replace(sc.output, **{k: v for k, v in changes.items() if v is not None})
     return dataclasses.replace(sc, output=out)
+
+
+def placement_only(sc: Scenario) -> Scenario:
+    """Return a copy without the ``type = "visits"`` channels (issue 12: nothing to backtest)."""
+    return dataclasses.replace(sc, channels=tuple(c for c in sc.channels if c.type != "visits"))
 
 
 def scenario_to_dict(sc: Scenario) -> dict[str, Any]:

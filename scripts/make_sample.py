@@ -1242,6 +1242,185 @@ def readme(
     return "\n".join(L)
 
 
+# --------------------------------------------------------------------------- playbook (issue 12)
+# Police grid, community grid, residents, firms and schools for the playbook channels. They
+# draw from their own generator (PLAYBOOK_SEED), after the files above are built, so the
+# files above keep their bytes.
+
+PLAYBOOK_SEED = SEED + 12
+POLICE_GRID_REL = Path("data/sample/police_grid.geojson")
+COMMUNITY_GRID_REL = Path("data/sample/community_grid.geojson")
+RESIDENTS_REL = Path("data/sample/residents.csv")
+FIRMS_REL = Path("data/sample/firms.csv")
+SCHOOLS_REL = Path("data/sample/schools.csv")
+PLAYBOOK_NOTE = "SYNTHETIC grid cells (合成网格，非官方警格/网格), made by scripts/make_sample.py"
+POLICE_CELL_M = 1200.0  # a police grid cell (警格) = 2 x 2 community grid cells (网格)
+#: radius around each seat that the grids cover (the built-up area)
+GRID_RADIUS_M = {HUICHENG: 3600.0}
+GRID_RADIUS_OTHER_M = 1800.0
+N_FIRMS = 71
+FIRM_WORDS = ("五金", "电子", "纺织", "食品", "家具", "包装", "塑料", "机械", "建材", "贸易")
+
+
+def _utm_geom(feature: dict) -> shapely.Geometry:
+    g = shapely.from_geojson(json.dumps(feature["geometry"]))
+    return shapely.transform(g, lambda c: np.column_stack(_TO_UTM.transform(c[:, 0], c[:, 1])))
+
+
+def _wgs_geojson(g: shapely.Geometry) -> dict:
+    w = shapely.transform(g, lambda c: np.column_stack(_TO_WGS.transform(c[:, 0], c[:, 1])))
+    return json.loads(shapely.to_geojson(shapely.set_precision(w, 1e-7)))
+
+
+def make_grids(towns: list[Town], features: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Police cells (1.2 km squares) and community cells (0.6 km) around each seat, clipped to
+    its precinct; community cells nest in police cells (id ``<police id>-W<k>``)."""
+    police, community = [], []
+    for t, f in zip(towns, features, strict=True):
+        precinct = _utm_geom(f)
+        r = GRID_RADIUS_M.get(t.code, GRID_RADIUS_OTHER_M)
+        n = int(np.ceil(r / POLICE_CELL_M))
+        k = 0
+        for j in range(-n, n):
+            for i in range(-n, n):
+                x0, y0 = t.x + i * POLICE_CELL_M, t.y + j * POLICE_CELL_M
+                c = (x0 + POLICE_CELL_M / 2, y0 + POLICE_CELL_M / 2)
+                if np.hypot(c[0] - t.x, c[1] - t.y) > r:
+                    continue
+                cell = shapely.intersection(
+                    shapely.box(x0, y0, x0 + POLICE_CELL_M, y0 + POLICE_CELL_M), precinct
+                )
+                if cell.area < 0.2 * POLICE_CELL_M**2:
+                    continue
+                k += 1
+                pid = f"{t.code[-3:]}-J{k:02d}"
+                props = {"grid_id": pid, "precinct_id": t.code, "name": f"{t.short}警格{k}",
+                         "synthetic": True, "note": PLAYBOOK_NOTE}  # fmt: skip
+                police.append({"type": "Feature", "properties": props,
+                               "geometry": _wgs_geojson(cell)})  # fmt: skip
+                half = POLICE_CELL_M / 2
+                for m, (dx, dy) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1)), 1):
+                    sub = shapely.intersection(
+                        shapely.box(x0 + dx * half, y0 + dy * half, x0 + (dx + 1) * half,
+                                    y0 + (dy + 1) * half), precinct)  # fmt: skip
+                    if sub.area < 0.05 * half**2:
+                        continue
+                    cprops = {
+                        "grid_id": f"{pid}-W{m}", "police_grid_id": pid, "precinct_id": t.code,
+                        "synthetic": True, "note": PLAYBOOK_NOTE,
+                    }  # fmt: skip
+                    community.append({"type": "Feature", "properties": cprops,
+                                      "geometry": _wgs_geojson(sub)})  # fmt: skip
+    return police, community
+
+
+def grid_geojson(name: str, features: list[dict]) -> bytes:
+    """A FeatureCollection, one feature per line (stable bytes)."""
+    head = {"type": "FeatureCollection", "name": name, "note": PLAYBOOK_NOTE}
+    lines = ["{"] + [f'"{k}": {json.dumps(v, ensure_ascii=False)},' for k, v in head.items()]
+    lines.append('"features": [')
+    lines.append(",\n".join(json.dumps(f, ensure_ascii=False) for f in features))
+    lines += ["]", "}"]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def make_residents(rng: np.random.Generator, towns: list[Town], community: list[dict]) -> bytes:
+    """Elderly (60+) and living-alone residents per community cell: more near the seat."""
+    seat = {t.code: t for t in towns}
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["cell_id", "elderly", "living_alone"])
+    for f in community:
+        t = seat[f["properties"]["precinct_id"]]
+        c = shapely.centroid(_utm_geom(f))
+        d = float(np.hypot(c.x - t.x, c.y - t.y))
+        dense = 1.0 if t.code == HUICHENG else 0.45
+        lam = 380.0 * dense * np.exp(-d / 2200.0) + 15.0
+        eld = int(rng.poisson(lam))
+        alone = int(rng.binomial(eld, rng.uniform(0.08, 0.35)))
+        w.writerow([f["properties"]["grid_id"], eld, alone])
+    return ("# SYNTHETIC residents per community grid cell (合成数据), cell_id = "
+            "community_grid.geojson grid_id\n" + out.getvalue()).encode("utf-8")  # fmt: skip
+
+
+def make_firms(rng: np.random.Generator, towns: list[Town], outline_utm) -> bytes:
+    """71 firms at a trade fair, spread over the 11 precincts (~a third in Huicheng)."""
+    weights = np.array([t.venue_w for t in towns])
+    counts = rng.multinomial(N_FIRMS - len(towns), weights / weights.sum()) + 1
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["firm_id", "name", "employees", "lon", "lat"])
+    k = 0
+    for t, n in zip(towns, counts, strict=True):
+        for _ in range(int(n)):
+            ((x, y),) = _sample_near(rng, t, t.sigma_m, t.grid_r_m, outline_utm)
+            lon, lat = to_wgs(np.array([x]), np.array([y]))
+            k += 1
+            name = f"新会{t.short}{FIRM_WORDS[rng.integers(len(FIRM_WORDS))]}有限公司{k:02d}"
+            emp = int(np.clip(rng.lognormal(np.log(80), 0.9), 8, 2000))
+            w.writerow([f"QY{k:03d}", name, emp, f"{lon[0]:.6f}", f"{lat[0]:.6f}"])
+    return ("# SYNTHETIC firms (合成企业名单), WGS84\n" + out.getvalue()).encode("utf-8")
+
+
+def make_schools(rng: np.random.Generator, venues: list[Venue]) -> bytes:
+    """The sample's school venues with a synthetic student count."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["school_id", "name", "students", "lon", "lat"])
+    for v in (v for v in venues if v.kind == "school"):
+        lon, lat = to_wgs(np.array([v.x]), np.array([v.y]))
+        students = int(rng.integers(300, 2500))
+        w.writerow([f"XX{v.osm_id}", v.name, students, f"{lon[0]:.6f}", f"{lat[0]:.6f}"])
+    return ("# SYNTHETIC schools (合成学校名单), WGS84\n" + out.getvalue()).encode("utf-8")
+
+
+def playbook_files(
+    towns: list[Town], features: list[dict], venues: list[Venue], outline_utm
+) -> dict[Path, bytes]:
+    """Every playbook sample file (issue 12), from its own random stream."""
+    rng = np.random.default_rng(PLAYBOOK_SEED)
+    police, community = make_grids(towns, features)
+    return {
+        POLICE_GRID_REL: grid_geojson("police_grid", police),
+        COMMUNITY_GRID_REL: grid_geojson("community_grid", community),
+        RESIDENTS_REL: make_residents(rng, towns, community),
+        FIRMS_REL: make_firms(rng, towns, outline_utm),
+        SCHOOLS_REL: make_schools(rng, venues),
+    }
+
+
+def playbook_readme(files: dict[Path, bytes]) -> str:
+    """The README section on the playbook files."""
+    def rows(rel: Path) -> int:
+        return files[rel].decode("utf-8").count("\n") - 2
+
+    def feats(rel: Path) -> int:
+        return files[rel].decode("utf-8").count('"type": "Feature"')
+
+    L = ["", "## Playbook files (issue 12) — SYNTHETIC", ""]
+    L.append("| file | what | format / encoding | CRS / datum | licence |")
+    L.append("|---|---|---|---|---|")
+    L.append(f"| `police_grid.geojson` | SYNTHETIC police grid (警格), {feats(POLICE_GRID_REL)} "
+             "cells of 1.2 km around each seat clipped to its precinct | GeoJSON, UTF-8 | WGS84 "
+             "| CC0 |")  # fmt: skip
+    L.append(f"| `community_grid.geojson` | SYNTHETIC community grid (网格), "
+             f"{feats(COMMUNITY_GRID_REL)} cells of 0.6 km nested in the police cells | GeoJSON, "
+             "UTF-8 | WGS84 | CC0 |")  # fmt: skip
+    L.append(f"| `residents.csv` | SYNTHETIC elderly (60+) and living-alone counts per community "
+             f"cell, {rows(RESIDENTS_REL)} rows | CSV, UTF-8, first line a `#` comment | - "
+             "| CC0 |")  # fmt: skip
+    L.append(f"| `firms.csv` | SYNTHETIC trade-fair firms, {rows(FIRMS_REL)} rows (id, name, "
+             "employees) | CSV, UTF-8, first line a `#` comment | WGS84 | CC0 |")  # fmt: skip
+    L.append(f"| `schools.csv` | the sample's school venues with SYNTHETIC student counts, "
+             f"{rows(SCHOOLS_REL)} rows | CSV, UTF-8, first line a `#` comment | WGS84 "
+             "| CC0 |")  # fmt: skip
+    L.append("")
+    L.append(f"Drawn from their own stream (`numpy.random.default_rng({PLAYBOOK_SEED})`) after "
+             "the files above, so adding them changed none of the files above.")  # fmt: skip
+    L.append("")
+    return "\n".join(L)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1270,7 +1449,12 @@ def build(out_dir: Path) -> dict:
         "streets": len(streets_bytes),
         "alerts": len(alerts_bytes),
     }
-    files[README_REL] = readme(towns, venues, streets, alerts, sizes).encode("utf-8")
+    # issue 12: playbook files (own random stream), listed at the end of the README
+    playbook = playbook_files(towns, json.loads(precincts)["features"], venues, outline_utm)
+    files.update(playbook)
+    files[README_REL] = (
+        readme(towns, venues, streets, alerts, sizes) + playbook_readme(playbook)
+    ).encode("utf-8")
     for rel, data in files.items():
         path = out_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)

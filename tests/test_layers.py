@@ -30,7 +30,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"analytics"}),
     frozenset({"coverage"}),
     frozenset({"channels"}),
-    frozenset({"backtest"}),
+    frozenset({"backtest", "playbook"}),  # issue 12: playbook sits above channels
     frozenset({"render"}),
     frozenset({"manifest", "plan"}),
     frozenset({"api", "__init__"}),

@@ -27,6 +27,7 @@ from geo_outreach.i18n import check_lang, t
 from geo_outreach.outputs import atomic_write, write_text
 from geo_outreach.render.assets import asset
 from geo_outreach.render.backtest_section import backtest_section
+from geo_outreach.render.playbook import playbook_section  # issue 12
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.format import (
     esc,
@@ -265,6 +266,7 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
     h.append(_precinct_table(folder, lang))
     h.append(_channel_tables(folder, lang))
     h.append("</section></div>")
+    h.append(playbook_section(folder.path, lang))  # issue 12: materials, calendar, visits
     h.append(backtest_section(folder, lang))
     h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
     h.append("</body></html>")

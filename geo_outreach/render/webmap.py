@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from geo_outreach._errors import InputDataError, ScenarioError
 from geo_outreach.i18n import check_lang, t
+from geo_outreach.render.playbook import playbook_layers  # issue 12
 from geo_outreach.render.assets import (
     DensityImage,
     asset,
@@ -441,4 +442,8 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     _add_areas(page, folder)  # 5. hot spots, clusters
     _add_venues(page, folder)  # 6.
     _add_channels(page, folder)  # 7. uncovered hot spots, 8. placements, 9. patrol route
+    for lay in playbook_layers(folder.path, page.datum, lang):  # issue 12: grid, visits, materials
+        page.group(lay.key, lay.label, show=lay.show)
+        for item in lay.items:
+            item.add_to(page.groups[lay.key])
     return _finish(page, folder, precincts.total_bounds)

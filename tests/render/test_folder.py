@@ -26,6 +26,7 @@ RENDER_ORDER = (
     "format",
     "style",
     "geometry",
+    "playbook",  # issue 12: playbook layers + briefing section (format, geometry only)
     "layers",
     "assets",
     "webmap",

@@ -1,0 +1,434 @@
+"""The playbook on the map and in the briefing (issue 12): materials, calendar, visits.
+
+Reads the playbook's files of an output folder (``materials.csv``, ``calendar.csv``,
+``visit_schedule.csv``, ``visits.csv``, ``visit_grid.geojson``) by the output schema and builds
+
+- :func:`playbook_layers`: folium layers (elderly-visit grid coloured by expected benefit with
+  the police grid on top, firm/school visit targets per channel, material quantities per site);
+- :func:`playbook_section`: the briefing section (who visits whom, when, how much material).
+
+A folder without these files gives no layer and an empty section. Every string from a file is
+escaped (:func:`~geo_outreach.render.format.popup_html`, :func:`~geo_outreach.render.format.esc`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_outreach._validate import check_output
+from geo_outreach.i18n import t
+from geo_outreach.render.format import esc, fmt_num, fmt_share, popup_html
+from geo_outreach.render.geometry import latlngs, point_ll, shift
+
+__all__ = ["PlaybookFiles", "PlaybookLayer", "playbook_layers", "playbook_section", "read_playbook"]
+
+#: Expected-benefit classes of the grid layer (light -> dark), and the other layer colours.
+BENEFIT_COLORS = ("#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
+POLICE_COLOR = "#08306b"
+TARGET_COLORS = {"firm": "#1f4e9c", "school": "#6a3d9a"}
+SHORTFALL_COLOR = "#d7301f"
+MATERIAL_COLOR = "#e66101"
+MAX_ROWS = 8
+_ID_COLUMNS = {c: str for c in ("precinct_id", "station_id", "venue_id", "target_id", "cell_id",
+                                "grid_id", "visitor_id")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlaybookFiles:
+    """The playbook files of an output folder (``None`` when not written)."""
+
+    materials: pd.DataFrame | None = None
+    calendar: pd.DataFrame | None = None
+    schedule: pd.DataFrame | None = None
+    visits: pd.DataFrame | None = None
+    grid: gpd.GeoDataFrame | None = None
+    sites: pd.DataFrame | None = None  # placements.csv: lon/lat of the material sites
+    labels: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when the folder has no playbook output."""
+        return all(
+            f is None or len(f) == 0
+            for f in (self.materials, self.calendar, self.schedule, self.visits)
+        )
+
+
+@dataclass(frozen=True)
+class PlaybookLayer:
+    """One map layer: a layer-control ``key``/``label`` and its folium elements."""
+
+    key: str
+    label: str
+    items: list[Any]
+    show: bool = True
+
+
+def _csv(path: Path, name: str) -> pd.DataFrame | None:
+    f = path / name
+    if not f.is_file():
+        return None
+    df = pd.read_csv(f, encoding="utf-8-sig", dtype=_ID_COLUMNS, keep_default_na=False,
+                     na_values=[""])  # fmt: skip
+    if name != "placements.csv":
+        check_output(name, df)
+    return df
+
+
+def read_playbook(path: str | Path) -> PlaybookFiles:
+    """Read the playbook files of the output folder ``path`` (schema-checked).
+
+    Parameters
+    ----------
+    path
+        The output folder.
+
+    Returns
+    -------
+    PlaybookFiles
+    """
+    path = Path(path)
+    grid = None
+    if (path / "visit_grid.geojson").is_file():
+        grid = gpd.read_file(path / "visit_grid.geojson")
+        check_output("visit_grid.geojson", grid)
+        for col in ("grid_id", "cell_id", "precinct_id"):
+            grid[col] = grid[col].astype(str)
+    manifest: dict[str, Any] = {}
+    if (path / "manifest.json").is_file():
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    pb = manifest.get("playbook") if isinstance(manifest.get("playbook"), dict) else {}
+    notes = tuple(str(n) for n in (pb or {}).get("notes", []) if isinstance(n, str))
+    raw = (pb or {}).get("labels")
+    labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    return PlaybookFiles(
+        materials=_csv(path, "materials.csv"),
+        calendar=_csv(path, "calendar.csv"),
+        schedule=_csv(path, "visit_schedule.csv"),
+        visits=_csv(path, "visits.csv"),
+        grid=grid,
+        sites=_csv(path, "placements.csv"),
+        labels=labels,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- map
+
+
+#: Leaflet panes of the playbook layers: above the precinct choropleth (overlay pane, z 400),
+#: below the numbered placement markers (marker pane, z 600), so their popups can be opened.
+GRID_PANE, POINT_PANE = ("go-pb-grid", 410), ("go-pb-points", 590)
+
+
+def _js_layer(features: list[dict[str, Any]], pane: tuple[str, int]) -> Any:
+    """Return one element drawing ``features`` into its feature group, in its own pane.
+
+    A feature is ``{"t": "c" | "p", "g": latlng(s), "s": Leaflet path options, "p": popup
+    HTML (already escaped), "tt": tooltip text}``; ``c`` is a circle marker, ``p`` a polygon.
+    The data travel as JSON (``tojson`` escapes ``<``, ``>`` and ``&``).
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _Layer(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "(function (fg, m, pane, z, feats) {"
+            " if (!m.getPane(pane)) { m.createPane(pane).style.zIndex = z; }"
+            " feats.forEach(function (f) {"
+            "  var o = Object.assign({pane: pane}, f.s);"
+            '  var l = f.t === "c" ? L.circleMarker(f.g, o) : L.polygon(f.g, o);'
+            "  if (f.p) { l.bindPopup(f.p, {maxWidth: 340}); }"
+            "  if (f.tt) { l.bindTooltip(f.tt); }"
+            "  l.addTo(fg); });"
+            "})({{ this._parent.get_name() }}, {{ this._parent._parent.get_name() }},"
+            " {{ this.pane|tojson }}, {{ this.z }}, {{ this.features|tojson }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, features: list[dict[str, Any]], pane: str, z: int) -> None:
+            super().__init__()
+            self.features, self.pane, self.z = features, pane, int(z)
+
+    return _Layer(features, *pane)
+
+
+def _points(df: pd.DataFrame, datum: str) -> gpd.GeoDataFrame:
+    g = gpd.GeoDataFrame(
+        df.reset_index(drop=True),
+        geometry=gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float)),
+        crs="EPSG:4326",
+    )
+    return shift(g, datum)
+
+
+def _num(v: Any, digits: int = 0) -> str:
+    return fmt_num(v, digits) if v is not None and not pd.isna(v) else ""
+
+
+def _benefit_color(v: float, edges: list[float]) -> str:
+    k = int(np.searchsorted(edges, v, side="right"))
+    return BENEFIT_COLORS[min(k, len(BENEFIT_COLORS) - 1)]
+
+
+def _cell_feature(
+    r: Any, visits: pd.DataFrame, got: Any, edges: list[float], lang: str
+) -> dict[str, Any]:
+    cid = str(r["cell_id"])
+    mode = visits.loc[visits["cell_id"] == cid, "mode"] if len(visits) else pd.Series([])
+    rows = [
+        (t("pb_elderly", lang), _num(r["elderly"])),
+        (t("pb_alone", lang), _num(r["living_alone"])),
+        (t("pb_targeted_alerts", lang), _num(r["alerts"], 1)),
+        (t("pb_benefit", lang), _num(r["benefit"], 2)),
+        (t("pb_mode", lang), t(f"pb_{mode.iloc[0]}", lang) if len(mode) else ""),
+        (t("pb_officer", lang), _num(got.get((cid, "police"))) if got is not None else ""),
+        (t("pb_worker", lang), _num(got.get((cid, "community"))) if got is not None else ""),
+    ]
+    title = f"{t('pb_cells', lang)} {cid}" + (
+        f" ({t('pb_generated_grid', lang)})" if bool(r["generated"]) else ""
+    )
+    style = {"color": "#7f7f7f", "weight": 0.5, "fill": True, "fillOpacity": 0.6,
+             "fillColor": _benefit_color(float(r["benefit"]), edges)}  # fmt: skip
+    return {"t": "p", "g": latlngs(r.geometry), "s": style, "p": popup_html(title, rows)}
+
+
+def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
+    if pf.grid is None or len(pf.grid) == 0:
+        return []
+    grid = shift(pf.grid, datum)
+    comm = grid[grid["role"] == "community"]
+    police = grid[grid["role"] == "police"]
+    visits = pf.visits if pf.visits is not None else pd.DataFrame(columns=["cell_id"])
+    got = visits.groupby(["cell_id", "role"])["households"].sum() if len(visits) else None
+    pos = comm["benefit"].astype(float)
+    edges = list(np.quantile(pos[pos > 0], [0.2, 0.4, 0.6, 0.8])) if (pos > 0).any() else []
+    cells = [_cell_feature(r, visits, got, edges, lang) for _, r in comm.iterrows()]
+    style = {"color": POLICE_COLOR, "weight": 1.6, "fill": False, "dashArray": "5 3"}
+    lines = [
+        {"t": "p", "g": latlngs(g), "s": style, "tt": f"{t('layer_pb_police', lang)} {gid}"}
+        for gid, g in zip(police["cell_id"], police.geometry, strict=True)
+    ]
+    return [
+        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False),
+        PlaybookLayer(
+            "pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)], False
+        ),  # fmt: skip
+    ]
+
+
+def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
+    s = pf.schedule
+    if s is None or len(s) == 0:
+        return []
+    out = []
+    for ch, grp in s.groupby("channel", sort=True):
+        feats = []
+        for _, r in _points(grp, datum).iterrows():
+            ok = r["status"] == "scheduled"
+            color = TARGET_COLORS.get(str(r["kind"]), "#333333")
+            when = f"{r['date']} {str(r['start'])[11:16]}" if ok else t("pb_shortfall", lang)
+            rows = [
+                (t("pb_station", lang), r["station"]),
+                (t("pb_order", lang), _num(r["order"])),
+                (t("pb_time", lang), when if r["status"] != "outside" else t("pb_outside", lang)),
+                (t("pb_employees", lang), _num(r["employees"])),
+                (t("pb_exposure", lang), _num(r["exposure"], 1)),
+            ]
+            style = {"radius": 5, "weight": 2, "fill": True, "fillOpacity": 0.9,
+                     "color": color if ok else SHORTFALL_COLOR,
+                     "fillColor": color if ok else "#ffffff"}  # fmt: skip
+            feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
+                          "p": popup_html(str(r["target"]), rows)})  # fmt: skip
+        label = pf.labels.get(str(ch), str(ch))
+        out.append(PlaybookLayer(f"pb_visits_{ch}", f"{label}（{t('layer_pb_visits', lang)}）",
+                                 [_js_layer(feats, POINT_PANE)]))  # fmt: skip
+    return out
+
+
+def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
+    m, sites = pf.materials, pf.sites
+    if m is None or len(m) == 0 or sites is None:
+        return []
+    ll = sites[["channel", "venue_id", "lon", "lat"]].drop_duplicates(["channel", "venue_id"])
+    j = m.merge(ll, on=["channel", "venue_id"], how="inner")
+    if len(j) == 0:
+        return []
+    pts = _points(j, datum)
+    top = float(pts["quantity"].max()) or 1.0
+    feats = []
+    for _, r in pts.iterrows():
+        rows = [
+            (t("pb_quantity", lang), _num(r["quantity"])),
+            (t("pb_share", lang), fmt_share(r["share"])),
+            (t("pb_materials", lang), t(f"pb_basis_{r['basis']}", lang)),
+        ]
+        style = {"radius": 4 + 10 * math.sqrt(float(r["quantity"]) / top), "weight": 1.5,
+                 "color": MATERIAL_COLOR, "fill": True, "fillOpacity": 0.35}  # fmt: skip
+        feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
+                      "p": popup_html(f"{r['label']} · {r['name']}", rows)})  # fmt: skip
+    layer = _js_layer(feats, POINT_PANE)
+    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False)]
+
+
+def playbook_layers(path: str | Path, datum: str, lang: str) -> list[PlaybookLayer]:
+    """Build the map layers of the playbook files of output folder ``path`` (none if absent).
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    datum
+        The base map's datum (layers are shifted to it).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    list of PlaybookLayer
+        Grid (benefit), police grid, one layer per visits channel, materials.
+    """
+    pf = read_playbook(path)
+    return (
+        _grid_layers(pf, datum, lang)
+        + _visit_layers(pf, datum, lang)
+        + _material_layer(pf, datum, lang)
+    )
+
+
+# --------------------------------------------------------------------------- briefing
+
+
+def _table(head: list[str], rows: list[list[str]], num: set[int]) -> str:
+    h = "".join(f"<th{' class=n' if i in num else ''}>{esc(c)}</th>" for i, c in enumerate(head))
+    body = "".join(
+        "<tr>" + "".join(f"<td{' class=n' if i in num else ''}>{esc(c)}</td>"
+                         for i, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _box(title: str, body: str, key: str) -> str:
+    return (f'<div class="channel" data-playbook="{esc(key)}" style="border-color:#444">'
+            f"<h3>{esc(title)}</h3>{body}</div>")  # fmt: skip
+
+
+def _materials_box(pf: PlaybookFiles, lang: str) -> str:
+    m = pf.materials
+    if m is None or len(m) == 0:
+        return ""
+    parts = []
+    for _, grp in m.groupby("channel", sort=False):
+        g = grp.sort_values("quantity", ascending=False)
+        rows = [[str(r["name"]), fmt_num(r["quantity"])] for _, r in g.head(MAX_ROWS).iterrows()]
+        rows.append([t("pb_total", lang), fmt_num(g["quantity"].sum())])
+        basis = t(f"pb_basis_{g['basis'].iloc[0]}", lang)
+        parts.append(f'<div class="meta">{esc(g["label"].iloc[0])} · {esc(basis)}</div>')
+        parts.append(_table([t("pb_site", lang), t("pb_quantity", lang)], rows, {1}))
+    return _box(t("pb_materials", lang), "".join(parts), "materials")
+
+
+def _days(codes: str, lang: str) -> str:
+    names = t("pb_weekday_names", lang).split(",")
+    order = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+    return "、".join(names[order.index(c)] for c in codes.split(",") if c in order)
+
+
+def _calendar_box(pf: PlaybookFiles, lang: str) -> str:
+    c = pf.calendar
+    if c is None or len(c) == 0:
+        return ""
+    slots = c[c["kind"] == "slot"]
+    rows = [[str(r["label"]), _days(str(r["weekdays"]), lang), str(r["hours"]),
+             fmt_share(r["share"])] for _, r in slots.iterrows()]  # fmt: skip
+    body = _table([t("channel", lang), t("pb_weekdays", lang), t("pb_hours", lang),
+                   t("pb_share", lang)], rows, {3})  # fmt: skip
+    keys = c[c["kind"] == "key_date"]
+    if len(keys):
+        krows = [[str(r["start"]) + ("" if r["end"] == r["start"] else f" – {r['end']}"),
+                  str(r["title"])] for _, r in keys.iterrows()]  # fmt: skip
+        body += f'<div class="meta">{esc(t("pb_key_dates", lang))}</div>'
+        body += _table([t("pb_dates", lang), t("name", lang)], krows, set())
+    return _box(t("pb_calendar", lang), body, "calendar")
+
+
+def _visits_box(pf: PlaybookFiles, lang: str) -> str:
+    s = pf.schedule
+    if s is None or len(s) == 0:
+        return ""
+    out = []
+    for ch, grp in s.groupby("channel", sort=True):
+        rows = []
+        for _, g in grp[grp["status"] != "outside"].groupby("station_id", sort=True):
+            done = g[g["status"] == "scheduled"]
+            dates = f"{done['date'].min()} – {done['date'].max()}" if len(done) else ""
+            rows.append([str(g["station"].iloc[0]), fmt_num(len(g)), fmt_num(len(done)),
+                         fmt_num(len(g) - len(done)), dates])  # fmt: skip
+        head = [t("pb_station", lang), t("pb_targets", lang), t("pb_scheduled", lang),
+                t("pb_shortfall", lang), t("pb_dates", lang)]  # fmt: skip
+        label = pf.labels.get(str(ch), str(ch))
+        out.append(_box(f"{t('pb_visits', lang)}: {label}", _table(head, rows, {1, 2, 3}), str(ch)))
+    return "".join(out)
+
+
+def _grid_box(pf: PlaybookFiles, lang: str) -> str:
+    v, grid = pf.visits, pf.grid
+    if v is None or len(v) == 0 or grid is None:
+        return ""
+    comm = pd.DataFrame(grid[grid["role"] == "community"].drop(columns="geometry"))
+    hh = v.groupby(["cell_id", "role"])["households"].sum().unstack(fill_value=0)
+    comm = comm.join(hh, on="cell_id").fillna({"police": 0, "community": 0})
+    modes = v.drop_duplicates("cell_id").set_index("cell_id")["mode"]
+    comm["mode"] = comm["cell_id"].map(modes).fillna("")
+    rows = []
+    for _, r in comm.sort_values("benefit", ascending=False).head(MAX_ROWS).iterrows():
+        rows.append([str(r["cell_id"]), fmt_num(r["elderly"]), fmt_num(r["living_alone"]),
+                     fmt_num(r["benefit"], 1), t(f"pb_{r['mode']}", lang) if r["mode"] else "",
+                     fmt_num(r.get("police", 0)), fmt_num(r.get("community", 0))])  # fmt: skip
+    head = [t("pb_cells", lang), t("pb_elderly", lang), t("pb_alone", lang),
+            t("pb_benefit", lang), t("pb_mode", lang), t("pb_officer", lang),
+            t("pb_worker", lang)]  # fmt: skip
+    meta = (f"{t('pb_cells', lang)} {fmt_num(len(comm))} · {t('pb_households', lang)} "
+            f"{fmt_num(v['households'].sum())} / {t('pb_elderly', lang)} "
+            f"{fmt_num(comm['elderly'].sum())}")  # fmt: skip
+    body = (f'<div class="meta">{esc(meta)}</div><div class="meta">'
+            f'{esc(t("pb_top_cells", lang))}</div>')  # fmt: skip
+    body += _table(head, rows, {1, 2, 3, 5, 6})
+    return _box(t("pb_grid", lang), body, "grid")
+
+
+def playbook_section(path: str | Path, lang: str) -> str:
+    """Build the briefing section of the playbook ('' when the folder has none of its files).
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+        HTML (every value escaped).
+    """
+    pf = read_playbook(path)
+    if pf.empty:
+        return ""
+    boxes = [_materials_box(pf, lang), _calendar_box(pf, lang), _visits_box(pf, lang),
+             _grid_box(pf, lang)]  # fmt: skip
+    notes = "".join(f"<li>{esc(n)}</li>" for n in pf.notes)
+    tail = f'<div class="meta">{esc(t("pb_notes", lang))}<ul>{notes}</ul></div>' if notes else ""
+    return (f'<section class="playbook" id="playbook"><h2>{esc(t("pb_title", lang))}</h2>'
+            f'<div class="channels">{"".join(boxes)}</div>{tail}</section>')  # fmt: skip

@@ -1,0 +1,180 @@
+"""The playbook stage in a plan: files written by the schema, read back, drawn and described."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import icalendar
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo_outreach._errors import ScenarioError
+from geo_outreach.plan import build_plan
+from geo_outreach.playbook.grid import generated_grid
+from geo_outreach.render.folder import load_output_folder
+from geo_outreach.render.playbook import playbook_layers, playbook_section
+from geo_outreach.render.webmap import render_map
+from geo_outreach.scenario import load_scenario
+from tests.conftest import square_precincts, xy_to_lonlat
+from tests.render.browser_helpers import chromium_available
+
+XSS = "<img src=x onerror=window.__xss=1>"
+
+PLAYBOOK = """
+[channels.plazas]
+label = "广场"
+venue_kinds = ["plaza"]
+budget = 3
+radius_m = 600
+stock = 1000
+min_per_site = 100
+
+[channels.firms]
+label = "企业走访"
+type = "visits"
+firms = "firms.csv"
+radius_m = 800
+window_start = 2025-06-15
+window_end = 2025-06-16
+daily_capacity = 2
+
+[channels.elderly]
+label = "入户走访"
+type = "visits"
+residents = "residents.csv"
+grid_size_m = 1000
+officer_per_week = 3
+worker_per_week = 5
+
+[campaign]
+start = 2025-06-01
+end = 2025-06-21
+
+[[key_dates]]
+date = 2025-06-15
+end = 2025-06-16
+title = "洽谈会"
+"""
+
+
+@pytest.fixture
+def scenario(scenario_factory, tmp_path: Path) -> Path:
+    recs = []
+    for vid, x, y in [("V0", 500, 1000), ("V1", 3000, 1000), ("V2", 5000, 1000), ("V3", 1500, 500)]:
+        lon, lat = xy_to_lonlat(x, y)
+        recs.append(
+            {"venue_id": vid, "kind": "plaza", "name": f"广场{vid}", "lon": lon, "lat": lat}
+        )
+    pd.DataFrame(recs).to_csv(tmp_path / "venues.csv", index=False)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(100, 5900, 9), rng.uniform(100, 1900, 9)
+    lon, lat = xy_to_lonlat(x, y)
+    names = [f"企业{i}" for i in range(8)] + [XSS]
+    pd.DataFrame({"firm_id": [f"F{i}" for i in range(9)], "name": names,
+                  "employees": rng.integers(10, 300, 9), "lon": lon, "lat": lat}).to_csv(
+        tmp_path / "firms.csv", index=False)  # fmt: skip
+    cells = generated_grid(square_precincts(), 1000.0, "C")
+    eld = rng.integers(0, 40, len(cells))
+    pd.DataFrame({"cell_id": cells["cell_id"], "elderly": eld, "living_alone": eld // 3}).to_csv(
+        tmp_path / "residents.csv", index=False
+    )
+    return scenario_factory(venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK)
+
+
+def test_plan_writes_reads_and_draws_the_playbook(scenario: Path):
+    sc = load_scenario(scenario)
+    plan = build_plan(sc, render=False)
+    out = Path(plan.out_dir or "")
+    assert plan.playbook is not None
+    mat = pd.read_csv(out / "materials.csv", encoding="utf-8-sig")
+    assert mat["quantity"].sum() == 1000 and (mat["quantity"] >= 100).all() and len(mat) == 3
+    sched = pd.read_csv(out / "visit_schedule.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert len(sched) == 9 and set(sched["status"]) <= {"scheduled", "shortfall"}
+    visits = pd.read_csv(out / "visits.csv", encoding="utf-8-sig")
+    assert visits["households"].sum() == plan.manifest["playbook"]["households_scheduled"]  # type: ignore[index]
+    cal = icalendar.Calendar.from_ical((out / "calendar.ics").read_bytes())
+    evs = list(cal.walk("VEVENT"))
+    assert len(evs) == 2 and {str(e["SUMMARY"]) for e in evs} >= {"洽谈会"}
+    icss = sorted((out / "visit_calendars").glob("*.ics"))
+    n = sum(len(list(icalendar.Calendar.from_ical(p.read_bytes()).walk("VEVENT"))) for p in icss)
+    assert n == (sched["status"] == "scheduled").sum() and n > 0
+    assert "visit_calendars/" + icss[0].name in plan.files
+    # the visits channels are not placed, and the placement channel is
+    assert set(plan.manifest["channels"]) == {"plazas"}  # type: ignore[index]
+    # the map gets a layer per piece, the briefing a section, values escaped
+    labels = [lay.label for lay in playbook_layers(out, "wgs84", "zh")]
+    assert any(s.startswith("老年人走访网格") for s in labels) and "警格" in labels
+    assert any(s.startswith("企业走访") for s in labels) and any("物料" in s for s in labels)
+    html = playbook_section(out, "zh")
+    assert "物料分配" in html and "推荐宣传时段" in html and "洽谈会" in html
+    assert "企业走访" in html and "老年人走访" in html and "1,000" in html
+    en = playbook_section(out, "en")
+    assert "Materials" in en and "Recommended times" in en and "Elderly visits" in en
+    page = render_map(load_output_folder(out), lang="zh")
+    name = "老年人走访网格"
+    assert (name in page or json.dumps(name)[1:-1] in page) and XSS not in page
+    assert "$(`" not in page  # no folium jQuery popup: the page loads no jQuery
+    assert "bindPopup" in page
+
+
+def test_a_plan_without_playbook_keys_writes_no_playbook_file(scenario_factory, tmp_path):
+    sc = load_scenario(scenario_factory())
+    plan = build_plan(sc, render=False)
+    names = {p.name for p in Path(plan.out_dir or "").iterdir()}
+    assert plan.playbook is None
+    assert not names & {"materials.csv", "calendar.csv", "calendar.ics", "visits.csv"}
+    assert playbook_section(plan.out_dir or "", "zh") == ""
+
+
+def test_campaign_and_visit_settings_are_checked(scenario_factory):
+    bad = scenario_factory(extra="[campaign]\nstart = 2025-06-10\nend = 2025-06-01\n")
+    with pytest.raises(ScenarioError, match="campaign.end 2025-06-01 is before"):
+        load_scenario(bad)
+    quoted = scenario_factory(extra='[campaign]\nstart = "2025-06-10"\nend = 2025-06-11\n')
+    with pytest.raises(ScenarioError, match="a date like 2026-06-15"):
+        load_scenario(quoted)
+    sc = load_scenario(scenario_factory(extra="[[key_dates]]\ndate = 2025-06-10\ntitle = 'x'\n"))
+    assert sc.key_dates[0].date == dt.date(2025, 6, 10) and sc.campaign is None
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium and playwright")
+def test_playbook_layers_open_offline_and_toggle(scenario: Path, tmp_path: Path):
+    from tests.render.browser_helpers import PageWatch, launch_chromium
+
+    plan = build_plan(load_scenario(scenario), render=False)
+    page_path = tmp_path / "map.html"
+    page_path.write_text(render_map(load_output_folder(plan.out_dir or "")), encoding="utf-8")
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        watch = PageWatch(page)
+        page.goto(page_path.as_uri())
+        page.wait_for_timeout(800)
+        cells = page.locator(".leaflet-go-pb-grid-pane path.leaflet-interactive")
+        assert cells.count() == 0  # the grid layer starts hidden
+        grid = page.locator(".leaflet-control-layers-overlays label", has_text="老年人走访网格")
+        grid.locator("input").click()
+        page.wait_for_timeout(300)
+        assert cells.count() == int((plan.playbook.grid["role"] == "community").sum())  # type: ignore[union-attr]
+        # a click on a cell opens the cell's popup (its pane lies above the precinct layer)
+        box = cells.first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        titles = page.locator(".leaflet-popup-content .go-pop-title").all_inner_texts()
+        assert len(titles) == 1 and titles[0].startswith("网格 C")
+        firms = page.locator(".leaflet-go-pb-points-pane path.leaflet-interactive")
+        assert firms.count() == 9  # the firms; the material sites start hidden
+        assert watch.errors == [] and watch.outside == []
+        assert page.evaluate("window.__xss") is None
+
+
+def test_placement_only_drops_the_visits_channels(scenario: Path):
+    from geo_outreach.scenario import placement_only
+
+    sc = load_scenario(scenario)
+    assert [c.name for c in sc.channels] == ["plazas", "firms", "elderly"]
+    assert [c.name for c in placement_only(sc).channels] == ["plazas"]
