@@ -203,6 +203,10 @@ def _strip_header(text: str) -> str:
     return "".join(lines[i:])
 
 
+#: Scenario keys whose value is a file that ``init`` copies into DIR/data (``dir``: the output).
+INIT_FILE_KEYS = ("path", "dir", "firms", "schools", "police_grid", "community_grid", "residents")
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """``geo-outreach init DIR``: the demo scenario and its data, paths rewritten to DIR/data."""
     target = Path(args.dir)
@@ -229,7 +233,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             shutil.copy2(extra, data_dir / f"{source.parent.name}_{extra.name}")
         return f'{key} = "data/{source.name}"'
 
-    new_text = re.sub(r'^(path|dir)\s*=\s*"([^"]+)"', relocate, text, flags=re.MULTILINE)
+    keys = "|".join(INIT_FILE_KEYS)
+    new_text = re.sub(rf'^({keys})\s*=\s*"([^"]+)"', relocate, text, flags=re.MULTILINE)
     scenario = _write_scenario(target, INIT_HEADER + "\n" + _strip_header(new_text), args.force)
     print(f"Scenario template: {scenario.resolve()}")
     print(

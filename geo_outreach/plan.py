@@ -371,18 +371,21 @@ def validate_scenario(
             )
     warnings = scenario_warnings(sc, data)
     if run_stages and not problems:
+        placed: ChannelsResult | None = None
         try:
             with timer("analytics"):
                 result = analytics.run_analytics(data, sc.analysis)
-            if sc.channels:
+            placing = [c for c in sc.channels if c.type != "visits"]  # issue 12
+            if placing:
                 with timer("channels"):
-                    channels.plan_channels(
+                    placed = channels.plan_channels(
                         data,
-                        sc.channels,
+                        placing,
                         hotspots=result.hotspots,
                         peak_windows=result.peak_windows,
                         seed=sc.scenario.seed,
                     )
+                _run_playbook(sc, data, placed, timer, None, {})  # visits, materials: same checks
         except GeoOutreachError as exc:
             problems.append(str(exc))
     return Validation(
