@@ -189,65 +189,6 @@ def read_table(
     return df, {"format": "csv", "encoding": encoding}
 
 
-_TIME_CLEAN = [
-    (re.compile(r"[年/.]"), "-"),
-    (re.compile(r"月"), "-"),
-    (re.compile(r"日"), " "),
-    (re.compile(r"[时点]"), ":"),
-    (re.compile(r"分"), ":"),
-    (re.compile(r"秒"), ""),
-]
-
-
-_PLAIN_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
-
-
-def _clean_time(v: Any) -> Any:
-    """Turn ``2025年7月14日 19时23分`` and ``2025/7/14`` into ``2025-7-14 19:23`` shapes."""
-    if isinstance(v, str):
-        s = v.strip()
-        if re.search(r"[年月日时分秒/]", s):
-            for pat, rep in _TIME_CLEAN:
-                s = pat.sub(rep, s)
-            s = re.sub(r"\s+", " ", s).strip().rstrip(":")
-        return s or None
-    return v
-
-
-def parse_times(values: pd.Series, tz: str) -> pd.Series:
-    """Parse mixed date-time text/objects to timezone-aware timestamps; NaT where unparseable.
-
-    Accepts ``2025-07-14 19:23[:00]``, ``2025/7/14 19:23``, ``2025年7月14日 19时23分``, Excel
-    datetimes and ISO strings with offsets. Naive times are in ``tz``.
-    """
-    cleaned = values.map(_clean_time)
-    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {tz}]")
-    # fast path: plain "YYYY-MM-DD HH:MM[:SS]" text without offsets (the usual export)
-    plain = cleaned.map(lambda v: isinstance(v, str) and _PLAIN_TIME.match(v) is not None)
-    plain = plain.astype(bool)
-    if plain.any():
-        parsed = pd.to_datetime(cleaned[plain], format="mixed", errors="coerce")
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[plain] = parsed
-    ok = plain & out.notna()
-    for i, v in cleaned[~ok].items():
-        ts = _one_time(v)
-        if ts is not None:
-            out.at[i] = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-    return out
-
-
-def _one_time(v: Any) -> pd.Timestamp | None:
-    """Return ``pd.Timestamp(v)``, or None for blanks and what pandas cannot parse."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    try:
-        ts = pd.Timestamp(v)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return None if ts is pd.NaT else ts
-
-
 def to_float(values: pd.Series) -> pd.Series:
     """Parse numbers (text is stripped first); NaN where not a number."""
     stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)

@@ -81,6 +81,8 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     )
     if m.get("synthetic"):
         print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the maps say so.")
+    for w in m.get("warnings", []):  # issue 10 (F)
+        print(f"  WARNING: {w}")
     for name in ("map.html", "briefing.html", "briefing.pdf"):
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
@@ -114,6 +116,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     outside = int((data.alerts["precinct_id"] == OUTSIDE).sum())
     print(f"alerts outside every precinct (kept, counted as 'outside'): {outside}")
     print(f"working CRS: {data.crs.to_string()}; every layer is usable")
+    for w in data.warnings:  # issue 10 (F)
+        print(f"WARNING: {w}")
     return 0
 
 

@@ -46,9 +46,7 @@ from geo_outreach._parse import (
     classify_points,
     detect_encoding,
     find_columns,
-    is_blank,
     need_file,
-    parse_times,
     read_alert_file,
     read_precinct_file,
     read_table,
@@ -58,10 +56,18 @@ from geo_outreach._parse import (
     swap_bbox,
     to_float,
 )
+from geo_outreach._times import parse_time_column, parse_times
 from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer
 from geo_outreach.outputs import sha256_file
 from geo_outreach.join import assign_precincts, check_no_overlaps
-from geo_outreach.scenario import AlertLayer, PrecinctLayer, Scenario, StreetLayer, VenueLayer
+from geo_outreach.scenario import (
+    AlertLayer,
+    PeriodConfig,
+    PrecinctLayer,
+    Scenario,
+    StreetLayer,
+    VenueLayer,
+)
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -100,6 +106,7 @@ class StudyData:
     rejects: pd.DataFrame
     inputs: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -216,6 +223,24 @@ def _alert_ids(df: pd.DataFrame, id_col: str | None, rows: pd.Series, path: Path
     return path.stem + ":" + rows.astype(str)
 
 
+def _period(
+    period: PeriodConfig | None, tz: str
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Return the scenario period as tz-aware bounds; a bare end date includes its whole day."""
+    if period is None:
+        return None, None
+
+    def bound(v: str | None, end: bool) -> pd.Timestamp | None:
+        if v is None:
+            return None
+        ts = pd.Timestamp(v)
+        if end and len(v) <= 10:
+            ts = ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+    return bound(period.start, False), bound(period.end, True)
+
+
 def _category(v: Any) -> str:
     return str(v).strip() if isinstance(v, str) and v.strip() else "未分类"
 
@@ -259,11 +284,16 @@ def load_alerts(
     precincts_m: gpd.GeoDataFrame,
     study_area: shapely.Geometry,
     crs: pyproj.CRS,
+    period: PeriodConfig | None = None,
+    now: pd.Timestamp | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Alerts in the working CRS, with ``precinct_id`` assigned ("outside" kept).
 
     Reject reasons: no coordinates, coordinates out of range, probable lat/lon swap, far
-    outside the study area (> ``max_outside_km``), no time / unparseable time, duplicate id.
+    outside the study area (> ``max_outside_km``), duplicate id, and the time reasons of
+    :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
+    range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
+    unparseable time).
     """
     path = Path(cfg.path)
     need_file(path, "alerts")
@@ -278,12 +308,21 @@ def load_alerts(
     lon, lat = to_float(df[lon_col]), to_float(df[lat_col])
     keep = classify_points(lon, lat, rows, rej, cols, swap_bbox(study_area, crs, cfg.datum))
 
-    times = parse_times(df[time_col], tz)
-    for i in np.flatnonzero(keep & times.isna().to_numpy()):
-        raw = df[time_col].iloc[i]
-        reason = "no time" if is_blank(raw) else "unparseable time"
-        rej.add(int(rows.iloc[i]), reason, time_col, raw)
-        keep[i] = False
+    parsed = parse_time_column(
+        df[time_col],
+        tz,
+        column=time_col,
+        time_format=cfg.time_format,
+        dayfirst=cfg.dayfirst,
+        not_after=pd.Timestamp.now(tz) if now is None else now,
+        period=_period(period, tz),
+    )
+    times = parsed.times
+    bad_time = keep & (parsed.reasons != "").to_numpy()
+    for i in np.flatnonzero(bad_time):
+        rej.add(int(rows.iloc[i]), parsed.reasons.iloc[i], time_col, df[time_col].iloc[i])
+    keep &= ~bad_time
+    facts.update(time_order=parsed.order, warnings=[f"{path.name}: {w}" for w in parsed.warnings])
 
     ids = _alert_ids(df, cols["id"], rows, path)
     reject_duplicates(ids, rows, keep, rej, cols["id"] or "", as_int=True)
@@ -479,8 +518,20 @@ def load_study(sc: Scenario) -> StudyData:
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
     alerts, rej_a, f_a = load_alerts(
-        sc.alerts, tz=sc.scenario.timezone, precincts_m=precincts, study_area=study_area, crs=crs
+        sc.alerts,
+        tz=sc.scenario.timezone,
+        precincts_m=precincts,
+        study_area=study_area,
+        crs=crs,
+        period=sc.period,
     )
+    warnings = list(f_a.get("warnings", []))
+    f_a["timezone"] = sc.scenario.timezone
+    if not sc.scenario.timezone_given:
+        warnings.append(
+            f"no [scenario] timezone set: alert times were read as {sc.scenario.timezone}; "
+            "set timezone in the scenario if that is wrong"
+        )
     rejects.append(rej_a)
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
@@ -511,6 +562,7 @@ def load_study(sc: Scenario) -> StudyData:
         rejects=all_rejects,
         inputs=tuple(inputs),
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
 
 
