@@ -90,8 +90,11 @@ def _clean_time(v: Any) -> Any:
 
 
 def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip()) or (v is pd.NaT) or (
-        isinstance(v, float) and np.isnan(v)
+    return (
+        v is None
+        or (isinstance(v, str) and not v.strip())
+        or (v is pd.NaT)
+        or (isinstance(v, float) and np.isnan(v))
     )
 
 
@@ -143,10 +146,12 @@ def _decide_order(
 def _excel_serials(values: pd.Series) -> pd.Series:
     """Naive timestamps for Excel serial day numbers (numbers or digit strings); NaT elsewhere."""
     num = values.map(
-        lambda v: float(v)
-        if (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
-        or (isinstance(v, str) and _SERIAL.match(v.strip()))
-        else np.nan
+        lambda v: (
+            float(v)
+            if (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+            or (isinstance(v, str) and _SERIAL.match(v.strip()))
+            else np.nan
+        )
     ).astype(float)
     lo, hi = _SERIAL_RANGE
     num = num.where((num >= lo) & (num <= hi))
