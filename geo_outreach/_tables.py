@@ -227,6 +227,10 @@ def read_table(
     tuple of (pandas.DataFrame, dict)
         The frame and facts for the manifest (``encoding``, ``format``, ``ragged``).
     """
+    if header_row is not None and header_row < 1:
+        raise InputDataError(
+            f"{path}: header_row = {header_row}; it counts file rows from 1 (fix [{layer}])"
+        )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_excel(path, sheet, header_row, known)
     if path.suffix.lower() == ".xls":

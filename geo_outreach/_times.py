@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_outreach._errors import InputDataError
+
 #: Anything before this is a placeholder, not an alert time.
 EARLIEST = pd.Timestamp("1990-01-01")
 #: Nanosecond timestamps end in 2262; anything from this on is a placeholder too.
@@ -236,7 +238,14 @@ def parse_time_column(
     cleaned = values
     if time_format:
         text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-        got = _in_range(pd.to_datetime(text.where(~blank), format=time_format, errors="coerce"))
+        try:
+            got = pd.to_datetime(text.where(~blank), format=time_format, errors="coerce")
+        except ValueError as exc:  # a format pandas cannot use at all ("%Q")
+            raise InputDataError(
+                f"[alerts] time_format = {time_format!r} is not a usable date format ({exc}); "
+                'write it like "%d.%m.%Y %H:%M"'
+            ) from None
+        got = _in_range(got)
         naive.loc[got.index] = got
         todo = ~blank & naive.isna()
     else:

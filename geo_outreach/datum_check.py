@@ -107,15 +107,21 @@ def _unit(reference: str) -> str:
 
 
 def street_lines(graph: Any) -> np.ndarray:
-    """Edge geometries of a projected osmnx graph (straight segments where none is stored)."""
-    xy = {n: (d["x"], d["y"]) for n, d in graph.nodes(data=True)}
-    return np.array(
-        [
-            d.get("geometry") or shapely.LineString([xy[u], xy[v]])
-            for u, v, d in graph.edges(data=True)
-        ],
-        dtype=object,
+    """Street segments of a projected osmnx graph, as straight node-to-node lines.
+
+    Curved edges are approximated by their chord; each street is taken once (not per direction).
+    """
+    ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+    xy = np.column_stack(
+        [[d["x"] for _, d in graph.nodes(data=True)], [d["y"] for _, d in graph.nodes(data=True)]]
     )
+    pos = {n: i for i, n in enumerate(ids.tolist())}
+    uv = np.array([(pos[u], pos[v]) for u, v in graph.edges(keys=False)], dtype=np.int64)
+    if len(uv) == 0:
+        return np.array([], dtype=object)
+    uv = np.unique(np.sort(uv, axis=1), axis=0)
+    uv = uv[uv[:, 0] != uv[:, 1]]
+    return shapely.linestrings(np.stack([xy[uv[:, 0]], xy[uv[:, 1]]], axis=1))
 
 
 def check_datum(
@@ -181,7 +187,7 @@ def check_alerts(
     Returns one fit per reference layer loaded (none when neither is).
     """
     refs = []
-    if streets is not None and streets.number_of_edges():
+    if streets is not None and streets.number_of_nodes() > 1:
         refs.append((street_lines(streets), "streets"))
     osm = venues["venue_id"].astype(str).str.startswith("osm:").to_numpy()
     if osm.any():

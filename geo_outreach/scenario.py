@@ -366,6 +366,9 @@ def _period_table(raw: Any) -> Any:
                     f"period.{k} = {v!r} is not a date; write it as 2024-01-01"
                 ) from None
         out[k] = v
+    start, end = out.get("start"), out.get("end")
+    if isinstance(start, str) and isinstance(end, str) and start > end:
+        raise ScenarioError(f"period.start = {start!r} is after period.end = {end!r}")
     return out
 
 

@@ -144,3 +144,8 @@ def test_csv_title_row_above_header_is_skipped(scenario_factory, tmp_path: Path)
     path.write_text("新会区警情明细（导出）\n\n" + path.read_text(encoding="utf-8"), "utf-8")
     data = _load(sc)
     assert len(data.alerts) == 10 and data.rejects.empty
+
+
+def test_header_row_must_count_from_one(scenario_factory):
+    with pytest.raises(InputDataError, match=r"header_row = 0; it counts file rows from 1"):
+        _load(scenario_factory(alerts_extra="header_row = 0"))

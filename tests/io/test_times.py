@@ -113,3 +113,13 @@ def test_timezone_typo_is_a_scenario_error_with_suggestion(scenario_factory):
     sc.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError, match=r'scenario.timezone.*did you mean "Asia/Shanghai"'):
         load_scenario(sc)
+
+
+def test_bad_time_format_and_reversed_period_are_one_line_errors(scenario_factory):
+    from geo_outreach._errors import InputDataError
+
+    with pytest.raises(InputDataError, match=r"\[alerts\] time_format = '%Q' is not a usable"):
+        load_study(load_scenario(scenario_factory(alerts_extra='time_format = "%Q"')))
+    sc = scenario_factory(extra="[period]\nstart = 2025-02-01\nend = 2024-01-01\n")
+    with pytest.raises(ScenarioError, match=r"period.start = '2025-02-01' is after period.end"):
+        load_scenario(sc)
