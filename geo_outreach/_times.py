@@ -49,7 +49,8 @@ _TIME_CLEAN = [
     (re.compile(r"分"), ":"),
     (re.compile(r"秒"), ""),
 ]
-_PLAIN_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(.*)$")
 _TIME_ONLY = re.compile(r"^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
 _SERIAL = re.compile(r"^\d{5,6}(?:\.\d+)?$")
@@ -91,13 +92,19 @@ def _clean_time(v: Any) -> Any:
     return v
 
 
-def _blank(v: Any) -> bool:
-    return (
-        v is None
-        or (isinstance(v, str) and not v.strip())
-        or (v is pd.NaT)
-        or (isinstance(v, float) and np.isnan(v))
-    )
+def _clean_texts(values: pd.Series) -> pd.Series:
+    """:func:`_clean_time` on a column, vectorised for text (other cells kept as they are)."""
+    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    out = values.copy()
+    text = values[is_text].astype(str).str.strip()
+    marked = text.str.contains(r"[年月日时分秒/]", regex=True)
+    t = text[marked]
+    for pat, rep in _TIME_CLEAN:
+        t = t.str.replace(pat, rep, regex=True)
+    t = t.str.replace(r"\s+", " ", regex=True).str.strip().str.rstrip(":")
+    text[marked] = t
+    out[is_text] = text.where(text != "", None)
+    return out
 
 
 def _decide_order(
@@ -194,6 +201,42 @@ def _localize(naive: pd.Series, tz: str) -> pd.Series:
     return naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
 
 
+def _parse_rest(
+    rest: pd.Series, dayfirst: bool | None, column: str
+) -> tuple[pd.Series, pd.Series, pd.Series, str, tuple[str, ...]]:
+    """Parse what the fast path left: Excel serials and cells, dd/mm/yyyy, Chinese text.
+
+    Returns the parsed naive times (NaT elsewhere), the cleaned text for the row-by-row
+    fallback, the rows contradicting the file's day/month order, the order and warnings.
+    """
+    naive = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[ns]")
+    serial = _excel_serials(rest)
+    naive[serial.notna()] = serial[serial.notna()]
+    todo = serial.isna()
+    dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
+    if dtm.any():  # Excel date cells: vectorised; out-of-range ones fall to the slow path
+        got = _in_range(pd.to_datetime(rest[dtm], errors="coerce"))
+        naive.loc[got.index] = got
+        todo &= naive.isna()
+    cleaned = _clean_texts(rest.where(todo))
+    cleaned, contra, order, warnings = _decide_order(cleaned, dayfirst, column)
+    contra &= todo
+    todo &= ~contra
+    got = _in_range(_padded_times(cleaned.where(todo)))
+    naive.loc[got.index] = got
+    return naive[naive.notna()], cleaned, contra, order, warnings
+
+
+def _padded_times(cleaned: pd.Series) -> pd.Series:
+    """Parse ``2025-7-4 9:05[:00]`` shapes, vectorised (numbers assembled, no text per row)."""
+    p = cleaned.astype("string").str.extract(_PLAIN_PARTS).dropna(subset=[0])
+    if p.empty:
+        return pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
+    n = p.apply(pd.to_numeric).fillna(0)
+    n.columns = ["year", "month", "day", "hour", "minute", "second"]
+    return pd.to_datetime(n, errors="coerce")
+
+
 def parse_time_column(
     values: pd.Series,
     tz: str,
@@ -231,13 +274,13 @@ def parse_time_column(
     idx = values.index
     reasons = pd.Series("", index=idx, dtype=object)
     naive = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
-    blank = values.map(_blank).astype(bool)
+    text = values.astype("string").str.strip()
+    blank = (text.isna() | text.eq("")).fillna(True).astype(bool)
     reasons[blank] = "no time"
     order = ""
     warnings: tuple[str, ...] = ()
-    cleaned = values
+    cleaned = values.copy()
     if time_format:
-        text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
         try:
             got = pd.to_datetime(text.where(~blank), format=time_format, errors="coerce")
         except ValueError as exc:  # a format pandas cannot use at all ("%Q")
@@ -247,28 +290,20 @@ def parse_time_column(
             ) from None
         got = _in_range(got)
         naive.loc[got.index] = got
-        todo = ~blank & naive.isna()
     else:
-        serial = _excel_serials(values)
-        naive[serial.notna()] = serial[serial.notna()]
-        todo = ~blank & serial.isna()
-        dtm = values.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
-        if dtm.any():  # Excel date cells: vectorised; out-of-range ones fall to the slow path
-            got = pd.to_datetime(values[dtm], errors="coerce")
-            got = _in_range(got)
+        # fast path: "YYYY-MM-DD[ HH:MM[:SS]]" (the usual export, and Excel date cells as text)
+        iso = text.str.match(_ISO_TIME).fillna(False).astype(bool) & ~blank
+        if iso.any():
+            got = _in_range(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
             naive.loc[got.index] = got
-            todo &= naive.isna()
-        cleaned = values.where(todo).map(_clean_time)
-        cleaned, contra, order, warnings = _decide_order(cleaned, dayfirst, column)
-        reasons[contra & todo] = "unparseable time (day/month order differs from the file's)"
-        todo &= ~contra
-        plain = cleaned.map(lambda v: isinstance(v, str) and _PLAIN_TIME.match(v) is not None)
-        plain = plain.astype(bool) & todo
-        if plain.any():
-            got = pd.to_datetime(cleaned[plain], format="mixed", errors="coerce")
-            got = _in_range(got)
-            naive.loc[got.index] = got
-            todo &= naive.isna()
+        rest = ~blank & naive.isna()
+        if rest.any():
+            sub, sub_clean, contra, order, warnings = _parse_rest(values[rest], dayfirst, column)
+            naive.loc[sub.index] = sub
+            cleaned.loc[sub_clean.index] = sub_clean
+            bad = contra[contra].index
+            reasons.loc[bad] = "unparseable time (day/month order differs from the file's)"
+    todo = ~blank & naive.isna() & (reasons == "")
     aware = pd.Series(pd.NaT, index=idx, dtype=f"datetime64[ns, {tz}]")
     ok = naive.notna()
     if ok.any():
