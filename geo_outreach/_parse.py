@@ -10,7 +10,6 @@ into checked layers in the working CRS.
 
 from __future__ import annotations
 
-import io as _io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
+from geo_outreach._tables import known_headers, norm_header, read_table, reject_ragged
 from geo_outreach._validate import VENUE_KINDS, osm_tags_query
-from geo_outreach.scenario import AlertLayer, PrecinctLayer, VenueLayer
+from geo_outreach.scenario import AlertLayer, VenueLayer
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,6 @@ def need_file(path: Path, layer: str) -> None:
         )
 
 
-def _norm(name: Any) -> str:
-    return re.sub(r"[\s_\-()（）\[\]]", "", str(name)).lower()
-
-
 def find_columns(
     columns: list[str], aliases: dict[str, tuple[str, ...]], mapping: dict[str, str], *, source: str
 ) -> dict[str, str | None]:
@@ -98,7 +94,7 @@ def find_columns(
         When a mapped header is not in the file.
     """
     found: dict[str, str | None] = {}
-    normed = {_norm(c): c for c in columns}
+    normed = {norm_header(c): c for c in columns}
     for key, names in aliases.items():
         if key in mapping:
             if mapping[key] not in columns:
@@ -108,7 +104,7 @@ def find_columns(
                 )
             found[key] = mapping[key]
             continue
-        found[key] = next((normed[_norm(a)] for a in names if _norm(a) in normed), None)
+        found[key] = next((normed[norm_header(a)] for a in names if norm_header(a) in normed), None)
     unknown = set(mapping) - set(aliases)
     if unknown:
         raise InputDataError(
@@ -117,141 +113,46 @@ def find_columns(
     return found
 
 
-def detect_encoding(raw: bytes) -> str:
-    """Return ``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030`` (GBK superset), whichever decodes."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for enc in ("utf-8", "gb18030"):
-        try:
-            raw.decode(enc)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise UnicodeDecodeError("auto", raw[:1], 0, 1, "neither UTF-8 nor GBK/GB18030")
+_COMMA_DECIMAL = re.compile(r"^[-+]?\d{1,3},\d+$")
+_DMS = re.compile(
+    r"^([NSEW东西南北])?\s*([-+]?\d+(?:\.\d+)?)\s*[°度]\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*['′’分]\s*)?(?:(\d+(?:\.\d+)?)\s*(?:[\"″”秒]|'')\s*)?"
+    r"([NSEW东西南北])?$",
+    re.IGNORECASE,
+)
 
 
-def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    try:
-        df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types
-        raise InputDataError(
-            f"{path}: cannot read as Excel ({exc}); save it as .xlsx or CSV"
-        ) from None
-    df["_row"] = np.arange(len(df)) + 2
-    return df, {"format": "xlsx", "encoding": None}
+def parse_coordinate(text: str) -> float:
+    """One coordinate written as text: ``113,05`` (comma decimal) or degrees-minutes-seconds.
 
-
-def _decode(raw: bytes, path: Path, encoding: str, layer: str) -> tuple[str, str]:
-    """Return the text and the encoding used (``auto`` detects it)."""
-    if encoding == "auto":
-        try:
-            encoding = detect_encoding(raw)
-        except UnicodeDecodeError:
-            raise InputDataError(
-                f"{path}: text is neither UTF-8 nor GBK; save it as UTF-8 or set [{layer}] encoding"
-            ) from None
-    try:
-        return raw.decode(encoding), encoding
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise InputDataError(
-            f"{path}: cannot decode as {encoding} ({exc}); fix [{layer}] encoding"
-        ) from None
-
-
-def read_table(
-    path: Path, *, encoding: str = "auto", sheet: str | None = None, layer: str
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read CSV or XLSX into strings/objects, with 1-based file row numbers in ``_row``.
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, dict)
-        The frame and facts for the manifest (``encoding``, ``format``).
+    ``113°05'30"E``, ``22°30.5'N``, ``东经113度5分30秒`` and ``S 33°52'`` are read; a south or
+    west hemisphere letter makes the value negative. NaN when the text is none of these.
     """
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        return _read_excel(path, sheet)
-    text, encoding = _decode(path.read_bytes(), path, encoding, layer)
-    try:
-        df = pd.read_csv(
-            _io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
-    except pd.errors.ParserError as exc:
-        raise InputDataError(f"{path}: not a valid CSV table ({exc})") from None
-    except pd.errors.EmptyDataError:
-        raise InputDataError(
-            f"{path}: the file is empty; export the table with its header row"
-        ) from None
-    # file row of each record: header is line 1; blank lines are skipped by pandas, so count them
-    lines = text.splitlines()
-    data_lines = [i + 1 for i, line in enumerate(lines) if line.strip()][1:]
-    df["_row"] = data_lines[: len(df)] if len(data_lines) >= len(df) else np.arange(len(df)) + 2
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, {"format": "csv", "encoding": encoding}
-
-
-_TIME_CLEAN = [
-    (re.compile(r"[年/.]"), "-"),
-    (re.compile(r"月"), "-"),
-    (re.compile(r"日"), " "),
-    (re.compile(r"[时点]"), ":"),
-    (re.compile(r"分"), ":"),
-    (re.compile(r"秒"), ""),
-]
-
-
-_PLAIN_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
-
-
-def _clean_time(v: Any) -> Any:
-    """Turn ``2025年7月14日 19时23分`` and ``2025/7/14`` into ``2025-7-14 19:23`` shapes."""
-    if isinstance(v, str):
-        s = v.strip()
-        if re.search(r"[年月日时分秒/]", s):
-            for pat, rep in _TIME_CLEAN:
-                s = pat.sub(rep, s)
-            s = re.sub(r"\s+", " ", s).strip().rstrip(":")
-        return s or None
-    return v
-
-
-def parse_times(values: pd.Series, tz: str) -> pd.Series:
-    """Parse mixed date-time text/objects to timezone-aware timestamps; NaT where unparseable.
-
-    Accepts ``2025-07-14 19:23[:00]``, ``2025/7/14 19:23``, ``2025年7月14日 19时23分``, Excel
-    datetimes and ISO strings with offsets. Naive times are in ``tz``.
-    """
-    cleaned = values.map(_clean_time)
-    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {tz}]")
-    # fast path: plain "YYYY-MM-DD HH:MM[:SS]" text without offsets (the usual export)
-    plain = cleaned.map(lambda v: isinstance(v, str) and _PLAIN_TIME.match(v) is not None)
-    plain = plain.astype(bool)
-    if plain.any():
-        parsed = pd.to_datetime(cleaned[plain], format="mixed", errors="coerce")
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[plain] = parsed
-    ok = plain & out.notna()
-    for i, v in cleaned[~ok].items():
-        ts = _one_time(v)
-        if ts is not None:
-            out.at[i] = ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-    return out
-
-
-def _one_time(v: Any) -> pd.Timestamp | None:
-    """Return ``pd.Timestamp(v)``, or None for blanks and what pandas cannot parse."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    try:
-        ts = pd.Timestamp(v)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return None if ts is pd.NaT else ts
+    s = text.strip()
+    if _COMMA_DECIMAL.match(s):
+        return float(s.replace(",", "."))
+    m = _DMS.match(s.replace("东经", "E").replace("北纬", "N").replace("南纬", "S"))
+    if m is None:
+        return float("nan")
+    deg, minutes, seconds = float(m[2]), float(m[3] or 0), float(m[4] or 0)
+    if minutes >= 60 or seconds >= 60:
+        return float("nan")
+    value = abs(deg) + minutes / 60 + seconds / 3600
+    hemi = (m[1] or m[5] or "").upper()
+    return -value if deg < 0 or hemi in ("S", "W", "西", "南") else value
 
 
 def to_float(values: pd.Series) -> pd.Series:
-    """Parse numbers (text is stripped first); NaN where not a number."""
+    """Parse numbers (text is stripped first); comma decimals and DMS text are read too.
+
+    NaN where the cell is not a coordinate (see :func:`parse_coordinate`).
+    """
     stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return pd.to_numeric(stripped, errors="coerce")
+    out = pd.to_numeric(stripped, errors="coerce").astype(float)
+    text = out.isna() & stripped.map(lambda v: isinstance(v, str) and v != "").astype(bool)
+    if text.any():
+        out[text] = stripped[text].map(parse_coordinate).astype(float)
+    return out
 
 
 def is_blank(value: Any) -> bool:
@@ -270,11 +171,13 @@ def classify_points(
     rej: Rejects,
     cols: dict[str, str | None],
     bbox: tuple[float, float, float, float] | None,
+    raw: tuple[pd.Series, pd.Series] | None = None,
 ) -> np.ndarray:
-    """Reject rows with no / out-of-range / swapped coordinates; return the keep mask.
+    """Reject rows with no / unreadable / out-of-range / swapped coordinates; return keep mask.
 
     A point outside ``bbox`` (lon/lat, the study area padded) whose swapped coordinates fall
-    inside it is reported as a probable lat/lon swap.
+    inside it is reported as a probable lat/lon swap. With the ``raw`` cells, a row whose cells
+    are not empty but not numbers is "unparseable coordinates" showing the cells.
     """
     keep = np.ones(len(lon), dtype=bool)
     lon_v, lat_v = lon.to_numpy(dtype=float), lat.to_numpy(dtype=float)
@@ -283,7 +186,17 @@ def classify_points(
         reason = _bad_point(lon_v[i], lat_v[i], bbox)
         if reason is None:
             continue
-        if reason == "no coordinates":
+        if reason == "no coordinates" and raw is not None:
+            rx, ry = raw[0].iloc[i], raw[1].iloc[i]
+            unread = (not is_blank(rx) and np.isnan(lon_v[i])) or (
+                not is_blank(ry) and np.isnan(lat_v[i])
+            )
+            if not unread:
+                rej.add(rows.iloc[i], reason, where)
+            else:
+                shown = f"{'' if is_blank(rx) else rx}, {'' if is_blank(ry) else ry}"
+                rej.add(rows.iloc[i], "unparseable coordinates", where, shown)
+        elif reason == "no coordinates":
             rej.add(rows.iloc[i], reason, where)
         else:
             rej.add(rows.iloc[i], reason, where, f"{lon_v[i]}, {lat_v[i]}")
@@ -353,16 +266,25 @@ ALERT_COLUMNS: dict[str, tuple[str, ...]] = {
         "alert_id", "id", "警情编号", "警情号", "编号", "案件编号", "接警编号", "case_id", "caseid",
         "no",
     ),
-    "lon": ("lon", "lng", "long", "longitude", "经度", "x", "gcj_lon", "wgs_lon", "东经"),
-    "lat": ("lat", "latitude", "纬度", "y", "gcj_lat", "wgs_lat", "北纬"),
+    "lon": (
+        "lon", "lng", "long", "longitude", "经度", "x", "gcj_lon", "wgs_lon", "东经", "x坐标",
+        "坐标x", "经度坐标",
+    ),
+    "lat": (
+        "lat", "latitude", "纬度", "y", "gcj_lat", "wgs_lat", "北纬", "y坐标", "坐标y", "纬度坐标",
+    ),
     "time": (
         "reported_at", "报警时间", "接警时间", "发案时间", "案发时间", "时间", "日期", "报警日期",
-        "date", "time", "datetime", "timestamp", "reported",
+        "date", "time", "datetime", "timestamp", "reported", "立案时间", "受理时间", "案发日期",
+        "发案日期", "date of occurrence", "occurred",
     ),
     "category": (
-        "category", "案件类别", "类别", "警情类别", "诈骗类型", "案件类型", "类型", "type",
+        "category", "案件类别", "类别", "警情类别", "诈骗类型", "案件类型", "类型", "type", "案别",
+        "警情类型", "primary type", "primary_type", "offense", "crime type",
     ),
     "age_band": ("age_band", "受害人年龄段", "年龄段", "受害人年龄", "年龄", "age", "ageband"),
+    # issue 10 (F): recognised so it is recorded, not used in the analysis
+    "description": ("description", "简要案情", "案情", "警情内容", "案情简述", "summary"),
 }  # fmt: skip
 VENUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("venue_id", "id", "编号", "osmid"),
@@ -371,45 +293,7 @@ VENUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "kind": ("kind", "类型", "类别", "type"),
     "name": ("name", "名称", "场所名称", "地点"),
 }
-PRECINCT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("precinct_id", "code9", "code", "adcode", "id", "编码", "代码", "派出所编码"),
-    "name": ("name", "名称", "派出所", "镇街", "辖区", "precinct", "name_zh"),
-    "population": ("population", "pop", "人口", "常住人口", "residents"),
-}
 _VECTOR = (".geojson", ".json", ".gpkg", ".shp")
-
-
-def read_precinct_file(path: Path, cfg: PrecinctLayer) -> gpd.GeoDataFrame:
-    """Read the polygons and bring them to WGS84 lon/lat (datum shift included)."""
-    try:
-        gdf = gpd.read_file(path, layer=cfg.layer) if cfg.layer else gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises many types; one clear line instead
-        raise InputDataError(
-            f"{path}: cannot read as GeoJSON/GeoPackage/Shapefile ({exc})"
-        ) from None
-    if len(gdf) == 0:
-        raise InputDataError(f"{path}: no precinct polygons in the file")
-    gdf = gdf.reset_index(drop=True)
-    if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            log.warning("%s has no CRS; coordinates look like lon/lat, assumed %s", path, cfg.datum)
-            gdf = gdf.set_crs("EPSG:4326")
-        else:
-            raise InputDataError(
-                f"{path}: the file has no CRS and its coordinates are projected; add the .prj "
-                "file (Shapefile) or define the CRS in QGIS, then try again"
-            )
-    if cfg.datum != "wgs84":
-        if not pyproj.CRS(gdf.crs).is_geographic:
-            raise InputDataError(
-                f"{path}: datum {cfg.datum} applies to lon/lat, but the file is projected "
-                f'({gdf.crs}); set [precincts] datum = "wgs84" or export lon/lat'
-            )
-        return _crs.gdf_to_wgs84(gdf, cfg.datum)
-    if not pyproj.CRS(gdf.crs).equals(pyproj.CRS("EPSG:4326")):
-        return gdf.to_crs("EPSG:4326")
-    return gdf
 
 
 def read_alert_file(
@@ -431,7 +315,14 @@ def read_alert_file(
         df["_row"] = np.arange(len(df)) + 1
         facts.update(format="geojson", encoding=None)
         return df, {"lon": "_lon", "lat": "_lat", **cfg.columns}
-    df, f = read_table(path, encoding=cfg.encoding, sheet=cfg.sheet, layer="alerts")
+    df, f = read_table(
+        path,
+        encoding=cfg.encoding,
+        sheet=cfg.sheet,
+        layer="alerts",
+        header_row=cfg.header_row,
+        known=known_headers(ALERT_COLUMNS),
+    )
     facts.update(f)
     return df, dict(cfg.columns)
 
@@ -511,8 +402,16 @@ def read_venue_file(
         facts.update(format="geojson")
         mapping = {"lon": "lon", "lat": "lat", **cfg.columns}
     else:
-        df, f = read_table(path, encoding=cfg.encoding, layer="venues")
+        df, f = read_table(
+            path,
+            encoding=cfg.encoding,
+            sheet=cfg.sheet,
+            layer="venues",
+            header_row=cfg.header_row,
+            known=known_headers(VENUE_COLUMNS),
+        )
         facts.update(f)
+        reject_ragged(facts, rej.add)
         mapping = dict(cfg.columns)
     cols = find_columns(
         [c for c in df.columns if c != "_row"], VENUE_COLUMNS, mapping, source=str(path)

@@ -66,6 +66,22 @@ VENUE_KINDS = (
     "junction",
 )
 
+# issue 10 (F): venue kinds as Chinese venue lists write them (a layer's ``kinds`` adds more)
+#: Other names of venue kinds -> our kind (compared lower-cased, spaces removed).
+VENUE_KIND_ALIASES: dict[str, str] = {
+    "广场": "plaza", "文化广场": "plaza", "休闲广场": "plaza",
+    "公园": "park", "绿地": "park",
+    "咖啡店": "cafe", "咖啡": "cafe", "咖啡馆": "cafe", "咖啡厅": "cafe", "coffee": "cafe",
+    "快递": "logistics", "驿站": "logistics", "菜鸟驿站": "logistics", "物流": "logistics",
+    "快递点": "logistics", "快递驿站": "logistics", "courier": "logistics",
+    "邮局": "post_office", "邮政": "post_office", "邮政局": "post_office",
+    "post office": "post_office",
+    "学校": "school", "小学": "school", "中学": "school",
+    "市场": "market", "农贸市场": "market", "菜市场": "market", "集市": "market",
+    "公交站": "bus_stop", "公交车站": "bus_stop", "公交站点": "bus_stop", "bus stop": "bus_stop",
+    "路口": "junction", "交叉口": "junction",
+}  # fmt: skip
+
 
 def check_layer(gdf: gpd.GeoDataFrame, layer: str, *, metric: bool = True) -> None:
     """Check ``gdf`` against the contract of ``layer``; raise one error listing every problem.

@@ -38,30 +38,35 @@ from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
 from geo_outreach._parse import (
     ALERT_COLUMNS,
-    PRECINCT_COLUMNS,
     REJECT_COLUMNS,
     VENUE_COLUMNS,
     Rejects,
     alert_columns,
     classify_points,
-    detect_encoding,
     find_columns,
     is_blank,
     need_file,
-    parse_times,
     read_alert_file,
-    read_precinct_file,
-    read_table,
     read_venue_file,
     reject_duplicates,
     row_key,
     swap_bbox,
     to_float,
 )
-from geo_outreach._validate import OUTSIDE, VENUE_KINDS, check_layer
+from geo_outreach._precincts import PRECINCT_COLUMNS, load_precincts
+from geo_outreach._tables import detect_encoding, read_table, reject_ragged
+from geo_outreach._times import parse_time_column, parse_times
+from geo_outreach.datum_check import check_alerts
+from geo_outreach._validate import OUTSIDE, VENUE_KIND_ALIASES, VENUE_KINDS, check_layer
 from geo_outreach.outputs import sha256_file
 from geo_outreach.join import assign_precincts, check_no_overlaps
-from geo_outreach.scenario import AlertLayer, PrecinctLayer, Scenario, StreetLayer, VenueLayer
+from geo_outreach.scenario import (
+    AlertLayer,
+    PeriodConfig,
+    Scenario,
+    StreetLayer,
+    VenueLayer,
+)
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -100,6 +105,7 @@ class StudyData:
     rejects: pd.DataFrame
     inputs: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -117,94 +123,6 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
     return shapely.distance(points.values, study_area) / 1000.0
 
 
-# --------------------------------------------------------------------------- precincts
-
-
-def _precinct_table(
-    gdf: gpd.GeoDataFrame, cfg: PrecinctLayer, path: Path
-) -> tuple[gpd.GeoDataFrame, str]:
-    """Our columns (``precinct_id``, ``name``, ``population``) and the file's id column."""
-    mapping = {"id": cfg.id_column, "name": cfg.name_column, "population": cfg.population_column}
-    cols = find_columns(
-        [c for c in gdf.columns if c != "geometry"],
-        PRECINCT_COLUMNS,
-        {k: v for k, v in mapping.items() if v},
-        source=str(path),
-    )
-    id_col, name_col, pop_col = cols["id"], cols["name"], cols["population"]
-    if id_col is None:
-        raise InputDataError(
-            f"{path}: no precinct id column (looked for {list(PRECINCT_COLUMNS['id'])}); "
-            "set [precincts] id_column"
-        )
-    out = gpd.GeoDataFrame(
-        {
-            "precinct_id": gdf[id_col].map(lambda v: str(v).strip() if v is not None else ""),
-            "name": gdf[name_col].astype(str) if name_col else gdf[id_col].astype(str),
-            "population": pd.to_numeric(gdf[pop_col], errors="coerce") if pop_col else np.nan,
-        },
-        geometry=gdf.geometry.values,
-        crs="EPSG:4326",
-    )
-    if "illustrative" in gdf.columns:
-        out["illustrative"] = gdf["illustrative"].fillna(False).astype(bool)
-    return out, id_col
-
-
-def _drop_bad_precincts(out: gpd.GeoDataFrame, rej: Rejects, id_col: str) -> gpd.GeoDataFrame:
-    """Reject features without a polygon or an id, and repeated ids."""
-    keep = np.ones(len(out), dtype=bool)
-    for i, geom in enumerate(out.geometry.values):
-        row = f"feature {i + 1}"
-        if geom is None or geom.is_empty:
-            rej.add(row, "no geometry", "geometry")
-            keep[i] = False
-        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
-            rej.add(row, f"not a polygon ({geom.geom_type})", "geometry")
-            keep[i] = False
-        elif not out["precinct_id"].iloc[i]:
-            rej.add(row, "empty precinct id", id_col)
-            keep[i] = False
-    dup = out["precinct_id"].duplicated() & keep
-    for j in np.flatnonzero(dup):
-        rej.add(f"feature {j + 1}", "duplicate id", id_col, out["precinct_id"].iloc[j])
-    keep &= ~dup.to_numpy()
-    return out[keep].reset_index(drop=True)
-
-
-def _polygons_only(g: shapely.Geometry) -> shapely.Geometry:
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    return shapely.MultiPolygon([p for p in getattr(g, "geoms", []) if p.geom_type == "Polygon"])
-
-
-def load_precincts(cfg: PrecinctLayer) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
-    """Precinct polygons in WGS84 with ``precinct_id``, ``name``, ``population``.
-
-    Returns the layer, its rejects and a facts dict for the manifest.
-    """
-    path = Path(cfg.path)
-    need_file(path, "precincts")
-    rej = Rejects("precincts", str(path))
-    out, id_col = _precinct_table(read_precinct_file(path, cfg), cfg, path)
-    out = _drop_bad_precincts(out, rej, id_col)
-    if len(out) == 0:
-        raise InputDataError(f"{path}: no usable precinct polygons (see rejects.csv)")
-    invalid = ~out.geometry.is_valid
-    if invalid.any():
-        log.info("%s: repaired %d invalid polygons with make_valid", path, int(invalid.sum()))
-        out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry[invalid].values)
-        out.geometry = out.geometry.map(_polygons_only)
-    facts = {
-        "layer": "precincts",
-        "path": str(path),
-        "datum": cfg.datum,
-        "rows_loaded": len(out),
-        "rows_rejected": len(rej.rows),
-    }
-    return out, rej.frame(), facts
-
-
 # --------------------------------------------------------------------------- alerts
 
 
@@ -214,6 +132,24 @@ def _alert_ids(df: pd.DataFrame, id_col: str | None, rows: pd.Series, path: Path
         ids = df[id_col].map(row_key)
         return ids.where(ids != "", "row" + rows.astype(str))
     return path.stem + ":" + rows.astype(str)
+
+
+def _period(
+    period: PeriodConfig | None, tz: str
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Return the scenario period as tz-aware bounds; a bare end date includes its whole day."""
+    if period is None:
+        return None, None
+
+    def bound(v: str | None, end: bool) -> pd.Timestamp | None:
+        if v is None:
+            return None
+        ts = pd.Timestamp(v)
+        if end and len(v) <= 10:
+            ts = ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+    return bound(period.start, False), bound(period.end, True)
 
 
 def _category(v: Any) -> str:
@@ -259,31 +195,54 @@ def load_alerts(
     precincts_m: gpd.GeoDataFrame,
     study_area: shapely.Geometry,
     crs: pyproj.CRS,
+    period: PeriodConfig | None = None,
+    now: pd.Timestamp | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
     """Alerts in the working CRS, with ``precinct_id`` assigned ("outside" kept).
 
     Reject reasons: no coordinates, coordinates out of range, probable lat/lon swap, far
-    outside the study area (> ``max_outside_km``), no time / unparseable time, duplicate id.
+    outside the study area (> ``max_outside_km``), duplicate id, and the time reasons of
+    :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
+    range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
+    unparseable time).
     """
     path = Path(cfg.path)
     need_file(path, "alerts")
     rej = Rejects("alerts", str(path))
     facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
     df, mapping = read_alert_file(path, cfg, facts)
+    reject_ragged(facts, rej.add)
     if len(df) == 0:
         raise InputDataError(f"{path}: the alert table has a header but no rows")
     cols = alert_columns(df, path, mapping)
     lon_col, lat_col, time_col = str(cols["lon"]), str(cols["lat"]), str(cols["time"])
     rows = df["_row"]
     lon, lat = to_float(df[lon_col]), to_float(df[lat_col])
-    keep = classify_points(lon, lat, rows, rej, cols, swap_bbox(study_area, crs, cfg.datum))
+    keep = classify_points(
+        lon,
+        lat,
+        rows,
+        rej,
+        cols,
+        swap_bbox(study_area, crs, cfg.datum),
+        raw=(df[lon_col], df[lat_col]),
+    )
 
-    times = parse_times(df[time_col], tz)
-    for i in np.flatnonzero(keep & times.isna().to_numpy()):
-        raw = df[time_col].iloc[i]
-        reason = "no time" if is_blank(raw) else "unparseable time"
-        rej.add(int(rows.iloc[i]), reason, time_col, raw)
-        keep[i] = False
+    parsed = parse_time_column(
+        df[time_col],
+        tz,
+        column=time_col,
+        time_format=cfg.time_format,
+        dayfirst=cfg.dayfirst,
+        not_after=pd.Timestamp.now(tz) if now is None else now,
+        period=_period(period, tz),
+    )
+    times = parsed.times
+    bad_time = keep & (parsed.reasons != "").to_numpy()
+    for i in np.flatnonzero(bad_time):
+        rej.add(int(rows.iloc[i]), parsed.reasons.iloc[i], time_col, df[time_col].iloc[i])
+    keep &= ~bad_time
+    facts.update(time_order=parsed.order, warnings=[f"{path.name}: {w}" for w in parsed.warnings])
 
     ids = _alert_ids(df, cols["id"], rows, path)
     reject_duplicates(ids, rows, keep, rej, cols["id"] or "", as_int=True)
@@ -320,6 +279,18 @@ def load_alerts(
 # --------------------------------------------------------------------------- venues
 
 
+def _venue_kinds(values: pd.Series, extra: dict[str, str]) -> pd.Series:
+    """Map kind cells to our kinds: the layer's ``kinds`` first, then Chinese/English aliases."""
+    wrong = {k: v for k, v in extra.items() if v not in VENUE_KINDS}
+    if wrong:
+        raise InputDataError(
+            f"venue layer kinds = {wrong}: the right side must be one of {', '.join(VENUE_KINDS)}"
+        )
+    table = {**VENUE_KIND_ALIASES, **{k.strip().lower(): v for k, v in extra.items()}}
+    raw = values.map(lambda v: "" if is_blank(v) else str(v).strip().lower())
+    return raw.map(lambda k: table.get(k, table.get(k.replace(" ", ""), k)))
+
+
 def load_venues(
     cfg: VenueLayer,
     *,
@@ -339,12 +310,14 @@ def load_venues(
     kind_col, id_col, name_col = str(cols["kind"]), cols.get("id"), cols.get("name")
     rows = df["_row"]
     lon, lat = to_float(df[str(cols["lon"])]), to_float(df[str(cols["lat"])])
-    keep = classify_points(lon, lat, rows, rej, cols, None)
-    kinds = df[kind_col].map(lambda v: str(v).strip().lower() if v is not None else "")
+    raw = (df[str(cols["lon"])], df[str(cols["lat"])])
+    keep = classify_points(lon, lat, rows, rej, cols, None, raw=raw)
+    kinds = _venue_kinds(df[kind_col], cfg.kinds)
     for i in np.flatnonzero(keep & ~kinds.isin(VENUE_KINDS).to_numpy()):
         rej.add(
             rows.iloc[i],
-            f"unknown kind {kinds.iloc[i]!r}; use one of {', '.join(VENUE_KINDS)}",
+            f"unknown kind {kinds.iloc[i]!r}; use one of {', '.join(VENUE_KINDS)} or map it in "
+            f'the venue layer: kinds = {{ "{kinds.iloc[i]}" = "plaza" }}',
             kind_col,
             kinds.iloc[i],
         )
@@ -479,8 +452,20 @@ def load_study(sc: Scenario) -> StudyData:
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
     alerts, rej_a, f_a = load_alerts(
-        sc.alerts, tz=sc.scenario.timezone, precincts_m=precincts, study_area=study_area, crs=crs
+        sc.alerts,
+        tz=sc.scenario.timezone,
+        precincts_m=precincts,
+        study_area=study_area,
+        crs=crs,
+        period=sc.period,
     )
+    warnings = list(f_a.get("warnings", []))
+    f_a["timezone"] = sc.scenario.timezone
+    if not sc.scenario.timezone_given:
+        warnings.append(
+            f"no [scenario] timezone set: alert times were read as {sc.scenario.timezone}; "
+            "set timezone in the scenario if that is wrong"
+        )
     rejects.append(rej_a)
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
@@ -495,6 +480,11 @@ def load_study(sc: Scenario) -> StudyData:
         streets, f_s = load_streets(sc.streets, crs=crs)
         inputs.append(f_s)
         notes += _layer_notes("streets", sc.streets.synthetic, "")
+    fits = check_alerts(  # issue 10: does the declared alert datum fit the map?
+        alerts, sc.alerts.datum, source=Path(sc.alerts.path).name, streets=streets, venues=venues
+    )
+    f_a["datum_check"] = [fit.as_dict() for fit in fits]
+    warnings += [w for w in (fit.warning() for fit in fits) if w]
     for rec in inputs:
         rec["sha256"] = sha256_file(Path(rec["path"]))
     check_layer(precincts, "precincts")
@@ -511,6 +501,7 @@ def load_study(sc: Scenario) -> StudyData:
         rejects=all_rejects,
         inputs=tuple(inputs),
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
 
 

@@ -57,6 +57,7 @@ def build_manifest(
         "scenario_name": sc.scenario.name,
         "synthetic": bool(sc.synthetic or data.notes),
         "notes": list(data.notes),
+        "warnings": list(data.warnings),  # issue 10 (F): datum check, time order, zone assumed
         "period": period_of(data),
         "working_crs": data.crs.to_string(),
         "datums": {rec["layer"]: rec.get("datum", "wgs84") for rec in data.inputs},

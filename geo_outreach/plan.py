@@ -165,7 +165,7 @@ def _compute(
     with timer("load"):
         data = load_study(sc)
     # what makes validate fail is a warning here: the plan runs, and says so
-    warnings = layer_problems(data.inputs) + scenario_warnings(sc, data)
+    warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
         with timer("base layers"):
             files.update(write_base_layers(data, out_dir))
@@ -369,7 +369,7 @@ def validate_scenario(
                 f"channels.{ch.name}: no candidate venues of kinds {list(ch.venue_kinds)}; add "
                 "such venues to a venues file or change venue_kinds"
             )
-    warnings = scenario_warnings(sc, data)
+    warnings = list(data.warnings) + scenario_warnings(sc, data)
     if run_stages and not problems:
         placed: ChannelsResult | None = None
         try:

@@ -59,6 +59,8 @@ class ScenarioInfo:
     title: str = ""
     timezone: str = "Asia/Shanghai"
     seed: int = 42
+    # issue 10 (F): False when the scenario did not set timezone (set by the parser, not a key)
+    timezone_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class PrecinctLayer:
     layer: str | None = None
     illustrative: bool = False
     note: str = ""
+    # issue 10 (F): dissolve polygons that share an id instead of stopping
+    merge_duplicate_ids: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ class AlertLayer:
     synthetic: bool = False
     note: str = ""
     max_outside_km: float = 20.0
+    # issue 10 (F): spreadsheet header row (1-based; None finds it) and time parsing
+    header_row: int | None = None
+    time_format: str | None = None
+    dayfirst: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,10 @@ class VenueLayer:
     encoding: str = "auto"
     synthetic: bool = False
     note: str = ""
+    # issue 10 (F): spreadsheet sheet/header row; extra kind names -> our kinds
+    sheet: str | None = None
+    header_row: int | None = None
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,15 @@ class OutputConfig:
     lang: Lang = "zh"
 
 
+# issue 10 (F): the study period; alerts outside it are rejected with the reason
+@dataclass(frozen=True)
+class PeriodConfig:
+    """Optional study period: ISO dates or date-times (``2024-01-01``), in the scenario zone."""
+
+    start: str | None = None
+    end: str | None = None
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A whole scenario, as read from TOML (see module docstring)."""
@@ -209,6 +230,7 @@ class Scenario:
     # issue 12
     campaign: Campaign | None = None
     key_dates: tuple[KeyDate, ...] = ()
+    period: PeriodConfig = field(default_factory=PeriodConfig)  # issue 10 (F)
 
     @property
     def synthetic(self) -> bool:
@@ -352,6 +374,7 @@ _TOP = {
     # issue 12
     "campaign": Campaign,
     "key_dates": KeyDate,
+    "period": PeriodConfig,  # issue 10 (F)
 }
 
 
@@ -487,6 +510,57 @@ def weight_key_warnings(
 
 
 
+
+# --------------------------------------------------------------------------- issue 10 (F)
+
+
+def _check_timezone(info: ScenarioInfo) -> None:
+    """Check the timezone is an IANA name; a typo is an error that suggests the nearest."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(info.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(
+            info.timezone, sorted(zoneinfo.available_timezones()), n=1, cutoff=0.6
+        )
+        hint = f'; did you mean "{close[0]}"?' if close else ' (an IANA name like "Asia/Shanghai")'
+        raise ScenarioError(
+            f"scenario.timezone = {info.timezone!r} is not a known time zone{hint}"
+        ) from None
+
+
+def _period_table(raw: Any) -> Any:
+    """TOML dates/date-times in [period] become ISO text; each must parse as a date."""
+    import datetime as _dt
+
+    if not isinstance(raw, dict):
+        return raw
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, (_dt.date, _dt.datetime)):
+            v = v.isoformat()
+        if isinstance(v, str):
+            try:
+                _dt.datetime.fromisoformat(v)
+            except ValueError:
+                raise ScenarioError(
+                    f"period.{k} = {v!r} is not a date; write it as 2024-01-01"
+                ) from None
+        out[k] = v
+    start, end = out.get("start"), out.get("end")
+    if isinstance(start, str) and isinstance(end, str) and start > end:
+        raise ScenarioError(f"period.start = {start!r} is after period.end = {end!r}")
+    return out
+
+
+def _scenario_info(raw: Any, base: Path) -> ScenarioInfo:
+    given = isinstance(raw, dict) and "timezone" in raw
+    info: ScenarioInfo = _build(ScenarioInfo, raw, "scenario", base, timezone_given=given)
+    _check_timezone(info)
+    return info
+
+
 def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None) -> Scenario:
     """Validate a scenario already read from TOML (``base`` resolves relative paths)."""
     for key in data:
@@ -512,7 +586,7 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
             )
     sc = Scenario(
         path=path,
-        scenario=_build(ScenarioInfo, data.get("scenario", {}), "scenario", base),
+        scenario=_scenario_info(data.get("scenario", {}), base),  # issue 10 (F)
         precincts=_build(PrecinctLayer, data["precincts"], "precincts", base),
         alerts=_build(AlertLayer, data["alerts"], "alerts", base),
         venues=tuple(_build(VenueLayer, v, f"venues[{i}]", base) for i, v in enumerate(venues_raw)),
@@ -523,6 +597,7 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         channels=channels,
         output=_build(OutputConfig, data.get("output", {}), "output", base),
         **_playbook_sections(data, base),
+        period=_build(PeriodConfig, _period_table(data.get("period", {})), "period", base),
     )
     check_values(sc)
     return sc

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"_errors", "_validate", "_version", "i18n", "scenario", "scenario_doc"}),
     frozenset({"crs", "join", "outputs"}),
-    frozenset({"io", "_parse", "osm"}),
+    frozenset({"io", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}),
     frozenset({"stats", "density", "hotspots"}),
     frozenset({"analytics"}),
     frozenset({"coverage"}),

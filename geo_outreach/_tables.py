@@ -1,0 +1,251 @@
+"""Tables as police systems export them: CSV/TSV in any common encoding, XLSX with title rows.
+
+- Encodings: UTF-8, UTF-8 with BOM, UTF-16 ("Unicode text" from Excel, tab-separated) and
+  GBK/GB18030 are detected; the delimiter (comma, tab, semicolon) is sniffed from the header.
+- Header row: title rows above the header are skipped. The header is the first row among the
+  first :data:`HEADER_SCAN` whose cells match the most known headers of the layer (at least 2);
+  a layer can name it with ``header_row`` (1-based file row) and the sheet with ``sheet``.
+- XLSX: every sheet is tried in order (a summary sheet first is skipped); merged cells (a
+  category merged down several rows) get the merged value in every row; when no sheet has a
+  header, the error lists each sheet with its first rows.
+- Ragged CSV rows (more or fewer fields than the header) are returned in ``facts["ragged"]``
+  as ``(row, fields, value)`` for the loader to reject; the other rows are kept.
+
+Every frame has ``_row``: the 1-based row of each record in the file (or sheet).
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_outreach._errors import InputDataError
+
+#: How many rows from the top are searched for the header.
+HEADER_SCAN = 30
+
+
+def norm_header(name: Any) -> str:
+    """Compare headers lower-cased, without spaces, ``_``, ``-`` and brackets."""
+    return re.sub(r"[\s_\-()（）\[\]]", "", str(name)).lower()
+
+
+def detect_encoding(raw: bytes) -> str:
+    """Return ``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030`` (GBK superset): what decodes."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:4000]
+    if head and head.count(b"\x00") > len(head) // 4:  # UTF-16 without a byte-order mark
+        odd_zeros = head[1::2].count(b"\x00")  # ASCII in UTF-16-LE: "a\x00"
+        return "utf-16-le" if odd_zeros >= head[0::2].count(b"\x00") else "utf-16-be"
+    for enc in ("utf-8", "gb18030"):
+        try:
+            raw.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("auto", raw[:1], 0, 1, "neither UTF-8 nor GBK/GB18030")
+
+
+def _decode(raw: bytes, path: Path, encoding: str, layer: str) -> tuple[str, str]:
+    """Return the text and the encoding used (``auto`` detects it)."""
+    if encoding == "auto":
+        try:
+            encoding = detect_encoding(raw)
+        except UnicodeDecodeError:
+            raise InputDataError(
+                f"{path}: text is neither UTF-8, UTF-16 nor GBK; save it as UTF-8 or set "
+                f"[{layer}] encoding"
+            ) from None
+    try:
+        return raw.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputDataError(
+            f"{path}: cannot decode as {encoding} ({exc}); fix [{layer}] encoding"
+        ) from None
+
+
+def find_header(grid: list[list[Any]], known: set[str] | None) -> int | None:
+    """Return the header row index in ``grid``: best match of ``known`` headers (>= 2 cells).
+
+    Without ``known`` headers the first non-empty row is the header.
+    """
+    best, best_score = None, 1
+    for i, row in enumerate(grid[:HEADER_SCAN]):
+        cells = [c for c in row if c is not None and str(c).strip()]
+        if not cells:
+            continue
+        if known is None:
+            return i
+        score = sum(norm_header(c) in known for c in cells)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _frame(header: list[Any], body: list[list[Any]], rows: list[int], fill: Any) -> pd.DataFrame:
+    """Build a frame from a header and records of the same length, with ``_row``."""
+    names: list[str] = []
+    for j, h in enumerate(header):
+        name = str(h).strip() if h is not None and str(h).strip() else f"column{j + 1}"
+        while name in names:
+            name += "_2"
+        names.append(name)
+    df = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names)
+    df = df.fillna(fill) if fill is not None else df
+    df["_row"] = np.asarray(rows, dtype=int)
+    return df
+
+
+def _sheet_grid(ws: Any) -> list[list[Any]]:
+    """Return a worksheet as rows, merged ranges filled with their top-left value."""
+    grid = [list(r) for r in ws.iter_rows(values_only=True)]
+    for rng in ws.merged_cells.ranges:
+        top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
+        for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+            for c in range(rng.min_col - 1, rng.max_col):
+                if c < len(grid[r]):
+                    grid[r][c] = top
+    return grid
+
+
+def _preview(grid: list[list[Any]], n: int = 3) -> str:
+    rows = [[c for c in r if c is not None and str(c).strip()] for r in grid[:8]]
+    shown = [" | ".join(str(c) for c in r)[:80] for r in rows if r][:n]
+    return "; ".join(shown) or "(empty)"
+
+
+def _read_excel(
+    path: Path, sheet: str | None, header_row: int | None, known: set[str] | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import openpyxl  # imported here: only spreadsheets need it
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile raise many types
+        raise InputDataError(
+            f"{path}: cannot read as Excel .xlsx ({exc}); save it as .xlsx or CSV"
+        ) from None
+    if sheet is not None and sheet not in wb.sheetnames:
+        raise InputDataError(
+            f"{path}: no sheet {sheet!r}; the sheets are {wb.sheetnames}; fix the layer's sheet"
+        )
+    seen = []
+    for name in [sheet] if sheet else wb.sheetnames:
+        grid = _sheet_grid(wb[name])
+        h = header_row - 1 if header_row else find_header(grid, known)
+        if h is None or h >= len(grid):
+            seen.append(f"sheet {name!r}: {_preview(grid)}")
+            continue
+        body = [(i + 1, r) for i, r in enumerate(grid[h + 1 :], start=h + 1)]
+        body = [(n, r) for n, r in body if any(c is not None and str(c).strip() for c in r)]
+        df = _frame(grid[h], [r for _, r in body], [n for n, _ in body], None)
+        return df, {"format": "xlsx", "encoding": None, "sheet": name, "header_row": h + 1}
+    raise InputDataError(
+        f"{path}: no header row found (looked for known column names in the first "
+        f"{HEADER_SCAN} rows of each sheet). Seen: {' / '.join(seen)}. Set the layer's "
+        "sheet and header_row (1-based) in the scenario"
+    )
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", "\t", ";")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _read_csv_text(
+    text: str, path: Path, header_row: int | None, known: set[str] | None
+) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]]:
+    """Parse delimited text; return the frame and the ragged records (row, fields, text)."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    reader = csv.reader(_io.StringIO(text), delimiter=_delimiter(first))
+    records: list[list[str]] = []
+    line_of: list[int] = []
+    try:
+        for rec in reader:
+            if rec and any(c.strip() for c in rec):
+                records.append(rec)
+                line_of.append(reader.line_num)
+    except csv.Error as exc:
+        raise InputDataError(f"{path}: not a valid CSV table ({exc})") from None
+    if not records:
+        raise InputDataError(f"{path}: the file is empty; export the table with its header row")
+    if header_row:
+        h = next((i for i, n in enumerate(line_of) if n >= header_row), len(records))
+    else:
+        h = find_header(records, known) or 0
+    if h >= len(records):
+        raise InputDataError(f"{path}: header_row = {header_row} is past the end of the file")
+    header = [c.strip() for c in records[h]]
+    width = len(header)
+    body, rows, ragged = [], [], []
+    delim = reader.dialect.delimiter
+    for rec, n in zip(records[h + 1 :], line_of[h + 1 :], strict=True):
+        if len(rec) == width:
+            body.append(rec)
+            rows.append(n)
+        else:
+            ragged.append((n, len(rec), width, delim.join(rec)[:120]))
+    return _frame(header, body, rows, ""), ragged
+
+
+def read_table(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    layer: str,
+    header_row: int | None = None,
+    known: set[str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read CSV/TSV or XLSX into strings/objects, with 1-based file row numbers in ``_row``.
+
+    Parameters
+    ----------
+    path
+        The file; ``.xlsx``/``.xlsm`` are spreadsheets, anything else is delimited text.
+    encoding
+        Text encoding, ``auto`` detects it.
+    sheet, header_row
+        The layer's spreadsheet sheet and 1-based header row (None: found).
+    layer
+        Scenario section named in messages.
+    known
+        Normalised (:func:`norm_header`) header names of the layer, to find the header row.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, dict)
+        The frame and facts for the manifest (``encoding``, ``format``, ``ragged``).
+    """
+    if header_row is not None and header_row < 1:
+        raise InputDataError(
+            f"{path}: header_row = {header_row}; it counts file rows from 1 (fix [{layer}])"
+        )
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_excel(path, sheet, header_row, known)
+    if path.suffix.lower() == ".xls":
+        raise InputDataError(f"{path}: old Excel .xls is not read; save it as .xlsx or CSV")
+    text, encoding = _decode(path.read_bytes(), path, encoding, layer)
+    df, ragged = _read_csv_text(text.lstrip("\ufeff"), path, header_row, known)
+    return df, {"format": "csv", "encoding": encoding, "ragged": ragged}
+
+
+def known_headers(aliases: dict[str, tuple[str, ...]]) -> set[str]:
+    """Normalised header names of a layer's alias table (for :func:`read_table`)."""
+    return {norm_header(a) for names in aliases.values() for a in names}
+
+
+def reject_ragged(facts: dict[str, Any], add: Callable[..., None]) -> None:
+    """Report ragged CSV records through ``add(row, reason, column, value)``; drop the list."""
+    for row, fields, width, value in facts.pop("ragged", []):
+        add(row, f"ragged row ({fields} fields, the header has {width})", "", value)

@@ -1,0 +1,360 @@
+"""Date-times as police exports write them: one reason per row that cannot be used.
+
+:func:`parse_time_column` turns one column of a layer file into timezone-aware timestamps and a
+reason for every row it cannot use, so the loader can reject the row instead of crashing or
+silently moving it:
+
+- ``no time``: the cell is empty.
+- ``time without a date``: ``08:00``, an Excel time-only cell; never given the run's date.
+- ``time out of range``: placeholder dates (``9999-12-31``, ``0001/01/01``, years >= 2262,
+  anything before :data:`EARLIEST`).
+- ``time in the future``: after the run date (``not_after``).
+- ``time outside the scenario period``: before ``period.start`` or after ``period.end``.
+- ``unparseable time``: anything else pandas cannot read (also a row whose day/month order
+  contradicts the rest of the file).
+
+Day/month order (``05/01/2025``) is decided once per file from all rows: a first field above
+12 means day first, a second field above 12 means month first. When no row decides it the file
+is ambiguous: read month first (or as the layer's ``dayfirst`` says) and a warning says so.
+Excel serial numbers (days since 1899-12-30) are converted. Daylight saving is resolved
+deterministically: a wall time in the fall-back hour (it happens twice) is read as the first
+occurrence (still on daylight time); a wall time in the spring-forward gap (it never happens) is
+moved forward to the first valid time after the gap (02:30 -> 03:00).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_outreach._errors import InputDataError
+
+#: Anything before this is a placeholder, not an alert time.
+EARLIEST = pd.Timestamp("1990-01-01")
+#: Nanosecond timestamps end in 2262; anything from this on is a placeholder too.
+LATEST = pd.Timestamp("2262-01-01")
+#: Excel serial day numbers accepted (1990-01-01 .. 2261-12-31).
+_SERIAL_RANGE = (32874.0, 132_000.0)
+
+_TIME_CLEAN = [
+    (re.compile(r"[年/.]"), "-"),
+    (re.compile(r"月"), "-"),
+    (re.compile(r"日"), " "),
+    (re.compile(r"[时点]"), ":"),
+    (re.compile(r"分"), ":"),
+    (re.compile(r"秒"), ""),
+]
+_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(.*)$")
+_TIME_ONLY = re.compile(r"^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
+_SERIAL = re.compile(r"^\d{5,6}(?:\.\d+)?$")
+_YEAR = re.compile(r"(?<!\d)(\d{4,})(?!\d)")
+
+
+@dataclass(frozen=True)
+class ParsedTimes:
+    """One time column, parsed.
+
+    Attributes
+    ----------
+    times
+        Timezone-aware timestamps (the scenario zone), NaT where ``reasons`` is not empty.
+    reasons
+        ``""`` for a usable row, else the reject reason (see the module docstring).
+    order
+        Day/month order used for ``dd/mm/yyyy``-like rows: ``"day first"``, ``"month first"``
+        or ``""`` when the file has none.
+    warnings
+        Plain-language warnings about the whole column (ambiguous day/month order).
+    """
+
+    times: pd.Series
+    reasons: pd.Series
+    order: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+def _clean_time(v: Any) -> Any:
+    """Turn ``2025年7月14日 19时23分`` and ``2025/7/14`` into ``2025-7-14 19:23`` shapes."""
+    if isinstance(v, str):
+        s = v.strip()
+        if re.search(r"[年月日时分秒/]", s):
+            for pat, rep in _TIME_CLEAN:
+                s = pat.sub(rep, s)
+            s = re.sub(r"\s+", " ", s).strip().rstrip(":")
+        return s or None
+    return v
+
+
+def _clean_texts(values: pd.Series) -> pd.Series:
+    """:func:`_clean_time` on a column, vectorised for text (other cells kept as they are)."""
+    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    out = values.copy()
+    text = values[is_text].astype(str).str.strip()
+    marked = text.str.contains(r"[年月日时分秒/]", regex=True)
+    t = text[marked]
+    for pat, rep in _TIME_CLEAN:
+        t = t.str.replace(pat, rep, regex=True)
+    t = t.str.replace(r"\s+", " ", regex=True).str.strip().str.rstrip(":")
+    text[marked] = t
+    out[is_text] = text.where(text != "", None)
+    return out
+
+
+def _decide_order(
+    cleaned: pd.Series, dayfirst: bool | None, column: str
+) -> tuple[pd.Series, pd.Series, str, tuple[str, ...]]:
+    """Rewrite ``dd-mm-yyyy`` / ``mm-dd-yyyy`` rows to ``yyyy-mm-dd`` with one order per file.
+
+    Returns the rewritten values, a mask of rows that contradict the chosen order, the order
+    used and warnings.
+    """
+    parts = cleaned.astype("string").str.extract(_DMY)
+    has = parts[0].notna().to_numpy()
+    bad = pd.Series(False, index=cleaned.index)
+    if not has.any():
+        return cleaned, bad, "", ()
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    day_votes, month_votes = int((a > 12).sum()), int((b > 12).sum())
+    warnings: tuple[str, ...] = ()
+    if dayfirst is None:
+        if day_votes and month_votes:
+            dayfirst = day_votes >= month_votes
+            warnings = (
+                f"column {column!r}: day/month order is mixed ({day_votes} rows day first, "
+                f"{month_votes} month first); read as {'day' if dayfirst else 'month'} first, the "
+                "other rows are rejected; set dayfirst in the layer to choose",
+            )
+        elif day_votes or month_votes:
+            dayfirst = bool(day_votes)
+        else:
+            dayfirst = False
+            warnings = (
+                f"column {column!r}: day/month order is ambiguous in all {int(has.sum())} dated "
+                "rows (no day above 12); read as month first (05/01 = May 1); set "
+                "dayfirst = true in the layer if the file is day first",
+            )
+    day, month = (a, b) if dayfirst else (b, a)
+    bad = pd.Series(has & (month > 12).to_numpy(), index=cleaned.index)
+    ok = has & ~bad.to_numpy()
+    rewritten = cleaned.copy()
+    rewritten[ok] = (
+        parts[2][ok] + "-" + month[ok].astype(int).astype(str) + "-"
+        + day[ok].astype(int).astype(str) + parts[3][ok].fillna("")
+    ).str.strip()  # fmt: skip
+    return rewritten, bad, ("day first" if dayfirst else "month first"), warnings
+
+
+def _excel_serials(values: pd.Series) -> pd.Series:
+    """Naive timestamps for Excel serial day numbers (numbers or digit strings); NaT elsewhere."""
+    num = values.map(
+        lambda v: (
+            float(v)
+            if (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+            or (isinstance(v, str) and _SERIAL.match(v.strip()))
+            else np.nan
+        )
+    ).astype(float)
+    lo, hi = _SERIAL_RANGE
+    num = num.where((num >= lo) & (num <= hi))
+    out = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
+    return out.dt.round("s")
+
+
+def _one_time(v: Any) -> tuple[pd.Timestamp | None, str]:
+    """Parse one value the vectorised paths did not: (timestamp, "") or (None, reason)."""
+    if isinstance(v, _dt.time):
+        return None, "time without a date"
+    if isinstance(v, str) and _TIME_ONLY.match(v.strip()):
+        return None, "time without a date"
+    try:
+        ts = pd.Timestamp(v)
+    except (ValueError, TypeError, OverflowError):
+        # OutOfBoundsDatetime is a ValueError: tell a placeholder year from garbage
+        years = [int(y) for y in _YEAR.findall(str(v))]
+        if years and (min(years) < EARLIEST.year or max(years) >= 2262):
+            return None, "time out of range"
+        return None, "unparseable time"
+    if ts is pd.NaT:
+        return None, "unparseable time"
+    if not (EARLIEST <= ts.tz_localize(None) < LATEST):
+        return None, "time out of range"
+    return ts, ""
+
+
+def _in_range(got: pd.Series) -> pd.Series:
+    """Keep parsed naive times within EARLIEST..LATEST, as nanosecond values."""
+    got = got[got.notna() & (got >= EARLIEST) & (got < LATEST)]
+    return got.astype("datetime64[ns]")
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive wall times -> ``tz``; DST fall-back hour = first occurrence, gap -> shift forward."""
+    first = np.ones(len(naive), dtype=bool)  # True = daylight time = the first of the two
+    return naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward")
+
+
+def _parse_rest(
+    rest: pd.Series, dayfirst: bool | None, column: str
+) -> tuple[pd.Series, pd.Series, pd.Series, str, tuple[str, ...]]:
+    """Parse what the fast path left: Excel serials and cells, dd/mm/yyyy, Chinese text.
+
+    Returns the parsed naive times (NaT elsewhere), the cleaned text for the row-by-row
+    fallback, the rows contradicting the file's day/month order, the order and warnings.
+    """
+    naive = pd.Series(pd.NaT, index=rest.index, dtype="datetime64[ns]")
+    serial = _excel_serials(rest)
+    naive[serial.notna()] = serial[serial.notna()]
+    todo = serial.isna()
+    dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
+    if dtm.any():  # Excel date cells: vectorised; out-of-range ones fall to the slow path
+        got = _in_range(pd.to_datetime(rest[dtm], errors="coerce"))
+        naive.loc[got.index] = got
+        todo &= naive.isna()
+    cleaned = _clean_texts(rest.where(todo))
+    cleaned, contra, order, warnings = _decide_order(cleaned, dayfirst, column)
+    contra &= todo
+    todo &= ~contra
+    got = _in_range(_padded_times(cleaned.where(todo)))
+    naive.loc[got.index] = got
+    return naive[naive.notna()], cleaned, contra, order, warnings
+
+
+def _padded_times(cleaned: pd.Series) -> pd.Series:
+    """Parse ``2025-7-4 9:05[:00]`` shapes, vectorised (numbers assembled, no text per row)."""
+    p = cleaned.astype("string").str.extract(_PLAIN_PARTS).dropna(subset=[0])
+    if p.empty:
+        return pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
+    n = p.apply(pd.to_numeric).fillna(0)
+    n.columns = ["year", "month", "day", "hour", "minute", "second"]
+    return pd.to_datetime(n, errors="coerce")
+
+
+def parse_time_column(
+    values: pd.Series,
+    tz: str,
+    *,
+    column: str = "time",
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
+    not_after: pd.Timestamp | None = None,
+    period: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None),
+) -> ParsedTimes:
+    """Parse one time column to ``tz``-aware timestamps with a reject reason per bad row.
+
+    Parameters
+    ----------
+    values
+        The raw cells (text, numbers, datetimes).
+    tz
+        IANA zone of naive wall times (the scenario ``timezone``).
+    column
+        The file's header, named in warnings.
+    time_format
+        ``strftime`` format for every row (the layer's ``time_format``); no guessing then.
+    dayfirst
+        Day/month order of ``05/01/2025``-like rows; None decides from the file.
+    not_after
+        Rows after this instant are ``time in the future`` (None: no check).
+    period
+        Scenario ``period`` (start, end), tz-aware or None; rows outside are rejected.
+
+    Returns
+    -------
+    ParsedTimes
+        Times, reasons, the day/month order used and warnings.
+    """
+    idx = values.index
+    reasons = pd.Series("", index=idx, dtype=object)
+    naive = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    text = values.astype("string").str.strip()
+    blank = (text.isna() | text.eq("")).fillna(True).astype(bool)
+    reasons[blank] = "no time"
+    order = ""
+    warnings: tuple[str, ...] = ()
+    cleaned = values.copy()
+    if time_format:
+        try:
+            got = pd.to_datetime(text.where(~blank), format=time_format, errors="coerce")
+        except ValueError as exc:  # a format pandas cannot use at all ("%Q")
+            raise InputDataError(
+                f"[alerts] time_format = {time_format!r} is not a usable date format ({exc}); "
+                'write it like "%d.%m.%Y %H:%M"'
+            ) from None
+        got = _in_range(got)
+        naive.loc[got.index] = got
+    else:
+        # fast path: "YYYY-MM-DD[ HH:MM[:SS]]" (the usual export, and Excel date cells as text)
+        iso = text.str.match(_ISO_TIME).fillna(False).astype(bool) & ~blank
+        if iso.any():
+            got = _in_range(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"))
+            naive.loc[got.index] = got
+        rest = ~blank & naive.isna()
+        if rest.any():
+            sub, sub_clean, contra, order, warnings = _parse_rest(values[rest], dayfirst, column)
+            naive.loc[sub.index] = sub
+            cleaned.loc[sub_clean.index] = sub_clean
+            bad = contra[contra].index
+            reasons.loc[bad] = "unparseable time (day/month order differs from the file's)"
+    todo = ~blank & naive.isna() & (reasons == "")
+    aware = pd.Series(pd.NaT, index=idx, dtype=f"datetime64[ns, {tz}]")
+    ok = naive.notna()
+    if ok.any():
+        aware[ok] = _localize(naive[ok], tz)
+    for i in np.flatnonzero(todo.to_numpy() & ~ok.to_numpy()):
+        if time_format:
+            reasons.iat[i] = f"unparseable time (time_format = {time_format!r})"
+            continue
+        ts, why = _one_time(cleaned.iat[i] if isinstance(cleaned.iat[i], str) else values.iat[i])
+        if ts is None:
+            reasons.iat[i] = why
+        elif ts.tzinfo is None:
+            aware.iat[i] = _localize(pd.Series([ts]), tz).iat[0]
+        else:
+            aware.iat[i] = ts.tz_convert(tz)
+    _range_reasons(aware, reasons, not_after, period)
+    aware[reasons != ""] = pd.NaT
+    return ParsedTimes(aware, reasons, order, warnings)
+
+
+def _range_reasons(
+    aware: pd.Series,
+    reasons: pd.Series,
+    not_after: pd.Timestamp | None,
+    period: tuple[pd.Timestamp | None, pd.Timestamp | None],
+) -> None:
+    """Mark out-of-range, future and out-of-period times in ``reasons`` (in place)."""
+    free = (reasons == "") & aware.notna()
+    too_old = free & (aware < EARLIEST.tz_localize(aware.dt.tz))
+    reasons[too_old] = "time out of range"
+    free &= ~too_old
+    if not_after is not None:
+        future = free & (aware > not_after)
+        reasons[future] = f"time in the future (after the run date {not_after:%Y-%m-%d})"
+        free &= ~future
+    start, end = period
+    if start is not None or end is not None:
+        outside = free & (
+            (aware < start if start is not None else False)
+            | (aware > end if end is not None else False)
+        )
+        a = "…" if start is None else f"{start:%Y-%m-%d}"
+        b = "…" if end is None else f"{end:%Y-%m-%d %H:%M}"
+        reasons[outside] = f"time outside the scenario period ({a} to {b})"
+
+
+def parse_times(values: pd.Series, tz: str) -> pd.Series:
+    """Parse mixed date-time text/objects to timezone-aware timestamps; NaT where unusable.
+
+    Accepts ``2025-07-14 19:23[:00]``, ``2025/7/14 19:23``, ``2025年7月14日 19时23分``, Excel
+    datetimes and serial numbers and ISO strings with offsets. Naive times are in ``tz``.
+    See :func:`parse_time_column` for the reasons behind each NaT.
+    """
+    return parse_time_column(values, tz).times
