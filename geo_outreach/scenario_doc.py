@@ -21,8 +21,11 @@ from geo_outreach.scenario import (
     WEIGHT_RANGE,
     AlertLayer,
     AnalysisConfig,
+    Campaign,
     ChannelConfig,
+    KeyDate,
     OutputConfig,
+    PeriodConfig,
     PrecinctLayer,
     ScenarioInfo,
     StreetLayer,
@@ -48,6 +51,9 @@ SECTIONS: tuple[tuple[str, type, str], ...] = (
         "One outreach channel per table; NAME is its id (e.g. `[channels.square_dance]`).",
     ),
     ("[output]", OutputConfig, "Where and how outputs are written. Optional."),
+    ("[period]", PeriodConfig, "Study period: alerts outside it are rejected. Optional."),
+    ("[campaign]", Campaign, "Campaign period for the calendar. Optional."),
+    ("[[key_dates]]", KeyDate, "Key dates of the campaign (repeat the table). Optional."),
 )
 
 #: ``section.key`` -> (description, example as TOML). Sections are the dataclass names above.
@@ -158,9 +164,89 @@ KEYS: dict[str, tuple[str, str]] = {
         '"none"',
     ),
     "OutputConfig.lang": ("Language of maps and briefing: `zh` or `en`", '"zh"'),
+    # issue 10: input keys
+    "PrecinctLayer.merge_duplicate_ids": (
+        "Dissolve polygons that share a precinct id into one precinct (else repeated ids are an "
+        "error naming them)",
+        "true",
+    ),
+    "AlertLayer.header_row": ("1-based row of the header in a spreadsheet (default: found)", "3"),
+    "AlertLayer.time_format": (
+        "strftime format of the time column when it is not found automatically",
+        '"%d/%m/%Y %H:%M"',
+    ),
+    "AlertLayer.dayfirst": (
+        "Day before month in dates like 05/01/2025 (default: decided once per file)",
+        "true",
+    ),
+    "VenueLayer.sheet": (
+        "Sheet of an XLSX venue file (default: the first with a header)",
+        '"场所"',
+    ),
+    "VenueLayer.header_row": ("1-based row of the header in a spreadsheet", "2"),
+    "VenueLayer.kinds": (
+        "Your kind names -> ours (plaza, park, cafe, logistics, post_office, school, market, "
+        "bus_stop)",
+        '{ "驿站" = "logistics" }',
+    ),
+    "PeriodConfig.start": (
+        "First day of the study period; earlier alerts are rejected",
+        '"2024-01-01"',
+    ),
+    "PeriodConfig.end": ("Last day of the study period; later alerts are rejected", '"2026-10-31"'),
+    # issue 12: materials and visits channels
+    "ChannelConfig.stock": (
+        "Material to hand out (cup sleeves, stickers), split over the chosen sites in proportion "
+        "to the demand each covers; 0 = none",
+        "150000",
+    ),
+    "ChannelConfig.min_per_site": ("Least material per chosen site (with stock)", "2000"),
+    "ChannelConfig.max_per_site": ("Most material per chosen site; 0 = no maximum", "40000"),
+    "ChannelConfig.footfall": (
+        "Venue id -> footfall, used instead of covered demand to split the stock",
+        '{ "cafe_12" = 800 }',
+    ),
+    "ChannelConfig.firms": (
+        "Visits channel: firms table (CSV/XLSX: name, lon, lat, employees)",
+        '"firms.csv"',
+    ),
+    "ChannelConfig.schools": ("Visits channel: schools table (CSV/XLSX)", '"schools.csv"'),
+    "ChannelConfig.window_start": ("Visits channel: first day of the visit window", "2026-06-15"),
+    "ChannelConfig.window_end": ("Visits channel: last day of the visit window", "2026-06-24"),
+    "ChannelConfig.daily_capacity": ("Visits per station per day", "4"),
+    "ChannelConfig.work_hours": ("Visits channel: working hours [start, end)", "[9, 17]"),
+    "ChannelConfig.visit_minutes": ("Length of one visit in minutes", "60"),
+    "ChannelConfig.police_grid": (
+        "Grid visits: police grid (警格) polygons",
+        '"police_grid.geojson"',
+    ),
+    "ChannelConfig.community_grid": (
+        "Grid visits: community grid (网格) polygons (default: a generated square grid)",
+        '"community_grid.geojson"',
+    ),
+    "ChannelConfig.residents": (
+        "Grid visits: residents per community grid cell (elderly, living alone)",
+        '"residents.csv"',
+    ),
+    "ChannelConfig.grid_size_m": ("Cell size of a generated grid, metres", "1000"),
+    "ChannelConfig.officer_per_week": ("Households a community officer visits per week", "20"),
+    "ChannelConfig.worker_per_week": ("Households a grid worker visits per week", "30"),
+    "ChannelConfig.door_if_alone_share": (
+        "A cell is visited at the door when at least this share of its elderly live alone, "
+        "else by phone",
+        "0.2",
+    ),
+    "Campaign.start": ("First day of the campaign", "2026-06-01"),
+    "Campaign.end": ("Last day of the campaign", "2026-07-31"),
+    "KeyDate.date": ("Day of a key event", "2026-06-15"),
+    "KeyDate.title": ("What happens that day", '"交易会"'),
+    "KeyDate.end": ("Last day of a multi-day event (optional)", "2026-06-24"),
 }
 
-_SKIP = {"ChannelConfig.name"}  # the NAME of [channels.NAME]
+_SKIP = {
+    "ChannelConfig.name",  # the NAME of [channels.NAME]
+    "ScenarioInfo.timezone_given",  # set by the reader, not a key
+}
 
 
 def _type_text(tp: Any) -> str:
