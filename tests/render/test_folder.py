@@ -26,6 +26,7 @@ RENDER_ORDER = (
     "format",
     "style",
     "geometry",
+    "popups",  # issue 11 map
     "layers",
     "assets",
     "webmap",
