@@ -295,6 +295,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "outside_precincts": {"zh": "辖区外", "en": "outside every precinct"},
     "map_junction_name": {"zh": "{a}与{b}交叉口", "en": "{a} / {b} junction"},
     "map_patrol_near": {"zh": "巡逻点：近 {name}", "en": "Patrol stop near {name}"},
+    "map_junction_near": {"zh": "路口：近 {name}", "en": "Junction near {name}"},
+    "map_junction_id": {"zh": "路口 {name}", "en": "Junction {name}"},
+    "map_patrol_cell": {"zh": "巡逻点 {name}", "en": "Patrol stop {name}"},
 }
 
 # issue 11 map: alert categories of the sample data in English (other categories are shown as given)

@@ -25,7 +25,13 @@ __all__ = [
 ]
 
 _JUNCTION = re.compile(r"^(.+)与(.+)交叉口$")
-_NEAR = re.compile(r"^巡逻点：近 (.+)$")
+#: derived names written by the channels stage -> their English message (place names kept)
+_DERIVED = (
+    (re.compile(r"^巡逻点：近 (.+)$"), "map_patrol_near"),
+    (re.compile(r"^路口：近 (.+)$"), "map_junction_near"),
+    (re.compile(r"^巡逻点 (\S+)$"), "map_patrol_cell"),
+    (re.compile(r"^路口 (\S+)$"), "map_junction_id"),
+)
 
 
 def site_name(name: Any, lang: str) -> str:
@@ -49,9 +55,10 @@ def site_name(name: Any, lang: str) -> str:
     m = _JUNCTION.match(s)
     if m:
         return t("map_junction_name", lang).format(a=m.group(1), b=m.group(2))
-    m = _NEAR.match(s)
-    if m:
-        return t("map_patrol_near", lang).format(name=m.group(1))
+    for pattern, key in _DERIVED:
+        m = pattern.match(s)
+        if m:
+            return t(key, lang).format(name=m.group(1))
     return s
 
 
