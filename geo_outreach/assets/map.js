@@ -195,10 +195,11 @@
       }
       if (!moved) { break; }
     }
+    counts.iterations = it;
     items.forEach(function (s, i) {
       var q = L.point(Q[i][0], Q[i][1]);
-      var far = q.distanceTo(P[i]) > 3;
-      var ll = far ? map.layerPointToLatLng(q) : s.ll;
+      var far = q.distanceTo(P[i]) > 3;  // a leader and a dot only for a real move
+      var ll = q.distanceTo(P[i]) > 0.01 ? map.layerPointToLatLng(q) : s.ll;
       s.m.setLatLng(ll);
       s.line.setLatLngs([s.ll, ll]);
       if (far && !s.spread) { s.dot.addTo(s.g); } else if (!far && s.spread) { s.g.removeLayer(s.dot); }
@@ -297,6 +298,7 @@
       paddingBottomRight: [side, 30] });
   }
   declutter();
-  map.on("zoomend viewreset overlayadd overlayremove", declutter);
+  map.on("zoomend viewreset overlayadd overlayremove resize", declutter);
+  window.addEventListener("load", declutter);
   window.geoOutreach = { map: map, groups: G, counts: counts, setK: setK, declutter: declutter };
 })();

@@ -469,7 +469,7 @@ def channel_layers(
 # --------------------------------------------------------------------------- patrol, streets
 
 
-def _patrol_stop(row: Any, n: int, names: dict[str, str], lang: str) -> Json:
+def _patrol_stop(row: Any, n: int, names: dict[str, str], peaks: str, lang: str) -> Json:
     order = get(row, "order")
     label = int(float(order)) if isnum(order) else n + 1
     vid = str(get(row, "venue_id") or "")
@@ -478,12 +478,12 @@ def _patrol_stop(row: Any, n: int, names: dict[str, str], lang: str) -> Json:
         "ll": point_ll(row.geometry),
         "label": esc(label),
         "title": esc(f"{t('legend_patrol_stop', lang)} {label} {site_name(name, lang)}"),
-        "t": stop_popup(row, name, lang),
+        "t": stop_popup(row, name, peaks, lang),
     }
 
 
 def patrol_layer(
-    patrol: gpd.GeoDataFrame, lang: str, placements: pd.DataFrame | None = None
+    patrol: gpd.GeoDataFrame, lang: str, placements: pd.DataFrame | None = None, peaks: str = ""
 ) -> Json | None:
     """Build the patrol route line and its stops with time windows.
 
@@ -495,6 +495,8 @@ def patrol_layer(
         ``zh`` or ``en``.
     placements
         ``placements.geojson``: the stops' names by ``venue_id`` (the route file has none).
+    peaks
+        The plan's peak windows in the page's language (default: the stops' ``windows``).
 
     Returns
     -------
@@ -513,7 +515,7 @@ def patrol_layer(
             ll = latlngs(row.geometry)
             lines.extend(ll if row.geometry.geom_type == "MultiLineString" else [ll])
         elif feature == PATROL_STOP:
-            stops.append(_patrol_stop(row, len(stops), names, lang))
+            stops.append(_patrol_stop(row, len(stops), names, peaks, lang))
     if not lines and not stops:
         return None
     return {"lines": lines, "stops": stops}

@@ -153,7 +153,7 @@ def site_popup(row: Any, ch: ChannelStyle, prow: Any, peaks: str, lang: str) -> 
     return popup_html(title, rows)
 
 
-def stop_popup(row: Any, name: str, lang: str) -> str:
+def stop_popup(row: Any, name: str, peaks: str, lang: str) -> str:
     """Build the popup of one patrol stop (``patrol_route.geojson``, feature ``stop``).
 
     Parameters
@@ -162,6 +162,8 @@ def stop_popup(row: Any, name: str, lang: str) -> str:
         The stop's row.
     name
         Its human name.
+    peaks
+        :func:`peak_text` of the plan ('' to show the stop's own ``windows``).
     lang
         ``zh`` or ``en``.
 
@@ -176,7 +178,7 @@ def stop_popup(row: Any, name: str, lang: str) -> str:
     why = t("map_stop_text", lang).format(
         n=fmt_num(get(row, "alerts")), cw=fmt_num(get(row, "covered_weight"))
     )
-    windows = get(row, "windows")
+    windows = t("map_when_text", lang).format(windows=peaks) if peaks else get(row, "windows")
     rows: list[tuple[str, Any]] = [
         (t("map_why", lang), why),
         (t("map_who", lang), _audience("patrols", lang)),

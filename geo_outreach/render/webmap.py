@@ -38,7 +38,7 @@ from geo_outreach.render.layers import (
     streets_lines,
     venues_layer,
 )
-from geo_outreach.render.popups import cluster_popup, uncovered_popup
+from geo_outreach.render.popups import cluster_popup, peak_text, uncovered_popup
 from geo_outreach.render.style import (
     HOT_COLORS,
     PATROL_COLOR,
@@ -277,8 +277,14 @@ def banner_text(notes: list[str], lang: str) -> str:
     return f"{head} — {body}" + (f" — {tail}" if tail else "")
 
 
-def _header_html(folder: OutputFolder, lang: str, suffix_key: str) -> str:
+def _page_title(folder: OutputFolder, lang: str) -> str:
+    """Return the plan's title (the catalogue's on an English page when it is Chinese)."""
     title = folder.title or t("default_title", lang)
+    return t("default_title", lang) if lang == "en" and _CJK.search(title) else title
+
+
+def _header_html(folder: OutputFolder, lang: str, suffix_key: str) -> str:
+    title = _page_title(folder, lang)
     start, end = folder.period
     period = f"{t('period', lang)}: {start} – {end}" if start or end else ""
     parts = ['<div class="go-header" id="go-header">']
@@ -423,7 +429,8 @@ def _add_channels(page: _Page, folder: OutputFolder) -> None:
     page.payload["channels"] = entries
     page.legend["channels"] = channels
     if folder.patrol is not None and not folder.patrol.empty:
-        layer = patrol_layer(shift(folder.patrol, datum), lang, folder.placements)
+        peaks = peak_text(list(folder.manifest.get("peak_windows") or []), lang)
+        layer = patrol_layer(shift(folder.patrol, datum), lang, folder.placements, peaks)
         page.add("patrol", "layer_patrol", layer)
         if layer:
             page.payload["patrol"]["color"] = PATROL_COLOR
@@ -450,7 +457,7 @@ def _new_map(folder: OutputFolder, precincts: Any, lang: str) -> Any:
     m.default_js = []
     m.default_css = []
     root: Any = m.get_root()
-    title = folder.title or t("default_title", lang)
+    title = _page_title(folder, lang)
     root.title = esc(f"{title} · {t('map_title_suffix', lang)}")
     css, js = offline_assets()
     root.header.add_child(Element(f"<style>\n{css}\n</style>"), name="go_css")
