@@ -137,7 +137,7 @@
     var g = G[ch.group];
     if (!g) { return; }
     ch.reach.forEach(function (r) {
-      var st = { color: ch.color, weight: 1, fillColor: ch.color, fillOpacity: 0.1,
+      var st = { color: ch.color, weight: 1, fillColor: ch.color, fillOpacity: 0.04,
         className: "go-reach", interactive: false };
       var l = r.g ? L.polygon(r.g, Object.assign({}, st, { weight: 0.8, opacity: 0.6 }))
         : L.circle(r.ll, Object.assign({ radius: r.r }, st));
@@ -300,5 +300,6 @@
   declutter();
   map.on("zoomend viewreset overlayadd overlayremove resize", declutter);
   window.addEventListener("load", declutter);
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }  // header height
   window.geoOutreach = { map: map, groups: G, counts: counts, setK: setK, declutter: declutter };
 })();

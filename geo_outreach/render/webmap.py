@@ -409,10 +409,23 @@ def _add_venues(page: _Page, folder: OutputFolder) -> None:
     page.legend["venues"] = list(kinds)
 
 
+def _dissolve(cells: Any) -> Any:
+    """Merge touching hot-spot cells into one outline per area (no grid of dashed squares)."""
+    import geopandas as gpd
+    import shapely
+
+    geoms = shapely.buffer(cells.geometry.to_numpy(), 1e-6, quad_segs=1)  # lon/lat: ~0.1 m
+    merged = shapely.union_all(geoms)
+    parts = list(getattr(merged, "geoms", [merged]))
+    parts = [shapely.simplify(p, 2e-6) for p in parts if not p.is_empty]
+    return gpd.GeoDataFrame(geometry=parts, crs=cells.crs)
+
+
 def _add_channels(page: _Page, folder: OutputFolder) -> None:
     lang, datum = page.lang, page.datum
     if folder.uncovered is not None and not folder.uncovered.empty:
-        items = area_layer(shift(folder.uncovered, datum), lambda r: uncovered_popup(r, lang))
+        unc = _dissolve(shift(folder.uncovered, datum))
+        items = area_layer(unc, lambda r: uncovered_popup(r, lang))
         page.add("uncovered", "layer_uncovered", items)
     placements = None if folder.placements is None else shift(folder.placements, datum)
     reach = display_reach(folder.reach)
