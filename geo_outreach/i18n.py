@@ -200,7 +200,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "场所（候选点，灰边小圆点）",
         "en": "Venues (candidates, small grey-edged dots)",
     },
-    "map_precinct_labels": {"zh": "辖区边界与名称", "en": "Precinct outlines and names"},
     "map_site_title": {"zh": "{channel} 第 {rank} 位：{name}", "en": "{channel} #{rank}: {name}"},
     "map_existing_note": {"zh": "（现有点位，保留）", "en": " (existing site, kept)"},
     "map_why": {"zh": "为什么选这里", "en": "Why here"},
@@ -248,7 +247,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该处 {n} 起历史警情；在此停留宣传可覆盖 {cw} 起。",
         "en": "{n} past alerts here; a stop reaches {cw}.",
     },
-    "map_route_text": {"zh": "巡逻路线全长约 {km} 公里", "en": "Route about {km} km long"},
     "map_cluster_title": {"zh": "警情聚集区 {id}", "en": "Alert cluster {id}"},
     "map_cluster_alerts": {
         "zh": "{n} 起警情（占全区 {share}）",
@@ -276,7 +274,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "whatif_sites": {"zh": "个点", "en": "sites"},
     "whatif_covered": {"zh": "覆盖", "en": "covers"},
-    "whatif_total": {"zh": "合计覆盖（各渠道平均）", "en": "Mean coverage of the channels"},
     "synthetic_kind_synthetic": {"zh": "合成", "en": "synthetic"},
     "synthetic_kind_illustrative": {"zh": "示意", "en": "illustrative"},
     "synthetic_head": {"zh": "演示数据", "en": "DEMO DATA"},
