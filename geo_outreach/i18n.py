@@ -236,7 +236,137 @@ MESSAGES: dict[str, dict[str, str]] = {
     "layer_pb_police": {"zh": "警格", "en": "Police grid"},
     "layer_pb_materials": {"zh": "物料分配（圈大=数量多）", "en": "Materials (bigger = more)"},
     "layer_pb_visits": {"zh": "空心红圈=未能安排", "en": "hollow red = shortfall"},
+    # issue 11 map: plain-language popups, panels, what-if budgets, synthetic banner
+    "map_layers": {"zh": "图层", "en": "Layers"},
+    "map_collapse": {"zh": "收起", "en": "Hide"},
+    "map_expand": {"zh": "展开", "en": "Show"},
+    "map_channel_key": {
+        "zh": "宣传渠道（数字 = 优先顺序）",
+        "en": "Outreach channels (number = priority)",
+    },
+    "map_venue_key": {
+        "zh": "场所（候选点，灰边小圆点）",
+        "en": "Venues (candidates, small grey-edged dots)",
+    },
+    "map_site_title": {"zh": "{channel} 第 {rank} 位：{name}", "en": "{channel} #{rank}: {name}"},
+    "map_existing_note": {"zh": "（现有点位，保留）", "en": " (existing site, kept)"},
+    "map_why": {"zh": "为什么选这里", "en": "Why here"},
+    "map_why_text": {
+        "zh": "{mode} {radius} 米内有 {n} 起历史警情（按渠道加权）。",
+        "en": "{n} past alerts (channel-weighted) within {radius} m ({mode}).",
+    },
+    "map_gain_text": {
+        "zh": "其中 {gain} 起是排名更靠前的点覆盖不到的；"
+        "前 {rank} 个点合计覆盖本渠道 {cum} 的警情。",
+        "en": "{gain} of them are out of reach of the higher-ranked sites; the top {rank} sites "
+        "together reach {cum} of this channel's alerts.",
+    },
+    "map_who": {"zh": "能覆盖谁", "en": "Who it reaches"},
+    "map_when": {"zh": "什么时候去", "en": "When to go"},
+    "map_where": {"zh": "在哪里", "en": "Where"},
+    "map_when_text": {"zh": "警情高发时段：{windows}", "en": "Alerts peak: {windows}"},
+    "map_precinct_text": {
+        "zh": "{name}辖区；最近一月（{month}）{n} 起警情，环比 {mom}",
+        "en": "{name} precinct; {n} alerts in {month}, {mom} on the month before",
+    },
+    "map_audience_square_dance": {
+        "zh": "傍晚在广场、公园跳舞健身的中老年居民",
+        "en": "Older residents dancing and exercising in plazas and parks in the evening",
+    },
+    "map_audience_banners": {
+        "zh": "经过路口的行人、骑车人和司机",
+        "en": "People walking, cycling and driving past the junction",
+    },
+    "map_audience_cafe_sleeves": {
+        "zh": "买咖啡、奶茶的年轻人和上班族",
+        "en": "Young people and office workers buying coffee and tea",
+    },
+    "map_audience_parcel_stickers": {
+        "zh": "取寄快递的网购人群",
+        "en": "Online shoppers picking up and sending parcels",
+    },
+    "map_audience_patrols": {
+        "zh": "巡逻沿线的居民、商户和路人",
+        "en": "Residents, shops and passers-by along the route",
+    },
+    "map_audience_other": {"zh": "覆盖范围内的居民和路人", "en": "People within reach of the site"},
+    "map_stop_title": {"zh": "巡逻第 {order} 站：{name}", "en": "Patrol stop {order}: {name}"},
+    "map_stop_text": {
+        "zh": "该处 {n} 起历史警情；在此停留宣传可覆盖 {cw} 起。",
+        "en": "{n} past alerts here; a stop reaches {cw}.",
+    },
+    "map_cluster_title": {"zh": "警情聚集区 {id}", "en": "Alert cluster {id}"},
+    "map_cluster_alerts": {
+        "zh": "{n} 起警情（占全区 {share}）",
+        "en": "{n} alerts ({share} of all)",
+    },
+    "map_cluster_peak": {
+        "zh": "{hours} 时（占该区 {share} 的警情）",
+        "en": "{hours} h ({share} of its alerts)",
+    },
+    "map_hot_text": {
+        "zh": "警情显著偏多的网格（置信度 {conf}%），本格 {n} 起",
+        "en": "Significantly more alerts than around it ({conf}% confidence); {n} here",
+    },
+    "map_cold_text": {
+        "zh": "警情显著偏少的网格（置信度 {conf}%）",
+        "en": "Significantly fewer alerts than around it ({conf}% confidence)",
+    },
+    "map_uncovered_text": {
+        "zh": "这个热点网格不在任何投放点的覆盖范围内；可考虑增加点位或安排巡逻。",
+        "en": "No placement reaches this hot-spot cell; consider another site or a patrol.",
+    },
+    "whatif_title": {
+        "zh": "预算推演：每个渠道投几个点？",
+        "en": "What if: how many sites per channel?",
+    },
+    "whatif_sites": {"zh": "个点", "en": "sites"},
+    "whatif_covered": {"zh": "覆盖", "en": "covers"},
+    "synthetic_kind_synthetic": {"zh": "合成", "en": "synthetic"},
+    "synthetic_kind_illustrative": {"zh": "示意", "en": "illustrative"},
+    "synthetic_head": {"zh": "演示数据", "en": "DEMO DATA"},
+    "synthetic_real_alerts": {
+        "zh": "警情为真实数据，其余图层仅作示意",
+        "en": "the alerts are real; the layers named are not",
+    },
+    "synthetic_not_real_alerts": {"zh": "不代表真实警情", "en": "not real alerts"},
+    "synthetic_notes": {"zh": "数据说明", "en": "About the data"},
+    "syn_alerts": {"zh": "警情", "en": "alerts"},
+    "syn_precincts": {"zh": "辖区边界", "en": "precinct boundaries"},
+    "syn_population": {"zh": "人口", "en": "population"},
+    "syn_venues": {"zh": "场所", "en": "venues"},
+    "syn_streets": {"zh": "街道", "en": "streets"},
+    "category_uncategorised": {"zh": "未分类", "en": "Unclassified"},
+    "outside_precincts": {"zh": "辖区外", "en": "outside every precinct"},
+    "map_junction_name": {"zh": "{a}与{b}交叉口", "en": "{a} / {b} junction"},
+    "map_patrol_near": {"zh": "巡逻点：近 {name}", "en": "Patrol stop near {name}"},
+    "map_junction_near": {"zh": "路口：近 {name}", "en": "Junction near {name}"},
+    "map_junction_id": {"zh": "路口 {name}", "en": "Junction {name}"},
+    "map_patrol_cell": {"zh": "巡逻点 {name}", "en": "Patrol stop {name}"},
 }
+
+# issue 11 map: alert categories of the sample data in English (other categories are shown as given)
+CATEGORY_EN: dict[str, str] = {
+    "刷单返利": "Fake order-brushing rebates",
+    "冒充电商物流客服": "Fake e-commerce / courier customer service",
+    "冒充客服": "Fake customer service",
+    "虚假投资理财": "Fake investment",
+    "虚假投资": "Fake investment",
+    "虚假网络贷款": "Fake online loans",
+    "网络游戏虚假交易": "Fake online-game trading",
+    "冒充公检法": "Impersonating police / courts",
+    "网络婚恋交友": "Online romance scam",
+    "虚假征信": "Fake credit-record repair",
+    "冒充领导熟人": "Impersonating a boss or acquaintance",
+    "养老/保健品诈骗": "Pension / health-product scam",
+    "其他": "Other",
+    "未分类": "Unclassified",
+}
+
+
+def category_label(category: str, lang: str = "zh") -> str:
+    """Return an alert category for display (English for the known ones; issue 11 map)."""
+    return CATEGORY_EN.get(category, category) if lang == "en" else category
 
 
 #: Backtest method names (evaluation.csv ``method``) as shown to people.

@@ -192,6 +192,72 @@ def window_text(peak_windows: Sequence[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+# issue 11 map: human names for derived sites (patrol stops, unnamed junctions)
+#: Venue kinds a planner finds a place by, best first (a bus stop only when nothing else is near).
+LANDMARK_KINDS = ("market", "plaza", "park", "school", "post_office", "cafe", "logistics")
+
+
+def nearest_venue_names(points: gpd.GeoDataFrame, venues: gpd.GeoDataFrame | None) -> list[str]:
+    """Name the nearest named venue to each point ('' when there is none).
+
+    Landmarks (markets, plazas, parks ...) are preferred: a landmark within twice the distance
+    of the nearest named venue of any kind wins, so a stop reads "near 裕华农贸市场" rather than
+    "near a bus stop".
+
+    Parameters
+    ----------
+    points
+        The sites (same CRS as ``venues``, metres).
+    venues
+        Venues with ``name`` and ``kind``.
+
+    Returns
+    -------
+    list of str
+        One name per point.
+    """
+    if venues is None or len(venues) == 0 or len(points) == 0 or "name" not in venues.columns:
+        return [""] * len(points)
+    from scipy.spatial import cKDTree
+
+    names = venues["name"].fillna("").astype(str).str.strip()
+    named = venues[names != ""]
+    if len(named) == 0:
+        return [""] * len(points)
+    nxy = points_xy(named)
+    pxy = points_xy(points)
+    d_any, i_any = cKDTree(nxy).query(pxy)
+    out = [str(named["name"].iloc[i]).strip() for i in i_any]
+    kinds = named["kind"].astype(str) if "kind" in named.columns else None
+    land = named[kinds.isin(LANDMARK_KINDS)] if kinds is not None else named.iloc[0:0]
+    if len(land):
+        d_land, i_land = cKDTree(points_xy(land)).query(pxy)
+        for j in range(len(out)):
+            if d_land[j] <= 2.0 * d_any[j] + 50.0:
+                out[j] = str(land["name"].iloc[i_land[j]]).strip()
+    return out
+
+
+def stop_names(cand: gpd.GeoDataFrame, venues: gpd.GeoDataFrame | None) -> list[str]:
+    """Name patrol stops: ``"巡逻点：近 xx市场"`` (``"巡逻点 <cell>"`` without venues).
+
+    Parameters
+    ----------
+    cand
+        Patrol candidates (``cell_id`` + Point).
+    venues
+        Venues in the same CRS.
+
+    Returns
+    -------
+    list of str
+        One name per candidate.
+    """
+    near = nearest_venue_names(cand, venues)
+    cells = cand["cell_id"].astype(str).tolist() if "cell_id" in cand.columns else [""] * len(cand)
+    return [f"巡逻点：近 {n}" if n else f"巡逻点 {c}" for n, c in zip(near, cells, strict=True)]
+
+
 @dataclass(frozen=True)
 class _Distances:
     """Distances between the stops, and the shortest-path tree to draw the route on streets."""

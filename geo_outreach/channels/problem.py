@@ -40,7 +40,12 @@ import shapely
 from geo_outreach import coverage as cov
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
-from geo_outreach.channels.patrol import patrol_candidates, points_xy
+from geo_outreach.channels.patrol import (
+    nearest_venue_names,
+    patrol_candidates,
+    points_xy,
+    stop_names,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -140,6 +145,39 @@ def _alert_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> pd.DataFrame:
 # =========================================================================== candidates
 
 
+# issue 11 map: junctions named by their streets ("xx路与yy路交叉口")
+def _street_names(graph: nx.MultiDiGraph, node: Any) -> list[str]:
+    """Distinct street names of the edges at ``node``, most edges first, then by name."""
+    edges = list(graph.edges(node, data="name"))
+    if graph.is_directed():
+        edges += list(graph.in_edges(node, data="name"))
+    tally: dict[str, int] = {}
+    for *_, name in edges:
+        for n in set(name) if isinstance(name, list) else {name}:
+            if isinstance(n, str) and n.strip():
+                tally[n.strip()] = tally.get(n.strip(), 0) + 1
+    return sorted(tally, key=lambda n: (-tally[n], n))
+
+
+def _junction_name(streets: list[str]) -> str:
+    """``"A与B交叉口"``, ``"A路口"`` for one street, '' without names (named later by a venue)."""
+    if len(streets) >= 2:
+        return f"{streets[0]}与{streets[1]}交叉口"
+    return f"{streets[0]}路口" if streets else ""
+
+
+def _name_unnamed_junctions(j: gpd.GeoDataFrame, venues: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Name junctions without street names after the nearest named venue: ``"路口：近 xx"``."""
+    unnamed = (j["name"] == "").to_numpy()
+    if unnamed.any():
+        near = nearest_venue_names(j[unnamed], venues)
+        ids = j.loc[unnamed, "venue_id"].str.removeprefix("junction:")
+        j.loc[unnamed, "name"] = [
+            f"路口：近 {n}" if n else f"路口 {i}" for n, i in zip(near, ids, strict=True)
+        ]
+    return j
+
+
 def junctions(
     graph: nx.MultiDiGraph,
     *,
@@ -165,7 +203,7 @@ def junctions(
         nb.discard(node)
         if len(nb) >= min_degree:
             d = graph.nodes[node]
-            rows.append((node, len(nb), float(d["x"]), float(d["y"])))
+            rows.append((node, len(nb), float(d["x"]), float(d["y"]), _street_names(graph, node)))
     crs = graph.graph.get("crs")
     if not rows:
         return gpd.GeoDataFrame(
@@ -188,7 +226,7 @@ def junctions(
         {
             "venue_id": [f"junction:{r[0]}" for r in kept],
             "kind": "junction",
-            "name": [f"路口 junction {r[0]} ({r[1]}-way)" for r in kept],
+            "name": [_junction_name(r[4]) for r in kept],
             "degree": [r[1] for r in kept],
         },
         geometry=gpd.points_from_xy([r[2] for r in kept], [r[3] for r in kept]),
@@ -217,7 +255,8 @@ def channel_candidates(data: StudyData, ch: ChannelConfig) -> gpd.GeoDataFrame:
 
                 j["precinct_id"] = assign_precincts(j, data.precincts).to_numpy()
                 inside = j["precinct_id"] != OUTSIDE
-                parts.append(j.loc[inside, CANDIDATE_COLUMNS + ["geometry"]])
+                j = _name_unnamed_junctions(j.loc[inside].copy(), venues)
+                parts.append(j[CANDIDATE_COLUMNS + ["geometry"]])
     if not parts:
         return gpd.GeoDataFrame({c: [] for c in CANDIDATE_COLUMNS}, geometry=[], crs=data.crs)
     cand = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=data.crs)
@@ -234,6 +273,8 @@ def _patrol_sites(
     network: cov.StreetIndex | None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     cand, notes = patrol_candidates(hotspots, ch.budget, network, data.crs)
+    if len(cand):  # issue 11 map: "巡逻点：近 xx市场"
+        cand["name"] = stop_names(cand, data.venues)
     cand["precinct_id"] = OUTSIDE
     if len(cand):
         from geo_outreach.join import assign_precincts

@@ -203,7 +203,8 @@ def _png_uri(dst: np.ndarray, vmax: float, cmap: str) -> str:
     rgba = colormaps[cmap](np.nan_to_num(norm))
     # transparent below DENSITY_FLOOR of the top value, so the choropleth stays readable
     visible = np.isfinite(dst) & (norm > DENSITY_FLOOR)
-    rgba[..., 3] = np.where(visible, 0.25 + 0.55 * np.sqrt(np.nan_to_num(norm)), 0.0)
+    # at most 55 % opaque, so that streets and outlines stay visible through it (issue 11)
+    rgba[..., 3] = np.where(visible, 0.15 + 0.4 * np.sqrt(np.nan_to_num(norm)), 0.0)
     img = Image.fromarray((rgba * 255).astype("uint8"), "RGBA")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)

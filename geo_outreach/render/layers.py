@@ -9,7 +9,8 @@ with :func:`geo_outreach.render.format.popup_html` (escaped).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -19,18 +20,24 @@ import shapely
 
 from geo_outreach._validate import PATROL_ROUTE, PATROL_STOP
 from geo_outreach.crs import from_wgs84_lonlat
-from geo_outreach.i18n import MESSAGES, kind_label, t
+from geo_outreach.i18n import MESSAGES, category_label, kind_label, t
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import (
     esc,
     fmt_num,
-    fmt_share,
     get,
     isnum,
     popup_html,
     trend_text,
 )
 from geo_outreach.render.geometry import latlngs, point_ll, rnd
+from geo_outreach.render.popups import (
+    hotspot_popup,
+    peak_text,
+    site_name,
+    site_popup,
+    stop_popup,
+)
 from geo_outreach.render.style import (
     CHORO_COLORS,
     GRID_COLORS,
@@ -51,7 +58,7 @@ __all__ = [
     "ChannelLayer",
     "alerts_layer",
     "channel_layers",
-    "generic_layer",
+    "area_layer",
     "hotspot_layer",
     "patrol_layer",
     "precinct_layer",
@@ -123,12 +130,14 @@ def precinct_layer(precincts: gpd.GeoDataFrame, lang: str) -> tuple[list[Json], 
     colors, brk = choropleth_colors(values, missing="#dddddd") if metric else ([], [])
     items = []
     for i, (_, row) in enumerate(precincts.iterrows()):
-        title = f"{t('precinct', lang)} {row['name']} ({row['precinct_id']})"
+        title = f"{t('precinct', lang)} {row['name']}"
         items.append(
             {
                 "g": latlngs(row.geometry),
                 "c": colors[i] if metric else "#dddddd",
                 "t": popup_html(title, _precinct_rows(row, lang)),
+                "n": esc(row["name"]),
+                "ll": point_ll(row.geometry),
             }
         )
     legend = None
@@ -148,11 +157,12 @@ def precinct_layer(precincts: gpd.GeoDataFrame, lang: str) -> tuple[list[Json], 
 def _alert_points(a: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, lang: str) -> Json:
     pts = []
     for i, (_, row) in enumerate(a.iterrows()):
-        title = f"{get(row, 'category') or ''}"
+        title = category_label(str(get(row, "category") or ""), lang)
+        pid = get(row, "precinct_id")
         rows = [
             (t("reported_at", lang), get(row, "reported_at")),
             (t("age_band", lang), get(row, "age_band")),
-            (t("precinct", lang), get(row, "precinct_id")),
+            (t("precinct", lang), t("outside_precincts", lang) if pid == "outside" else pid),
             ("ID", get(row, "alert_id")),
         ]
         pts.append([rnd(lat[i]), rnd(lon[i]), popup_html(title, rows)])
@@ -247,37 +257,25 @@ def hotspot_layer(hot: gpd.GeoDataFrame, lang: str) -> list[Json]:
         lvl = hot_level(row)
         if lvl == 0:
             continue
-        p = get(row, "p_fdr") if get(row, "p_fdr") is not None else get(row, "p")
-        rows = [
-            (t("gi_z", lang), fmt_num(get(row, "gi_z"), 2)),
-            (t("p_value", lang), f"{float(p):.4f}" if isnum(p) else None),
-            (t("hot_class", lang), get(row, "hot_class")),
-        ]
-        title = t("legend_hot" if lvl > 0 else "legend_cold", lang)
         items.append(
             {
                 "g": latlngs(row.geometry),
-                "c": HOT_COLORS[lvl],
-                "s": {"color": HOT_COLORS[lvl]},
-                "t": popup_html(title, rows),
+                "s": {"color": HOT_COLORS[lvl], "weight": 1 + abs(lvl) * 0.5},
+                "t": hotspot_popup(row, lvl, lang),
             }
         )
     return items
 
 
-def generic_layer(gdf: gpd.GeoDataFrame, title_key: str, id_column: str, lang: str) -> list[Json]:
-    """Polygons with a popup of every property (clusters, uncovered hot spots).
+def area_layer(gdf: gpd.GeoDataFrame, popup: Callable[[Any], str]) -> list[Json]:
+    """Polygons with a plain-language popup (clusters, uncovered hot spots).
 
     Parameters
     ----------
     gdf
         The layer (in the base map's datum).
-    title_key
-        Catalogue key of the popup title.
-    id_column
-        The column that names a feature in the title (``cluster_id``, ``cell_id``).
-    lang
-        ``zh`` or ``en``.
+    popup
+        Builds a row's popup HTML (escaped), e.g. :func:`~geo_outreach.render.popups.cluster_popup`.
 
     Returns
     -------
@@ -287,10 +285,8 @@ def generic_layer(gdf: gpd.GeoDataFrame, title_key: str, id_column: str, lang: s
     items = []
     for _, row in gdf.iterrows():
         g = latlngs(row.geometry)
-        if not g:
-            continue
-        title = f"{t(title_key, lang)} {get(row, id_column) or ''}".strip()
-        items.append({"g": g, "t": popup_html(title, _props_rows(row, set(), lang))})
+        if g:
+            items.append({"g": g, "t": popup(row)})
     return items
 
 
@@ -337,14 +333,19 @@ class ChannelLayer:
     style
         The channel's name, label, colour and manifest settings.
     sites
-        One marker per placement, in rank order.
+        One marker per placement, in rank order (``k`` = rank, for the what-if slider).
     reach
-        Reach polygons (``{"g": ...}``) or circles (``{"ll": ..., "r": ...}``).
+        Reach polygons (``{"g": ...}``) or circles (``{"ll": ..., "r": ...}``), each with the
+        rank ``k`` of its site.
+    curve
+        Covered share for 0, 1, 2 ... sites (``coverage_curve.csv``), as long as the sites list
+        plus one when the curve has it, else empty.
     """
 
     style: ChannelStyle
     sites: list[Json]
     reach: list[Json]
+    curve: list[float] = field(default_factory=list)
 
     @property
     def n_existing(self) -> int:
@@ -352,67 +353,25 @@ class ChannelLayer:
         return sum(bool(s["existing"]) for s in self.sites)
 
 
-def _why_rows(row: Any, ch: ChannelStyle, prow: Any, lang: str) -> list[tuple[str, Any]]:
-    info = ch.info
-    total = info.get("total_weight")
-    cw = get(row, "covered_weight")
-    share = float(cw) / float(total) if isnum(cw) and isnum(total) and float(total) > 0 else None
-    radius = info.get("radius_m")
-    why = [
-        ("", t("why_chosen", lang)),
-        (t("covered_weight", lang), fmt_num(cw, 1)),
-        (t("share_of_channel", lang), fmt_share(share) if share is not None else None),
-        (t("marginal_weight", lang), fmt_num(get(row, "marginal_weight"), 1)),
-        (t("cumulative_share", lang), fmt_share(get(row, "cumulative_share"))),
-        (t("radius_m", lang), fmt_num(radius) if isnum(radius) else None),
-    ]
-    if prow is not None and get(prow, "latest_month") is not None:
-        mom = trend_text(get(prow, "mom_pct"), get(prow, "mom_p"), lang)
-        yoy = trend_text(get(prow, "yoy_pct"), get(prow, "yoy_p"), lang)
-        text = (
-            f"{get(prow, 'latest_month')}: {fmt_num(get(prow, 'latest_alerts'))} · "
-            f"{t('mom', lang)} {mom} · {t('yoy', lang)} {yoy}"
-        )
-        why.append((t("trend", lang), text))
-    return why
-
-
-def _placement_popup(
-    row: Any, ch: ChannelStyle, precincts: pd.DataFrame, lang: str, existing: bool
-) -> str:
-    name = get(row, "name") or get(row, "venue_id") or ""
-    rank = get(row, "rank")
-    rank_s = str(int(float(rank))) if isnum(rank) else ""
-    head = f"{ch.label} #{rank_s} · {name}" if rank_s else f"{ch.label} · {name}"
-    kind = get(row, "kind")
-    rows = [
-        (t("kind", lang), kind_label(str(kind), lang) if kind else None),
-        (t("site_status", lang), t("existing", lang) if existing else t("recommended", lang)),
-        ("ID", get(row, "venue_id")),
-    ]
-    pid = get(row, "precinct_id")
-    prow = precincts.loc[pid] if pid is not None and pid in precincts.index else None
-    if prow is not None:
-        rows.append((t("precinct", lang), f"{prow['name']} ({pid})"))
-    elif pid is not None:
-        rows.append((t("precinct", lang), pid))
-    return popup_html(head, rows, why=_why_rows(row, ch, prow, lang))
-
-
-def _sites(pl: pd.DataFrame, ch: ChannelStyle, precincts: pd.DataFrame, lang: str) -> list[Json]:
+def _sites(
+    pl: pd.DataFrame, ch: ChannelStyle, precincts: pd.DataFrame, peaks: str, lang: str
+) -> list[Json]:
     sites = []
-    for _, row in pl.iterrows():
+    for i, (_, row) in enumerate(pl.iterrows(), start=1):
         existing = bool(get(row, "existing"))
         rank = get(row, "rank")
-        label = str(int(float(rank))) if isnum(rank) else "•"
-        name = str(get(row, "name") or get(row, "venue_id") or "")
+        k = int(float(rank)) if isnum(rank) else i
+        name = site_name(get(row, "name") or get(row, "venue_id") or "", lang)
+        pid = get(row, "precinct_id")
+        prow = precincts.loc[pid] if pid is not None and pid in precincts.index else None
         sites.append(
             {
                 "ll": point_ll(row.geometry),
-                "label": esc(label),
+                "label": esc(k),
+                "k": k,
                 "existing": existing,
-                "title": esc(f"{ch.label} #{label} {name}"),
-                "t": _placement_popup(row, ch, precincts, lang, existing),
+                "title": esc(f"{ch.label} #{k} {name}"),
+                "t": site_popup(row, ch, prow, peaks, lang),
             }
         )
     return sites
@@ -422,11 +381,38 @@ def _reach_items(reach: gpd.GeoDataFrame | None, ch: ChannelStyle, sites: list[J
     """Reach polygons of ``reach.geojson``, else circles of the channel's radius."""
     rch = reach[reach["channel"].astype(str) == ch.name] if reach is not None else None
     if rch is not None and not rch.empty:
-        return [{"g": latlngs(g)} for g in rch.geometry if g is not None and not g.is_empty]
+        ranks = pd.to_numeric(rch["rank"], errors="coerce") if "rank" in rch.columns else None
+        out = []
+        for j, g in enumerate(rch.geometry):
+            if g is None or g.is_empty:
+                continue
+            k = ranks.iloc[j] if ranks is not None else np.nan
+            out.append({"g": latlngs(g), "k": int(k) if np.isfinite(k) else 0})
+        return out
     radius = ch.info.get("radius_m")
     if isnum(radius):
-        return [{"ll": s["ll"], "r": float(radius)} for s in sites]
+        return [{"ll": s["ll"], "r": float(radius), "k": s["k"]} for s in sites]
     return []
+
+
+def _curve(folder: OutputFolder, name: str, n_sites: int) -> list[float]:
+    """Covered share for k = 0..n_sites from ``coverage_curve.csv`` (empty when incomplete)."""
+    cc = folder.coverage_curve
+    if cc is None or cc.empty:
+        return []
+    c = cc[cc["channel"].astype(str) == name]
+    share = dict(
+        zip(
+            pd.to_numeric(c["k"], errors="coerce"),
+            pd.to_numeric(c["covered_share"], errors="coerce"),
+            strict=True,
+        )
+    )
+    share.setdefault(0.0, 0.0)
+    out = [share.get(float(k)) for k in range(n_sites + 1)]
+    if any(v is None or not math.isfinite(v) for v in out):
+        return []
+    return [round(float(v), 4) for v in out if v is not None]
 
 
 def channel_layers(
@@ -437,10 +423,12 @@ def channel_layers(
 ) -> list[ChannelLayer]:
     """Build the placements of every channel that has some, in channel order.
 
+    A patrol channel whose stops the patrol route layer draws is left out (drawn once).
+
     Parameters
     ----------
     folder
-        The output folder (channels, precincts).
+        The output folder (channels, precincts, coverage curve, peak windows).
     placements
         ``placements.geojson`` (in the base map's datum).
     reach
@@ -456,34 +444,47 @@ def channel_layers(
     if placements is None or placements.empty:
         return []
     precincts = folder.precincts.set_index("precinct_id", drop=False)
+    peaks = peak_text(list(folder.manifest.get("peak_windows") or []), lang)
+    has_route = folder.patrol is not None and not folder.patrol.empty
     out = []
     for ch in channel_info(folder, lang):
+        if has_route and ch.info.get("type") == "patrol":
+            continue
         pl = placements[placements["channel"].astype(str) == ch.name]
         if pl.empty:
             continue
         pl = pl.assign(_rk=pd.to_numeric(pl["rank"], errors="coerce")).sort_values("_rk")
-        sites = _sites(pl, ch, precincts, lang)
-        out.append(ChannelLayer(style=ch, sites=sites, reach=_reach_items(reach, ch, sites)))
+        sites = _sites(pl, ch, precincts, peaks, lang)
+        out.append(
+            ChannelLayer(
+                style=ch,
+                sites=sites,
+                reach=_reach_items(reach, ch, sites),
+                curve=_curve(folder, ch.name, len(sites)),
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- patrol, streets
 
 
-def _patrol_stop(row: Any, n: int, lang: str) -> Json:
+def _patrol_stop(row: Any, n: int, names: dict[str, str], peaks: str, lang: str) -> Json:
     order = get(row, "order")
     label = int(float(order)) if isnum(order) else n + 1
-    windows = get(row, "windows")
-    rows = [(t("time_window", lang), None if windows is None else str(windows))]
-    rows += _props_rows(row, {"windows"}, lang)
+    vid = str(get(row, "venue_id") or "")
+    name = names.get(vid) or vid
     return {
         "ll": point_ll(row.geometry),
         "label": esc(label),
-        "t": popup_html(f"{t('stop', lang)} {label}", rows),
+        "title": esc(f"{t('legend_patrol_stop', lang)} {label} {site_name(name, lang)}"),
+        "t": stop_popup(row, name, peaks, lang),
     }
 
 
-def patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> Json | None:
+def patrol_layer(
+    patrol: gpd.GeoDataFrame, lang: str, placements: pd.DataFrame | None = None, peaks: str = ""
+) -> Json | None:
     """Build the patrol route line and its stops with time windows.
 
     Parameters
@@ -492,6 +493,10 @@ def patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> Json | None:
         ``patrol_route.geojson`` (in the base map's datum).
     lang
         ``zh`` or ``en``.
+    placements
+        ``placements.geojson``: the stops' names by ``venue_id`` (the route file has none).
+    peaks
+        The plan's peak windows in the page's language (default: the stops' ``windows``).
 
     Returns
     -------
@@ -500,13 +505,17 @@ def patrol_layer(patrol: gpd.GeoDataFrame, lang: str) -> Json | None:
     """
     lines: list[Any] = []
     stops: list[Json] = []
+    names: dict[str, str] = {}
+    if placements is not None and not placements.empty:
+        named = placements.dropna(subset=["venue_id", "name"])
+        names = dict(zip(named["venue_id"].astype(str), named["name"].astype(str), strict=True))
     for _, row in patrol.iterrows():
         feature = get(row, "feature")
         if feature == PATROL_ROUTE:
             ll = latlngs(row.geometry)
             lines.extend(ll if row.geometry.geom_type == "MultiLineString" else [ll])
         elif feature == PATROL_STOP:
-            stops.append(_patrol_stop(row, len(stops), lang))
+            stops.append(_patrol_stop(row, len(stops), names, peaks, lang))
     if not lines and not stops:
         return None
     return {"lines": lines, "stops": stops}

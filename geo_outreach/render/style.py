@@ -28,6 +28,8 @@ __all__ = [
     "GRID_COLORS",
     "HOT_COLORS",
     "KIND_COLORS",
+    "PATROL_COLOR",
+    "VENUE_OUTLINE",
     "ChannelStyle",
     "breaks",
     "channel_info",
@@ -42,14 +44,20 @@ __all__ = [
 #: Share of the top density value below which the density overlay is transparent.
 DENSITY_FLOOR = 0.05
 
+# Channels: dark, saturated fills with a white ring and a white rank number. Venue kinds: pale
+# fills with a grey outline, small and unnumbered. The two palettes share no colour and differ
+# in lightness, so a placement can never be read as a venue (issue 11). Patrol stops are navy
+# squares (PATROL_COLOR), a colour and a shape no channel uses.
 CHANNEL_COLORS = (
-    "#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928",
-    "#a6cee3", "#fb9a99", "#cab2d6", "#666666",
+    "#1b7837", "#c51b7d", "#2166ac", "#b35806", "#542788", "#01665e",
+    "#8c510a", "#d6604d", "#4d4d4d", "#35978f",
 )  # fmt: skip
+PATROL_COLOR = "#08306b"
+VENUE_OUTLINE = "#7a7a7a"
 KIND_COLORS = {
-    "plaza": "#e41a1c", "park": "#4daf4a", "cafe": "#a65628", "logistics": "#ff7f00",
-    "post_office": "#377eb8", "school": "#984ea3", "market": "#f781bf", "bus_stop": "#999999",
-    "junction": "#ffff33",
+    "plaza": "#fbb4ae", "park": "#ccebc5", "cafe": "#e5d8bd", "logistics": "#fed9a6",
+    "post_office": "#b3cde3", "school": "#decbe4", "market": "#fddaec", "bus_stop": "#f2f2f2",
+    "junction": "#ffffcc",
 }  # fmt: skip
 CHORO_COLORS = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
 GRID_COLORS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")

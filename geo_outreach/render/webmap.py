@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -30,15 +31,21 @@ from geo_outreach.render.geometry import display_reach, rnd, shift
 from geo_outreach.render.layers import (
     ChannelLayer,
     alerts_layer,
+    area_layer,
     channel_layers,
-    generic_layer,
     hotspot_layer,
     patrol_layer,
     precinct_layer,
     streets_lines,
     venues_layer,
 )
-from geo_outreach.render.style import HOT_COLORS, colormap_css
+from geo_outreach.render.popups import cluster_popup, peak_text, uncovered_popup
+from geo_outreach.render.style import (
+    HOT_COLORS,
+    PATROL_COLOR,
+    VENUE_OUTLINE,
+    colormap_css,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +142,17 @@ def _sw(color: str, label: str, style: str = "") -> str:
     )
 
 
+def _marker_sw(color: str, label: str, text: str, cls: str = "") -> str:
+    """Build a legend row whose swatch looks like the map's marker (same colours, shape)."""
+    return (
+        f'<div class="row"><span class="go-key {cls}" style="background:{color}">'
+        f"{esc(text)}</span><span>{esc(label)}</span></div>"
+    )
+
+
 def _legend_layers(lang: str, sections: Json) -> list[str]:
-    """Legend entries of the choropleth, density, alerts and hot-spot layers."""
+    """Legend entries of the density, choropleth, alerts and hot-spot layers."""
     h = []
-    if sections.get("precincts"):
-        p = sections["precincts"]
-        h.append(f"<h5>{esc(t('layer_precincts', lang))} ({esc(p['title'])})</h5>")
-        h += [_sw(c, lab) for c, lab in p["classes"]]
     if sections.get("density"):
         d = sections["density"]
         unit = esc(t("legend_density_unit", lang))
@@ -150,6 +161,10 @@ def _legend_layers(lang: str, sections: Json) -> list[str]:
         ticks = [d["vmin"] + (d["vmax"] - d["vmin"]) * f for f in (0, 0.25, 0.5, 0.75, 1)]
         spans = "".join(f"<span>{esc(nice(x))}</span>" for x in ticks)
         h.append('<div class="ticks">' + spans + "</div>")
+    if sections.get("precincts"):
+        p = sections["precincts"]
+        h.append(f"<h5>{esc(t('layer_precincts', lang))} ({esc(p['title'])})</h5>")
+        h += [_sw(c, lab) for c, lab in p["classes"]]
     if sections.get("alerts"):
         a = sections["alerts"]
         if a.get("grid"):
@@ -162,59 +177,130 @@ def _legend_layers(lang: str, sections: Json) -> list[str]:
             h.append(_sw("#ef3b2c", t("legend_alert_point", lang), "border-radius:50%"))
     if sections.get("hotspots"):
         h.append(f"<h5>{esc(t('layer_hotspots', lang))}</h5>")
-        h.append(_sw(HOT_COLORS[3], t("legend_hot", lang)))
-        h.append(_sw(HOT_COLORS[-3], t("legend_cold", lang)))
+        h.append(_sw("transparent", t("legend_hot", lang), f"border:2px solid {HOT_COLORS[3]}"))
+        h.append(_sw("transparent", t("legend_cold", lang), f"border:2px solid {HOT_COLORS[-3]}"))
     return h
 
 
-def _legend_channels(lang: str, channels: list[ChannelLayer]) -> list[str]:
-    h = [f"<h5>{esc(t('layer_placements', lang))}</h5>"]
-    h += [_sw(ch.style.color, ch.style.label, "border-radius:50%") for ch in channels]
-    h.append(
-        '<div class="row"><span class="sw" style="background:#888;border-radius:50%"></span>'
-        f"<span>{esc(t('legend_recommended', lang))}</span></div>"
-    )
+def _legend_channels(lang: str, channels: list[ChannelLayer], patrol: bool) -> list[str]:
+    h = [f"<h5>{esc(t('map_channel_key', lang))}</h5>"]
+    h += [_marker_sw(ch.style.color, ch.style.label, "1") for ch in channels]
+    if patrol:
+        h.append(_marker_sw(PATROL_COLOR, t("layer_patrol", lang), "1", "go-stop"))
     if any(ch.n_existing for ch in channels):
-        h.append(_sw("#fff", t("legend_existing", lang), "border:2px solid #888"))
-    h.append(_sw("rgba(100,100,100,0.15)", t("legend_reach", lang)))
+        h.append(_marker_sw("#fff", t("legend_existing", lang), "1", "go-existing"))
+    if channels:
+        h.append(_sw("rgba(100,100,100,0.15)", t("legend_reach", lang)))
     return h
 
 
 def _legend_html(lang: str, sections: Json) -> str:
-    h = [f"<h4>{esc(t('legend', lang))}</h4>", *_legend_layers(lang, sections)]
+    h = []
+    if sections.get("channels") or sections.get("patrol"):
+        h += _legend_channels(lang, sections.get("channels") or [], bool(sections.get("patrol")))
+    h += _legend_layers(lang, sections)
     if sections.get("clusters"):
         h.append(_sw("transparent", t("legend_cluster", lang), "border:2px dashed #6a3d9a"))
     if sections.get("uncovered"):
-        style = "border:2px dashed #d7191c"
-        h.append(_sw("rgba(215,25,28,0.15)", t("legend_uncovered", lang), style))
+        h.append(_sw("transparent", t("legend_uncovered", lang), "border:2px dashed #d7191c"))
     if sections.get("venues"):
-        h.append(f"<h5>{esc(t('layer_venues', lang))}</h5>")
+        h.append(f"<h5>{esc(t('map_venue_key', lang))}</h5>")
         h += [
-            f'<div class="row"><span class="sw" style="background:{c};border-radius:50%"></span>'
-            f"<span>{n}</span></div>"
+            f'<div class="row"><span class="go-venue go-key-venue" style="background:{c}">'
+            f"</span><span>{n}</span></div>"
             for c, n in sections["venues"]
         ]  # n already escaped
-    if sections.get("channels"):
-        h += _legend_channels(lang, sections["channels"])
-    if sections.get("patrol"):
-        h.append(f"<h5>{esc(t('layer_patrol', lang))}</h5>")
-        h.append(_sw("#08306b", t("legend_patrol_stop", lang)))
     if sections.get("streets"):
         style = "border:none;border-top:2px solid #8c8c8c;height:0"
         h.append(_sw("transparent", t("legend_streets", lang), style))
     return "".join(h)
 
 
-def _header_html(folder: OutputFolder, lang: str, suffix_key: str) -> str:
+_CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
+_SYN = re.compile(r"\b(SYNTHETIC|ILLUSTRATIVE)\s+(alerts|precincts|venues|streets|population)\b")
+
+
+def synthetic_layers(notes: list[str]) -> dict[str, list[str]]:
+    """List the layers the manifest's notes call synthetic or illustrative.
+
+    Parameters
+    ----------
+    notes
+        ``manifest.json`` ``notes`` (``"SYNTHETIC alerts: ..."``, ``"ILLUSTRATIVE precincts"``).
+
+    Returns
+    -------
+    dict
+        ``{"synthetic": [layer, ...], "illustrative": [...]}`` in first-mention order.
+    """
+    out: dict[str, list[str]] = {"synthetic": [], "illustrative": []}
+    for note in notes:
+        for kind, layer in _SYN.findall(note):
+            names = out[kind.lower()]
+            if layer not in names:
+                names.append(layer)
+    return out
+
+
+def banner_text(notes: list[str], lang: str) -> str:
+    """Write the synthetic-data banner: the layers that are synthetic, by name.
+
+    "Not real alerts" is said only when the alerts are among them.
+
+    Parameters
+    ----------
+    notes
+        ``manifest.json`` ``notes``.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    layers = synthetic_layers(notes)
+    sep = "、" if lang == "zh" else ", "
+    parts = []
+    for kind in ("synthetic", "illustrative"):
+        if layers[kind]:
+            names = sep.join(t(f"syn_{x}", lang) for x in layers[kind])
+            parts.append(f"{t(f'synthetic_kind_{kind}', lang)}: {names}")
+    if not parts:
+        return t("synthetic_banner", lang)
+    tail = ""
+    if "alerts" in layers["synthetic"] or "alerts" in layers["illustrative"]:
+        tail = t("synthetic_not_real_alerts", lang)
+    elif any(layers.values()):
+        tail = t("synthetic_real_alerts", lang)
+    head = t("synthetic_head", lang)
+    body = "; ".join(parts)
+    return f"{head} — {body}" + (f" — {tail}" if tail else "")
+
+
+def _page_title(folder: OutputFolder, lang: str) -> str:
+    """Return the plan's title (the catalogue's on an English page when it is Chinese)."""
     title = folder.title or t("default_title", lang)
+    return t("default_title", lang) if lang == "en" and _CJK.search(title) else title
+
+
+def _header_html(folder: OutputFolder, lang: str, suffix_key: str) -> str:
+    title = _page_title(folder, lang)
     start, end = folder.period
     period = f"{t('period', lang)}: {start} – {end}" if start or end else ""
     parts = ['<div class="go-header" id="go-header">']
     if folder.synthetic:
-        notes = "".join(f"<small>{esc(n)}</small>" for n in folder.notes)
+        shown = folder.notes if lang == "zh" else [_CJK.sub(" ", n) for n in folder.notes]
+        notes = "".join(f"<small>{esc(' '.join(n.split()))}</small>" for n in shown if n.strip())
+        details = (
+            f'<details class="go-notes"><summary>{esc(t("synthetic_notes", lang))}</summary>'
+            f"{notes}</details>"
+            if notes
+            else ""
+        )
         parts.append(
-            f'<div class="go-banner" id="go-synthetic-banner">{esc(t("synthetic_banner", lang))}'
-            f'<span class="go-notes">{notes}</span></div>'
+            f'<div class="go-banner" id="go-synthetic-banner">'
+            f"<span>{esc(banner_text(folder.notes, lang))}</span>{details}</div>"
         )
     parts.append(
         f'<div class="go-title"><h1>{esc(title)} · {esc(t(suffix_key, lang))}</h1>'
@@ -244,10 +330,12 @@ class _Page:
         fg.add_to(self.m)
         self.groups[key] = fg
 
-    def add(self, key: str, label_key: str, items: Any, *, group: str | None = None) -> None:
+    def add(
+        self, key: str, label_key: str, items: Any, *, group: str | None = None, show: bool = True
+    ) -> None:
         """Add payload layer ``key`` with its feature group (default: ``key``) if it has items."""
         if items:
-            self.group(group or key, t(label_key, self.lang))
+            self.group(group or key, t(label_key, self.lang), show=show)
             self.payload[key] = items
             self.legend[key] = True
 
@@ -305,10 +393,11 @@ def _add_areas(page: _Page, folder: OutputFolder) -> None:
     """Hot spots and clusters."""
     lang, datum = page.lang, page.datum
     if folder.hotspots is not None and not folder.hotspots.empty:
-        page.add("hotspots", "layer_hotspots", hotspot_layer(shift(folder.hotspots, datum), lang))
+        items = hotspot_layer(shift(folder.hotspots, datum), lang)
+        page.add("hotspots", "layer_hotspots", items, show=False)
     if folder.clusters is not None and not folder.clusters.empty:
-        items = generic_layer(shift(folder.clusters, datum), "layer_clusters", "cluster_id", lang)
-        page.add("clusters", "layer_clusters", items)
+        items = area_layer(shift(folder.clusters, datum), lambda r: cluster_popup(r, lang))
+        page.add("clusters", "layer_clusters", items, show=False)
 
 
 def _add_venues(page: _Page, folder: OutputFolder) -> None:
@@ -321,10 +410,23 @@ def _add_venues(page: _Page, folder: OutputFolder) -> None:
     page.legend["venues"] = list(kinds)
 
 
+def _dissolve(cells: Any) -> Any:
+    """Merge touching hot-spot cells into one outline per area (no grid of dashed squares)."""
+    import geopandas as gpd
+    import shapely
+
+    geoms = shapely.buffer(cells.geometry.to_numpy(), 1e-6, quad_segs=1)  # lon/lat: ~0.1 m
+    merged = shapely.union_all(geoms)
+    parts = list(getattr(merged, "geoms", [merged]))
+    parts = [shapely.simplify(p, 2e-6) for p in parts if not p.is_empty]
+    return gpd.GeoDataFrame(geometry=parts, crs=cells.crs)
+
+
 def _add_channels(page: _Page, folder: OutputFolder) -> None:
     lang, datum = page.lang, page.datum
     if folder.uncovered is not None and not folder.uncovered.empty:
-        items = generic_layer(shift(folder.uncovered, datum), "layer_uncovered", "cell_id", lang)
+        unc = _dissolve(shift(folder.uncovered, datum))
+        items = area_layer(unc, lambda r: uncovered_popup(r, lang))
         page.add("uncovered", "layer_uncovered", items)
     placements = None if folder.placements is None else shift(folder.placements, datum)
     reach = display_reach(folder.reach)
@@ -336,12 +438,16 @@ def _add_channels(page: _Page, folder: OutputFolder) -> None:
         page.group(key, f"{t('layer_placements', lang)}: {ch.style.label}")
         entries.append(
             {"color": ch.style.color, "sites": ch.sites, "reach": ch.reach, "group": key}
-            | {"name": esc(ch.style.name)}
+            | {"name": esc(ch.style.name), "label": esc(ch.style.label), "curve": ch.curve}
         )
     page.payload["channels"] = entries
     page.legend["channels"] = channels
     if folder.patrol is not None and not folder.patrol.empty:
-        page.add("patrol", "layer_patrol", patrol_layer(shift(folder.patrol, datum), lang))
+        peaks = peak_text(list(folder.manifest.get("peak_windows") or []), lang)
+        layer = patrol_layer(shift(folder.patrol, datum), lang, folder.placements, peaks)
+        page.add("patrol", "layer_patrol", layer)
+        if layer:
+            page.payload["patrol"]["color"] = PATROL_COLOR
 
 
 def _fix_ids(element: Any, counter: list[int] | None = None) -> None:
@@ -365,7 +471,7 @@ def _new_map(folder: OutputFolder, precincts: Any, lang: str) -> Any:
     m.default_js = []
     m.default_css = []
     root: Any = m.get_root()
-    title = folder.title or t("default_title", lang)
+    title = _page_title(folder, lang)
     root.title = esc(f"{title} · {t('map_title_suffix', lang)}")
     css, js = offline_assets()
     root.header.add_child(Element(f"<style>\n{css}\n</style>"), name="go_css")
@@ -387,13 +493,21 @@ def _finish(page: _Page, folder: OutputFolder, bounds: Any) -> str:
             self.js = js
 
     m, payload = page.m, page.payload
-    _Draw(asset("map.js")).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _Draw(asset("map.js")).add_to(m)  # after the layer control, which map.js makes collapsible
     _fix_ids(m)
     minx, miny, maxx, maxy = bounds
     payload["map"] = m.get_name()
     payload["groups"] = {k: fg.get_name() for k, fg in page.groups.items()}
     payload["legend"] = _legend_html(page.lang, page.legend)
+    payload["ui"] = {
+        k: esc(t(k, page.lang))
+        for k in (
+            "legend", "map_layers", "map_collapse", "map_expand", "whatif_title",
+            "whatif_sites", "whatif_covered",
+        )
+    }  # fmt: skip
+    payload["venue_outline"] = VENUE_OUTLINE
     payload["bounds"] = [[rnd(miny), rnd(minx)], [rnd(maxy), rnd(maxx)]]
     root = m.get_root()
     header = _header_html(folder, page.lang, "map_title_suffix")
@@ -429,15 +543,16 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     page = _Page(_new_map(folder, precincts, lang), lang, bm.datum, payload={"lang": lang})
     _add_tiles(page, bm)
     # 1. context: streets (vector, only without tiles)
+    page.group("context", t("layer_context", lang))  # precinct outlines and names, always
     if bm.name == "none" and folder.streets is not None and not folder.streets.empty:
-        lines = streets_lines(shift(folder.streets, bm.datum))
-        page.add("streets", "layer_context", lines, group="context")
-    # 2. choropleth
+        page.payload["streets"] = streets_lines(shift(folder.streets, bm.datum))
+        page.legend["streets"] = bool(page.payload["streets"])
+    # 2. choropleth: the one density-like layer on by default when there is no density raster
     items, leg = precinct_layer(precincts, lang)
-    page.group("precincts", t("layer_precincts", lang))
+    page.group("precincts", t("layer_precincts", lang), show=folder.density_path is None)
     page.payload["precincts"] = items
     page.legend["precincts"] = leg
-    _add_density(page, folder)  # 3.
+    _add_density(page, folder)  # 3. on by default
     _add_alerts(page, folder)  # 4.
     _add_areas(page, folder)  # 5. hot spots, clusters
     _add_venues(page, folder)  # 6.

@@ -67,26 +67,60 @@ def test_map_offline_layers_legend_popup(
         assert watch.errors == []
         assert page.evaluate("typeof L") == "object" and page.evaluate("L.version") == "1.9.3"
         assert count(page, ".leaflet-container") == 1
-        # drawn features
-        assert count(page, "path.go-precinct") == 6
+        # drawn features: outlines and names of precincts always, the density on, the
+        # choropleth, hot spots and clusters off by default (one density-like layer at a time)
+        assert count(page, "path.go-poutline") == 6 and count(page, ".go-plabel") == 6
+        assert count(page, "path.go-precinct") == 0
+        assert count(page, "path.go-hotspot") == 0 and count(page, "path.go-cluster") == 0
+        assert count(page, "img.leaflet-image-layer") == 1  # density overlay
         assert count(page, "path.go-reach") == 5
-        assert count(page, "path.go-cluster") == 2
         assert count(page, "path.go-uncovered") == 1
-        assert count(page, "path.go-hotspot") >= 1
+        assert (
+            page.evaluate(
+                "document.querySelector('path.go-uncovered').getAttribute('fill-opacity')"
+            )
+            == "0"
+        )  # hot-spot outlines, not fills
         assert count(page, "path.go-patrol-line") == 1
         assert count(page, ".go-rank") == 5 + 3  # placements + patrol stops
-        assert count(page, ".go-rank.go-existing") == 1
-        assert count(page, ".go-venue") == 60
-        assert count(page, "img.leaflet-image-layer") == 1  # density overlay
+        assert count(page, ".go-rank.go-existing") == 1 and count(page, ".go-rank.go-stop") == 3
+        assert count(page, ".go-venue-icon") == 60
         assert count(page, ".leaflet-control-layers-overlays label") == 11
         counts = page.evaluate("window.geoOutreach.counts")
         assert counts["alerts"] == 400 and counts["streets"] == 16
-        # furniture
+        # switching the hidden layers on draws them (outlines)
+        page.evaluate(
+            "['precincts', 'hotspots', 'clusters'].forEach(k => "
+            "window.geoOutreach.map.addLayer(window.geoOutreach.groups[k]))"
+        )
+        assert count(page, "path.go-precinct") == 6 and count(page, "path.go-cluster") == 2
+        assert count(page, "path.go-hotspot") >= 1
+        # channel colours are never venue colours; the legend draws patrol stops as on the map
+        colors = page.evaluate(
+            "[...document.querySelectorAll('.go-rank')].map(e => e.style.backgroundColor)"
+        )
+        venue_colors = page.evaluate(
+            "[...document.querySelectorAll('.go-venue')].map(e => e.style.backgroundColor)"
+        )
+        assert colors and venue_colors and not set(colors) & set(venue_colors)
+        stop_style = (
+            "(e => [getComputedStyle(e).borderRadius, getComputedStyle(e).backgroundColor])"
+        )
+        on_map = page.evaluate(f"{stop_style}(document.querySelector('.go-rank.go-stop'))")
+        in_key = page.evaluate(
+            f"{stop_style}(document.querySelector('.go-legend .go-key.go-stop'))"
+        )
+        assert on_map == in_key
+        # furniture; the channel key comes first in the legend
         for sel in (".go-legend", ".leaflet-control-scale", "#go-synthetic-banner", ".go-title"):
             assert page.locator(sel).is_visible(), sel
-        assert "警情密度" in page.inner_text(".go-legend")
+        legend = page.inner_text(".go-legend")
+        assert "警情密度" in legend and legend.index("广场舞宣传") < legend.index("警情密度")
+        banner = page.inner_text("#go-synthetic-banner")
+        assert "合成" in banner and "警情" in banner and "不代表真实警情" in banner
+        page.click("#go-synthetic-banner summary")
         assert "<img src=x onerror" in page.inner_text("#go-synthetic-banner")  # shown as text
-        # click the top square-dance placement and read why it was chosen
+        # click the top square-dance placement and read, in plain words, why it was chosen
         marker = page.locator('.go-rank[title^="广场舞宣传 #1 "]')
         page.evaluate("""() => {
             const m = document.querySelector('.go-rank[title^="广场舞宣传 #1 "]');
@@ -99,15 +133,10 @@ def test_map_offline_layers_legend_popup(
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for(state="visible", timeout=5000)
         text = popup.inner_text()
-        for word in (
-            "入选理由",
-            "覆盖警情",
-            "占本渠道总量",
-            "边际新增覆盖",
-            "累计覆盖率",
-            "辖区趋势",
-        ):
+        for word in ("为什么选这里", "历史警情", "能覆盖谁", "广场", "在哪里", "环比"):
             assert word in text, word
+        for key in ("share_pct", "peak_share", "square_dance", "feature", "covered_weight"):
+            assert key not in text, key
         assert "<img src=x onerror=window.__xss=1>" in text  # the venue name, as text
         page.evaluate(
             "window.geoOutreach.map.closePopup(); window.geoOutreach.map.fitBounds("
@@ -167,8 +196,8 @@ def test_large_map_aggregates_and_clusters(browser: Any, tmp_path: Path) -> None
         assert counts["venues"] == 800 and counts["alerts"] < 6000  # grid cells
         # venues are off by default when clustered; switch the layer on and see clusters
         page.evaluate("window.geoOutreach.map.addLayer(window.geoOutreach.groups.venues)")
-        page.wait_for_selector(".marker-cluster", timeout=5000)
-        assert 0 < count(page, ".marker-cluster") < 300
+        page.wait_for_selector(".go-vcluster", timeout=5000)
+        assert 0 < count(page, ".go-vcluster") < 300
     finally:
         page.close()
 
@@ -180,7 +209,7 @@ def test_tile_basemap_still_works_offline(
     written = render_outputs(out, basemap="osm")
     page, watch = open_page(browser, written["map"])
     try:
-        assert count(page, "path.go-precinct") == 6
+        assert count(page, "path.go-poutline") == 6
         assert all("tile.openstreetmap.org" in u for u in watch.outside)  # only tiles were tried
         assert page.locator(".go-legend").is_visible()
         assert [

@@ -27,6 +27,7 @@ RENDER_ORDER = (
     "style",
     "geometry",
     "playbook",  # issue 12: playbook layers + briefing section (format, geometry only)
+    "popups",  # issue 11 map
     "layers",
     "assets",
     "webmap",

@@ -95,7 +95,7 @@ def test_user_strings_are_escaped(page_zh: str) -> None:
 def test_chinese_by_default_english_on_request(folder: Path, page_zh: str) -> None:
     en = render_map(load_output_folder(folder), lang="en")
     assert '<html lang="zh-CN">' in page_zh and '<html lang="en">' in en
-    for key in ("legend", "layer_precincts", "layer_density", "layer_hotspots", "why_chosen"):
+    for key in ("legend", "layer_precincts", "layer_density", "layer_hotspots", "map_why"):
         assert t(key, "zh") in page_zh
         assert t(key, "en") in en
     assert "图例" not in en and "辖区警情" not in en
@@ -152,18 +152,14 @@ def test_layers_present(page_zh: str) -> None:
 
 
 def test_placement_popup_says_why(page_zh: str) -> None:
+    """Plain words: why this site, who it reaches, where; no internal key."""
     site = channel(payload(page_zh), "square_dance")["sites"][1]
-    for key in (
-        "why_chosen",
-        "covered_weight",
-        "share_of_channel",
-        "marginal_weight",
-        "cumulative_share",
-        "radius_m",
-        "trend",
-    ):
+    for key in ("map_why", "map_who", "map_where", "map_audience_square_dance"):
         assert t(key, "zh") in site["t"], key
-    assert re.search(r"\d+\.\d%", site["t"])
+    assert "800 米内" in site["t"] and "起历史警情" in site["t"]
+    assert re.search(r"前 2 个点合计覆盖本渠道 \d+\.\d%", site["t"])
+    for internal in ("square_dance", "covered_weight", "share_pct", "cumulative_share"):
+        assert internal not in site["t"]
 
 
 def test_no_synthetic_banner_for_real_data(tmp_path: Path) -> None:
