@@ -139,7 +139,13 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
 #: In the order ``geo-outreach evaluate`` lists them.
 EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")
 RENDERED_FILES: tuple[str, ...] = ("map.html", "briefing.html", "briefing.png", "briefing.pdf")
-OUTPUT_FILES: tuple[str, ...] = PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES
+# issue 13: files of `geo-outreach effect`, in the order it lists them
+EFFECT_OUTPUT_FILES: tuple[str, ...] = (
+    "effect.csv", "effect.json", "effect.png", "campaign_log_rejects.csv"
+)  # fmt: skip
+OUTPUT_FILES: tuple[str, ...] = (
+    PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES + EFFECT_OUTPUT_FILES
+)
 REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
 
 #: Spelling of the column lists in :data:`OUTPUT_COLUMNS`: ``"name?"`` is a column a writer
@@ -249,6 +255,11 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "patrol_route.geojson": _PATROL_ROUTE,
     "uncovered_hotspots.geojson": ("cell_id", "alerts", "gi_z", "hot_class"),
     "evaluation.csv": _EVALUATION,
+    # issue 13: the effect estimate (one "overall" row, then one "event" row per month)
+    "effect.csv": (
+        "row_type", "event_time", "pct", "pct_lo", "pct_hi", "coef", "se", "n_units"
+    ),  # fmt: skip
+    "campaign_log_rejects.csv": ("layer", "file", "row", "column", "reason", "value"),
 }
 
 #: ``monthly_trends.csv``: the ``precinct_id`` of the rows for the whole study area.

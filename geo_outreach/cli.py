@@ -28,10 +28,13 @@ from geo_outreach._errors import GeoOutreachError
 from geo_outreach._version import __version__
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.backtest import BacktestResult, format_table
+from geo_outreach.effect.log import LogSource, load_campaign_log  # issue 13
+from geo_outreach.effect.run import run_effect, write_effect  # issue 13
 from geo_outreach.io import load_study
 from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan
 from geo_outreach.render import render_outputs
+from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -235,6 +238,84 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- issue 13: effect, log
+
+
+def _log_source(args: argparse.Namespace, synthetic: bool) -> LogSource:
+    return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
+
+
+def cmd_effect(args: argparse.Namespace) -> int:
+    """``geo-outreach effect SCENARIO --log LOG --out DIR``: estimate the outreach effect."""
+    sc = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path(sc.output.dir)
+    res = run_effect(
+        sc, _log_source(args, args.synthetic_log), unit=args.unit, cell_m=args.cell_m,
+        progress=_progress(args),
+    )  # fmt: skip
+    files = write_effect(res, out)
+    files.append(write_effect_chart(out, lang=args.lang or sc.output.lang))
+    print(res.wording["zh" if (args.lang or sc.output.lang) == "zh" else "en"])
+    print(
+        f"  campaign log: {res.log.facts['rows_loaded']} rows used, "
+        f"{res.log.facts['rows_rejected']} rejected"
+    )
+    if res.synthetic:
+        print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the chart says so.")
+    for p in files:
+        print(f"  {p.name}: {p.resolve()}")
+    return 0
+
+
+def cmd_log_validate(args: argparse.Namespace) -> int:
+    """``geo-outreach log validate LOG [--scenario SC]``: check a log; exit 1 if rows fail."""
+    src = _log_source(args, False)
+    if args.scenario:
+        sc = load_scenario(args.scenario)
+        data = load_study(sc)
+        log = load_campaign_log(
+            src, tz=sc.scenario.timezone, channels=sc.channels, venues=data.venues,
+            study_area=data.study_area, crs=data.crs,
+        )  # fmt: skip
+    else:
+        log = load_campaign_log(src, tz="Asia/Shanghai")
+    print(f"campaign log {args.log}: {log.facts['rows_loaded']} rows usable, "
+          f"{log.facts['rows_rejected']} rejected")  # fmt: skip
+    for r in log.rejects.itertuples(index=False):
+        print(f"  row {r.row}, column {r.column}: {r.reason} ({r.value})")
+    if not args.scenario:
+        print("  (channels and site ids not checked: add --scenario SCENARIO to check them)")
+    return 1 if len(log.rejects) else 0
+
+
+def _add_effect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser(
+        "effect",
+        help="did the outreach work? difference-in-differences on the campaign log",
+        description="Compare alerts in areas the logged outreach reached with areas it did not "
+        "reach yet (or never), month by month; report the % change with a 95%% CI, the "
+        "pre-trend check and an event-study chart (effect.csv, effect.json, effect.png).",
+    )
+    sp.add_argument("scenario", help="scenario TOML file")
+    sp.add_argument("--log", required=True, help="campaign log (CSV or XLSX)")
+    sp.add_argument("--out", help="output folder (default: the scenario's [output] dir)")
+    sp.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"],
+                    help="datum of the log's coordinates when it has no 坐标系 column")  # fmt: skip
+    sp.add_argument("--unit", choices=["precinct", "grid"], default="precinct")
+    sp.add_argument("--cell-m", type=float, default=1000.0, help="grid cell size (--unit grid)")
+    sp.add_argument("--synthetic-log", action="store_true", help="label the log SYNTHETIC")
+    sp.add_argument("--lang", choices=LANGS)
+    _common(sp, cmd_effect)
+    parser = sub.add_parser("log", help="the campaign log (what outreach was done)")
+    log_sub = parser.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
+    val = log_sub.add_parser("validate", help="check a campaign log; list rejected rows")
+    val.add_argument("log", help="campaign log (CSV or XLSX)")
+    val.add_argument("--scenario", help="also check channels and site ids against a scenario")
+    val.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"],
+                     help="datum of the coordinates when the log has no 坐标系 column")  # fmt: skip
+    _common(val, cmd_log_validate)
+
+
 # --------------------------------------------------------------------------- osm fetch
 
 
@@ -414,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cover(sub)
     _add_osm(sub)
     _add_evaluate(sub)
+    _add_effect(sub)  # issue 13
     return p
 
 

@@ -188,6 +188,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     "channel_parcel_stickers": {"zh": "快递贴纸", "en": "Parcel stickers"},
     "channel_patrol": {"zh": "巡逻宣传", "en": "Patrols"},
     "channel_patrols": {"zh": "巡逻宣传", "en": "Patrols"},
+    # issue 13: the effect estimate (format fields: pct, lo, hi, p, treated, control)
+    "effect_title": {
+        "zh": "宣传效果评估（双重差分）",
+        "en": "Did the outreach work? (difference-in-differences)",
+    },
+    "effect_claim_down": {
+        "zh": "开展宣传后，宣传覆盖区域的警情相对对照区域的预期变化 {pct}"
+        "（95% 置信区间 {lo} 至 {hi}），且宣传前两类区域走势一致。",
+        "en": "After outreach started, alerts in the areas it reached changed by {pct} "
+        "against what the comparison areas imply (95% CI {lo} to {hi}); before it, both "
+        "kinds of area moved alike.",
+    },
+    "effect_claim_up": {
+        "zh": "开展宣传后，宣传覆盖区域的警情相对预期变化 {pct}（95% 置信区间 {lo} 至 "
+        "{hi}）：未见减少，请核查宣传记录与数据。",
+        "en": "After outreach started, alerts in the areas it reached changed by {pct} "
+        "(95% CI {lo} to {hi}): no reduction; check the log and the data.",
+    },
+    "effect_no_claim": {
+        "zh": "无法判断宣传是否减少了警情：估计变化 {pct}，但 95% 置信区间 {lo} 至 {hi} "
+        "包含零，差异可能只是随机波动。",
+        "en": "We cannot tell whether the outreach reduced alerts: the estimate is {pct}, "
+        "but its 95% CI ({lo} to {hi}) includes zero, so the difference may be chance.",
+    },
+    "effect_pretrend_fail": {
+        "zh": "不能归因于宣传：宣传开始前，宣传区域的警情走势已与对照区域不同（前期趋势"
+        "检验 p = {p:.3f}），估计变化 {pct}（{lo} 至 {hi}）不可信。",
+        "en": "This cannot be attributed to the outreach: before it started, alerts in the "
+        "treated areas already moved differently from the comparison areas (pre-trend test "
+        "p = {p:.3f}), so the estimate {pct} ({lo} to {hi}) is not credible.",
+    },
+    "effect_counts": {
+        "zh": "（宣传区域 {treated} 个，对照区域 {control} 个）",
+        "en": "({treated} areas reached, {control} comparison areas)",
+    },
+    "effect_chart_title": {
+        "zh": "宣传开始前后警情变化（事件研究）",
+        "en": "Alerts before and after outreach started (event study)",
+    },
+    "effect_chart_x": {"zh": "距宣传开始的月数", "en": "months since outreach started"},
+    "effect_chart_y": {
+        "zh": "警情变化（%，相对开始前一个月）",
+        "en": "change in alerts (%, vs the month before the start)",
+    },
 }
 
 

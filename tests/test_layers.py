@@ -31,6 +31,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"coverage"}),
     frozenset({"channels"}),
     frozenset({"backtest"}),
+    frozenset({"effect"}),  # issue 13
     frozenset({"render"}),
     frozenset({"manifest", "plan"}),
     frozenset({"api", "__init__"}),

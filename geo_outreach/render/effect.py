@@ -1,0 +1,91 @@
+"""The effect estimate drawn: the event-study chart ``effect.png``, a briefing section (issue 13).
+
+Both read ``effect.csv`` / ``effect.json`` from an output folder (written by
+:func:`geo_outreach.effect.run.write_effect`), so ``geo-outreach render`` can redraw them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo_outreach.i18n import t
+from geo_outreach.outputs import atomic_write
+from geo_outreach.render.style import cjk_font
+
+
+def write_effect_chart(out_dir: str | Path, *, lang: str = "zh") -> Path:
+    """Draw the event study (% change per month since the start, 95% CIs) to ``effect.png``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder with ``effect.csv`` and ``effect.json``.
+    lang
+        ``"zh"`` (when a CJK font is installed) or ``"en"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written PNG.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    table = pd.read_csv(out / "effect.csv")
+    summary: dict[str, Any] = json.loads((out / "effect.json").read_text(encoding="utf-8"))
+    font = cjk_font()
+    lang = lang if (lang == "en" or font is not None) else "en"
+    ev = table[table["row_type"] == "event"].sort_values("event_time")
+    x = ev["event_time"].to_numpy(dtype=float)
+    y = ev["pct"].to_numpy(dtype=float)
+    lo = y - ev["pct_lo"].to_numpy(dtype=float)
+    hi = ev["pct_hi"].to_numpy(dtype=float) - y
+    style: dict[Any, Any] = {"axes.spines.top": False, "axes.spines.right": False}
+    if font:
+        style["font.family"] = [font, "DejaVu Sans"]
+    with plt.rc_context(style):
+        fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+        pre = x < 0
+        for mask, color in ((pre, "#7f7f7f"), (~pre, "#d62728")):
+            ax.errorbar(x[mask], y[mask], yerr=np.vstack([lo[mask], hi[mask]]), fmt="o",
+                        color=color, capsize=3, lw=1)  # fmt: skip
+        ax.axhline(0, color="black", lw=0.8)
+        ax.axvline(-0.5, color="#999999", lw=0.8, ls="--")
+        ax.set_xlabel(t("effect_chart_x", lang))
+        ax.set_ylabel(t("effect_chart_y", lang))
+        ax.set_title(t("effect_chart_title", lang), fontsize=10)
+        lo_ci, hi_ci = summary["ci95_pct"]
+        ax.text(0.01, 0.02, f"{summary['effect_pct']:+.1f}% (95% CI {lo_ci:+.1f}% … {hi_ci:+.1f}%)",
+                transform=ax.transAxes, fontsize=8)  # fmt: skip
+        if summary.get("synthetic"):
+            fig.text(0.5, 0.98, t("synthetic_banner", lang), ha="center", va="top",
+                     color="#b00020", fontsize=9, weight="bold")  # fmt: skip
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+        path = atomic_write(out / "effect.png", lambda p: fig.savefig(p, format="png"))
+        plt.close(fig)
+    return path
+
+
+def effect_section_html(out_dir: str | Path, *, lang: str = "zh") -> str:
+    """Return the briefing's effect section (empty when the folder has no ``effect.json``)."""
+    path = Path(out_dir) / "effect.json"
+    if not path.is_file():
+        return ""
+    s: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    text = html.escape(str(s["wording"].get(lang, s["wording"]["en"])))
+    img = '<img src="effect.png" alt="event study" style="max-width:100%">'
+    if not (Path(out_dir) / "effect.png").is_file():
+        img = ""
+    return (
+        f'<section class="effect"><h2>{html.escape(t("effect_title", lang))}</h2>'
+        f"<p>{text}</p>{img}</section>"
+    )
