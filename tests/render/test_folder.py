@@ -25,6 +25,7 @@ RENDER_ORDER = (
     "folder",
     "format",
     "style",
+    "effect",  # issue 13
     "geometry",
     "layers",
     "assets",
