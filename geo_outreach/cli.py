@@ -92,7 +92,9 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``geo-outreach demo``: the bundled Xinhui sample scenario."""
-    return _run_plan(_demo_scenario_path(), args)
+    rc = _run_plan(_demo_scenario_path(), args)
+    _demo_effect(args)  # issue 13
+    return rc
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -241,6 +243,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- issue 13: effect, log
 
 
+DEMO_LOG = REPO_ROOT / "data" / "sample" / "campaign_log.csv"
+
+
+def _demo_effect(args: argparse.Namespace) -> None:
+    """Estimate the effect of the SYNTHETIC sample campaign log; refresh the demo briefing."""
+    sc = load_scenario(_demo_scenario_path())
+    out = Path(args.out) if args.out else Path(sc.output.dir)
+    res = run_effect(sc, LogSource(DEMO_LOG, synthetic=True), progress=_progress(args))
+    write_effect(res, out)
+    lang = args.lang or sc.output.lang
+    write_effect_chart(out, lang=lang)
+    render_outputs(out, basemap=args.basemap, lang=lang)
+    print(f"  effect of the sample campaign log: {res.wording['en']}")
+
+
 def _log_source(args: argparse.Namespace, synthetic: bool) -> LogSource:
     return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
 
@@ -255,6 +272,8 @@ def cmd_effect(args: argparse.Namespace) -> int:
     )  # fmt: skip
     files = write_effect(res, out)
     files.append(write_effect_chart(out, lang=args.lang or sc.output.lang))
+    if (out / "manifest.json").is_file():  # a plan is there: refresh its briefing
+        render_outputs(out, basemap=sc.output.basemap, lang=args.lang or sc.output.lang)
     print(res.wording["zh" if (args.lang or sc.output.lang) == "zh" else "en"])
     print(
         f"  campaign log: {res.log.facts['rows_loaded']} rows used, "

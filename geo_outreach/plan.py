@@ -19,6 +19,7 @@ from geo_outreach import analytics, channels
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
+from geo_outreach.effect.emerging import write_emerging  # issue 13
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach.outputs import run_info, sha256_file, write_json, write_output
 from geo_outreach.render import render_outputs
@@ -126,6 +127,10 @@ def build_plan(
         result = analytics.run_analytics(data, sc.analysis)
         if write:
             files.update(_write_analytics(result, data, out_dir))
+    if write:  # issue 13: emerging hot spots (grid x month trend)
+        with timer("emerging hot spots"):
+            em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
+            files.update({em.name: em} if em is not None else {})
 
     ch: ChannelsResult | None = None
     if sc.channels:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -31,14 +32,17 @@ import shapely
 from scipy import stats as sps
 
 from geo_outreach.i18n import t
+from geo_outreach._validate import columns_of
 from geo_outreach.hotspots import distance_band, gi_star_z, grid_cells
 from geo_outreach.join import assign_precincts
+from geo_outreach.outputs import write_output
 
 PATTERNS: tuple[str, ...] = (
     "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
     "oscillating", "historical", "none",
 )  # fmt: skip
 ALPHA = 0.10
+NAME = "emerging_hotspots.geojson"
 PERSIST_SHARE = 0.90
 
 
@@ -231,3 +235,34 @@ def emerging_lines(cells: pd.DataFrame, lang: str = "zh") -> list[str]:
             since = str(min(g["run_start_month"]))
             lines.append(t(key, lang).format(name=name, n=len(g), since=since))
     return lines
+
+
+def write_emerging(
+    alerts: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    precincts: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    *,
+    cell_m: float = 1000.0,
+) -> Path | None:
+    """Write ``emerging_hotspots.geojson`` (cells with a named pattern); None with < 3 months.
+
+    Parameters
+    ----------
+    alerts, study_area, precincts
+        The study's layers (working CRS).
+    out_dir
+        The output folder.
+    cell_m
+        Grid cell size in metres (monthly counts on the 250 m hot-spot grid are too sparse).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The written file, or None when the alerts span fewer than 3 months.
+    """
+    if len(alerts) == 0 or alerts["reported_at"].dt.strftime("%Y-%m").nunique() < 3:
+        return None
+    cells = emerging_hotspots(alerts, study_area, precincts, cell_m=cell_m)
+    cells = cells[cells["pattern"] != "none"].reset_index(drop=True)
+    return write_output(out_dir, NAME, cells[[*columns_of(NAME), "geometry"]])

@@ -11,11 +11,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_outreach._validate import check_output
+from geo_outreach.effect.emerging import emerging_lines
 from geo_outreach.i18n import t
 from geo_outreach.outputs import atomic_write
+from geo_outreach.render.format import esc
+from geo_outreach.render.geometry import shift
 from geo_outreach.render.style import cjk_font
 
 
@@ -58,6 +63,11 @@ def write_effect_chart(out_dir: str | Path, *, lang: str = "zh") -> Path:
         for mask, color in ((pre, "#7f7f7f"), (~pre, "#d62728")):
             ax.errorbar(x[mask], y[mask], yerr=np.vstack([lo[mask], hi[mask]]), fmt="o",
                         color=color, capsize=3, lw=1)  # fmt: skip
+        ticks = [int(v) for v in x]
+        names = [str(v) for v in ticks]
+        if len(ticks) > 1:  # the window's ends hold every earlier / later month
+            names[0], names[-1] = f"≤{ticks[0]}", f"≥{ticks[-1]}"
+        ax.set_xticks(ticks, names)
         ax.axhline(0, color="black", lw=0.8)
         ax.axvline(-0.5, color="#999999", lw=0.8, ls="--")
         ax.set_xlabel(t("effect_chart_x", lang))
@@ -82,10 +92,92 @@ def effect_section_html(out_dir: str | Path, *, lang: str = "zh") -> str:
         return ""
     s: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     text = html.escape(str(s["wording"].get(lang, s["wording"]["en"])))
-    img = '<img src="effect.png" alt="event study" style="max-width:100%">'
+    img = '<img src="effect.png" alt="event study" style="max-width:min(100%,760px)">'
     if not (Path(out_dir) / "effect.png").is_file():
         img = ""
     return (
         f'<section class="effect"><h2>{html.escape(t("effect_title", lang))}</h2>'
         f"<p>{text}</p>{img}</section>"
     )
+
+
+#: Map colours of the emerging hot-spot patterns (new and intensifying stand out).
+PATTERN_COLORS: dict[str, str] = {
+    "new": "#e31a1c",
+    "consecutive": "#fd8d3c",
+    "intensifying": "#800026",
+    "persistent": "#bd0026",
+    "diminishing": "#feb24c",
+    "sporadic": "#fed976",
+    "oscillating": "#c994c7",
+    "historical": "#969696",
+}
+
+
+def _emerging(out_dir: str | Path) -> gpd.GeoDataFrame | None:
+    path = Path(out_dir) / "emerging_hotspots.geojson"
+    if not path.is_file():
+        return None
+    gdf = gpd.read_file(path)
+    check_output(path.name, gdf)
+    return gdf if len(gdf) else None
+
+
+def add_emerging_layer(m: Any, out_dir: str | Path, datum: str, lang: str) -> bool:
+    """Add the emerging hot spots to a folium map as one layer (hidden at first).
+
+    Parameters
+    ----------
+    m
+        The folium map.
+    out_dir
+        Folder with ``emerging_hotspots.geojson`` (nothing is added without it).
+    datum
+        The base map's datum (cells are shifted to it).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    bool
+        Whether a layer was added.
+    """
+    import folium
+
+    gdf = _emerging(out_dir)
+    if gdf is None:
+        return False
+    gdf = shift(gdf, datum)
+    gdf["label"] = [t(f"pattern_{p}", lang) for p in gdf["pattern"]]
+    gdf["color"] = [PATTERN_COLORS.get(p, "#969696") for p in gdf["pattern"]]
+    layer = folium.FeatureGroup(name=esc(t("layer_emerging", lang)), show=False)
+    folium.GeoJson(
+        gdf[["label", "precinct_name", "alerts", "run_start_month", "color", "geometry"]],
+        style_function=lambda f: {"color": f["properties"]["color"], "weight": 1.5,
+                                  "fillColor": f["properties"]["color"], "fillOpacity": 0.35},
+        tooltip=folium.GeoJsonTooltip(["label", "precinct_name", "alerts", "run_start_month"],
+                                      aliases=["", "", "", ""]),
+    ).add_to(layer)  # fmt: skip
+    layer.add_to(m)
+    return True
+
+
+def emerging_section_html(out_dir: str | Path, *, lang: str = "zh") -> str:
+    """Return the briefing's emerging hot-spot lines (empty without the file)."""
+    gdf = _emerging(out_dir)
+    path = Path(out_dir) / "emerging_hotspots.geojson"
+    if gdf is None and not path.is_file():
+        return ""
+    lines = emerging_lines(gdf, lang) if gdf is not None else []
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in lines) or (
+        f"<li>{html.escape(t('emerging_none', lang))}</li>"
+    )
+    return (
+        f'<section class="emerging"><h2>{html.escape(t("emerging_title", lang))}</h2>'
+        f"<ul>{items}</ul></section>"
+    )
+
+
+def effect_sections_html(out_dir: str | Path, *, lang: str = "zh") -> str:
+    """Return the emerging hot-spot and effect sections of the briefing (issue 13)."""
+    return emerging_section_html(out_dir, lang=lang) + effect_section_html(out_dir, lang=lang)

@@ -125,7 +125,8 @@ def test_planted_new_and_consecutive_hot_spots_are_found() -> None:
     assert set(out.loc[near[(2000, 2000)], "pattern"]) == {"new"}
     assert set(out.loc[near[(7000, 7000)], "pattern"]) == {"consecutive"}
     assert set(out.loc[near[(7000, 7000)], "run_start_month"]) == {"2026-09"}
-    assert (out["pattern"].isin(["new", "consecutive"])).sum() <= 12  # the 8 planted cells + a few edge neighbours
+    # the 8 planted cells + a few edge neighbours, no more
+    assert (out["pattern"].isin(["new", "consecutive"])).sum() <= 12
     lines = emerging_lines(out, "en")
     assert "4 new hot spot(s) in 东镇 since 2026-09" in lines  # the 4-month blob
     west = [line for line in lines if "西镇" in line]

@@ -25,10 +25,10 @@ RENDER_ORDER = (
     "folder",
     "format",
     "style",
-    "effect",  # issue 13
     "geometry",
     "layers",
     "assets",
+    "effect",  # issue 13
     "webmap",
     "static_map",
     "backtest_section",
