@@ -236,6 +236,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{name}：{n} 个热点在加剧",
         "en": "{n} intensifying hot spot(s) in {name}",
     },
+    "season_mom": {
+        "zh": "{month} 警情环比 {mom}",
+        "en": "{month}: alerts changed {mom} month on month",
+    },
+    "season_prev": {
+        "zh": "；往年同期（{n} 年）同样两个月之间平均变化 {seasonal}",
+        "en": "; in the previous {n} year(s) the same two months changed {seasonal} on average",
+    },
+    "season_outside": {
+        "zh": "。本次变化超出季节规律与随机波动的范围（p = {p:.3f}）。",
+        "en": ". This change is outside what season and chance would give (p = {p:.3f}).",
+    },
+    "season_inside": {
+        "zh": "。本次变化在季节规律与随机波动范围之内（p = {p:.3f}），不宜当作宣传成效。",
+        "en": ". This change is within what season and chance would give (p = {p:.3f}); do "
+        "not read it as an outreach result.",
+    },
     "layer_emerging": {"zh": "新兴热点（时空趋势）", "en": "Emerging hot spots"},
     "emerging_title": {"zh": "新兴热点", "en": "Emerging hot spots"},
     "emerging_none": {

@@ -20,6 +20,7 @@ from geo_outreach._validate import columns_of
 from geo_outreach.effect.did import EffectEstimate, estimate_effect
 from geo_outreach.effect.exposure import Panel, build_panel, grid_units, precinct_units
 from geo_outreach.effect.log import CampaignLog, LogSource, load_campaign_log
+from geo_outreach.effect.season import headline_context
 from geo_outreach.i18n import t
 from geo_outreach.io import load_study
 from geo_outreach.outputs import write_json, write_output
@@ -38,6 +39,7 @@ class EffectResult:
     wording: dict[str, str]
     synthetic: bool
     notes: tuple[str, ...]
+    headline: dict[str, Any] | None = None
 
 
 def _fmt(x: float) -> str:
@@ -114,6 +116,7 @@ def run_effect(
     say("fitting the Poisson difference-in-differences models")
     est = estimate_effect(panel.frame, leads=leads, lags=lags)
     notes = tuple(study.notes) + (("SYNTHETIC campaign log",) if src.synthetic else ())
+    context = headline_context(study.alerts["reported_at"])
     return EffectResult(
         log=log,
         panel=panel,
@@ -121,6 +124,7 @@ def run_effect(
         wording={lang: wording(est, lang) for lang in ("zh", "en")},
         synthetic=bool(sc.synthetic or src.synthetic),
         notes=notes,
+        headline=None if context is None else context.as_dict(),
     )
 
 
@@ -163,6 +167,7 @@ def effect_summary(res: EffectResult) -> dict[str, Any]:
         "treated_alerts": e.treated_alerts,
         "log": {k: res.log.facts.get(k) for k in ("path", "rows_loaded", "rows_rejected")},
         "wording": res.wording,
+        "headline_context": res.headline,
         "synthetic": res.synthetic,
         "notes": list(res.notes),
     }

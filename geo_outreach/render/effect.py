@@ -92,6 +92,9 @@ def effect_section_html(out_dir: str | Path, *, lang: str = "zh") -> str:
         return ""
     s: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     text = html.escape(str(s["wording"].get(lang, s["wording"]["en"])))
+    ctx = s.get("headline_context") or {}
+    if ctx.get("wording"):
+        text += "</p><p>" + html.escape(str(ctx["wording"].get(lang, ctx["wording"]["en"])))
     img = '<img src="effect.png" alt="event study" style="max-width:min(100%,760px)">'
     if not (Path(out_dir) / "effect.png").is_file():
         img = ""
@@ -119,8 +122,10 @@ def _emerging(out_dir: str | Path) -> gpd.GeoDataFrame | None:
     if not path.is_file():
         return None
     gdf = gpd.read_file(path)
+    if len(gdf) == 0:  # no cell with a pattern: an empty GeoJSON has no columns to check
+        return None
     check_output(path.name, gdf)
-    return gdf if len(gdf) else None
+    return gdf
 
 
 def add_emerging_layer(m: Any, out_dir: str | Path, datum: str, lang: str) -> bool:

@@ -83,5 +83,17 @@ def test_emerging_file_section_and_map_layer(tmp_path: Path) -> None:
     page = m.get_root().render()
     assert "run_start_month" in page and json.dumps("新热点")[1:-1] in page  # JSON-escaped
     assert not add_emerging_layer(folium.Map(), tmp_path / "none", "wgs84", "zh")
+    # no cell with a pattern: an empty file, read as "no new hot spots"
+    centres = [Point(X0 + 500 + 1000 * i, Y0 + 500 + 1000 * j) for i in range(10)
+               for j in range(10)]  # fmt: skip
+    starts = [m.start_time.tz_localize("Asia/Shanghai") for m in months]
+    quiet = gpd.GeoDataFrame(  # one alert per cell and month: nothing stands out
+        {"reported_at": [s for s in starts for _ in centres]},
+        geometry=centres * len(months),
+        crs=UTM,
+    )
+    empty = write_emerging(quiet, area, precincts, tmp_path / "quiet", cell_m=1000.0)
+    assert empty is not None and len(gpd.read_file(empty)) == 0
+    assert "没有新出现" in effect_sections_html(tmp_path / "quiet", lang="zh")
     # fewer than 3 months: no file
     assert write_emerging(alerts.iloc[:5], area, precincts, tmp_path / "short") is None
