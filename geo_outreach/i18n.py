@@ -227,6 +227,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "宣传开始前后警情变化（事件研究）",
         "en": "Alerts before and after outreach started (event study)",
     },
+    "effect_pretrend_ok": {"zh": "前期趋势检验：通过", "en": "pre-trend check: passed"},
+    "effect_pretrend_bad": {
+        "zh": "前期趋势检验：未通过（灰点应在 0 附近）",
+        "en": "pre-trend check: FAILED (grey points should sit near 0)",
+    },
     "effect_chart_x": {"zh": "距宣传开始的月数", "en": "months since outreach started"},
     "emerging_new_line": {
         "zh": "{name}：自 {since} 起新出现 {n} 个热点",

@@ -74,8 +74,12 @@ def write_effect_chart(out_dir: str | Path, *, lang: str = "zh") -> Path:
         ax.set_ylabel(t("effect_chart_y", lang))
         ax.set_title(t("effect_chart_title", lang), fontsize=10)
         lo_ci, hi_ci = summary["ci95_pct"]
-        ax.text(0.01, 0.02, f"{summary['effect_pct']:+.1f}% (95% CI {lo_ci:+.1f}% … {hi_ci:+.1f}%)",
-                transform=ax.transAxes, fontsize=8)  # fmt: skip
+        note = f"{summary['effect_pct']:+.1f}% (95% CI {lo_ci:+.1f}% … {hi_ci:+.1f}%)"
+        if summary.get("pretrend_p") is not None:
+            ok = t("effect_pretrend_ok" if summary.get("pretrend_ok") else "effect_pretrend_bad",
+                   lang)  # fmt: skip
+            note += f"\n{ok} (p = {summary['pretrend_p']:.3f})"
+        ax.text(0.01, 0.02, note, transform=ax.transAxes, fontsize=8)
         if summary.get("synthetic"):
             fig.text(0.5, 0.98, t("synthetic_banner", lang), ha="center", va="top",
                      color="#b00020", fontsize=9, weight="bold")  # fmt: skip
