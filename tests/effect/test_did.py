@@ -53,8 +53,11 @@ def test_planted_effect_recovered_in_most_seeds() -> None:
 
 
 def test_no_effect_ci_covers_zero_in_90_percent() -> None:
-    covered = [estimate_effect(panel(100 + s)).ci_covers_zero for s in range(60)]
-    assert np.mean(covered) >= 0.90
+    runs = [estimate_effect(panel(100 + s)) for s in range(60)]
+    assert np.mean([e.ci_covers_zero for e in runs]) >= 0.90
+    # and the pre-trend check (a 5% test) does not fail parallel trends too often
+    assert np.mean([e.pretrend_ok for e in runs]) >= 0.85
+    assert np.mean([e.claim for e in runs]) <= 0.10
 
 
 def test_planted_pretrend_fails_the_check_and_wording_refuses() -> None:
