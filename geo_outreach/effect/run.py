@@ -2,8 +2,9 @@
 
 ``run_effect`` loads the scenario's layers and the campaign log, builds the area x month panel and
 estimates the effect; ``write_effect`` writes ``effect.csv`` (the overall row and the event
-study), ``effect.json`` (estimate, checks, counts, plain-language wording in zh and en,
-provenance) and ``rejects_log.csv`` is not separate: log rejects join the result's ``rejects``.
+study), ``effect.json`` (estimate, checks, area counts, plain-language wording in zh and en, the
+headline month's seasonal context) and ``campaign_log_rejects.csv`` (the log rows not used, with
+file row, column and reason). The chart is drawn by :mod:`geo_outreach.render.effect`.
 """
 
 from __future__ import annotations
