@@ -20,7 +20,8 @@ import pandas as pd
 from geo_outreach._validate import columns_of
 from geo_outreach.effect.did import EffectEstimate, estimate_effect
 from geo_outreach.effect.exposure import Panel, build_panel, grid_units, precinct_units
-from geo_outreach.effect.log import CampaignLog, LogSource, load_campaign_log
+from geo_outreach._parse import need_file
+from geo_outreach.effect.log import LAYER, CampaignLog, LogSource, load_campaign_log
 from geo_outreach.effect.season import headline_context
 from geo_outreach.i18n import t
 from geo_outreach.io import load_study
@@ -100,6 +101,7 @@ def run_effect(
         The log, panel, estimate and zh/en wording.
     """
     say = progress or (lambda _m: None)
+    need_file(Path(src.path), LAYER)  # fail fast, before the slow layers load
     say("loading the scenario's layers")
     study = load_study(sc)
     say(f"reading the campaign log {src.path}")
