@@ -163,7 +163,16 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
 #: In the order ``geo-outreach evaluate`` lists them.
 EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")
 RENDERED_FILES: tuple[str, ...] = ("map.html", "briefing.html", "briefing.png", "briefing.pdf")
-OUTPUT_FILES: tuple[str, ...] = PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES
+# issue 13: files of `geo-outreach effect`, in the order it lists them
+EFFECT_OUTPUT_FILES: tuple[str, ...] = (
+    "effect.csv", "effect.json", "effect.png", "campaign_log_rejects.csv"
+)  # fmt: skip
+# issue 13: written by `plan` (after the analytics) when the alerts span >= 3 months
+EMERGING_OUTPUT_FILES: tuple[str, ...] = ("emerging_hotspots.geojson",)
+OUTPUT_FILES: tuple[str, ...] = (
+    PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES + EFFECT_OUTPUT_FILES
+    + EMERGING_OUTPUT_FILES
+)
 REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
 
 #: Spelling of the column lists in :data:`OUTPUT_COLUMNS`: ``"name?"`` is a column a writer
@@ -293,7 +302,16 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "grid_id", "role", "cell_id", "precinct_id", "generated", "elderly", "living_alone",
         "alerts", "benefit",
     ),
-}  # fmt: skip
+    # issue 13: the effect estimate (one "overall" row, then one "event" row per month)
+    "effect.csv": (
+        "row_type", "event_time", "pct", "pct_lo", "pct_hi", "coef", "se", "n_units"
+    ),  # fmt: skip
+    "campaign_log_rejects.csv": ("layer", "file", "row", "column", "reason", "value"),
+    "emerging_hotspots.geojson": (
+        "cell_id", "precinct_id", "precinct_name", "alerts", "pattern", "hot_months",
+        "first_hot_month", "run_start_month", "last_month_z", "mk_z", "mk_p",
+    ),  # fmt: skip
+}
 
 #: ``monthly_trends.csv``: the ``precinct_id`` of the rows for the whole study area.
 DISTRICT_ID = "all"

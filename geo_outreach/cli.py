@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
-import shutil
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -30,11 +28,15 @@ from geo_outreach._errors import GeoOutreachError
 from geo_outreach._version import __version__
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.backtest import BacktestResult, format_table
+from geo_outreach.effect.log import LogSource, load_campaign_log  # issue 13
+from geo_outreach.effect.run import run_effect, write_effect  # issue 13
+from geo_outreach.io import load_study
 from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan, validate_scenario
+from geo_outreach.project_init import init_blank, init_from_demo
 from geo_outreach.render import render_outputs
+from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
-from geo_outreach.scenario_doc import scenario_markdown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_SCENARIO = REPO_ROOT / "data" / "sample" / "xinhui_demo.toml"
@@ -103,7 +105,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = _demo_scenario_path()
     if args.out is None and path != DEMO_SCENARIO:
         args.out = "outputs/demo"  # installed: never write next to the package
-    return _run_plan(path, args)
+    rc = _run_plan(path, args)
+    _demo_effect(args)  # issue 13
+    return rc
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -162,83 +166,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-INIT_HEADER = """\
-# Demo scenario for the Xinhui (新会区) sample, copied here by `geo-outreach init`.
-# ALL DATA HERE IS SYNTHETIC (alerts, venues, streets) or ILLUSTRATIVE (precinct boundaries,
-# population): see data/sample_README.md and data/boundaries_README.md (source, licence, CRS).
-# Every key, its type, default, range and an example: SCENARIO.md in this folder.
-# Paths are relative to this file's folder. For your own city: geo-outreach init DIR --blank
-"""
-
-
-def _write_scenario(target: Path, text: str, force: bool) -> Path:
-    """Write DIR/scenario.toml (refused when it exists, unless ``force``) and DIR/SCENARIO.md."""
-    scenario = target / "scenario.toml"
-    if scenario.exists() and not force:
-        raise GeoOutreachError(f"{scenario} exists already; use --force to overwrite it")
-    target.mkdir(parents=True, exist_ok=True)
-    scenario.write_text(text, encoding="utf-8")
-    (target / "SCENARIO.md").write_text(scenario_markdown(), encoding="utf-8")
-    return scenario
-
-
-def _init_blank(target: Path, force: bool) -> int:
-    """``init DIR --blank``: the commented template for another city, an empty data folder."""
-    template = resources.files("geo_outreach") / "assets" / "blank_scenario.toml"
-    scenario = _write_scenario(target, template.read_text(encoding="utf-8"), force)
-    (target / "data").mkdir(exist_ok=True)
-    print(f"Scenario template: {scenario.resolve()} (key reference: {target / 'SCENARIO.md'})")
-    print(f"Put your precincts, alerts and venues in {(target / 'data').resolve()}")
-    print("and change the values marked CHANGE; then:")
-    print(f"  geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
-    return 0
-
-
-def _strip_header(text: str) -> str:
-    """Drop the leading comment block of the demo scenario (it speaks of the repository)."""
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
-        i += 1
-    return "".join(lines[i:])
-
-
-#: Scenario keys whose value is a file that ``init`` copies into DIR/data (``dir``: the output).
-INIT_FILE_KEYS = ("path", "dir", "firms", "schools", "police_grid", "community_grid", "residents")
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     """``geo-outreach init DIR``: the demo scenario and its data, paths rewritten to DIR/data."""
     target = Path(args.dir)
     if args.blank:
-        return _init_blank(target, args.force)
-    if (target / "scenario.toml").exists() and not args.force:
-        raise GeoOutreachError(f"{target / 'scenario.toml'} exists already; use --force")
-    src = _demo_scenario_path()
-    text = src.read_text(encoding="utf-8")
-    data_dir = target / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-
-    def relocate(match: re.Match[str]) -> str:
-        key, value = match.group(1), match.group(2)
-        source = (src.parent / value).resolve()
-        if key == "dir":
-            return f'{key} = "outputs"'
-        if not source.is_file():
-            raise GeoOutreachError(
-                f"{src}: {key} = {value!r} does not exist; the demo data is incomplete"
-            )
-        shutil.copy2(source, data_dir / source.name)
-        for extra in source.parent.glob("README*"):
-            shutil.copy2(extra, data_dir / f"{source.parent.name}_{extra.name}")
-        return f'{key} = "data/{source.name}"'
-
-    keys = "|".join(INIT_FILE_KEYS)
-    new_text = re.sub(rf'^({keys})\s*=\s*"([^"]+)"', relocate, text, flags=re.MULTILINE)
-    scenario = _write_scenario(target, INIT_HEADER + "\n" + _strip_header(new_text), args.force)
+        scenario = init_blank(target, force=args.force)
+        print(f"Scenario template: {scenario.resolve()} (key reference: {target / 'SCENARIO.md'})")
+        print(f"Put your precincts, alerts and venues in {(target / 'data').resolve()}")
+        print("and change the values marked CHANGE; then:")
+        print(f"  geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
+        return 0
+    scenario = init_from_demo(target, _demo_scenario_path(), force=args.force)
     print(f"Scenario template: {scenario.resolve()}")
     print(
-        f"Sample data copied to {data_dir.resolve()} "
+        f"Sample data copied to {(target / 'data').resolve()} "
         "(SYNTHETIC alerts and venues, ILLUSTRATIVE precincts)"
     )
     print(f"Next: geo-outreach validate {scenario}  then  geo-outreach plan {scenario}")
@@ -317,6 +258,102 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{args.scenario}` there first to get the backtest section in briefing.html"
         )
     return 0
+
+
+# --------------------------------------------------------------------------- issue 13: effect, log
+
+
+DEMO_LOG = REPO_ROOT / "data" / "sample" / "campaign_log.csv"
+
+
+def _demo_effect(args: argparse.Namespace) -> None:
+    """Estimate the effect of the SYNTHETIC sample campaign log; refresh the demo briefing."""
+    sc = load_scenario(_demo_scenario_path())
+    out = Path(args.out) if args.out else Path(sc.output.dir)
+    log = _demo_scenario_path().parent / DEMO_LOG.name  # the clone's or the installed copy
+    res = run_effect(sc, LogSource(log, synthetic=True), progress=_progress(args))
+    write_effect(res, out)
+    lang = args.lang or sc.output.lang
+    write_effect_chart(out, lang=lang)
+    render_outputs(out, basemap=args.basemap, lang=lang)
+    print(f"  effect of the sample campaign log: {res.wording['en']}")
+
+
+def _log_source(args: argparse.Namespace, synthetic: bool) -> LogSource:
+    return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
+
+
+def cmd_effect(args: argparse.Namespace) -> int:
+    """``geo-outreach effect SCENARIO --log LOG --out DIR``: estimate the outreach effect."""
+    sc = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path(sc.output.dir)
+    res = run_effect(
+        sc, _log_source(args, args.synthetic_log), unit=args.unit, cell_m=args.cell_m,
+        progress=_progress(args),
+    )  # fmt: skip
+    files = write_effect(res, out)
+    files.append(write_effect_chart(out, lang=args.lang or sc.output.lang))
+    if (out / "manifest.json").is_file():  # a plan is there: refresh its briefing
+        render_outputs(out, basemap=sc.output.basemap, lang=args.lang or sc.output.lang)
+    print(res.wording["zh" if (args.lang or sc.output.lang) == "zh" else "en"])
+    print(
+        f"  campaign log: {res.log.facts['rows_loaded']} rows used, "
+        f"{res.log.facts['rows_rejected']} rejected"
+    )
+    if res.synthetic:
+        print("  NOTE: the inputs include SYNTHETIC / ILLUSTRATIVE data; the chart says so.")
+    for p in files:
+        print(f"  {p.name}: {p.resolve()}")
+    return 0
+
+
+def cmd_log_validate(args: argparse.Namespace) -> int:
+    """``geo-outreach log validate LOG [--scenario SC]``: check a log; exit 1 if rows fail."""
+    src = _log_source(args, False)
+    if args.scenario:
+        sc = load_scenario(args.scenario)
+        data = load_study(sc)
+        log = load_campaign_log(
+            src, tz=sc.scenario.timezone, channels=sc.channels, venues=data.venues,
+            study_area=data.study_area, crs=data.crs,
+        )  # fmt: skip
+    else:
+        log = load_campaign_log(src, tz="Asia/Shanghai")
+    print(f"campaign log {args.log}: {log.facts['rows_loaded']} rows usable, "
+          f"{log.facts['rows_rejected']} rejected")  # fmt: skip
+    for r in log.rejects.itertuples(index=False):
+        print(f"  row {r.row}, column {r.column}: {r.reason} ({r.value})")
+    if not args.scenario:
+        print("  (channels and site ids not checked: add --scenario SCENARIO to check them)")
+    return 1 if len(log.rejects) else 0
+
+
+def _add_effect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser(
+        "effect",
+        help="did the outreach work? difference-in-differences on the campaign log",
+        description="Compare alerts in areas the logged outreach reached with areas it did not "
+        "reach yet (or never), month by month; report the % change with a 95%% CI, the "
+        "pre-trend check and an event-study chart (effect.csv, effect.json, effect.png).",
+    )
+    sp.add_argument("scenario", help="scenario TOML file")
+    sp.add_argument("--log", required=True, help="campaign log (CSV or XLSX)")
+    sp.add_argument("--out", help="output folder (default: the scenario's [output] dir)")
+    sp.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"],
+                    help="datum of the log's coordinates when it has no 坐标系 column")  # fmt: skip
+    sp.add_argument("--unit", choices=["precinct", "grid"], default="precinct")
+    sp.add_argument("--cell-m", type=float, default=1000.0, help="grid cell size (--unit grid)")
+    sp.add_argument("--synthetic-log", action="store_true", help="label the log SYNTHETIC")
+    sp.add_argument("--lang", choices=LANGS)
+    _common(sp, cmd_effect)
+    parser = sub.add_parser("log", help="the campaign log (what outreach was done)")
+    log_sub = parser.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
+    val = log_sub.add_parser("validate", help="check a campaign log; list rejected rows")
+    val.add_argument("log", help="campaign log (CSV or XLSX)")
+    val.add_argument("--scenario", help="also check channels and site ids against a scenario")
+    val.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"],
+                     help="datum of the coordinates when the log has no 坐标系 column")  # fmt: skip
+    _common(val, cmd_log_validate)
 
 
 # --------------------------------------------------------------------------- osm fetch
@@ -513,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cover(sub)
     _add_osm(sub)
     _add_evaluate(sub)
+    _add_effect(sub)  # issue 13
     return p
 
 

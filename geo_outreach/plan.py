@@ -20,6 +20,7 @@ from geo_outreach import analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
+from geo_outreach.effect.emerging import write_emerging  # issue 13
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach.outputs import (
@@ -32,7 +33,8 @@ from geo_outreach.outputs import (
 )
 from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import render_outputs
-from geo_outreach.scenario import Scenario, weight_key_warnings
+from geo_outreach.scenario import Scenario
+from geo_outreach.scenario_checks import weight_key_warnings
 
 Progress = Callable[[str], None]
 
@@ -174,6 +176,10 @@ def _compute(
         result = analytics.run_analytics(data, sc.analysis)
         if out_dir is not None:
             files.update(_write_analytics(result, data, out_dir))
+    if out_dir is not None:  # issue 13: emerging hot spots (grid x month trend)
+        with timer("emerging hot spots"):
+            em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
+            files.update({em.name: em} if em is not None else {})
 
     ch: ChannelsResult | None = None
     placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed

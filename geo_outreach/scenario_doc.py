@@ -17,8 +17,6 @@ from typing import Any, Literal, get_args, get_origin
 
 from geo_outreach._validate import VENUE_KINDS
 from geo_outreach.scenario import (
-    RANGES,
-    WEIGHT_RANGE,
     AlertLayer,
     AnalysisConfig,
     Campaign,
@@ -31,6 +29,7 @@ from geo_outreach.scenario import (
     StreetLayer,
     VenueLayer,
 )
+from geo_outreach.scenario_checks import RANGES, WEIGHT_RANGE
 
 #: (TOML header, dataclass, what the section is) in the order of a scenario file.
 SECTIONS: tuple[tuple[str, type, str], ...] = (

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 #: every module under it (``coverage`` = ``coverage/__init__.py`` and ``coverage.*``);
 #: ``__init__`` is the package itself.
 FLOORS: tuple[frozenset[str], ...] = (
-    frozenset({"_errors", "_validate", "_version", "i18n", "scenario", "scenario_doc"}),
+    frozenset(
+        {"_errors", "_validate", "_version", "i18n", "scenario", "scenario_checks", "scenario_doc"}
+    ),
     frozenset({"crs", "join", "outputs"}),
     frozenset({"io", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}),
     frozenset({"stats", "density", "hotspots"}),
@@ -31,9 +33,10 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"coverage"}),
     frozenset({"channels"}),
     frozenset({"backtest", "playbook"}),  # issue 12: playbook sits above channels
+    frozenset({"effect"}),  # issue 13
     frozenset({"render"}),
     frozenset({"manifest", "plan"}),
-    frozenset({"api", "__init__"}),
+    frozenset({"api", "__init__", "project_init"}),
     frozenset({"cli", "__main__"}),
 )
 

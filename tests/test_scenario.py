@@ -141,7 +141,7 @@ def test_edge_values_are_accepted(tmp_path: Path):
 
 
 def test_weight_keys_matching_no_value_are_warnings_listing_the_values(tmp_path: Path):
-    from geo_outreach.scenario import weight_key_warnings
+    from geo_outreach.scenario_checks import weight_key_warnings
 
     data = {
         **BASE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from geo_outreach.scenario import RANGES
+from geo_outreach.scenario_checks import RANGES
 from geo_outreach.scenario_doc import _SKIP, SECTIONS, missing_descriptions, scenario_markdown
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,6 +28,7 @@ from geo_outreach.outputs import atomic_write, write_text
 from geo_outreach.render.assets import asset
 from geo_outreach.render.backtest_section import backtest_section
 from geo_outreach.render.playbook import playbook_section  # issue 12
+from geo_outreach.render.effect import effect_sections_html  # issue 13
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.format import (
     esc,
@@ -268,6 +269,7 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
     h.append("</section></div>")
     h.append(playbook_section(folder.path, lang))  # issue 12: materials, calendar, visits
     h.append(backtest_section(folder, lang))
+    h.append(effect_sections_html(folder.path, lang=lang))  # issue 13: emerging + effect
     h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
     h.append("</body></html>")
     return "\n".join(h)

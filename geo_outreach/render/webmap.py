@@ -25,6 +25,7 @@ from geo_outreach.render.assets import (
     json_for_script,
     offline_assets,
 )
+from geo_outreach.render.effect import add_emerging_layer  # issue 13
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import esc, nice
 from geo_outreach.render.geometry import display_reach, rnd, shift
@@ -555,6 +556,7 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     _add_density(page, folder)  # 3. on by default
     _add_alerts(page, folder)  # 4.
     _add_areas(page, folder)  # 5. hot spots, clusters
+    add_emerging_layer(page.m, folder.path, page.datum, lang)  # issue 13: emerging hot spots
     _add_venues(page, folder)  # 6.
     _add_channels(page, folder)  # 7. uncovered hot spots, 8. placements, 9. patrol route
     for lay in playbook_layers(folder.path, page.datum, lang):  # issue 12: grid, visits, materials

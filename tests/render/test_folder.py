@@ -30,6 +30,7 @@ RENDER_ORDER = (
     "popups",  # issue 11 map
     "layers",
     "assets",
+    "effect",  # issue 13
     "webmap",
     "static_map",
     "backtest_section",
