@@ -21,7 +21,8 @@ UTM = "EPSG:32649"
 def _sample_scenario(tmp_path: Path, datum: str) -> Path:
     """The bundled sample without streets (faster; OSM venues are the reference), absolute paths."""
     text = SAMPLE.read_text(encoding="utf-8")
-    text = text.replace('path = "', f'path = "{SAMPLE.parent}/')
+    for key in ("path", "firms", "schools", "police_grid", "community_grid", "residents"):
+        text = text.replace(f'{key} = "', f'{key} = "{SAMPLE.parent}/')
     head, _, rest = text.partition("[streets]")
     text = head + rest[rest.index("[analysis]") :]
     text = text.replace("[alerts]\npath", "[alerts]\npath").replace(

@@ -149,7 +149,7 @@ def test_playbook_layers_open_offline_and_toggle(scenario: Path, tmp_path: Path)
     page_path = tmp_path / "map.html"
     page_path.write_text(render_map(load_output_folder(plan.out_dir or "")), encoding="utf-8")
     with launch_chromium() as browser:
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
         watch = PageWatch(page)
         page.goto(page_path.as_uri())
         page.wait_for_timeout(800)

@@ -86,6 +86,11 @@ def test_no_overlapping_markers_at_default_view(
     try:
         assert watch.errors == [] and watch.outside == []
         res = page.evaluate(OVERLAPS)
+        for _ in range(30):  # a loaded machine may still be running the first zoom/spread
+            if not res["bad"]:
+                break
+            page.wait_for_timeout(200)
+            res = page.evaluate(OVERLAPS)
         # every placement is drawn once (patrol placements as the route's stops)
         assert res["n"] == n_placements(demo["out"]) and res["n"] >= 30
         assert res["bad"] == [], f"{len(res['bad'])} overlapping marker pairs"
