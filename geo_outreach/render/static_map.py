@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["static_map_figure"]
+__all__ = ["densest_bounds", "static_map_crs", "static_map_figure"]
 
 
 @dataclass
@@ -259,9 +259,11 @@ def _scale_bar_and_north(c: _Canvas, bounds: Any) -> None:
     )  # fmt: skip
 
 
-def _titles_and_legend(c: _Canvas, folder: OutputFolder) -> None:
+def _titles_and_legend(c: _Canvas, folder: OutputFolder, *, inset: bool = False) -> None:
     fig, lang = c.fig, c.lang
     title = folder.title or t("default_title", lang)
+    if inset:
+        title = f"{title} · {t('inset_title', lang)}"
     start, end = folder.period
     fig.text(0.02, 0.965, mpl_text(title), fontsize=16, weight="bold", va="center")
     if start or end:
@@ -286,7 +288,97 @@ def _titles_and_legend(c: _Canvas, folder: OutputFolder) -> None:
     fig.text(0.98, 0.01, f"geo_outreach · {generated_at()}", fontsize=6, color="#666", ha="right")
 
 
-def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
+def static_map_crs(folder: OutputFolder) -> Any:
+    """Return the metric CRS of the static map (the density raster's, else a UTM zone).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+
+    Returns
+    -------
+    pyproj.CRS or str
+        The CRS.
+    """
+    crs, _ = _read_density(folder)
+    return crs if crs is not None else folder.precincts.estimate_utm_crs()
+
+
+def densest_bounds(
+    folder: OutputFolder, crs: Any, *, radius_m: float = 2500.0, min_sites: int = 4
+) -> tuple[float, float, float, float] | None:
+    """Return the box around the densest group of placements, for the close-up map.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    crs
+        The static map's CRS (:func:`static_map_crs`).
+    radius_m
+        Sites within this distance of the busiest site belong to its group.
+    min_sites
+        No close-up for a group smaller than this.
+
+    Returns
+    -------
+    tuple or None
+        ``(xmin, ymin, xmax, ymax)`` in ``crs``, padded and widened to the map's aspect; None
+        without such a group or when it spans most of the district.
+    """
+    pl = folder.placements
+    if pl is None or len(pl) < min_sites:
+        return None
+    pts = pl.to_crs(crs).geometry
+    xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    counts = (d <= radius_m).sum(axis=1)
+    best = int(np.argmax(counts))
+    if counts[best] < min_sites:
+        return None
+    grp = xy[d[best] <= radius_m]
+    x0, y0 = grp.min(axis=0)
+    x1, y1 = grp.max(axis=0)
+    pad = max(400.0, 0.12 * max(x1 - x0, y1 - y0))
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    aspect = (0.70 * 11.69) / (0.84 * 8.27)  # the map axes' width / height
+    w, h = x1 - x0, y1 - y0
+    if w / h < aspect:
+        grow = (h * aspect - w) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = (w / aspect - h) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    fx0, fy0, fx1, fy1 = folder.precincts.to_crs(crs).total_bounds
+    if (x1 - x0) > 0.6 * (fx1 - fx0) and (y1 - y0) > 0.6 * (fy1 - fy0):
+        return None
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _draw_box(c: _Canvas, box: tuple[float, float, float, float]) -> None:
+    import matplotlib.patches as mpatches
+
+    x0, y0, x1, y1 = box
+    c.ax.add_patch(
+        mpatches.Rectangle(
+            (x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="#000", linewidth=1.4,
+            linestyle="--", zorder=12,
+        )
+    )  # fmt: skip
+    c.ax.text(
+        x0, y1, t("inset_box", c.lang), fontsize=8, ha="left", va="bottom", zorder=12,
+        bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+    )  # fmt: skip
+
+
+def static_map_figure(
+    folder: OutputFolder,
+    *,
+    lang: str = "zh",
+    bounds: tuple[float, float, float, float] | None = None,
+    box: tuple[float, float, float, float] | None = None,
+) -> Figure:
     """Draw the plan as a matplotlib Figure (A4 landscape).
 
     Parameters
@@ -295,6 +387,10 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
         The output folder.
     lang
         ``zh`` (default) or ``en``.
+    bounds
+        Draw only this box (a close-up, :func:`densest_bounds`); default: the whole district.
+    box
+        Outline this box on the map (where the close-up is).
 
     Returns
     -------
@@ -340,6 +436,8 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
         _draw_labels(c, pr)
         _draw_channels(c, folder)
         _draw_patrol_and_clusters(c, folder)
-        _scale_bar_and_north(c, pr.total_bounds)
-        _titles_and_legend(c, folder)
+        if box is not None:
+            _draw_box(c, box)
+        _scale_bar_and_north(c, bounds if bounds is not None else pr.total_bounds)
+        _titles_and_legend(c, folder, inset=bounds is not None)
     return fig
