@@ -139,7 +139,13 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
 #: In the order ``geo-outreach evaluate`` lists them.
 EVALUATION_OUTPUT_FILES: tuple[str, ...] = ("evaluation.csv", "evaluation.png", "evaluation.json")
 RENDERED_FILES: tuple[str, ...] = ("map.html", "briefing.html", "briefing.png", "briefing.pdf")
-OUTPUT_FILES: tuple[str, ...] = PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES
+# issue 11 briefing: the English files beside the Chinese ones (``--lang en`` / ``zh,en``), and
+# the files for GIS analysts (QGIS) and office staff (Excel)
+RENDERED_FILES += ("map.en.html", "briefing.en.html", "briefing.en.png", "briefing.en.pdf")
+EXPORT_FILES: tuple[str, ...] = ("outputs.gpkg", "placements.xlsx")
+OUTPUT_FILES: tuple[str, ...] = (
+    PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES + EXPORT_FILES
+)
 REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
 
 #: Spelling of the column lists in :data:`OUTPUT_COLUMNS`: ``"name?"`` is a column a writer

@@ -159,7 +159,9 @@ def build_plan(
 
     if render:
         with timer("render"):
-            rendered = render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang)
+            rendered = render_outputs(
+                out_dir, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
+            )
             files.update({Path(p).name: Path(p) for p in rendered.values()})
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)

@@ -153,6 +153,9 @@ class OutputConfig:
     dir: Path = Path("outputs/run")
     basemap: Basemap = "none"
     lang: Lang = "zh"
+    # issue 11 briefing: languages rendered side by side (map.html + map.en.html ...);
+    # empty: ``lang`` only. ``--lang zh,en`` sets it.
+    langs: tuple[Lang, ...] = ()
 
 
 @dataclass(frozen=True)
