@@ -22,6 +22,7 @@ from geo_outreach.io import StudyData, load_study
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach.outputs import run_info, sha256_file, write_json, write_output
 from geo_outreach.render import render_outputs
+from geo_outreach.render.exports import write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
 
 Progress = Callable[[str], None]
@@ -163,6 +164,9 @@ def build_plan(
                 out_dir, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
             )
             files.update({Path(p).name: Path(p) for p in rendered.values()})
+        # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
+        with timer("exports"):
+            files.update(write_exports(out_dir))
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return Plan(
