@@ -41,7 +41,7 @@ from geo_outreach.render.format import (
     sig_html,
 )
 from geo_outreach.render.naming import lang_name
-from geo_outreach.render.pdf import PdfPrintError, print_pdf
+from geo_outreach.render.pdf import PdfPrintError, chromium_executable, print_pdf
 from geo_outreach.render.sites import channel_sites
 from geo_outreach.render.static_map import densest_bounds, static_map_crs, static_map_figure
 from geo_outreach.render.style import ChannelStyle
@@ -392,7 +392,7 @@ def render_briefing(
             warnings.filterwarnings(
                 "ignore", message="Glyph .* missing from font", category=UserWarning
             )
-            maps = _draw_maps(folder, lang, written)
+            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
     except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
         log.warning(
             "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
@@ -407,6 +407,8 @@ def render_briefing(
         try:
             written["briefing_pdf"] = print_pdf(html_path, pdf_path)
         except PdfPrintError as exc:
+            if maps.pdf is None and maps.overview is not None:
+                maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
             if maps.pdf is None:
                 log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
             else:
@@ -437,8 +439,24 @@ def _savefig(fig: Any, fmt: str, dpi: int | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _draw_maps(folder: OutputFolder, lang: str, written: dict[str, Path]) -> _Maps:
-    """Write briefing.png (150 dpi); return lighter PNGs for the page and the fallback PDF."""
+def _fallback_pdf(folder: OutputFolder, lang: str) -> bytes | None:
+    """Draw the map page as a PDF (matplotlib), for when Chromium cannot print the briefing."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig = static_map_figure(folder, lang=lang)
+    except Exception:  # noqa: BLE001 - the caller logs that no PDF was written
+        return None
+    try:
+        return _savefig(fig, "pdf")
+    finally:
+        plt.close(fig)
+
+
+def _draw_maps(
+    folder: OutputFolder, lang: str, written: dict[str, Path], *, fallback_pdf: bool
+) -> _Maps:
+    """Write briefing.png (150 dpi); return lighter PNGs for the page (and the fallback PDF)."""
     import matplotlib.pyplot as plt
 
     box = densest_bounds(folder, static_map_crs(folder))
@@ -448,7 +466,8 @@ def _draw_maps(folder: OutputFolder, lang: str, written: dict[str, Path]) -> _Ma
         written["briefing_png"] = atomic_write(
             folder.path / lang_name("briefing.png", lang), lambda p: p.write_bytes(png)
         )
-        overview, fallback = _savefig(fig, "png", 110), _savefig(fig, "pdf")
+        overview = _savefig(fig, "png", 110)
+        fallback = _savefig(fig, "pdf") if fallback_pdf else None
     finally:
         plt.close(fig)
     inset = None

@@ -423,6 +423,9 @@ def static_map_figure(
         if crs is None:
             crs, dens = folder.precincts.estimate_utm_crs(), None
         fig = plt.figure(figsize=(11.69, 8.27), dpi=100)
+        # geopandas' plot() ends with plt.draw(), a full Agg render of the figure per layer;
+        # the figure is rendered once, when saved
+        fig.canvas.draw_idle = lambda *a, **k: None  # type: ignore[method-assign]
         ax = fig.add_axes((0.02, 0.04, 0.70, 0.84))
         ax.set_axis_off()
         ax.set_aspect("equal")
