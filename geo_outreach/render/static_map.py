@@ -306,7 +306,12 @@ def static_map_crs(folder: OutputFolder) -> Any:
 
 
 def densest_bounds(
-    folder: OutputFolder, crs: Any, *, radius_m: float = 2500.0, min_sites: int = 4
+    folder: OutputFolder,
+    crs: Any,
+    *,
+    radius_m: float = 2500.0,
+    min_sites: int = 4,
+    max_extent: float = 0.6,
 ) -> tuple[float, float, float, float] | None:
     """Return the box around the densest group of placements, for the close-up map.
 
@@ -320,6 +325,9 @@ def densest_bounds(
         Sites within this distance of the busiest site belong to its group.
     min_sites
         No close-up for a group smaller than this.
+    max_extent
+        No close-up when the box spans more than this share of the district's width and
+        height (the overview shows it as well).
 
     Returns
     -------
@@ -351,7 +359,7 @@ def densest_bounds(
         grow = (w / aspect - h) / 2
         y0, y1 = y0 - grow, y1 + grow
     fx0, fy0, fx1, fy1 = folder.precincts.to_crs(crs).total_bounds
-    if (x1 - x0) > 0.6 * (fx1 - fx0) and (y1 - y0) > 0.6 * (fy1 - fy0):
+    if (x1 - x0) > max_extent * (fx1 - fx0) and (y1 - y0) > max_extent * (fy1 - fy0):
         return None
     return float(x0), float(y0), float(x1), float(y1)
 

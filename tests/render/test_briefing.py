@@ -445,3 +445,23 @@ def test_pdf_falls_back_to_the_map_page_without_chromium(
     assert "no Chromium found" in caplog.text and "only the map page" in caplog.text
     data = written["briefing_pdf"].read_bytes()
     assert data[:5] == b"%PDF-" and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 1
+
+
+def test_close_up_of_the_densest_sites_is_labelled_synthetic(folder: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    f = load_output_folder(folder)
+    crs = static_map.static_map_crs(f)
+    box = static_map.densest_bounds(f, crs, radius_m=5000, min_sites=2, max_extent=10)
+    assert box is not None
+    pts = f.placements.to_crs(crs).geometry
+    inside = (pts.x >= box[0]) & (pts.x <= box[2]) & (pts.y >= box[1]) & (pts.y <= box[3])
+    assert inside.sum() >= 2  # the group is in the close-up
+    assert static_map.densest_bounds(f, crs, min_sites=len(f.placements) + 1) is None
+    assert static_map.densest_bounds(f, crs, radius_m=5000, min_sites=2, max_extent=0.01) is None
+    for kw in ({"bounds": box}, {"box": box}):
+        fig = static_map.static_map_figure(f, **kw)
+        texts = [x.get_text() for x in fig.texts] + [x.get_text() for x in fig.axes[0].texts]
+        plt.close(fig)
+        assert t("synthetic_banner", "zh") in texts
+        assert any(t("inset_title" if "bounds" in kw else "inset_box", "zh") in x for x in texts)
