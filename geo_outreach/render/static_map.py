@@ -205,6 +205,27 @@ def _draw_channels(c: _Canvas, folder: OutputFolder) -> None:
         )
 
 
+def _draw_site_names(
+    c: _Canvas, folder: OutputFolder, bounds: tuple[float, float, float, float]
+) -> None:
+    """Name every site inside the close-up, beside its marker (left/right alternating)."""
+    pl = c.proj(folder.placements)
+    if pl is None:
+        return
+    x0, y0, x1, y1 = bounds
+    pts = pl.geometry
+    inside = pl[(pts.x > x0) & (pts.x < x1) & (pts.y > y0) & (pts.y < y1)]
+    box = {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8}
+    for i, (_, r) in enumerate(inside.sort_values(["channel", "rank"]).iterrows()):
+        name = mpl_text(str(get(r, "name") or get(r, "venue_id") or ""))[:14]
+        right = i % 2 == 0
+        c.ax.annotate(
+            name, (r.geometry.x, r.geometry.y), xytext=(7 if right else -7, 0),
+            textcoords="offset points", ha="left" if right else "right", va="center",
+            fontsize=6.5, zorder=10, bbox=box,
+        )  # fmt: skip
+
+
 def _draw_patrol_and_clusters(c: _Canvas, folder: OutputFolder) -> None:
     import matplotlib.patches as mpatches
     from matplotlib.lines import Line2D
@@ -348,7 +369,7 @@ def densest_bounds(
     grp = xy[d[best] <= radius_m]
     x0, y0 = grp.min(axis=0)
     x1, y1 = grp.max(axis=0)
-    pad = max(400.0, 0.12 * max(x1 - x0, y1 - y0))
+    pad = max(600.0, 0.18 * max(x1 - x0, y1 - y0))
     x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
     aspect = (0.70 * 11.69) / (0.84 * 8.27)  # the map axes' width / height
     w, h = x1 - x0, y1 - y0
@@ -441,11 +462,13 @@ def static_map_figure(
         pr = _draw_precincts(c, folder)
         if folder.streets is not None and not folder.streets.empty:
             c.proj(folder.streets).plot(ax=ax, color="#8c8c8c", linewidth=0.4, zorder=2)
-        if dens is not None:
+        if dens is not None and bounds is None:  # the close-up keeps its streets readable
             _draw_density(c, dens)
         _draw_hot_and_uncovered(c, folder)
         _draw_labels(c, pr)
         _draw_channels(c, folder)
+        if bounds is not None:
+            _draw_site_names(c, folder, bounds)
         _draw_patrol_and_clusters(c, folder)
         if box is not None:
             _draw_box(c, box)
