@@ -222,7 +222,10 @@ def _add_styles(path: Path, styles: dict[str, str]) -> None:
             "VALUES ('layer_styles', 'attributes', 'layer_styles', ?)",
             (FIXED_DOC_TIME,),
         )
+        # GDAL stamps each layer with the time of writing: fix it, so runs give the same bytes
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (FIXED_DOC_TIME,))
         con.commit()
+        con.execute("VACUUM")
     finally:
         con.close()
 

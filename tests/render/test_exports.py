@@ -23,6 +23,8 @@ def test_gpkg_has_every_layer_and_a_default_style_for_each(folder: Path) -> None
     import pyogrio
 
     path = write_gpkg(folder)
+    first = path.read_bytes()
+    assert write_gpkg(folder).read_bytes() == first  # the same bytes on a second run
     layers = {str(name): geom for name, geom in pyogrio.list_layers(path)}
     expected = {
         "precincts",
