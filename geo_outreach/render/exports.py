@@ -124,7 +124,8 @@ def _labels(field: str) -> str:
         f'<text-style fieldName={quoteattr(field)} fontSize="9" textColor="20,20,20,255" '
         'isExpression="0"><text-buffer bufferDraw="1" bufferSize="1" '
         'bufferColor="255,255,255,255"/></text-style>'
-        '<placement placement="1" dist="1"/><rendering obstacle="1"/></settings></labeling>'
+        '<placement placement="1" dist="1"/><rendering drawLabels="1" obstacle="1"/></settings>'
+        "</labeling>"
     )
 
 
