@@ -22,41 +22,42 @@ def test_lang_name_and_parse_langs() -> None:
         parse_langs("zh,fr")
 
 
-def test_english_is_written_beside_chinese_not_over_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GEO_OUTREACH_CHROMIUM", "")  # the matplotlib PDF: faster, same naming
-    out = make_output_folder(tmp_path / "run", n_alerts=120, n_venues=20)
-    zh = render_outputs(out, lang="zh")
-    before = {k: p.read_bytes() for k, p in zh.items() if p.suffix == ".html"}
-    en = render_outputs(out, lang="en")
-    assert {p.name for p in en.values()} == {
-        "map.en.html",
-        "briefing.en.html",
-        "briefing.en.png",
-        "briefing.en.pdf",
-    }
-    # the Chinese pages are still there, still Chinese
-    for k, p in zh.items():
-        assert p.is_file()
-    for k, data in before.items():
-        page = zh[k].read_text(encoding="utf-8")
-        assert 'lang="zh-CN"' in page and "Headline figures" not in page
-    assert 'lang="en"' in en["briefing_html"].read_text(encoding="utf-8")
-    # the English briefing links to the English map
-    assert 'href="map.en.html"' in en["briefing_html"].read_text(encoding="utf-8")
-    assert 'href="map.html"' in zh["briefing_html"].read_text(encoding="utf-8")
+def _stub_pdf(html: Path, pdf: Path) -> Path:
+    pdf.write_bytes(b"%PDF-1.4 stub for the naming test")
+    return pdf
 
 
-def test_render_both_languages_from_the_command_line(
+def test_languages_side_by_side_never_over_each_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("GEO_OUTREACH_CHROMIUM", "")
+    from geo_outreach.render import briefing
+
+    monkeypatch.setattr(briefing, "print_pdf", _stub_pdf)  # PDF printing: test_briefing.py
     out = make_output_folder(tmp_path / "run", n_alerts=100, n_venues=20)
-    assert main(["render", str(out), "--lang", "zh,en"]) == 0
+    written = render_outputs(out, lang="zh,en")
+    names = {k: p.name for k, p in written.items()}
+    assert names == {
+        "map": "map.html",
+        "briefing_png": "briefing.png",
+        "briefing_html": "briefing.html",
+        "briefing_pdf": "briefing.pdf",
+        "map_en": "map.en.html",
+        "briefing_png_en": "briefing.en.png",
+        "briefing_html_en": "briefing.en.html",
+        "briefing_pdf_en": "briefing.en.pdf",
+    }
+    zh_page = (out / "briefing.html").read_text(encoding="utf-8")
+    en_page = (out / "briefing.en.html").read_text(encoding="utf-8")
+    assert 'lang="zh-CN"' in zh_page and 'href="map.html"' in zh_page
+    assert 'lang="en"' in en_page and 'href="map.en.html"' in en_page
+    assert 'lang="en"' in (out / "map.en.html").read_text(encoding="utf-8")
+    zh_map = (out / "map.html").read_bytes()
+    # re-rendering English from the command line leaves the Chinese files alone
+    assert main(["render", str(out), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
-    for name in ("map.html", "map.en.html", "briefing.html", "briefing.en.html"):
-        assert (out / name).is_file() and name in printed
+    assert "map.en.html" in printed and "briefing.en.html" in printed
+    assert (out / "map.html").read_bytes() == zh_map
+    assert 'lang="zh-CN"' in (out / "briefing.html").read_text(encoding="utf-8")
     assert main(["render", str(out), "--lang", "fr"]) == 2
     err = capsys.readouterr().err
     assert "unknown language 'fr'" in err and "Traceback" not in err
