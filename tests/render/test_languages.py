@@ -61,3 +61,33 @@ def test_languages_side_by_side_never_over_each_other(
     assert main(["render", str(out), "--lang", "fr"]) == 2
     err = capsys.readouterr().err
     assert "unknown language 'fr'" in err and "Traceback" not in err
+
+
+def test_plan_lang_zh_en_renders_both(
+    scenario_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import importlib
+
+    from geo_outreach.render import briefing
+
+    plan_mod = importlib.import_module("geo_outreach.plan")  # geo_outreach.plan is also a function
+
+    monkeypatch.setattr(briefing, "print_pdf", _stub_pdf)
+    seen: list[object] = []
+    real = plan_mod.render_outputs
+
+    def spy(out_dir, *, basemap=None, lang=None):
+        seen.append(lang)
+        return real(out_dir, basemap=basemap, lang=lang)
+
+    monkeypatch.setattr(plan_mod, "render_outputs", spy)
+    sc = str(scenario_factory())
+    out = tmp_path / "run"
+    assert main(["plan", sc, "--out", str(out), "--quiet", "--lang", "zh,en"]) == 0
+    assert seen == [("zh", "en")]
+    printed = capsys.readouterr().out
+    for name in ("map.html", "map.en.html", "briefing.html", "briefing.en.html"):
+        assert (out / name).is_file() and f"  {name}: " in printed
+    assert (out / "outputs.gpkg").is_file() and (out / "placements.xlsx").is_file()
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert '"lang": "zh"' in manifest
