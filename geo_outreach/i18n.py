@@ -260,11 +260,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "inset_title": {"zh": "放大图：点位最密集区域", "en": "Close-up: where sites are densest"},
     "inset_box": {"zh": "放大图范围", "en": "Close-up area"},
     "overview_map": {"zh": "全区总图", "en": "District overview"},
-    "pdf_fallback": {
-        "zh": "未找到 Chromium：briefing.pdf 仅含地图页",
-        "en": "Chromium not found: briefing.pdf holds only the map page",
-    },
     "xlsx_readme": {"zh": "说明", "en": "About"},
+    "xlsx_title": {"zh": "标题", "en": "Title"},
+    "xlsx_crs": {"zh": "坐标", "en": "Coordinates"},
+    "xlsx_crs_note": {
+        "zh": "WGS84 (EPSG:4326) 经纬度；高德/腾讯地图用 GCJ-02、百度地图用 BD-09，标注前需转换",
+        "en": "WGS84 (EPSG:4326) lon/lat; AMap/Tencent use GCJ-02 and Baidu BD-09: convert "
+        "before plotting there",
+    },
+    "xlsx_warning": {"zh": "注意", "en": "Warning"},
+    "xlsx_data_note": {"zh": "数据说明", "en": "About the data"},
     "no_sites_channel": {
         "zh": "本渠道没有固定投放点（巡逻停靠点见地图）",
         "en": "no fixed sites in this channel (patrol stops are on the map)",

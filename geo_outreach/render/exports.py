@@ -295,14 +295,14 @@ def _fixed_zip(data: bytes) -> bytes:
 def _readme_rows(folder: OutputFolder) -> list[tuple[str, str]]:
     start, end = folder.period
     rows = [
-        ("标题", folder.title or t("default_title", "zh")),
+        (t("xlsx_title", "zh"), folder.title or t("default_title", "zh")),
         (t("period", "zh"), f"{start} – {end}"),
-        ("坐标", "WGS84 (EPSG:4326) 经纬度；高德/百度地图使用 GCJ-02/BD-09，需转换后再标注"),
-        ("说明", t("sites_note", "zh")),
+        (t("xlsx_crs", "zh"), t("xlsx_crs_note", "zh")),
+        (t("xlsx_readme", "zh"), t("sites_note", "zh")),
     ]
     if folder.synthetic:
-        rows.insert(0, ("注意", t("synthetic_banner", "zh")))
-        rows += [("数据说明", n) for n in folder.notes]
+        rows.insert(0, (t("xlsx_warning", "zh"), t("synthetic_banner", "zh")))
+        rows += [(t("xlsx_data_note", "zh"), n) for n in folder.notes]
     return rows
 
 
