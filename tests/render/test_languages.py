@@ -89,5 +89,6 @@ def test_plan_lang_zh_en_renders_both(
     for name in ("map.html", "map.en.html", "briefing.html", "briefing.en.html"):
         assert (out / name).is_file() and f"  {name}: " in printed
     assert (out / "outputs.gpkg").is_file() and (out / "placements.xlsx").is_file()
+    assert "  placements.xlsx: " in printed and "  outputs.gpkg: " in printed
     manifest = (out / "manifest.json").read_text(encoding="utf-8")
     assert '"lang": "zh"' in manifest
