@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test lint install install-test chromium fonts bench clean wheel
+.PHONY: demo test lint install install-test chromium fonts poppler bench clean wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
+# issue 11 briefing: pdftotext/pdfinfo check the printed briefing.pdf in the tests
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  echo "Installing Debian poppler-utils (pdftotext) for the briefing.pdf tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	  || echo "WARNING: could not install poppler-utils; the PDF text tests will be skipped"; }
+
 fonts:
 	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
 	  echo "Installing Debian fonts-noto-cjk so briefing.png/pdf can show Chinese"; \
@@ -40,7 +47,7 @@ lint: install-test
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
-test: install-test chromium lint
+test: install-test chromium poppler lint
 	$(BIN)/python -m pytest -q
 
 bench: install-test chromium

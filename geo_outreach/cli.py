@@ -36,6 +36,7 @@ from geo_outreach.plan import build_plan, validate_scenario
 from geo_outreach.project_init import init_blank, init_from_demo
 from geo_outreach.render import render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
+from geo_outreach.render.naming import lang_name, parse_langs
 from geo_outreach.scenario import Lang, Method, load_scenario, with_overrides
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,8 +79,13 @@ def _demo_scenario_path() -> Path:
 
 def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     sc = load_scenario(scenario_path)
+    langs = args.lang  # issue 11 briefing: --lang zh,en renders both, side by side
     sc = with_overrides(
-        sc, dir=Path(args.out) if args.out else None, basemap=args.basemap, lang=args.lang
+        sc,
+        dir=Path(args.out) if args.out else None,
+        basemap=args.basemap,
+        lang=langs[0] if langs else None,
+        langs=langs,
     )
     command = "geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
     result = build_plan(sc, progress=_progress(args), command=command)
@@ -95,6 +101,11 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     for warning in m.get("warnings") or []:
         print(f"  warning: {warning}")
     for name in ("map.html", "briefing.html", "briefing.pdf"):
+        for lang in langs or (sc.output.lang,):
+            shown = lang_name(name, lang)
+            if shown in result.files:
+                print(f"  {shown}: {result.files[shown].resolve()}")
+    for name in ("placements.xlsx", "outputs.gpkg"):  # issue 11 briefing: Excel and QGIS
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
     return 0
@@ -391,12 +402,22 @@ def _common(sp: argparse.ArgumentParser, command: Command) -> None:
     sp.set_defaults(func=command)
 
 
+def _lang_arg(value: str) -> tuple[str, ...]:
+    """``--lang zh``, ``--lang en`` or ``--lang zh,en`` (issue 11 briefing)."""
+    try:
+        return parse_langs(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _plan_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--out", help="output folder (overrides [output] dir)")
     sp.add_argument(
         "--basemap", help="none (offline, default), osm, tianditu, amap or a tile URL template"
     )
-    sp.add_argument("--lang", choices=LANGS, help="map and briefing language")
+    sp.add_argument(
+        "--lang", type=_lang_arg, help="map and briefing language: zh, en or both (zh,en)"
+    )
 
 
 def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -436,7 +457,7 @@ def _add_plan_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     sp = sub.add_parser("render", help="re-render maps and briefing from a finished plan's outputs")
     sp.add_argument("outdir")
     sp.add_argument("--basemap")
-    sp.add_argument("--lang", choices=LANGS)
+    sp.add_argument("--lang", type=_lang_arg, help="zh, en or both (zh,en)")
     _common(sp, cmd_render)
 
 

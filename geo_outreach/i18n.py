@@ -432,6 +432,92 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "警情变化（%，相对开始前一个月）",
         "en": "change in alerts (%, vs the month before the start)",
     },
+    # issue 11 briefing: summary, every site, appendix, inset map, placements.xlsx
+    "site_col_rank": {"zh": "排序", "en": "Rank"},
+    "site_col_name": {"zh": "站点", "en": "Site"},
+    "site_col_kind": {"zh": "类型", "en": "Type"},
+    "site_col_precinct": {"zh": "辖区", "en": "Precinct"},
+    "site_col_covered": {"zh": "覆盖警情", "en": "Alerts in reach"},
+    "site_col_marginal": {"zh": "新增覆盖警情", "en": "New alerts reached"},
+    "site_col_cumulative_share": {"zh": "累计覆盖率", "en": "Cumulative coverage"},
+    "site_col_when": {"zh": "建议时段", "en": "Suggested time"},
+    "site_col_existing": {"zh": "现有点位", "en": "Existing site"},
+    "site_col_venue_id": {"zh": "场所编号", "en": "Venue ID"},
+    "site_col_lon": {"zh": "经度(WGS84)", "en": "Longitude (WGS84)"},
+    "site_col_lat": {"zh": "纬度(WGS84)", "en": "Latitude (WGS84)"},
+    "site_when": {"zh": "{day} {start}-{end}时", "en": "{day} {start}-{end}h"},
+    "weekday_0": {"zh": "周一", "en": "Mon"},
+    "weekday_1": {"zh": "周二", "en": "Tue"},
+    "weekday_2": {"zh": "周三", "en": "Wed"},
+    "weekday_3": {"zh": "周四", "en": "Thu"},
+    "weekday_4": {"zh": "周五", "en": "Fri"},
+    "weekday_5": {"zh": "周六", "en": "Sat"},
+    "weekday_6": {"zh": "周日", "en": "Sun"},
+    "yes": {"zh": "是", "en": "yes"},
+    "list_sep": {"zh": "、", "en": ", "},
+    "clause_sep": {"zh": "；", "en": "; "},
+    "colon": {"zh": "：", "en": ": "},
+    "summary_title": {"zh": "一页摘要", "en": "Summary on one page"},
+    "summary_what": {
+        "zh": "本方案在 {k} 个宣传渠道共选出 {n} 个投放点，按预计覆盖的警情从多到少排序。",
+        "en": "This plan picks {n} sites over {k} outreach channels, ranked by the alerts "
+        "they are expected to reach.",
+    },
+    "summary_sites": {"zh": "{n} 个点位", "en": "{n} sites"},
+    "summary_where": {"zh": "主要在{where}", "en": "mostly in {where}"},
+    "summary_when": {"zh": "建议时段 {when}", "en": "best time {when}"},
+    "summary_reach": {
+        "zh": "预计覆盖 {share} 的警情（加权 {n} 起）",
+        "en": "expected to reach {share} of alerts ({n} weighted alerts)",
+    },
+    "summary_reach_share": {"zh": "预计覆盖 {share} 的警情", "en": "expected reach {share}"},
+    "summary_no_sites": {"zh": "本方案没有投放点。", "en": "This plan has no sites."},
+    "summary_peak": {
+        "zh": "全区警情高发时段：{when}。",
+        "en": "Busiest times across the district: {when}.",
+    },
+    "summary_how": {
+        "zh": "每个渠道的全部点位见后页表格与交互地图；技术细节见附录。",
+        "en": "Every site of every channel is listed on the following pages and in the "
+        "interactive map; technical details are in the appendix.",
+    },
+    "sites_title": {"zh": "全部投放点（按渠道）", "en": "Every site, by channel"},
+    "sites_note": {
+        "zh": "覆盖警情为加权警情数；新增覆盖警情为该点在排序更靠前的点之外新增的部分；"
+        "建议时段为所在辖区警情最多的星期与3小时时段。",
+        "en": "Alerts are weighted counts; new alerts reached are those no higher-ranked site "
+        "reaches; the suggested time is the busiest weekday and 3-hour window of the site's "
+        "precinct.",
+    },
+    "appendix_title": {"zh": "附录：技术说明", "en": "Appendix: technical details"},
+    "appendix_note": {
+        "zh": "供分析人员核对：求解方法、求解状态、最优性差距、覆盖半径与候选点数。",
+        "en": "For analysts: solver method, status, optimality gap, reach radius and "
+        "candidate count.",
+    },
+    "tech_method": {"zh": "求解方法", "en": "Method"},
+    "tech_distance": {"zh": "距离", "en": "Distance"},
+    "tech_candidates": {"zh": "候选点数", "en": "Candidates"},
+    "tech_covered_weight": {"zh": "覆盖权重", "en": "Covered weight"},
+    "tech_upper_bound": {"zh": "上界", "en": "Upper bound"},
+    "tech_seconds": {"zh": "用时(秒)", "en": "Time (s)"},
+    "inset_title": {"zh": "放大图：点位最密集区域", "en": "Close-up: where sites are densest"},
+    "inset_box": {"zh": "放大图范围", "en": "Close-up area"},
+    "overview_map": {"zh": "全区总图", "en": "District overview"},
+    "xlsx_readme": {"zh": "说明", "en": "About"},
+    "xlsx_title": {"zh": "标题", "en": "Title"},
+    "xlsx_crs": {"zh": "坐标", "en": "Coordinates"},
+    "xlsx_crs_note": {
+        "zh": "WGS84 (EPSG:4326) 经纬度；高德/腾讯地图用 GCJ-02、百度地图用 BD-09，标注前需转换",
+        "en": "WGS84 (EPSG:4326) lon/lat; AMap/Tencent use GCJ-02 and Baidu BD-09: convert "
+        "before plotting there",
+    },
+    "xlsx_warning": {"zh": "注意", "en": "Warning"},
+    "xlsx_data_note": {"zh": "数据说明", "en": "About the data"},
+    "no_sites_channel": {
+        "zh": "本渠道没有固定投放点（巡逻停靠点见地图）",
+        "en": "no fixed sites in this channel (patrol stops are on the map)",
+    },
 }
 
 # issue 11 map: alert categories of the sample data in English (other categories are shown as given)

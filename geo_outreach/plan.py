@@ -33,6 +33,7 @@ from geo_outreach.outputs import (
 )
 from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import render_outputs
+from geo_outreach.render.exports import write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
@@ -227,8 +228,13 @@ def _write_plan(
 
     if render:
         with timer("render"):
-            rendered = render_outputs(out_dir, basemap=sc.output.basemap, lang=sc.output.lang)
+            rendered = render_outputs(
+                out_dir, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
+            )
             files.update({Path(p).name: Path(p) for p in rendered.values()})
+        # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
+        with timer("exports"):
+            files.update(write_exports(out_dir))
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return Plan(

@@ -203,6 +203,9 @@ class OutputConfig:
     dir: Path = Path("outputs/run")
     basemap: Basemap = "none"
     lang: Lang = "zh"
+    # issue 11 briefing: languages rendered side by side (map.html + map.en.html ...);
+    # empty: ``lang`` only. ``--lang zh,en`` sets it.
+    langs: tuple[Lang, ...] = ()
 
 
 # issue 10 (F): the study period; alerts outside it are rejected with the reason

@@ -9,12 +9,13 @@ only downwards: folder, format -> style -> layers, assets -> webmap, static_map 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
-from geo_outreach.i18n import check_lang
 from geo_outreach.outputs import write_text
 from geo_outreach.render.briefing import render_briefing
 from geo_outreach.render.folder import OutputFolder, load_output_folder
+from geo_outreach.render.naming import lang_name, parse_langs
 from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BASEMAPS",
     "OutputFolder",
+    "lang_name",
     "load_output_folder",
     "render_briefing",
     "render_map",
@@ -31,9 +33,16 @@ __all__ = [
 
 
 def render_outputs(
-    out_dir: str | Path, *, basemap: str | None = None, lang: str | None = None
+    out_dir: str | Path,
+    *,
+    basemap: str | None = None,
+    lang: str | Sequence[str] | None = None,
 ) -> dict[str, Path]:
-    """Render ``map.html`` and the briefing from the files of an output folder.
+    """Render the map and the briefing from the files of an output folder, per language.
+
+    Chinese files are ``map.html``, ``briefing.html``, ``briefing.png``, ``briefing.pdf``;
+    another language writes ``map.en.html``, ``briefing.en.html`` ... beside them (never over
+    them).
 
     Parameters
     ----------
@@ -43,27 +52,34 @@ def render_outputs(
         See :func:`geo_outreach.render.webmap.resolve_basemap`; default: the manifest's
         ``output.basemap``, else ``none``.
     lang
-        ``zh`` or ``en``; default: the manifest's ``output.lang``, else ``zh``.
+        ``zh``, ``en``, ``"zh,en"`` or a sequence of languages; default: the manifest's
+        ``output.lang``, else ``zh``.
 
     Returns
     -------
     dict
         The written files by kind (``map``, ``briefing_html``, ``briefing_png``,
-        ``briefing_pdf``); PNG/PDF are left out, with a logged warning, if they cannot be drawn.
+        ``briefing_pdf``) for the first language, ``<kind>_<lang>`` for the others; PNG/PDF
+        are left out, with a logged warning, if they cannot be drawn.
 
     Raises
     ------
     InputDataError
         When the folder is not a plan's output folder (no ``manifest.json`` or
         ``precincts.geojson``) or a file in it was not written by this version.
+    ValueError
+        For an unsupported language.
     """
     folder = load_output_folder(out_dir)
     cfg = folder.manifest.get("output") or {}
     basemap = basemap if basemap is not None else cfg.get("basemap") or "none"
-    lang = check_lang(lang if lang is not None else cfg.get("lang") or "zh")
+    langs = parse_langs(lang if lang is not None else cfg.get("lang") or "zh")
     written: dict[str, Path] = {}
-    page = render_map(folder, basemap=basemap, lang=lang)
-    written["map"] = write_text(folder.path / "map.html", page)
-    written.update(render_briefing(folder, lang=lang))
+    for i, code in enumerate(langs):
+        suffix = "" if i == 0 else f"_{code}"
+        page = render_map(folder, basemap=basemap, lang=code)
+        written["map" + suffix] = write_text(folder.path / lang_name("map.html", code), page)
+        for kind, path in render_briefing(folder, lang=code).items():
+            written[kind + suffix] = path
     log.info("rendered %s", ", ".join(str(p) for p in written.values()))
     return written

@@ -1,7 +1,9 @@
 """The briefing: ``briefing.html``, ``briefing.png`` and ``briefing.pdf``.
 
-``briefing.html`` is one print-friendly A4-landscape page (styled by ``assets/briefing.css``);
-the static map goes to ``briefing.png`` / ``briefing.pdf`` for slides and documents.
+``briefing.html`` prints as A4-landscape pages (styled by ``assets/briefing.css``): a one-page
+summary in plain words, a close-up of the densest area, every site per channel, the precincts,
+and a technical appendix. ``briefing.pdf`` is that page printed by headless Chromium
+(:mod:`geo_outreach.render.pdf`); ``briefing.png`` is the static map for slides.
 Everything is drawn from the files of an output folder, offline. ``briefing.html`` embeds the
 static map (:mod:`geo_outreach.render.static_map`) as a PNG, the coverage curves as inline SVG
 and, after ``geo-outreach evaluate``, the backtest section from ``evaluation.json``; it loads
@@ -40,8 +42,12 @@ from geo_outreach.render.format import (
     isnum,
     sig_html,
 )
-from geo_outreach.render.static_map import static_map_figure
-from geo_outreach.render.style import ChannelStyle, channel_info
+from geo_outreach.render.naming import lang_name
+from geo_outreach.render.pdf import PdfPrintError, chromium_executable, print_pdf
+from geo_outreach.render.sites import channel_sites
+from geo_outreach.render.static_map import densest_bounds, static_map_crs, static_map_figure
+from geo_outreach.render.style import ChannelStyle
+from geo_outreach.render.summary import appendix_html, site_tables_html, summary_html
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +58,6 @@ __all__ = [
     "headline_figures",
     "render_briefing",
 ]
-
-MAX_ROWS_PER_CHANNEL = 5
 
 
 # --------------------------------------------------------------------------- figures
@@ -235,8 +239,23 @@ def _cards_html(hf: HeadlineFigures, lang: str) -> list[str]:
     return h
 
 
-def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | None = None) -> str:
-    """Build the briefing page as one self-contained HTML string (A4 landscape in print).
+def _img(png: bytes, id_: str, alt: str) -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    return f'<img id="{id_}" alt="{esc(alt)}" src="data:image/png;base64,{b64}">'
+
+
+def briefing_html(
+    folder: OutputFolder,
+    *,
+    lang: str = "zh",
+    map_png: bytes | None = None,
+    inset_png: bytes | None = None,
+) -> str:
+    """Build the briefing as one self-contained HTML string (A4 landscape pages in print).
+
+    The first page is the summary in plain words (what, where, when, expected reach) with the
+    headline figures and the district map; then the close-up of the densest area, every site of
+    every channel, the precinct table, and the appendix (solver details, backtest).
 
     Parameters
     ----------
@@ -246,6 +265,8 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
         ``zh`` (default) or ``en``.
     map_png
         The static map as PNG bytes, embedded as a ``data:`` URI (left out when None).
+    inset_png
+        The close-up map of the densest area (left out when None).
 
     Returns
     -------
@@ -253,20 +274,32 @@ def briefing_html(folder: OutputFolder, *, lang: str = "zh", map_png: bytes | No
         The page; every user-supplied string in it is escaped.
     """
     lang = check_lang(lang)
+    sites = channel_sites(folder, lang)
     h = _head_html(folder, lang)
-    h.append('<div class="grid"><section class="left">')
+    h.append('<section class="page" id="page-summary"><div class="grid"><div class="left">')
+    h.append(summary_html(folder, sites, lang))
     h += _cards_html(headline_figures(folder), lang)
+    map_link = lang_name("map.html", lang)
+    h.append(
+        f'<div class="meta"><a href="{esc(map_link)}">{esc(t("open_map", lang))}</a></div>'
+        '</div><div class="right">'
+    )
     if map_png:
-        b64 = base64.b64encode(map_png).decode("ascii")
+        h.append(f'<div class="map">{_img(map_png, "briefing-map", t("overview_map", lang))}</div>')
+    h.append("</div></div></section>")
+    if inset_png:
         h.append(
-            f'<div class="map"><img id="briefing-map" alt="{esc(t("map", lang))}" '
-            f'src="data:image/png;base64,{b64}"></div>'
+            f'<section class="page" id="inset"><h2>{esc(t("inset_title", lang))}</h2>'
+            f'<div class="map">{_img(inset_png, "inset-map", t("inset_title", lang))}</div>'
+            "</section>"
         )
-    h.append(f'<div class="meta"><a href="map.html">{esc(t("open_map", lang))}</a></div>')
-    h.append('</section><section class="right">')
-    h.append(_precinct_table(folder, lang))
-    h.append(_channel_tables(folder, lang))
-    h.append("</section></div>")
+    h.append(site_tables_html(sites, lang))
+    h.append(f'<section id="precincts">{_precinct_table(folder, lang)}</section>')
+    curves = {
+        cs.channel.name: coverage_svg(_rows_of(folder.coverage_curve, cs.channel), cs.channel.color)
+        for cs in sites
+    }
+    h.append(appendix_html(sites, curves, lang))
     h.append(playbook_section(folder.path, lang))  # issue 12: materials, calendar, visits
     h.append(backtest_section(folder, lang))
     h.append(effect_sections_html(folder.path, lang=lang))  # issue 13: emerging + effect
@@ -320,83 +353,20 @@ def _precinct_table(folder: OutputFolder, lang: str) -> str:
     return "".join(rows)
 
 
-def _channel_meta(info: dict[str, Any], lang: str) -> str:
-    meta = [
-        f"{t('budget', lang)} {fmt_num(info.get('budget'))}" if isnum(info.get("budget")) else "",
-        f"{t('covered_share', lang)} {fmt_share(info.get('covered_share'))}"
-        if isnum(info.get("covered_share"))
-        else "",
-        f"{t('radius_m', lang)} {fmt_num(info.get('radius_m'))}"
-        if isnum(info.get("radius_m"))
-        else "",
-        f"{t('status', lang)} {info.get('status')}" if info.get("status") else "",
-        f"{t('gap', lang)} {fmt_share(info.get('gap'))}" if isnum(info.get("gap")) else "",
-    ]
-    return " · ".join(m for m in meta if m)
-
-
-def _placements_rows(sub: pd.DataFrame, names: dict[str, str], lang: str) -> list[str]:
-    sub = sub.assign(_r=pd.to_numeric(sub["rank"], errors="coerce")).sort_values("_r")
-    out = [
-        f'<table class="placements"><thead><tr><th>#</th>'
-        f"<th>{esc(t('name', lang))}</th><th>{esc(t('precinct', lang))}</th>"
-        f"<th class=n>{esc(t('marginal_weight', lang))}</th>"
-        f"<th class=n>{esc(t('cumulative_share', lang))}</th></tr></thead><tbody>"
-    ]
-    for _, r in sub.head(MAX_ROWS_PER_CHANNEL).iterrows():
-        rk = get(r, "rank")
-        pid = str(get(r, "precinct_id") or "")
-        out.append(
-            f"<tr><td>{esc(int(float(rk)) if isnum(rk) else '')}</td>"
-            f"<td>{esc(get(r, 'name') or get(r, 'venue_id') or '')}</td>"
-            f"<td>{esc(names.get(pid, pid))}</td>"
-            f"<td class=n>{esc(fmt_num(get(r, 'marginal_weight'), 1))}</td>"
-            f"<td class=n>{esc(fmt_share(get(r, 'cumulative_share')))}</td></tr>"
-        )
-    out.append("</tbody></table>")
-    if len(sub) > MAX_ROWS_PER_CHANNEL:
-        out.append(
-            f'<div class="more">+{len(sub) - MAX_ROWS_PER_CHANNEL} '
-            f"{esc(t('more_sites', lang))}</div>"
-        )
-    return out
-
-
 def _rows_of(frame: pd.DataFrame | None, ch: ChannelStyle) -> pd.DataFrame | None:
     return frame[frame["channel"].astype(str) == ch.name] if frame is not None else None
-
-
-def _channel_tables(folder: OutputFolder, lang: str) -> str:
-    chans = channel_info(folder, lang)
-    if not chans:
-        return ""
-    prec = folder.precincts
-    names = dict(zip(prec["precinct_id"].astype(str), prec["name"].astype(str)))
-    out = [f'<h2>{esc(t("placements_table", lang))}</h2><div class="channels">']
-    for ch in chans:
-        sub = _rows_of(folder.placements, ch)
-        curve = _rows_of(folder.coverage_curve, ch)
-        svg = coverage_svg(curve, ch.color, width=150, height=48) if curve is not None else ""
-        out.append(
-            f'<div class="channel" data-channel="{esc(ch.name)}" style="border-color:{ch.color}">'
-            f'<div class="top"><div><h3 style="color:{ch.color}">{esc(ch.label)}</h3>'
-            f'<div class="meta">{esc(_channel_meta(ch.info, lang))}</div></div>'
-            f'<div title="{esc(t("coverage_curve", lang))}">{svg}</div></div>'
-        )
-        if sub is not None and not sub.empty:
-            out += _placements_rows(sub, names, lang)
-        out.append("</div>")
-    out.append("</div>")
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------- writing
 
 
 def render_briefing(
-    folder: OutputFolder | str | Path, *, lang: str | None = None
+    folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
 ) -> dict[str, Path]:
-    """Write ``briefing.png``, ``briefing.pdf`` and ``briefing.html`` into the output folder.
+    """Write the briefing (HTML, PNG map, PDF) into the output folder.
+
+    Chinese files are ``briefing.html`` / ``.png`` / ``.pdf``; other languages get a suffix
+    (``briefing.en.html`` ...) so they sit beside the Chinese ones.
 
     Parameters
     ----------
@@ -404,57 +374,111 @@ def render_briefing(
         The output folder, read or as a path.
     lang
         ``zh`` or ``en``; default: the manifest's ``output.lang``, else ``zh``.
+    pdf
+        Also write the PDF: the whole briefing printed by headless Chromium, or, without
+        Chromium, the map page drawn by matplotlib (with a logged warning).
 
     Returns
     -------
     dict
         The written files by kind (``briefing_png``, ``briefing_pdf``, ``briefing_html``). PNG
-        and PDF are skipped with a logged warning when the static map cannot be drawn (the HTML
-        is then written without the map image).
+        and the fallback PDF are skipped with a logged warning when the static map cannot be
+        drawn (the HTML is then written without the map images).
     """
     if not isinstance(folder, OutputFolder):
         folder = load_output_folder(folder)
     default = (folder.manifest.get("output") or {}).get("lang") or "zh"
     lang = check_lang(lang if lang is not None else default)
     written: dict[str, Path] = {}
-    png_bytes: bytes | None = None
+    maps = _Maps()
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings(
                 "ignore", message="Glyph .* missing from font", category=UserWarning
             )
-            png_bytes = _write_static_map(folder, lang, written)
+            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
     except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
         log.warning(
-            "briefing.png/briefing.pdf not written: the static map failed (%s: %s)",
+            "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
             type(exc).__name__,
             exc,
         )
-    page = briefing_html(folder, lang=lang, map_png=png_bytes)
-    written["briefing_html"] = write_text(folder.path / "briefing.html", page)
+    page = briefing_html(folder, lang=lang, map_png=maps.overview, inset_png=maps.inset)
+    html_path = write_text(folder.path / lang_name("briefing.html", lang), page)
+    written["briefing_html"] = html_path
+    if pdf:
+        pdf_path = folder.path / lang_name("briefing.pdf", lang)
+        try:
+            written["briefing_pdf"] = print_pdf(html_path, pdf_path)
+        except PdfPrintError as exc:
+            if maps.pdf is None and maps.overview is not None:
+                maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
+            if maps.pdf is None:
+                log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
+            else:
+                log.warning(
+                    "%s: %s; wrote only the map page (matplotlib) instead of the whole "
+                    "briefing",
+                    pdf_path.name,
+                    exc,
+                )
+                data = maps.pdf
+                written["briefing_pdf"] = atomic_write(pdf_path, lambda p: p.write_bytes(data))
     return written
 
 
-def _write_static_map(folder: OutputFolder, lang: str, written: dict[str, Path]) -> bytes:
-    """Write briefing.png (150 dpi) and briefing.pdf; return a lighter PNG for the HTML page."""
+@dataclass(frozen=True)
+class _Maps:
+    """The static maps drawn for one briefing (None when not drawn)."""
+
+    overview: bytes | None = None
+    inset: bytes | None = None
+    pdf: bytes | None = None
+
+
+def _savefig(fig: Any, fmt: str, dpi: int | None = None) -> bytes:
+    buf = io.BytesIO()
+    meta = {"Software": None} if fmt == "png" else {"CreationDate": None}
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    return buf.getvalue()
+
+
+def _fallback_pdf(folder: OutputFolder, lang: str) -> bytes | None:
+    """Draw the map page as a PDF (matplotlib), for when Chromium cannot print the briefing."""
     import matplotlib.pyplot as plt
 
-    fig = static_map_figure(folder, lang=lang)
     try:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=150, metadata={"Software": None})
-        png = buf.getvalue()
-
-        def write_png(p: Path) -> None:
-            p.write_bytes(png)
-
-        written["briefing_png"] = atomic_write(folder.path / "briefing.png", write_png)
-        written["briefing_pdf"] = atomic_write(
-            folder.path / "briefing.pdf",
-            lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None}),
-        )
-        small = io.BytesIO()
-        fig.savefig(small, format="png", dpi=110, metadata={"Software": None})
-        return small.getvalue()
+        fig = static_map_figure(folder, lang=lang)
+    except Exception:  # noqa: BLE001 - the caller logs that no PDF was written
+        return None
+    try:
+        return _savefig(fig, "pdf")
     finally:
         plt.close(fig)
+
+
+def _draw_maps(
+    folder: OutputFolder, lang: str, written: dict[str, Path], *, fallback_pdf: bool
+) -> _Maps:
+    """Write briefing.png (150 dpi); return lighter PNGs for the page (and the fallback PDF)."""
+    import matplotlib.pyplot as plt
+
+    box = densest_bounds(folder, static_map_crs(folder))
+    fig = static_map_figure(folder, lang=lang, box=box)
+    try:
+        png = _savefig(fig, "png", 150)
+        written["briefing_png"] = atomic_write(
+            folder.path / lang_name("briefing.png", lang), lambda p: p.write_bytes(png)
+        )
+        overview = _savefig(fig, "png", 110)
+        fallback = _savefig(fig, "pdf") if fallback_pdf else None
+    finally:
+        plt.close(fig)
+    inset = None
+    if box is not None:
+        fig = static_map_figure(folder, lang=lang, bounds=box)
+        try:
+            inset = _savefig(fig, "png", 110)
+        finally:
+            plt.close(fig)
+    return _Maps(overview=overview, inset=inset, pdf=fallback)

@@ -9,7 +9,7 @@ import numpy as np
 
 from geo_outreach.backtest.baselines import METHODS
 from geo_outreach.backtest.summary import ALL
-from geo_outreach.i18n import METHOD_LABELS
+from geo_outreach.i18n import METHOD_LABELS, t
 from geo_outreach.outputs import atomic_write
 from geo_outreach.render.style import cjk_font
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from geo_outreach.backtest.summary import BacktestResult
 
+SYNTHETIC_RED = "#b30000"  # the banner colour of the briefing and the static map
 METHOD_COLORS = {
     "plan": "#d62728",
     "random": "#7f7f7f",
@@ -58,6 +59,15 @@ def _bars(
         axes[1].bar(
             x + (i - 2) * width, g["pai"].to_numpy(dtype=float), width, color=METHOD_COLORS[m]
         )
+
+
+def _synthetic_label(fig: Any, lang: str) -> None:
+    """Draw the red synthetic/illustrative label on a chart of synthetic data (issue 11)."""
+    fig.text(
+        0.99, 0.985, t("synthetic_banner", lang), fontsize=9, color="white", ha="right",
+        va="top", weight="bold",
+        bbox={"boxstyle": "square,pad=0.35", "fc": SYNTHETIC_RED, "ec": "none"},
+    )  # fmt: skip
 
 
 def write_evaluation_chart(
@@ -122,7 +132,9 @@ def write_evaluation_chart(
         fig.legend(
             handles, names_, loc="lower center", ncol=len(METHODS), fontsize=8, frameon=False
         )
-        fig.tight_layout(rect=(0, 0.07, 1, 1))
+        fig.tight_layout(rect=(0, 0.07, 1, 0.93 if result.summary.get("synthetic") else 1))
+        if result.summary.get("synthetic"):
+            _synthetic_label(fig, "zh" if zh else "en")
         atomic_write(path, lambda p: fig.savefig(p, format="png", metadata={"Software": None}))
         plt.close(fig)
     return Path(path)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["static_map_figure"]
+__all__ = ["densest_bounds", "static_map_crs", "static_map_figure"]
 
 
 @dataclass
@@ -205,6 +205,27 @@ def _draw_channels(c: _Canvas, folder: OutputFolder) -> None:
         )
 
 
+def _draw_site_names(
+    c: _Canvas, folder: OutputFolder, bounds: tuple[float, float, float, float]
+) -> None:
+    """Name every site inside the close-up, beside its marker (left/right alternating)."""
+    pl = c.proj(folder.placements)
+    if pl is None:
+        return
+    x0, y0, x1, y1 = bounds
+    pts = pl.geometry
+    inside = pl[(pts.x > x0) & (pts.x < x1) & (pts.y > y0) & (pts.y < y1)]
+    box = {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8}
+    for i, (_, r) in enumerate(inside.sort_values(["channel", "rank"]).iterrows()):
+        name = mpl_text(str(get(r, "name") or get(r, "venue_id") or ""))[:14]
+        right = i % 2 == 0
+        c.ax.annotate(
+            name, (r.geometry.x, r.geometry.y), xytext=(7 if right else -7, 0),
+            textcoords="offset points", ha="left" if right else "right", va="center",
+            fontsize=6.5, zorder=10, bbox=box,
+        )  # fmt: skip
+
+
 def _draw_patrol_and_clusters(c: _Canvas, folder: OutputFolder) -> None:
     import matplotlib.patches as mpatches
     from matplotlib.lines import Line2D
@@ -259,9 +280,11 @@ def _scale_bar_and_north(c: _Canvas, bounds: Any) -> None:
     )  # fmt: skip
 
 
-def _titles_and_legend(c: _Canvas, folder: OutputFolder) -> None:
+def _titles_and_legend(c: _Canvas, folder: OutputFolder, *, inset: bool = False) -> None:
     fig, lang = c.fig, c.lang
     title = folder.title or t("default_title", lang)
+    if inset:
+        title = f"{title} · {t('inset_title', lang)}"
     start, end = folder.period
     fig.text(0.02, 0.965, mpl_text(title), fontsize=16, weight="bold", va="center")
     if start or end:
@@ -286,7 +309,105 @@ def _titles_and_legend(c: _Canvas, folder: OutputFolder) -> None:
     fig.text(0.98, 0.01, f"geo_outreach · {generated_at()}", fontsize=6, color="#666", ha="right")
 
 
-def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
+def static_map_crs(folder: OutputFolder) -> Any:
+    """Return the metric CRS of the static map (the density raster's, else a UTM zone).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+
+    Returns
+    -------
+    pyproj.CRS or str
+        The CRS.
+    """
+    crs, _ = _read_density(folder)
+    return crs if crs is not None else folder.precincts.estimate_utm_crs()
+
+
+def densest_bounds(
+    folder: OutputFolder,
+    crs: Any,
+    *,
+    radius_m: float = 2500.0,
+    min_sites: int = 4,
+    max_extent: float = 0.6,
+) -> tuple[float, float, float, float] | None:
+    """Return the box around the densest group of placements, for the close-up map.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+    crs
+        The static map's CRS (:func:`static_map_crs`).
+    radius_m
+        Sites within this distance of the busiest site belong to its group.
+    min_sites
+        No close-up for a group smaller than this.
+    max_extent
+        No close-up when the box spans more than this share of the district's width and
+        height (the overview shows it as well).
+
+    Returns
+    -------
+    tuple or None
+        ``(xmin, ymin, xmax, ymax)`` in ``crs``, padded and widened to the map's aspect; None
+        without such a group or when it spans most of the district.
+    """
+    pl = folder.placements
+    if pl is None or len(pl) < min_sites:
+        return None
+    pts = pl.to_crs(crs).geometry
+    xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    counts = (d <= radius_m).sum(axis=1)
+    best = int(np.argmax(counts))
+    if counts[best] < min_sites:
+        return None
+    grp = xy[d[best] <= radius_m]
+    x0, y0 = grp.min(axis=0)
+    x1, y1 = grp.max(axis=0)
+    pad = max(600.0, 0.18 * max(x1 - x0, y1 - y0))
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    aspect = (0.70 * 11.69) / (0.84 * 8.27)  # the map axes' width / height
+    w, h = x1 - x0, y1 - y0
+    if w / h < aspect:
+        grow = (h * aspect - w) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = (w / aspect - h) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    fx0, fy0, fx1, fy1 = folder.precincts.to_crs(crs).total_bounds
+    if (x1 - x0) > max_extent * (fx1 - fx0) and (y1 - y0) > max_extent * (fy1 - fy0):
+        return None
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _draw_box(c: _Canvas, box: tuple[float, float, float, float]) -> None:
+    import matplotlib.patches as mpatches
+
+    x0, y0, x1, y1 = box
+    c.ax.add_patch(
+        mpatches.Rectangle(
+            (x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="#000", linewidth=1.4,
+            linestyle="--", zorder=12,
+        )
+    )  # fmt: skip
+    c.ax.text(
+        x0, y1, t("inset_box", c.lang), fontsize=8, ha="left", va="bottom", zorder=12,
+        bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+    )  # fmt: skip
+
+
+def static_map_figure(
+    folder: OutputFolder,
+    *,
+    lang: str = "zh",
+    bounds: tuple[float, float, float, float] | None = None,
+    box: tuple[float, float, float, float] | None = None,
+) -> Figure:
     """Draw the plan as a matplotlib Figure (A4 landscape).
 
     Parameters
@@ -295,6 +416,10 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
         The output folder.
     lang
         ``zh`` (default) or ``en``.
+    bounds
+        Draw only this box (a close-up, :func:`densest_bounds`); default: the whole district.
+    box
+        Outline this box on the map (where the close-up is).
 
     Returns
     -------
@@ -327,6 +452,9 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
         if crs is None:
             crs, dens = folder.precincts.estimate_utm_crs(), None
         fig = plt.figure(figsize=(11.69, 8.27), dpi=100)
+        # geopandas' plot() ends with plt.draw(), a full Agg render of the figure per layer;
+        # the figure is rendered once, when saved
+        fig.canvas.draw_idle = lambda *a, **k: None  # type: ignore[method-assign]
         ax = fig.add_axes((0.02, 0.04, 0.70, 0.84))
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -334,12 +462,16 @@ def static_map_figure(folder: OutputFolder, *, lang: str = "zh") -> Figure:
         pr = _draw_precincts(c, folder)
         if folder.streets is not None and not folder.streets.empty:
             c.proj(folder.streets).plot(ax=ax, color="#8c8c8c", linewidth=0.4, zorder=2)
-        if dens is not None:
+        if dens is not None and bounds is None:  # the close-up keeps its streets readable
             _draw_density(c, dens)
         _draw_hot_and_uncovered(c, folder)
         _draw_labels(c, pr)
         _draw_channels(c, folder)
+        if bounds is not None:
+            _draw_site_names(c, folder, bounds)
         _draw_patrol_and_clusters(c, folder)
-        _scale_bar_and_north(c, pr.total_bounds)
-        _titles_and_legend(c, folder)
+        if box is not None:
+            _draw_box(c, box)
+        _scale_bar_and_north(c, bounds if bounds is not None else pr.total_bounds)
+        _titles_and_legend(c, folder, inset=bounds is not None)
     return fig

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,13 @@ from geo_outreach._errors import InputDataError
 from geo_outreach.i18n import t
 from geo_outreach.render import briefing
 from geo_outreach.render import load_output_folder, static_map
-from tests.render.browser_helpers import make_output_folder
+from geo_outreach.render.pdf import chromium_executable
+from tests.render.browser_helpers import SCREENSHOT_DIR, make_output_folder
+
+needs_pdf_tools = pytest.mark.skipif(
+    chromium_executable() is None or shutil.which("pdftotext") is None,
+    reason="needs chromium and pdftotext (Debian poppler-utils; `make test` installs both)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +57,82 @@ def test_briefing_html_is_self_contained_and_complete(folder: Path) -> None:
     assert page.count("<svg") == 2  # one coverage curve per channel with a curve
     rows = re.search(r'<table id="precinct-table">.*?</table>', page, re.DOTALL).group(0)
     assert rows.count("<tr>") == 1 + 6
-    assert page.count('class="channel"') == 3  # square_dance, cafe_sleeves, patrol
-    for key in (
-        "headline",
-        "alerts_latest_month",
-        "mom",
-        "yoy",
-        "precinct_table",
-        "placements_table",
-    ):
+    assert page.count('class="site-block"') == 3  # square_dance, cafe_sleeves, patrol
+    for key in ("headline", "alerts_latest_month", "mom", "yoy", "precinct_table", "summary_title"):
         assert t(key, "zh") in page
     assert 'id="synthetic-banner"' in page
+
+
+def _site_blocks(page: str) -> dict[str, list[list[str]]]:
+    """channel -> rows of cell texts of its table.sites (no rows for a channel without sites)."""
+    out = {}
+    for block in page.split('<div class="site-block" data-channel="')[1:]:
+        ch, body = block.split('"', 1)
+        body = body.split("</div>", 1)[0]
+        tbody = body.split("<tbody>")[1] if "<tbody>" in body else ""
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in tbody.split("<tr>")[1:]]
+        out[ch] = rows
+    return out
+
+
+def test_briefing_lists_every_site_with_precinct_reach_and_rank(folder: Path) -> None:
+    import html
+
+    f = load_output_folder(folder)
+    page = briefing.briefing_html(f)
+    blocks = _site_blocks(page)
+    pl = pd.read_csv(folder / "placements.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    names = dict(zip(f.precincts["precinct_id"], f.precincts["name"]))
+    assert set(blocks) == set(pl["channel"]) | {"patrol"}
+    assert blocks["patrol"] == []  # in the manifest, no placements: shown, not dropped
+    for ch, sub in pl.groupby("channel"):
+        sub = sub.sort_values("rank")
+        rows = blocks[ch]
+        assert len(rows) == len(sub) > 0  # every site, not only the top 5
+        assert [int(r[0]) for r in rows] == sub["rank"].tolist()
+        assert [html.unescape(r[1]) for r in rows] == sub["name"].astype(str).tolist()
+        assert [html.unescape(r[3]) for r in rows] == [names[p] for p in sub["precinct_id"]]
+        assert [float(r[4].replace(",", "")) for r in rows] == pytest.approx(
+            sub["marginal_weight"].tolist(), abs=0.051
+        )
+        assert all(r[6] == "" for r in rows)  # no time_profile.csv here: blank, not invented
+
+
+def test_suggested_time_is_the_precincts_busiest_window(tmp_path: Path) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=120)
+    f = load_output_folder(out)
+    pl = f.placements
+    busy, quiet = str(pl["precinct_id"].iloc[0]), "nobody"
+    rows = [("all", "all", 1, 9, 5), ("all", "all", 5, 20, 9)]  # district: Sat 19-22 / 20-23
+    rows += [("precinct_id", busy, 2, h, 10) for h in (14, 15, 16)]  # Wed 14-17, 30 alerts
+    rows += [("precinct_id", quiet, 0, 8, 3)]  # too few alerts for a window of its own
+    pd.DataFrame(rows, columns=["group_type", "group_id", "weekday", "hour", "alerts"]).to_csv(
+        out / "time_profile.csv", index=False, encoding="utf-8-sig"
+    )
+    from geo_outreach.render.sites import channel_sites, suggested_times
+
+    times = suggested_times(f, "zh")
+    assert times[busy] == "周三 14-17时"
+    assert quiet not in times and times[""] in ("周六 18-21时", "周六 19-22时", "周六 20-23时")
+    assert suggested_times(f, "en")[busy] == "Wed 14-17h"
+    for cs in channel_sites(f, "zh"):
+        for _, r in cs.sites.iterrows():
+            pid = pl.loc[pl["name"] == r["name"], "precinct_id"].iloc[0]
+            assert r["when"] == times.get(pid, times[""])
+    page = briefing.briefing_html(f)
+    summary = page[page.index('id="summary"') : page.index('id="sites"')]
+    assert "建议时段 周三 14-17时" in summary  # the "when" of the plain-words summary
+
+
+def test_summary_first_and_solver_words_only_in_the_appendix(folder: Path) -> None:
+    page = briefing.briefing_html(load_output_folder(folder))
+    summary, sites, appendix = (page.index(f'id="{i}"') for i in ("summary", "sites", "appendix"))
+    assert summary < sites < appendix
+    for word in (t("status", "zh"), t("gap", "zh"), "optimal"):
+        assert word in page[appendix:] and word not in page[:appendix]
+    text = re.sub(r"<[^>]+>", "", page[summary:sites])
+    # what, where, when, expected reach, in words
+    assert "个投放点" in text and "主要在" in text and "预计覆盖" in text
 
 
 def test_briefing_escapes_user_text(folder: Path) -> None:
@@ -110,8 +183,10 @@ def test_static_map_failure_keeps_the_html(
     monkeypatch.setattr(briefing, "static_map_figure", boom)
     with caplog.at_level(logging.WARNING, logger="geo_outreach.render.briefing"):
         written = briefing.render_briefing(out)
-    assert set(written) == {"briefing_html"}
-    assert "briefing.png/briefing.pdf not written" in caplog.text
+    # the whole briefing is still printed (by Chromium) when there is one; no map PNG
+    pdf = {"briefing_pdf"} if chromium_executable() else set()
+    assert set(written) == {"briefing_html"} | pdf
+    assert "briefing.png and the map pages not drawn" in caplog.text
 
 
 def test_coverage_svg() -> None:
@@ -318,3 +393,75 @@ def test_broken_evaluation_json_is_ignored(
         f = load_output_folder(out)
     assert f.evaluation_summary is None and "evaluation.json" in caplog.text
     assert 'id="backtest"' not in briefing.briefing_html(f)
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")
+
+
+@needs_pdf_tools
+def test_pdf_is_the_whole_briefing_with_the_site_tables(folder: Path) -> None:
+    written = briefing.render_briefing(folder)
+    pdf = written["briefing_pdf"]
+    pages = [p for p in _pdf_pages(pdf) if p.strip()]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "(A4)" in info and "841.92 x 594.96" in info  # A4 landscape
+    assert len(pages) >= 3  # summary, sites, appendix
+    text = "\f".join(pages)
+    assert t("summary_title", "zh") in pages[0]  # the plain-words summary comes first
+    assert t("sites_title", "zh") in text and t("appendix_title", "zh") in text
+    pl = pd.read_csv(folder / "placements.csv", encoding="utf-8-sig")
+    for name in pl["name"].astype(str):
+        if "<" not in name:  # the XSS test name is shown escaped, as text
+            assert name in text
+    for head in ("站点", "辖区", "新增覆盖警情", "累计覆盖率", "建议时段"):
+        assert head in text
+    # page breaks do not cut a channel's table: each table's rows are on one page
+    for ch_name in pl["name"].astype(str).groupby(pl["channel"]):
+        names = [n for n in ch_name[1] if "<" not in n]
+        on = {i for i, p in enumerate(pages) for n in names if n in p}
+        assert len(on) <= 1 or not names
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", str(pdf), str(SCREENSHOT_DIR / "briefing_pdf_page")],
+            check=True,
+        )
+
+
+def test_pdf_falls_back_to_the_map_page_without_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = make_output_folder(tmp_path / "run", n_alerts=80)
+    monkeypatch.setenv("GEO_OUTREACH_CHROMIUM", "")
+    with caplog.at_level(logging.WARNING, logger="geo_outreach.render.briefing"):
+        written = briefing.render_briefing(out)
+    assert "no Chromium found" in caplog.text and "only the map page" in caplog.text
+    data = written["briefing_pdf"].read_bytes()
+    assert data[:5] == b"%PDF-" and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 1
+
+
+def test_close_up_of_the_densest_sites_is_labelled_synthetic(folder: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    f = load_output_folder(folder)
+    crs = static_map.static_map_crs(f)
+    box = static_map.densest_bounds(f, crs, radius_m=5000, min_sites=2, max_extent=10)
+    assert box is not None
+    pts = f.placements.to_crs(crs).geometry
+    inside = (pts.x >= box[0]) & (pts.x <= box[2]) & (pts.y >= box[1]) & (pts.y <= box[3])
+    assert inside.sum() >= 2  # the group is in the close-up
+    assert static_map.densest_bounds(f, crs, min_sites=len(f.placements) + 1) is None
+    assert static_map.densest_bounds(f, crs, radius_m=5000, min_sites=2, max_extent=0.01) is None
+    for kw in ({"bounds": box}, {"box": box}):
+        fig = static_map.static_map_figure(f, **kw)
+        texts = [x.get_text() for x in fig.texts] + [x.get_text() for x in fig.axes[0].texts]
+        plt.close(fig)
+        assert t("synthetic_banner", "zh") in texts
+        assert any(t("inset_title" if "bounds" in kw else "inset_box", "zh") in x for x in texts)

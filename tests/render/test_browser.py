@@ -161,7 +161,7 @@ def test_briefing_offline(browser: Any, rendered: dict[str, Path], tmp_path: Pat
         assert page.evaluate("document.getElementById('briefing-map').naturalWidth") > 500
         assert page.locator("#headline").is_visible()
         assert count(page, "#precinct-table tbody tr") == 6
-        assert count(page, ".channel") == 3 and count(page, "svg.curve") == 2
+        assert count(page, ".site-block") == 3 and count(page, "svg.curve") == 2
         assert page.locator("#synthetic-banner").is_visible()
         assert "<img src=x onerror" in page.inner_text("body")
         assert page.evaluate("window.__xss") is None

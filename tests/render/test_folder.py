@@ -34,7 +34,12 @@ RENDER_ORDER = (
     "webmap",
     "static_map",
     "backtest_section",
+    "naming",  # issue 11 briefing: file names per language
+    "pdf",  # issue 11 briefing: Chromium print-to-PDF
+    "sites",  # issue 11 briefing: every site per channel
+    "summary",  # issue 11 briefing: summary, site tables, appendix
     "briefing",
+    "exports",  # issue 11 briefing: outputs.gpkg, placements.xlsx
     "__init__",
 )
 

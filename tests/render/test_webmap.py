@@ -256,8 +256,10 @@ def test_cli_render_rerenders_a_finished_plan(folder: Path, tmp_path: Path) -> N
     for name in ("map.html", "briefing.html", "briefing.png", "briefing.pdf"):
         (copy / name).unlink(missing_ok=True)
     assert cli.main(["render", str(copy), "--lang", "en"]) == 0
-    assert "Legend" in (copy / "map.html").read_text(encoding="utf-8")
-    assert (copy / "briefing.pdf").is_file() and (copy / "briefing.png").is_file()
+    # issue 11: English goes beside the Chinese files (map.en.html ...), not over them
+    assert "Legend" in (copy / "map.en.html").read_text(encoding="utf-8")
+    assert (copy / "briefing.en.pdf").is_file() and (copy / "briefing.en.png").is_file()
+    assert not (copy / "map.html").exists()
     assert cli.main(["render", str(tmp_path / "nothing-here")]) == 2
 
 
