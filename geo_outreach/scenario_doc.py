@@ -163,6 +163,10 @@ KEYS: dict[str, tuple[str, str]] = {
         '"none"',
     ),
     "OutputConfig.lang": ("Language of maps and briefing: `zh` or `en`", '"zh"'),
+    "OutputConfig.langs": (
+        "Several languages at once: zh -> map.html, en -> map.en.html (default: just lang)",
+        '["zh", "en"]',
+    ),
     # issue 10: input keys
     "PrecinctLayer.merge_duplicate_ids": (
         "Dissolve polygons that share a precinct id into one precinct (else repeated ids are an "

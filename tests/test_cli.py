@@ -351,7 +351,7 @@ def test_init_blank_template_for_another_city_validates_and_plans(tmp_path: Path
     m = json.loads((target / "outputs" / "manifest.json").read_text(encoding="utf-8"))
     assert m["rows"]["alerts"] == 48 and set(m["channels"]) == {"plazas", "cafes"}
     assert m["synthetic"] is True
-    assert (target / "outputs" / "map.html").is_file()
+    assert (target / "outputs" / "map.en.html").is_file()  # lang = "en": .en files
     assert main(["init", str(target), "--blank"]) == 2  # never overwrites without --force
 
 
