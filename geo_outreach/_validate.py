@@ -264,6 +264,8 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "yoy_p",
         "mom_significant",
         "yoy_significant",
+        "days_covered",
+        "partial",
     ),
     "alerts.csv": ("alert_id", "reported_at", "category", "age_band", "precinct_id", "lon", "lat"),
     "venues.geojson": ("venue_id", "kind", "name", "precinct_id"),

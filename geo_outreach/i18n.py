@@ -518,6 +518,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "本渠道没有固定投放点（巡逻停靠点见地图）",
         "en": "no fixed sites in this channel (patrol stops are on the map)",
     },
+    # issue 10 partial month: the headline leads with the last complete month
+    "alerts_complete_month": {"zh": "最近完整月警情", "en": "Alerts in last complete month"},
+    "partial_month_note": {
+        "zh": "{month} 只有 {days} 天数据，环比、同比以 {complete} 为准",
+        "en": "{month} has only {days} days of data; MoM and YoY are for {complete}",
+    },
+    "partial_month_only": {
+        "zh": "{month} 只有 {days} 天数据（不是完整月），环比、同比仅供参考",
+        "en": "{month} has only {days} days of data (not a full month); MoM and YoY are "
+        "indicative only",
+    },
 }
 
 # issue 11 map: alert categories of the sample data in English (other categories are shown as given)

@@ -48,6 +48,8 @@ _TREND_COLUMNS = [
     "yoy_p",
     "mom_significant",
     "yoy_significant",
+    "days_covered",
+    "partial",
 ]
 
 
@@ -133,6 +135,23 @@ def change_p(current: np.ndarray | float, earlier: np.ndarray | float) -> np.nda
     return out.reshape(shape)
 
 
+def _month_coverage(
+    reported_at: pd.Series, first: int, n_months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days of each month inside [first alert day, last alert day], and whether that is partial."""
+    lo = reported_at.min().tz_localize(None).normalize()
+    hi = reported_at.max().tz_localize(None).normalize()
+    days = np.zeros(n_months, dtype=np.int64)
+    full = np.zeros(n_months, dtype=np.int64)
+    for k in range(n_months):
+        y, m = divmod(first + k, 12)
+        start = pd.Timestamp(year=y, month=m + 1, day=1)
+        end = start + pd.offsets.MonthEnd(0)
+        full[k] = end.day
+        days[k] = max(0, (min(end, hi) - max(start, lo)).days + 1)
+    return days, days < full
+
+
 def monthly_trends(
     alerts: gpd.GeoDataFrame | pd.DataFrame,
     precincts: gpd.GeoDataFrame,
@@ -159,7 +178,12 @@ def monthly_trends(
         ``mom_pct``, ``yoy_pct`` (percent, 2 decimals, NaN where the earlier month is missing or
         zero), ``mom_p``, ``yoy_p`` (exact test p-values, 6 decimals, NaN where the earlier month
         is missing) and ``mom_significant``, ``yoy_significant`` (``p < alpha``). Sorted by
-        precinct_id (``"all"`` first, ``"outside"`` last) then month.
+        precinct_id (``"all"`` first, ``"outside"`` last) then month. ``days_covered`` is the
+        number of calendar days of the month inside the data's period (first to last alert
+        day, the same for every series) and ``partial`` is True when that is fewer than the
+        month's days: usually the last month (data exported mid-month) and often the first.
+        A partial month's ``alerts``, MoM and YoY compare an incomplete month with complete
+        ones; the briefing leads with the last complete month instead.
     """
     check_alerts(alerts)
     months = month_index(alerts["reported_at"])
@@ -186,6 +210,7 @@ def monthly_trends(
             out[:, lag:] = counts[:, :-lag]
         return out
 
+    days, partial = _month_coverage(alerts["reported_at"], first, n_months)
     prev, year = shifted(1), shifted(12)
     mom_p, yoy_p = change_p(counts, prev), change_p(counts, year)
     df = pd.DataFrame(
@@ -199,6 +224,8 @@ def monthly_trends(
             "yoy_p": np.round(yoy_p.ravel(), 6),
             "mom_significant": (mom_p < alpha).ravel(),
             "yoy_significant": (yoy_p < alpha).ravel(),
+            "days_covered": np.tile(days, len(series)),
+            "partial": np.tile(partial, len(series)),
         }
     )
     return df[_TREND_COLUMNS].reset_index(drop=True)

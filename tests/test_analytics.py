@@ -86,7 +86,8 @@ def test_run_and_write(data, tmp_path):
     trends = (tmp_path / "monthly_trends.csv").read_text(encoding="utf-8-sig").splitlines()
     assert (
         trends[0]
-        == "precinct_id,month,alerts,mom_pct,yoy_pct,mom_p,yoy_p,mom_significant,yoy_significant"
+        == "precinct_id,month,alerts,mom_pct,yoy_pct,mom_p,yoy_p,mom_significant,yoy_significant,"
+        "days_covered,partial"
     )
     assert "inf" not in "".join(trends)
     hot = json.loads((tmp_path / "hotspots.geojson").read_text(encoding="utf-8"))

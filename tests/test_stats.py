@@ -105,6 +105,8 @@ def test_monthly_trends_shape_and_zero_months(layout):
         "yoy_p",
         "mom_significant",
         "yoy_significant",
+        "days_covered",
+        "partial",
     ]
     assert tr["precinct_id"].unique().tolist() == ["all", "A", "B", "C", "outside"]
     assert tr["month"].unique().tolist() == ["2025-01", "2025-02", "2025-03"]
@@ -118,6 +120,25 @@ def test_monthly_trends_shape_and_zero_months(layout):
     assert tr["yoy_pct"].isna().all() and tr["yoy_p"].isna().all()
     assert not tr["yoy_significant"].any()
     assert np.isfinite(tr["mom_pct"].dropna()).all()
+    # data from 2025-01-05 to 2025-03-14: January and March are partial, for every series
+    district = tr[tr.precinct_id == "all"]
+    assert district["days_covered"].tolist() == [27, 28, 14]
+    assert district["partial"].tolist() == [True, False, True]
+    assert tr.groupby("month")["days_covered"].nunique().eq(1).all()
+
+
+def test_partial_month_flag_on_generated_months():
+    """Whole months are not partial; a month cut short in its own timezone is."""
+    spots = [(500, 500, "2025-04-01 00:30", "x"), (600, 500, "2025-05-31 23:50", "y")]
+    tr = monthly_trends(make_alerts(spots), square_precincts())
+    district = tr[tr.precinct_id == "all"]
+    assert district["days_covered"].tolist() == [30, 31]
+    assert not district["partial"].any()
+    spots.append((700, 500, "2025-06-12 08:00", "z"))
+    tr = monthly_trends(make_alerts(spots), square_precincts())
+    district = tr[tr.precinct_id == "all"].set_index("month")
+    assert district.loc["2025-06", "days_covered"] == 12
+    assert district["partial"].tolist() == [False, False, True]
 
 
 def test_single_month_gives_na_changes():

@@ -79,6 +79,9 @@ class HeadlineFigures:
         Month-on-month and year-on-year change in percent.
     mom_p, yoy_p
         Their two-sided p-values, as the stats stage wrote them.
+    partial_month, partial_days
+        The data's last month and its days of data when that month is partial (then ``month``
+        and the changes are the last complete month's); None otherwise.
     """
 
     total: int | None = None
@@ -88,6 +91,13 @@ class HeadlineFigures:
     mom_p: float | None = None
     yoy_pct: float | None = None
     yoy_p: float | None = None
+    partial_month: str | None = None
+    partial_days: int | None = None
+
+
+def _is_partial(r: Any) -> bool:
+    v = r.get("partial") if hasattr(r, "get") else None
+    return str(v).strip().lower() in ("true", "1", "1.0")
 
 
 def _total(folder: OutputFolder) -> int | None:
@@ -112,7 +122,9 @@ def headline_figures(folder: OutputFolder) -> HeadlineFigures:
     -------
     HeadlineFigures
         Read from the ``all`` rows of ``monthly_trends.csv`` (the stats stage's figures and
-        p-values); only the total without that file.
+        p-values); only the total without that file. When the latest month is partial
+        (``partial`` column), the figures are the last complete month's and
+        ``partial_month``/``partial_days`` name the partial one.
     """
     total = _total(folder)
     tr = folder.monthly_trends
@@ -123,8 +135,18 @@ def headline_figures(folder: OutputFolder) -> HeadlineFigures:
     if district.empty:
         return HeadlineFigures(total=total)
     r = district.iloc[-1]
+    partial_month, partial_days = None, None
+    if _is_partial(r):
+        partial_month = str(r["month"])
+        days = _num_or_none(pd.to_numeric(r.get("days_covered"), errors="coerce"))
+        partial_days = None if days is None else int(days)
+        complete = [i for i in range(len(district) - 1) if not _is_partial(district.iloc[i])]
+        if complete:
+            r = district.iloc[complete[-1]]
     return HeadlineFigures(
         total=total,
+        partial_month=partial_month,
+        partial_days=partial_days,
         month=str(r["month"]),
         latest=int(r["alerts"]),
         mom_pct=_num_or_none(r["mom_pct"]),
@@ -225,8 +247,9 @@ def _cards_html(hf: HeadlineFigures, lang: str) -> list[str]:
         f'<div class="v">{esc(fmt_num(hf.total))}</div></div>',
     ]
     if hf.latest is not None:
+        label = "alerts_latest_month" if hf.partial_month is None else "alerts_complete_month"
         h.append(
-            f'<div class="card"><div class="s">{esc(t("alerts_latest_month", lang))} '
+            f'<div class="card"><div class="s">{esc(t(label, lang))} '
             f'({esc(hf.month)})</div><div class="v">{esc(fmt_num(hf.latest))}</div></div>'
         )
         for key, pct, p in (("mom", hf.mom_pct, hf.mom_p), ("yoy", hf.yoy_pct, hf.yoy_p)):
@@ -236,6 +259,14 @@ def _cards_html(hf: HeadlineFigures, lang: str) -> list[str]:
                 f'<div class="s">{sig_html(p, lang)}</div></div>'
             )
     h.append("</div>")
+    if hf.partial_month is not None:
+        key = "partial_month_note" if hf.month != hf.partial_month else "partial_month_only"
+        note = t(key, lang).format(
+            month=hf.partial_month,
+            days="?" if hf.partial_days is None else hf.partial_days,
+            complete=hf.month,
+        )
+        h.append(f'<p class="note" id="partial-month">{esc(note)}</p>')
     return h
 
 

@@ -152,6 +152,8 @@ def make_output_folder(
     trends["yoy_p"] = rng.uniform(0.001, 0.5, len(trends)).round(4)
     trends["mom_significant"] = trends["mom_p"] < 0.05
     trends["yoy_significant"] = trends["yoy_p"] < 0.05
+    trends["days_covered"] = pd.PeriodIndex(trends["month"], freq="M").days_in_month
+    trends["partial"] = False
     trends = trends.round(3)
     last = trends[trends.month == trends.month.max()].set_index("precinct_id")
     precincts["latest_month"] = trends.month.max()

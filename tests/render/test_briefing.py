@@ -214,6 +214,34 @@ def test_district_figures_are_read_from_the_stats_stage(tmp_path: Path) -> None:
     assert "+12.5%" in page and 'class="sig">p=0.010' in page
 
 
+def test_briefing_does_not_lead_with_a_partial_month(tmp_path: Path) -> None:
+    """When the latest month is partial, the headline is the last complete month's and the
+    page says in plain words that the latest month is partial (issue 10)."""
+    out = make_output_folder(tmp_path / "run", n_alerts=300)
+    tr = pd.read_csv(out / "monthly_trends.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    latest = tr["month"].max()
+    tr.loc[tr["month"] == latest, ["days_covered", "partial"]] = [12, True]
+    tr.to_csv(out / "monthly_trends.csv", index=False, encoding="utf-8-sig")
+    f = load_output_folder(out)
+    hf = briefing.headline_figures(f)
+    assert (hf.partial_month, hf.partial_days) == (latest, 12)
+    complete = tr[(tr["precinct_id"] == "all") & (tr["month"] < latest)].iloc[-1]
+    assert hf.month == complete["month"] < latest
+    assert hf.latest == complete["alerts"]
+    assert hf.mom_p == complete["mom_p"] and hf.yoy_p == complete["yoy_p"]
+    page = briefing.briefing_html(f)
+    headline = page[page.index('id="headline"') :]
+    assert f"({complete['month']})" in headline and f"({latest})" not in headline
+    assert t("alerts_complete_month") in headline and t("alerts_latest_month") not in headline
+    assert f"{latest} 只有 12 天数据，环比、同比以 {complete['month']} 为准" in page
+    en = briefing.briefing_html(f, lang="en")
+    assert f"{latest} has only 12 days of data; MoM and YoY are for {complete['month']}" in en
+    # a complete latest month has no note
+    assert 'id="partial-month"' not in briefing.briefing_html(
+        load_output_folder(make_output_folder(tmp_path / "full", n_alerts=120))
+    )
+
+
 def test_columns_are_read_by_the_schema_not_guessed(tmp_path: Path) -> None:
     """A precinct layer whose fields are not those the stats stage writes is an error that
     names the file and the fix, not a guess."""

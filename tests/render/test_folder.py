@@ -90,10 +90,12 @@ def test_output_columns_spelling() -> None:
         "yoy_p",
         "mom_significant",
         "yoy_significant",
+        "days_covered",
+        "partial",
     ]
     assert output_columns("monthly_trends.csv", swapped) == [
         "columns out of order (expected ['precinct_id', 'month', 'alerts', 'mom_pct', 'yoy_pct', "
-        "'mom_p', 'yoy_p', 'mom_significant', 'yoy_significant'])"
+        "'mom_p', 'yoy_p', 'mom_significant', 'yoy_significant', 'days_covered', 'partial'])"
     ]
     assert output_columns("coverage_curve.csv", ["channel", "k", "covered_share"]) == [
         "missing columns ['covered_weight']"
