@@ -178,3 +178,44 @@ def test_placement_only_drops_the_visits_channels(scenario: Path):
     sc = load_scenario(scenario)
     assert [c.name for c in sc.channels] == ["plazas", "firms", "elderly"]
     assert [c.name for c in placement_only(sc).channels] == ["plazas"]
+
+
+def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path):
+    """issue 12 xlsx: visits.xlsx and placements.xlsx's 数量 column, the same bytes twice."""
+    from geo_outreach.render.exports import write_exports, write_visits_xlsx, write_xlsx
+
+    out = Path(build_plan(load_scenario(scenario), render=False).out_dir or "")
+    written = write_exports(out)
+    assert set(written) == {"outputs.gpkg", "placements.xlsx", "visits.xlsx"}
+    first = {n: written[n].read_bytes() for n in ("placements.xlsx", "visits.xlsx")}
+    assert write_visits_xlsx(out) is not None and write_xlsx(out).read_bytes() == first[
+        "placements.xlsx"
+    ]
+    assert (out / "visits.xlsx").read_bytes() == first["visits.xlsx"]  # same bytes twice
+    ids = {"visitor_id": str, "cell_id": str, "target_id": str}
+    read = {"dtype": ids, "keep_default_na": False, "na_values": [""]}
+    sheets = pd.read_excel(out / "visits.xlsx", sheet_name=None,
+                           dtype={"走访人": str, "网格单元": str, "走访对象": str})  # fmt: skip
+    assert list(sheets) == ["说明", "入户走访", "企业走访"]
+    visits = pd.read_csv(out / "visits.csv", encoding="utf-8-sig", **read)
+    sheet = sheets["入户走访"]
+    assert list(sheet.columns) == ["走访人", "角色", "网格单元", "顺序", "周次", "安排户数",
+                                   "方式", "状态"]  # fmt: skip
+    assert len(sheet) == len(visits) > 0
+    for head, col in (("走访人", "visitor_id"), ("角色", "role"), ("网格单元", "cell_id"),
+                      ("方式", "mode"), ("状态", "status")):  # fmt: skip
+        assert sheet[head].astype(str).tolist() == visits[col].astype(str).tolist()
+    for head, col in (("顺序", "order"), ("周次", "week"), ("安排户数", "households")):
+        assert sheet[head].tolist() == pytest.approx(visits[col].tolist(), nan_ok=True)
+    sched = pd.read_csv(out / "visit_schedule.csv", encoding="utf-8-sig", **read)
+    firms = sheets["企业走访"]
+    assert len(firms) == len(sched) == 9
+    assert firms["走访对象"].tolist() == sched["target_id"].tolist()
+    assert firms["状态"].tolist() == sched["status"].tolist()
+    assert firms["派出所"].astype(str).tolist() == sched["station"].astype(str).tolist()
+    # placements.xlsx: the material quantity of each site, as in materials.csv
+    mat = pd.read_csv(out / "materials.csv", encoding="utf-8-sig", dtype={"venue_id": str})
+    place = pd.read_excel(out / "placements.xlsx", sheet_name="广场", dtype={"场所编号": str})
+    place = place[pd.to_numeric(place["排序"], errors="coerce").notna()]
+    got = dict(zip(place["场所编号"], place["数量"].astype(int)))
+    assert got == dict(zip(mat["venue_id"], mat["quantity"])) and sum(got.values()) == 1000
