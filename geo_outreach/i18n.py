@@ -530,6 +530,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "xlsx_date": {"zh": "日期", "en": "Date"},
     "xlsx_start": {"zh": "开始", "en": "Start"},
     "xlsx_end": {"zh": "结束", "en": "End"},
+    "xlsx_target_id": {"zh": "对象编号", "en": "Target ID"},
+    "xlsx_partial": {"zh": "部分安排", "en": "Partly scheduled"},
+    "xlsx_firm": {"zh": "企业", "en": "Firm"},
+    "xlsx_school": {"zh": "学校", "en": "School"},
 }
 
 # issue 11 map: alert categories of the sample data in English (other categories are shown as given)

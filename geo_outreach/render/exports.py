@@ -317,6 +317,14 @@ def _cell(v: Any) -> Any:
     return None if isinstance(v, float) and v != v else v
 
 
+def _append(ws: Any, values: list[Any]) -> None:
+    """Append a row; text that starts with "=" stays text (never an Excel formula)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _quantities(folder: OutputFolder) -> dict[tuple[str, str], int]:
     """(channel, venue_id) -> quantity of ``materials.csv`` (empty when not written)."""
     mat = read_playbook(folder.path).materials
@@ -336,7 +344,7 @@ def _write_sheet(ws: Any, sites: pd.DataFrame, head: dict[str, str], synthetic: 
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in sites[list(_XLSX_COLUMNS)].itertuples(index=False):
-        ws.append([_cell(v) for v in row])
+        _append(ws, [_cell(v) for v in row])
     share_col = SITE_COLUMNS.index("cumulative_share") + 1
     for (cell,) in ws.iter_rows(min_row=2, min_col=share_col, max_col=share_col):
         cell.number_format = "0.0%"
@@ -416,8 +424,8 @@ VISIT_COLUMNS: tuple[tuple[str, str], ...] = (
 SCHEDULE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("station", "pb_station"),
     ("order", "xlsx_order"),
-    ("target_id", "xlsx_target"),
-    ("target", "pb_site"),
+    ("target_id", "xlsx_target_id"),
+    ("target", "xlsx_target"),
     ("kind", "xlsx_kind"),
     ("employees", "pb_employees"),
     ("date", "xlsx_date"),
@@ -426,6 +434,27 @@ SCHEDULE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "xlsx_status"),
 )
 
+#: visits.xlsx: csv codes shown in Chinese (column -> code -> message key; others as given).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "role": {"police": "pb_officer", "community": "pb_worker"},
+    "mode": {"door": "pb_door", "phone": "pb_phone"},
+    "status": {
+        "scheduled": "pb_scheduled",
+        "partial": "xlsx_partial",
+        "shortfall": "pb_shortfall",
+        "outside": "pb_outside",
+    },
+    "kind": {"firm": "xlsx_firm", "school": "xlsx_school"},
+}
+
+
+def _label_values(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col, keys in VALUE_LABELS.items():
+        if col in out:
+            out[col] = [t(keys[v], "zh") if v in keys else v for v in out[col]]
+    return out
+
 
 def _table_sheet(ws: Any, df: pd.DataFrame, cols: tuple[tuple[str, str], ...]) -> None:
     from openpyxl.styles import Font
@@ -433,8 +462,8 @@ def _table_sheet(ws: Any, df: pd.DataFrame, cols: tuple[tuple[str, str], ...]) -
     ws.append([t(key, "zh") for _, key in cols])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in df[[c for c, _ in cols]].itertuples(index=False):
-        ws.append([_cell(v.item() if hasattr(v, "item") else v) for v in row])
+    for row in _label_values(df[[c for c, _ in cols]]).itertuples(index=False):
+        _append(ws, [_cell(v.item() if hasattr(v, "item") else v) for v in row])
     for i, (c, _) in enumerate(cols, start=1):
         wide = c in ("target", "station", "visitor_id", "cell_id")
         ws.column_dimensions[ws.cell(1, i).column_letter].width = 22 if wide else 11
@@ -445,8 +474,9 @@ def write_visits_xlsx(folder: OutputFolder | str | Path) -> Path | None:
     """Write ``visits.xlsx``: one sheet per visits channel with Chinese headers (issue 12).
 
     Grid visits (``visits.csv``): visitor, role, cell, order, week, households, mode, status.
-    Firm and school visits (``visit_schedule.csv``): station, order, target, kind, people,
-    date, start, end, status. Rows keep the order of the csv files.
+    Firm and school visits (``visit_schedule.csv``): station, order, target id and name, kind,
+    people, date, start, end, status. Rows keep the order of the csv files; role, mode, status
+    and kind codes are shown in Chinese (:data:`VALUE_LABELS`).
 
     Parameters
     ----------
