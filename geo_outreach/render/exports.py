@@ -453,6 +453,9 @@ def _label_values(df: pd.DataFrame) -> pd.DataFrame:
     for col, keys in VALUE_LABELS.items():
         if col in out:
             out[col] = [t(keys[v], "zh") if v in keys else v for v in out[col]]
+    for col in ("start", "end"):  # the date has its own column: show the time, 09:00
+        if col in out:
+            out[col] = [v[11:16] if isinstance(v, str) and v[10:11] == "T" else v for v in out[col]]
     return out
 
 
@@ -476,7 +479,7 @@ def write_visits_xlsx(folder: OutputFolder | str | Path) -> Path | None:
     Grid visits (``visits.csv``): visitor, role, cell, order, week, households, mode, status.
     Firm and school visits (``visit_schedule.csv``): station, order, target id and name, kind,
     people, date, start, end, status. Rows keep the order of the csv files; role, mode, status
-    and kind codes are shown in Chinese (:data:`VALUE_LABELS`).
+    and kind codes are shown in Chinese (:data:`VALUE_LABELS`), start and end as ``HH:MM``.
 
     Parameters
     ----------

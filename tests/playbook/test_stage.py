@@ -217,6 +217,8 @@ def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path)
     assert firms["走访对象"].astype(str).tolist() == sched["target"].astype(str).tolist()
     assert firms["状态"].tolist() == [zh[v] for v in sched["status"]]
     assert set(firms["类型"]) == {"企业"}
+    for head, col in (("开始", "start"), ("结束", "end")):  # the time of day; the date beside
+        assert firms[head].fillna("").tolist() == sched[col].fillna("").str[11:16].tolist()
     assert "'=1+1" in set(firms["走访对象"])  # as in the csv (quoted there): text, no formula
     assert firms["派出所"].astype(str).tolist() == sched["station"].astype(str).tolist()
     # placements.xlsx: the material quantity of each site, as in materials.csv
