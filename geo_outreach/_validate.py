@@ -172,7 +172,7 @@ EMERGING_OUTPUT_FILES: tuple[str, ...] = ("emerging_hotspots.geojson",)
 # issue 11 briefing: the English files beside the Chinese ones (``--lang en`` / ``zh,en``), and
 # the files for GIS analysts (QGIS) and office staff (Excel)
 RENDERED_FILES += ("map.en.html", "briefing.en.html", "briefing.en.png", "briefing.en.pdf")
-EXPORT_FILES: tuple[str, ...] = ("outputs.gpkg", "placements.xlsx")
+EXPORT_FILES: tuple[str, ...] = ("outputs.gpkg", "placements.xlsx", "visits.xlsx")  # issue 12 xlsx
 OUTPUT_FILES: tuple[str, ...] = (
     PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES + EXPORT_FILES
     + EFFECT_OUTPUT_FILES + EMERGING_OUTPUT_FILES

@@ -105,7 +105,7 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
             shown = lang_name(name, lang)
             if shown in result.files:
                 print(f"  {shown}: {result.files[shown].resolve()}")
-    for name in ("placements.xlsx", "outputs.gpkg"):  # issue 11 briefing: Excel and QGIS
+    for name in ("placements.xlsx", "visits.xlsx", "outputs.gpkg"):  # Excel and QGIS (#11, #12)
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
     return 0

@@ -529,6 +529,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{month} has only {days} days of data (not a full month); MoM and YoY are "
         "indicative only",
     },
+    # issue 12 xlsx: visits.xlsx headers
+    "xlsx_visitor": {"zh": "走访人", "en": "Visitor"},
+    "xlsx_role": {"zh": "角色", "en": "Role"},
+    "xlsx_cell": {"zh": "网格单元", "en": "Cell"},
+    "xlsx_order": {"zh": "顺序", "en": "Order"},
+    "xlsx_week": {"zh": "周次", "en": "Week"},
+    "xlsx_status": {"zh": "状态", "en": "Status"},
+    "xlsx_target": {"zh": "走访对象", "en": "Target"},
+    "xlsx_kind": {"zh": "类型", "en": "Kind"},
+    "xlsx_date": {"zh": "日期", "en": "Date"},
+    "xlsx_start": {"zh": "开始", "en": "Start"},
+    "xlsx_end": {"zh": "结束", "en": "End"},
+    "xlsx_target_id": {"zh": "对象编号", "en": "Target ID"},
+    "xlsx_partial": {"zh": "部分安排", "en": "Partly scheduled"},
+    "xlsx_firm": {"zh": "企业", "en": "Firm"},
+    "xlsx_school": {"zh": "学校", "en": "School"},
 }
 
 # issue 11 map: alert categories of the sample data in English (other categories are shown as given)

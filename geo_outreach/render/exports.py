@@ -4,8 +4,10 @@
 QGIS style per layer in its ``layer_styles`` table (the table QGIS itself reads and writes), so
 the layers open styled: precincts labelled by name, placements coloured by channel, hot spots
 as outlines. ``placements.xlsx`` has one sheet per channel with Chinese headers (站点, 辖区,
-覆盖警情, 累计覆盖率, 建议时段 ...) and an "说明" sheet; it is byte-identical across runs
-(fixed zip timestamps and document dates). Both are drawn from the files of the folder.
+覆盖警情, 累计覆盖率, 建议时段 ..., 数量 from ``materials.csv`` when written) and an "说明" sheet;
+it is byte-identical across runs (fixed zip timestamps and document dates). ``visits.xlsx``
+(issue 12, written when the playbook wrote ``visits.csv`` or ``visit_schedule.csv``) has one
+sheet per visits channel, written the same deterministic way. All are drawn from the folder's files.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ import pandas as pd
 from geo_outreach.i18n import t
 from geo_outreach.outputs import atomic_write
 from geo_outreach.render.folder import OutputFolder, load_output_folder
+from geo_outreach.render.playbook import read_playbook
 from geo_outreach.render.sites import SITE_COLUMNS, channel_sites, site_headers
 from geo_outreach.render.style import channel_info
 
-__all__ = ["GPKG_LAYERS", "write_exports", "write_gpkg", "write_xlsx"]
+__all__ = ["GPKG_LAYERS", "write_exports", "write_gpkg", "write_visits_xlsx", "write_xlsx"]
 
 #: Layer name in outputs.gpkg -> the OutputFolder attribute it comes from (in drawing order).
 GPKG_LAYERS: dict[str, str] = {
@@ -306,25 +309,76 @@ def _readme_rows(folder: OutputFolder) -> list[tuple[str, str]]:
     return rows
 
 
+#: placements.xlsx: the site columns, then the material quantity (issue 12 xlsx).
+_XLSX_COLUMNS: tuple[str, ...] = (*SITE_COLUMNS, "quantity")
+
+
+def _cell(v: Any) -> Any:
+    return None if isinstance(v, float) and v != v else v
+
+
+def _append(ws: Any, values: list[Any]) -> None:
+    """Append a row; text that starts with "=" stays text (never an Excel formula)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def _quantities(folder: OutputFolder) -> dict[tuple[str, str], int]:
+    """(channel, venue_id) -> quantity of ``materials.csv`` (empty when not written)."""
+    mat = read_playbook(folder.path).materials
+    if mat is None or mat.empty:
+        return {}
+    return {
+        (str(c), str(v)): int(q)
+        for c, v, q in zip(mat["channel"], mat["venue_id"], mat["quantity"])
+        if q == q
+    }
+
+
 def _write_sheet(ws: Any, sites: pd.DataFrame, head: dict[str, str], synthetic: bool) -> None:
     from openpyxl.styles import Font
 
-    ws.append([head[c] for c in SITE_COLUMNS])
+    ws.append([head[c] for c in _XLSX_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in sites[list(SITE_COLUMNS)].itertuples(index=False):
-        ws.append([None if isinstance(v, float) and v != v else v for v in row])
+    for row in sites[list(_XLSX_COLUMNS)].itertuples(index=False):
+        _append(ws, [_cell(v) for v in row])
     share_col = SITE_COLUMNS.index("cumulative_share") + 1
     for (cell,) in ws.iter_rows(min_row=2, min_col=share_col, max_col=share_col):
         cell.number_format = "0.0%"
     widths = {"name": 34, "precinct": 12, "when": 16, "venue_id": 22, "kind": 12}
-    for i, c in enumerate(SITE_COLUMNS, start=1):
+    for i, c in enumerate(_XLSX_COLUMNS, start=1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = widths.get(c, 11)
     ws.freeze_panes = "A2"
     if synthetic:
         ws.cell(len(sites) + 3, 1, t("synthetic_banner", "zh")).font = Font(
             bold=True, color="B30000"
         )
+
+
+def _save(wb: Any, path: Path) -> Path:
+    """Save a workbook atomically with fixed times (the same bytes for the same content)."""
+    wb.properties.creator = "geo_outreach"
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _fixed_zip(buf.getvalue())
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def _readme_book(folder: OutputFolder) -> tuple[Any, set[str]]:
+    """Return a workbook with the notes sheet first, and the sheet names used."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    readme = wb.active
+    readme.title = t("xlsx_readme", "zh")
+    for row in _readme_rows(folder):
+        readme.append(list(row))
+    readme.column_dimensions["A"].width = 12
+    readme.column_dimensions["B"].width = 100
+    return wb, {readme.title}
 
 
 def write_xlsx(folder: OutputFolder | str | Path) -> Path:
@@ -340,32 +394,121 @@ def write_xlsx(folder: OutputFolder | str | Path) -> Path:
     pathlib.Path
         The workbook (written atomically; the same bytes for the same folder).
     """
-    from openpyxl import Workbook
-
     if not isinstance(folder, OutputFolder):
         folder = load_output_folder(folder)
-    head = site_headers("zh")
-    wb = Workbook()
-    readme = wb.active
-    readme.title = t("xlsx_readme", "zh")
-    for row in _readme_rows(folder):
-        readme.append(list(row))
-    readme.column_dimensions["A"].width = 12
-    readme.column_dimensions["B"].width = 100
-    used = {readme.title}
+    head = {**site_headers("zh"), "quantity": t("pb_quantity", "zh")}
+    quantity = _quantities(folder)
+    wb, used = _readme_book(folder)
     for cs in channel_sites(folder, "zh"):
+        sites = cs.sites.copy()
+        qty = [quantity.get((cs.channel.name, str(v))) for v in sites["venue_id"]]
+        sites["quantity"] = pd.Series(qty, index=sites.index, dtype=object)
         _write_sheet(
-            wb.create_sheet(_sheet_name(cs.channel.label, used)), cs.sites, head, folder.synthetic
+            wb.create_sheet(_sheet_name(cs.channel.label, used)), sites, head, folder.synthetic
         )
-    wb.properties.creator = "geo_outreach"
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = _fixed_zip(buf.getvalue())
-    return atomic_write(folder.path / "placements.xlsx", lambda p: p.write_bytes(data))
+    return _save(wb, folder.path / "placements.xlsx")
+
+
+#: visits.xlsx: (column of visits.csv, header key) per sheet of a grid-visits channel.
+VISIT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("visitor_id", "xlsx_visitor"),
+    ("role", "xlsx_role"),
+    ("cell_id", "xlsx_cell"),
+    ("order", "xlsx_order"),
+    ("week", "xlsx_week"),
+    ("households", "pb_households"),
+    ("mode", "pb_mode"),
+    ("status", "xlsx_status"),
+)
+#: visits.xlsx: (column of visit_schedule.csv, header key) per sheet of a firm/school channel.
+SCHEDULE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("station", "pb_station"),
+    ("order", "xlsx_order"),
+    ("target_id", "xlsx_target_id"),
+    ("target", "xlsx_target"),
+    ("kind", "xlsx_kind"),
+    ("employees", "pb_employees"),
+    ("date", "xlsx_date"),
+    ("start", "xlsx_start"),
+    ("end", "xlsx_end"),
+    ("status", "xlsx_status"),
+)
+
+#: visits.xlsx: csv codes shown in Chinese (column -> code -> message key; others as given).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "role": {"police": "pb_officer", "community": "pb_worker"},
+    "mode": {"door": "pb_door", "phone": "pb_phone"},
+    "status": {
+        "scheduled": "pb_scheduled",
+        "partial": "xlsx_partial",
+        "shortfall": "pb_shortfall",
+        "outside": "pb_outside",
+    },
+    "kind": {"firm": "xlsx_firm", "school": "xlsx_school"},
+}
+
+
+def _label_values(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col, keys in VALUE_LABELS.items():
+        if col in out:
+            out[col] = [t(keys[v], "zh") if v in keys else v for v in out[col]]
+    for col in ("start", "end"):  # the date has its own column: show the time, 09:00
+        if col in out:
+            out[col] = [v[11:16] if isinstance(v, str) and v[10:11] == "T" else v for v in out[col]]
+    return out
+
+
+def _table_sheet(ws: Any, df: pd.DataFrame, cols: tuple[tuple[str, str], ...]) -> None:
+    from openpyxl.styles import Font
+
+    ws.append([t(key, "zh") for _, key in cols])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in _label_values(df[[c for c, _ in cols]]).itertuples(index=False):
+        _append(ws, [_cell(v.item() if hasattr(v, "item") else v) for v in row])
+    for i, (c, _) in enumerate(cols, start=1):
+        wide = c in ("target", "station", "visitor_id", "cell_id")
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = 22 if wide else 11
+    ws.freeze_panes = "A2"
+
+
+def write_visits_xlsx(folder: OutputFolder | str | Path) -> Path | None:
+    """Write ``visits.xlsx``: one sheet per visits channel with Chinese headers (issue 12).
+
+    Grid visits (``visits.csv``): visitor, role, cell, order, week, households, mode, status.
+    Firm and school visits (``visit_schedule.csv``): station, order, target id and name, kind,
+    people, date, start, end, status. Rows keep the order of the csv files; role, mode, status
+    and kind codes are shown in Chinese (:data:`VALUE_LABELS`), start and end as ``HH:MM``.
+
+    Parameters
+    ----------
+    folder
+        The output folder, read or as a path.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The workbook (atomically, the same bytes for the same folder); ``None`` when the
+        folder has neither ``visits.csv`` nor ``visit_schedule.csv``.
+    """
+    if not isinstance(folder, OutputFolder):
+        folder = load_output_folder(folder)
+    pb = read_playbook(folder.path)
+    tables = [(df, cols) for df, cols in ((pb.visits, VISIT_COLUMNS),
+              (pb.schedule, SCHEDULE_COLUMNS)) if df is not None]  # fmt: skip
+    if not tables:
+        return None
+    wb, used = _readme_book(folder)
+    for df, cols in tables:
+        for ch, grp in df.groupby("channel", sort=True):
+            name = _sheet_name(pb.labels.get(str(ch), str(ch)), used)
+            _table_sheet(wb.create_sheet(name), grp, cols)
+    return _save(wb, folder.path / "visits.xlsx")
 
 
 def write_exports(out_dir: str | Path) -> dict[str, Path]:
-    """Write ``outputs.gpkg`` and ``placements.xlsx`` into an output folder.
+    """Write ``outputs.gpkg``, ``placements.xlsx`` and (with visits) ``visits.xlsx``.
 
     Parameters
     ----------
@@ -378,4 +521,8 @@ def write_exports(out_dir: str | Path) -> dict[str, Path]:
         File name -> path.
     """
     folder = load_output_folder(out_dir)
-    return {"outputs.gpkg": write_gpkg(folder), "placements.xlsx": write_xlsx(folder)}
+    out = {"outputs.gpkg": write_gpkg(folder), "placements.xlsx": write_xlsx(folder)}
+    visits = write_visits_xlsx(folder)
+    if visits is not None:
+        out["visits.xlsx"] = visits
+    return out

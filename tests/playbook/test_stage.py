@@ -72,7 +72,7 @@ def scenario(scenario_factory, tmp_path: Path) -> Path:
     rng = np.random.default_rng(4)
     x, y = rng.uniform(100, 5900, 9), rng.uniform(100, 1900, 9)
     lon, lat = xy_to_lonlat(x, y)
-    names = [f"企业{i}" for i in range(8)] + [XSS]
+    names = [f"企业{i}" for i in range(7)] + ["=1+1", XSS]
     pd.DataFrame({"firm_id": [f"F{i}" for i in range(9)], "name": names,
                   "employees": rng.integers(10, 300, 9), "lon": lon, "lat": lat}).to_csv(
         tmp_path / "firms.csv", index=False)  # fmt: skip
@@ -178,3 +178,52 @@ def test_placement_only_drops_the_visits_channels(scenario: Path):
     sc = load_scenario(scenario)
     assert [c.name for c in sc.channels] == ["plazas", "firms", "elderly"]
     assert [c.name for c in placement_only(sc).channels] == ["plazas"]
+
+
+def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path):
+    """issue 12 xlsx: visits.xlsx and placements.xlsx's 数量 column, the same bytes twice."""
+    from geo_outreach.render.exports import write_exports, write_visits_xlsx, write_xlsx
+
+    out = Path(build_plan(load_scenario(scenario), render=False).out_dir or "")
+    written = write_exports(out)
+    assert set(written) == {"outputs.gpkg", "placements.xlsx", "visits.xlsx"}
+    first = {n: written[n].read_bytes() for n in ("placements.xlsx", "visits.xlsx")}
+    assert write_visits_xlsx(out) is not None and write_xlsx(out).read_bytes() == first[
+        "placements.xlsx"
+    ]
+    assert (out / "visits.xlsx").read_bytes() == first["visits.xlsx"]  # same bytes twice
+    ids = {"visitor_id": str, "cell_id": str, "target_id": str}
+    read = {"dtype": ids, "keep_default_na": False, "na_values": [""]}
+    sheets = pd.read_excel(out / "visits.xlsx", sheet_name=None,
+                           dtype={"走访人": str, "网格单元": str, "对象编号": str})  # fmt: skip
+    assert list(sheets) == ["说明", "入户走访", "企业走访"]
+    visits = pd.read_csv(out / "visits.csv", encoding="utf-8-sig", **read)
+    sheet = sheets["入户走访"]
+    assert list(sheet.columns) == ["走访人", "角色", "网格单元", "顺序", "周次", "安排户数",
+                                   "方式", "状态"]  # fmt: skip
+    assert len(sheet) == len(visits) > 0
+    for head, col in (("走访人", "visitor_id"), ("网格单元", "cell_id")):
+        assert sheet[head].astype(str).tolist() == visits[col].astype(str).tolist()
+    zh = {"police": "社区民警（警格）", "community": "网格员", "door": "上门", "phone": "电话",
+          "scheduled": "已安排", "partial": "部分安排", "shortfall": "未能安排"}  # fmt: skip
+    for head, col in (("角色", "role"), ("方式", "mode"), ("状态", "status")):
+        assert sheet[head].tolist() == [zh[v] for v in visits[col]]
+    for head, col in (("顺序", "order"), ("周次", "week"), ("安排户数", "households")):
+        assert sheet[head].tolist() == pytest.approx(visits[col].tolist(), nan_ok=True)
+    sched = pd.read_csv(out / "visit_schedule.csv", encoding="utf-8-sig", **read)
+    firms = sheets["企业走访"]
+    assert len(firms) == len(sched) == 9
+    assert firms["对象编号"].tolist() == sched["target_id"].tolist()
+    assert firms["走访对象"].astype(str).tolist() == sched["target"].astype(str).tolist()
+    assert firms["状态"].tolist() == [zh[v] for v in sched["status"]]
+    assert set(firms["类型"]) == {"企业"}
+    for head, col in (("开始", "start"), ("结束", "end")):  # the time of day; the date beside
+        assert firms[head].fillna("").tolist() == sched[col].fillna("").str[11:16].tolist()
+    assert "'=1+1" in set(firms["走访对象"])  # as in the csv (quoted there): text, no formula
+    assert firms["派出所"].astype(str).tolist() == sched["station"].astype(str).tolist()
+    # placements.xlsx: the material quantity of each site, as in materials.csv
+    mat = pd.read_csv(out / "materials.csv", encoding="utf-8-sig", dtype={"venue_id": str})
+    place = pd.read_excel(out / "placements.xlsx", sheet_name="广场", dtype={"场所编号": str})
+    place = place[pd.to_numeric(place["排序"], errors="coerce").notna()]
+    got = dict(zip(place["场所编号"], place["数量"].astype(int)))
+    assert got == dict(zip(mat["venue_id"], mat["quantity"])) and sum(got.values()) == 1000

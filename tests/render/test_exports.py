@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from geo_outreach.render import load_output_folder
-from geo_outreach.render.exports import write_exports, write_gpkg, write_xlsx
+from geo_outreach.render.exports import (
+    write_exports,
+    write_gpkg,
+    write_visits_xlsx,
+    write_xlsx,
+)
 from tests.render.browser_helpers import make_output_folder
 
 
@@ -100,6 +105,7 @@ def test_xlsx_matches_placements_csv_and_is_byte_identical(folder: Path) -> None
             ("纬度(WGS84)", "lat"),
         ):
             assert sheet[col].astype(float).tolist() == pytest.approx(sub[src].tolist(), abs=1e-6)
+        assert sheet["数量"].isna().all()  # issue 12 xlsx: no materials.csv, an empty column
 
 
 def test_xlsx_percent_format_and_header(folder: Path) -> None:
@@ -116,5 +122,6 @@ def test_xlsx_percent_format_and_header(folder: Path) -> None:
 def test_exports_of_a_folder_without_optional_layers(tmp_path: Path) -> None:
     out = make_output_folder(tmp_path / "run", n_alerts=80, complete=False)
     written = write_exports(out)
-    assert set(written) == {"outputs.gpkg", "placements.xlsx"}
+    assert set(written) == {"outputs.gpkg", "placements.xlsx"}  # no visits, no visits.xlsx
+    assert write_visits_xlsx(out) is None and not (out / "visits.xlsx").exists()
     assert all(p.is_file() and p.stat().st_size > 0 for p in written.values())
