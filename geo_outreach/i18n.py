@@ -235,7 +235,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "layer_pb_police": {"zh": "警格", "en": "Police grid"},
     "layer_pb_materials": {"zh": "物料分配（圈大=数量多）", "en": "Materials (bigger = more)"},
-    "layer_pb_visits": {"zh": "空心红圈=未能安排", "en": "hollow red = shortfall"},
+    "layer_pb_visits": {
+        "zh": "白点=企业，黄点=学校，空心红圈=未能安排",
+        "en": "white = firm, yellow = school, hollow red = shortfall",
+    },
     # issue 11 map: plain-language popups, panels, what-if budgets, synthetic banner
     "map_layers": {"zh": "图层", "en": "Layers"},
     "map_collapse": {"zh": "收起", "en": "Hide"},

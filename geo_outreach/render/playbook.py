@@ -33,7 +33,10 @@ __all__ = ["PlaybookFiles", "PlaybookLayer", "playbook_layers", "playbook_sectio
 #: Expected-benefit classes of the grid layer (light -> dark), and the other layer colours.
 BENEFIT_COLORS = ("#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
 POLICE_COLOR = "#08306b"
-TARGET_COLORS = {"firm": "#1f4e9c", "school": "#6a3d9a"}
+#: Visit targets are black-ringed dots filled by kind: never a colour of the channel palette
+#: (render.style.CHANNEL_COLORS), so a firm or school cannot be read as a placement (#11).
+TARGET_RING = "#1a1a1a"
+TARGET_FILLS = {"firm": "#ffffff", "school": "#ffd92f"}
 SHORTFALL_COLOR = "#d7301f"
 MATERIAL_COLOR = "#e66101"
 MAX_ROWS = 8
@@ -236,7 +239,7 @@ def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLaye
         feats = []
         for _, r in _points(grp, datum).iterrows():
             ok = r["status"] == "scheduled"
-            color = TARGET_COLORS.get(str(r["kind"]), "#333333")
+            fill = TARGET_FILLS.get(str(r["kind"]), "#bdbdbd")
             when = f"{r['date']} {str(r['start'])[11:16]}" if ok else t("pb_shortfall", lang)
             rows = [
                 (t("pb_station", lang), r["station"]),
@@ -245,9 +248,9 @@ def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLaye
                 (t("pb_employees", lang), _num(r["employees"])),
                 (t("pb_exposure", lang), _num(r["exposure"], 1)),
             ]
-            style = {"radius": 5, "weight": 2, "fill": True, "fillOpacity": 0.9,
-                     "color": color if ok else SHORTFALL_COLOR,
-                     "fillColor": color if ok else "#ffffff"}  # fmt: skip
+            style = {"radius": 4, "weight": 1.5, "fill": True, "fillOpacity": 0.95,
+                     "color": TARGET_RING if ok else SHORTFALL_COLOR,
+                     "fillColor": fill if ok else "#ffffff"}  # fmt: skip
             feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
                           "p": popup_html(str(r["target"]), rows)})  # fmt: skip
         label = pf.labels.get(str(ch), str(ch))

@@ -227,3 +227,13 @@ def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path)
     place = place[pd.to_numeric(place["排序"], errors="coerce").notna()]
     got = dict(zip(place["场所编号"], place["数量"].astype(int)))
     assert got == dict(zip(mat["venue_id"], mat["quantity"])) and sum(got.values()) == 1000
+
+
+def test_visit_targets_never_wear_a_channel_colour():
+    """Firms and schools on the map must not look like numbered placements (issue 11)."""
+    from geo_outreach.render import playbook as rp
+    from geo_outreach.render.style import CHANNEL_COLORS, PATROL_COLOR
+
+    used = {rp.TARGET_RING, *rp.TARGET_FILLS.values()}
+    assert not used & {c.lower() for c in (*CHANNEL_COLORS, PATROL_COLOR)}
+    assert rp.TARGET_FILLS["firm"] != rp.TARGET_FILLS["school"]
