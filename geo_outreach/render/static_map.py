@@ -26,6 +26,7 @@ from geo_outreach.render.style import (
     CHORO_COLORS,
     DENSITY_FLOOR,
     HOT_COLORS,
+    PATROL_COLOR,
     channel_info,
     choropleth_colors,
     choropleth_metric,
@@ -189,9 +190,12 @@ def _draw_channels(c: _Canvas, folder: OutputFolder) -> None:
             rsub.plot(ax=c.ax, **style)
         elif isnum(radius):
             sub.buffer(float(radius)).plot(ax=c.ax, **style)
+        # patrol stops as navy squares, the same symbol as the web map and its legend (#11)
+        patrol = ch.info.get("type") == "patrol"
+        color, marker = (PATROL_COLOR, "s") if patrol else (ch.color, "o")
         c.ax.scatter(
-            sub.geometry.x, sub.geometry.y, s=110, color=ch.color, edgecolor="white",
-            linewidth=1.2, zorder=10,
+            sub.geometry.x, sub.geometry.y, s=110, color=color, edgecolor="white",
+            linewidth=1.2, zorder=10, marker=marker,
         )  # fmt: skip
         for _, r in sub.iterrows():
             rk = get(r, "rank")
@@ -201,7 +205,7 @@ def _draw_channels(c: _Canvas, folder: OutputFolder) -> None:
             )  # fmt: skip
         label = f"{t('layer_placements', c.lang)}: {mpl_text(ch.label)}"
         c.handles.append(
-            Line2D([], [], marker="o", linestyle="none", markersize=8, color=ch.color, label=label)
+            Line2D([], [], marker=marker, linestyle="none", markersize=8, color=color, label=label)
         )
 
 
