@@ -162,28 +162,6 @@ def test_progress_lines_on_stderr_and_quiet_turns_them_off(scenario_factory, cap
     assert capsys.readouterr().err == ""
 
 
-def test_library_modules_never_print():
-    """Only cli.py prints (an AST walk, so comments and strings do not count)."""
-    import ast
-
-    import geo_outreach
-
-    allowed = {"cli.py"}
-    package = Path(geo_outreach.__file__).parent
-    printing = []
-    for path in sorted(package.rglob("*.py")):
-        if path.name in allowed and path.parent == package:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "print"
-            ):
-                printing.append(f"{path.relative_to(package)}:{node.lineno}")
-    assert printing == []
-
-
 # --------------------------------------------------------------------------- validate (#10)
 
 
@@ -218,9 +196,7 @@ def test_validate_fails_when_a_channel_has_no_candidate_venues(
 
     venues_csv(tmp_path / "venues.csv")  # plazas only
     channels = '[channels.cafes]\nvenue_kinds = ["cafe"]\nbudget = 2\nradius_m = 300\n'
-    sc = scenario_factory(
-        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=channels
-    )
+    sc = scenario_factory(layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=channels)
     assert main(["validate", str(sc), "--quiet"]) == 2
     out, errors = _validate_errors(capsys)
     assert "channel cafes: 0 candidate venues" in out
