@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from geo_outreach._errors import InputDataError
-from geo_outreach._validate import DISTRICT_ID, OUTSIDE
+from geo_outreach._validate import DISTRICT_ID, OUTSIDE, columns_of
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +38,8 @@ ALL = DISTRICT_ID
 #: Significance level of the change tests.
 ALPHA = 0.05
 
-_TREND_COLUMNS = [
-    "precinct_id",
-    "month",
-    "alerts",
-    "mom_pct",
-    "yoy_pct",
-    "mom_p",
-    "yoy_p",
-    "mom_significant",
-    "yoy_significant",
-    "days_covered",
-    "partial",
-]
+#: The columns of ``monthly_trends.csv`` (the output schema in ``_validate``).
+_TREND_COLUMNS = columns_of("monthly_trends.csv")
 
 
 def check_alerts(alerts: gpd.GeoDataFrame | pd.DataFrame, *, source: str = "alerts") -> None:
