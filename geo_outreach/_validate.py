@@ -224,6 +224,10 @@ _EVALUATION = (
     "hits", "hit_rate_unweighted", "covered_weight", "hit_rate", "hit_rate_lo", "hit_rate_hi",
     "area_share", "pai", "pai_lo", "pai_hi", "pei", "pei_lo", "pei_hi", "share_of_oracle",
     "random_sd", "sites",
+    # issue 13: the plan's hit rate with raw and with forecast demand (same split, same
+    # channel settings), the channel's configured demand and the forecast's CV choice
+    "demand", "raw_hit_rate", "forecast_hit_rate", "forecast_bandwidth_m",
+    "forecast_half_life_days",
 )  # fmt: skip
 
 #: The columns of every output table, in the order the writers write them.

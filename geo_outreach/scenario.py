@@ -177,6 +177,8 @@ class ChannelConfig:
     officer_per_week: int = 20
     worker_per_week: int = 30
     door_if_alone_share: float = 0.2
+    # issue 13: demand points: the alerts ("raw") or the forecast surface ("forecast")
+    demand: Literal["raw", "forecast"] = "raw"
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,18 @@ class OutputConfig:
     langs: tuple[Lang, ...] = ()
 
 
+# issue 13: the campaign log (what outreach was done), found by plan/demo/effect without --log
+@dataclass(frozen=True)
+class CampaignLogConfig:
+    """The campaign log (CSV/XLSX): what outreach was done, where and when."""
+
+    path: Path
+    datum: Datum | None = None
+    sheet: str | None = None
+    encoding: str = "auto"
+    synthetic: bool = False
+
+
 # issue 10 (F): the study period; alerts outside it are rejected with the reason
 @dataclass(frozen=True)
 class PeriodConfig:
@@ -234,6 +248,7 @@ class Scenario:
     campaign: Campaign | None = None
     key_dates: tuple[KeyDate, ...] = ()
     period: PeriodConfig = field(default_factory=PeriodConfig)  # issue 10 (F)
+    campaign_log: CampaignLogConfig | None = None  # issue 13
 
     @property
     def synthetic(self) -> bool:
@@ -378,6 +393,7 @@ _TOP = {
     "campaign": Campaign,
     "key_dates": KeyDate,
     "period": PeriodConfig,  # issue 10 (F)
+    "campaign_log": CampaignLogConfig,  # issue 13
 }
 
 
@@ -468,6 +484,9 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         output=_build(OutputConfig, data.get("output", {}), "output", base),
         **_playbook_sections(data, base),
         period=_build(PeriodConfig, _period_table(data.get("period", {})), "period", base),
+        campaign_log=_build(CampaignLogConfig, data["campaign_log"], "campaign_log", base)
+        if "campaign_log" in data
+        else None,  # issue 13
     )
     check_values(sc)
     return sc

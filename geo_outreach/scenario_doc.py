@@ -20,6 +20,7 @@ from geo_outreach.scenario import (
     AlertLayer,
     AnalysisConfig,
     Campaign,
+    CampaignLogConfig,
     ChannelConfig,
     KeyDate,
     OutputConfig,
@@ -53,6 +54,13 @@ SECTIONS: tuple[tuple[str, type, str], ...] = (
     ("[period]", PeriodConfig, "Study period: alerts outside it are rejected. Optional."),
     ("[campaign]", Campaign, "Campaign period for the calendar. Optional."),
     ("[[key_dates]]", KeyDate, "Key dates of the campaign (repeat the table). Optional."),
+    # issue 13
+    (
+        "[campaign_log]",
+        CampaignLogConfig,
+        "The campaign log (what was done): `plan`, `demo` and `effect` estimate the effect from "
+        "it; `effect --log` overrides. Optional.",
+    ),
 )
 
 #: ``section.key`` -> (description, example as TOML). Sections are the dataclass names above.
@@ -244,6 +252,24 @@ KEYS: dict[str, tuple[str, str]] = {
     "KeyDate.date": ("Day of a key event", "2026-06-15"),
     "KeyDate.title": ("What happens that day", '"交易会"'),
     "KeyDate.end": ("Last day of a multi-day event (optional)", "2026-06-24"),
+    # issue 13: the campaign log and forecast demand
+    "CampaignLogConfig.path": (
+        "Campaign log file (CSV or XLSX), relative to the scenario",
+        '"campaign_log.csv"',
+    ),
+    "ChannelConfig.demand": (
+        "`raw`: the alerts as they are; `forecast`: alerts smoothed in space and weighted in "
+        "time, bandwidth and half-life chosen by month-ahead cross-validation on the alerts",
+        '"forecast"',
+    ),
+    "CampaignLogConfig.datum": (
+        "Datum of the log's coordinates when a row has no 坐标系 value (none: such rows are "
+        "rejected)",
+        '"gcj02"',
+    ),
+    "CampaignLogConfig.sheet": ("XLSX sheet name (default the first)", '"活动记录"'),
+    "CampaignLogConfig.encoding": ("CSV text encoding (`auto` detects UTF-8/GBK)", '"auto"'),
+    "CampaignLogConfig.synthetic": ("Label the log SYNTHETIC on the chart and briefing", "true"),
 }
 
 _SKIP = {

@@ -28,7 +28,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"crs", "join", "outputs"}),
     frozenset({"io", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}),
-    frozenset({"stats", "density", "hotspots"}),
+    frozenset({"stats", "density", "hotspots", "forecast"}),  # forecast: issue 13
     frozenset({"analytics"}),
     frozenset({"coverage"}),
     frozenset({"channels"}),

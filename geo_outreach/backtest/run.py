@@ -9,6 +9,12 @@ the alerts *after* it, against the baselines of :mod:`.baselines` scored the sam
 ``channel = "all"`` for the union of every channel. Only alerts inside the study area count
 (area share and hit rate refer to the same region).
 
+Issue 13: every channel is also planned on forecast demand (the surface of
+:mod:`geo_outreach.forecast`, its bandwidth and half-life chosen by month-ahead cross-validation on
+the alerts before the split only) through the same ``channel_problem`` (``aggregate=True``,
+``train_end`` = the split); its sites are scored on the same test alerts. ``plan`` rows are the
+channel's configured demand; the ``raw_hit_rate`` / ``forecast_hit_rate`` columns give both.
+
 The backtest problems keep one demand row per alert (``aggregate=False``), so a period is a
 row subset of one coverage matrix. The plan aggregates demand to unique locations in
 coordinate order; on the same alerts both reach the same covered weight, but where several
@@ -27,6 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+
+import dataclasses
 
 import geopandas as gpd
 import numpy as np
@@ -88,6 +96,9 @@ class _Run:
     problems: list[ChannelProblem] = field(default_factory=list)  # in the order notes are listed
     extra_notes: dict[int, list[str]] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
+    hot: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)  # per split (patrols)
+    demand: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # issue 13
+    seconds_forecast: float = 0.0
 
     def note(self, problem: ChannelProblem, text: str) -> None:
         self.extra_notes.setdefault(id(problem), []).append(text)
@@ -187,6 +198,7 @@ def _split_problems(run: _Run, win: Window) -> list[ChannelProblem]:
                 data.alerts["reported_at"] < day_start(win.split, run.sc.scenario.timezone)
             ).to_numpy()
             hot = hotspots_for(data, run.sc.analysis, data.alerts[before].reset_index(drop=True))
+            run.hot[win.label()] = hot
         pr = channel_problem(
             data, ch, run.alerts, network=run.network, hotspots=hot, aggregate=False
         )
@@ -211,14 +223,68 @@ def _solve_oracle(run: _Run, pr: ChannelProblem, rows: Rows, k: int) -> cov.Cove
         return solve_channel(pr, rows=rows, k=k, seed=run.seed, constrained=False)
 
 
+def _forecast_plan(
+    run: _Run, pr: ChannelProblem, sp_: _Split, k: int
+) -> tuple[cov.CoverageSolution, list[int], ChannelProblem]:
+    """Issue 13: the channel planned on forecast demand chosen before the split.
+
+    Returns the solution, its sites as positions in ``pr``'s candidates, and the problem.
+    """
+    t0 = time.perf_counter()
+    ch = dataclasses.replace(pr.config, demand="forecast")
+    split_ts = day_start(sp_.window.split, run.sc.scenario.timezone)
+    fpr = channel_problem(
+        run.data, ch, run.alerts, network=run.network, hotspots=run.hot.get(sp_.window.label()),
+        aggregate=True, train_end=split_ts,
+    )  # fmt: skip
+    sol = solve_channel(fpr, k=k, seed=run.seed)
+    pos = {v: j for j, v in enumerate(pr.cand_ids)}
+    cols = [pos[str(v)] for v in fpr.cand_ids[list(sol.chosen)]]
+    run.seconds_forecast += time.perf_counter() - t0
+    return sol, cols, fpr
+
+
+def _hit(pr: ChannelProblem, rows: Rows, cols: Sequence[int]) -> float:
+    w = pr.weights[rows]
+    covered = covered_mask(pr.matrix[rows], list(cols) + list(pr.existing))
+    return float(w[covered].sum() / w.sum()) if w.sum() > 0 else math.nan
+
+
+def _plans(
+    run: _Run, pr: ChannelProblem, sp_: _Split, k: int
+) -> tuple[cov.CoverageSolution, list[int]]:
+    """Return the plan as configured (raw or forecast demand); record both hit rates (#13)."""
+    raw = solve_channel(pr, rows=sp_.train_rows, k=k, seed=run.seed)
+    rec: dict[str, Any] = {
+        "demand": pr.config.demand,
+        "raw_hit_rate": _hit(pr, sp_.test_rows, list(raw.chosen)),
+        "forecast_hit_rate": math.nan,
+        "forecast_bandwidth_m": math.nan,
+        "forecast_half_life_days": math.nan,
+    }
+    run.demand[(sp_.window.label(), pr.name)] = rec
+    try:
+        fsol, fcols, fpr = _forecast_plan(run, pr, sp_, k)
+    except InputDataError as exc:  # too short a training period for the month-ahead CV
+        run.note(pr, f"split {sp_.window.label()}: no forecast demand ({exc}); raw demand used")
+        return raw, list(raw.chosen)
+    fc = fpr.forecast
+    rec["forecast_hit_rate"] = _hit(pr, sp_.test_rows, fcols)
+    rec["forecast_bandwidth_m"] = fc.bandwidth_m if fc else math.nan
+    rec["forecast_half_life_days"] = fc.half_life_days if fc else math.nan
+    if pr.config.demand == "forecast":
+        return fsol, fcols
+    return raw, list(raw.chosen)
+
+
 def _method_sets(run: _Run, pr: ChannelProblem, sp_: _Split, k: int) -> dict[str, list[list[int]]]:
     """Sites of every method for one channel and split (several draws for ``random``)."""
     ch = pr.config
     existing = list(pr.existing)
     w_train = pr.weights[sp_.train_rows]
     w_test = pr.weights[sp_.test_rows]
-    plan = solve_channel(pr, rows=sp_.train_rows, k=k, seed=run.seed)
-    sets: dict[str, list[list[int]]] = {"plan": [list(plan.chosen)]}
+    plan, plan_cols = _plans(run, pr, sp_, k)
+    sets: dict[str, list[list[int]]] = {"plan": [plan_cols]}
     rng = np.random.default_rng(_seed_for(run.seed, "random", sp_.window.label(), ch.name))
     sets["random"] = [
         random_sites(pr.m, k, rng=rng, existing=existing) for _ in range(run.n_random)
@@ -278,6 +344,7 @@ def _score_channel(
         "existing": len(pr.existing),
         "distance": pr.distance,
         "radius_m": ch.radius_m,
+        **run.demand.get((sp_.window.label(), ch.name), {}),
     }
     return scored, score_rows(scored, pr.weights[sp_.test_rows], sp_.boot, base)
 
@@ -390,6 +457,7 @@ def evaluate(
     for win in windows:
         rows += _split_rows(run, _split(run, win, period))
     timings["backtest"] = round(time.perf_counter() - t2, 3)
+    timings["forecast_plans"] = round(run.seconds_forecast, 3)  # issue 13, part of backtest
     df = build_table(rows, rolling)
     timings["total"] = round(time.perf_counter() - t0, 3)
     summary = summarize(

@@ -181,9 +181,12 @@ def mean_rows(df: pd.DataFrame) -> pd.DataFrame:
             "pei",
             "share_of_oracle",
             "random_sd",
+            "raw_hit_rate",  # issue 13
+            "forecast_hit_rate",
         ):
             row[c] = float(g[c].mean())
         row["sites"] = ""
+        row["demand"] = g["demand"].iloc[0]  # issue 13 (bandwidth/half-life vary: NaN)
         out.append(row)
     return pd.DataFrame(out, columns=CSV_COLUMNS)
 
@@ -191,6 +194,7 @@ def mean_rows(df: pd.DataFrame) -> pd.DataFrame:
 def build_table(rows: list[dict[str, Any]], rolling: int) -> pd.DataFrame:
     """Assemble the table of scored rows (+ ``"mean"`` rows when rolling), numbers rounded."""
     df = pd.DataFrame(rows, columns=CSV_COLUMNS)
+    df["demand"] = df["demand"].fillna("")  # issue 13: "" on the "all" rows
     if rolling:
         df = pd.concat([df, mean_rows(df)], ignore_index=True)
     num = df.select_dtypes("number").columns

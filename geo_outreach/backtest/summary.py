@@ -44,6 +44,10 @@ DEFINITIONS = {
     "pei": "pai / pai of the oracle (best placement of the same number of sites, fitted on the "
     "test alerts)",
     "share_of_oracle": "covered test weight / oracle covered test weight",
+    # issue 13
+    "raw_hit_rate": "hit rate of the channel planned on the training alerts as they are",
+    "forecast_hit_rate": "hit rate of the channel planned on forecast demand (bandwidth and "
+    "half-life chosen by month-ahead cross-validation before the split only)",
 }
 _METRICS = (
     "k", "existing", "test_alerts", "hits", "hit_rate_unweighted", "hit_rate", "hit_rate_lo",
@@ -97,6 +101,15 @@ def _channel_entry(g: pd.DataFrame, name: str, label: str) -> dict[str, Any]:
     }
     for _, r in g.iterrows():
         entry[r["method"]] = {m: _r(r[m]) for m in _METRICS}
+    if name != ALL and "plan" in set(g["method"]):  # issue 13: raw vs forecast demand
+        p = g[g["method"] == "plan"].iloc[0]
+        entry["demand"] = {
+            "used": str(p["demand"]),
+            "raw_hit_rate": _r(p["raw_hit_rate"]),
+            "forecast_hit_rate": _r(p["forecast_hit_rate"]),
+            "forecast_bandwidth_m": _r(p["forecast_bandwidth_m"]),
+            "forecast_half_life_days": _r(p["forecast_half_life_days"]),
+        }
     plan_hr = entry["plan"]["hit_rate"] or 0.0
     base = {m: entry[m]["hit_rate"] or 0.0 for m in ("random", "naive_hotspot", "topk_no_overlap")}
     best = max(base, key=lambda m: (base[m], m))

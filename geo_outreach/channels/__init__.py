@@ -25,12 +25,11 @@ from geo_outreach.channels.placements import (
     uncovered_hotspots,
     write_channels,
 )
+from geo_outreach.channels.demand import channel_demand, channel_weights  # issue 13: moved
 from geo_outreach.channels.problem import (
     ChannelProblem,
     channel_candidates,
-    channel_demand,
     channel_problem,
-    channel_weights,
     coverage_of,
     existing_positions,
     junctions,

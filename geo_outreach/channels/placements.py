@@ -193,6 +193,9 @@ def _summary(
         "demand_points": len(problem.demand),
         "existing": len(sol.existing),
         "notes": list(notes) + list(sol.notes),
+        # issue 13: which demand the plan used; the forecast's bandwidth and half-life
+        "demand": ch.demand if problem.forecast is not None else "raw",
+        "forecast": problem.forecast.as_dict() if problem.forecast is not None else None,
     }
 
 

@@ -9,7 +9,12 @@ far its message reaches (``radius_m``, straight or walking distance), how many s
 1. demand = the alerts, weighted; ``aggregate=True`` (the plan) drops alerts in
    ``"outside"`` (counted in the notes) and aggregates the rest to unique locations (exact:
    same point, same weight sum); ``aggregate=False`` (the backtest) keeps one row per given
-   alert, in order, so that a period is a row subset;
+   alert, in order, so that a period is a row subset. A channel with ``demand = "forecast"``
+   (issue 13) plans instead on the forecast surface of :mod:`geo_outreach.forecast`: the
+   bandwidth and half-life chosen by month-ahead cross-validation on the alerts before
+   ``train_end`` (default: the day after the last alert), the surface of the channel's
+   weighted alerts on a 250 m grid (cells in a precinct), recorded in ``problem.forecast``;
+   the backtest builds such a problem per split (``aggregate=True``, ``train_end`` = split);
 2. candidates = venues of the channel's kinds; kind ``"junction"`` = street-graph nodes with
    at least 4 distinct neighbours (undirected), thinned to one per 30 m, id
    ``"junction:<osmid>"``; for patrols the hot-spot cells (:mod:`.patrol`);
@@ -40,6 +45,13 @@ import shapely
 from geo_outreach import coverage as cov
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
+from geo_outreach.channels.demand import (
+    _alert_demand,
+    channel_demand,
+    default_train_end,
+    forecast_demand,
+    forecast_note,
+)
 from geo_outreach.channels.patrol import (
     nearest_venue_names,
     patrol_candidates,
@@ -50,6 +62,7 @@ from geo_outreach.channels.patrol import (
 if TYPE_CHECKING:
     import networkx as nx
 
+    from geo_outreach.forecast import ForecastChoice
     from geo_outreach.io import StudyData
     from geo_outreach.scenario import ChannelConfig
 
@@ -63,83 +76,6 @@ CANDIDATE_COLUMNS = ["venue_id", "kind", "name", "precinct_id"]
 WALK_FALLBACK_NOTE = (
     "no street graph loaded: straight-line distance used instead of walking distance"
 )
-
-
-# =========================================================================== demand
-
-
-def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
-    """Weight of each alert for channel ``ch``: category weight x age-band weight (1.0 default).
-
-    Raises
-    ------
-    InputDataError
-        When a weight is negative.
-    """
-    if ch.category_weights:
-        cat: Any = alerts["category"].astype(str).map(lambda c: ch.category_weights.get(c, 1.0))
-    else:
-        cat = 1.0
-    if ch.age_weights and "age_band" in alerts.columns:
-        age: Any = (
-            alerts["age_band"].fillna("").astype(str).map(lambda a: ch.age_weights.get(a, 1.0))
-        )
-    else:
-        age = 1.0
-    w: FloatArray = (
-        np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
-    )
-    if (w < 0).any():
-        raise InputDataError(f"channels.{ch.name}: category/age weights must be >= 0")
-    return w
-
-
-def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.DataFrame, int]:
-    """Weighted demand points of a channel, aggregated to unique (location, precinct).
-
-    Returns
-    -------
-    tuple
-        A frame ``x, y, precinct_id, weight, alerts`` (weight > 0, sorted by location) and the
-        number of alerts left out because they lie outside every precinct.
-    """
-    if "precinct_id" in alerts.columns:
-        inside = alerts["precinct_id"].astype(str) != OUTSIDE
-    else:
-        inside = np.ones(len(alerts), bool)
-    a = alerts[np.asarray(inside)]
-    n_out = int(len(alerts) - len(a))
-    w = channel_weights(a, ch)
-    df = pd.DataFrame(
-        {
-            "x": np.round(a.geometry.x.to_numpy(), 2),
-            "y": np.round(a.geometry.y.to_numpy(), 2),
-            "precinct_id": a["precinct_id"].astype(str).to_numpy()
-            if "precinct_id" in a.columns
-            else "",
-            "weight": w,
-            "alerts": 1,
-        }
-    )
-    agg = df.groupby(["x", "y", "precinct_id"], sort=True, as_index=False).agg(
-        weight=("weight", "sum"), alerts=("alerts", "sum")
-    )
-    return agg[agg["weight"] > 0].reset_index(drop=True), n_out
-
-
-def _alert_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> pd.DataFrame:
-    """One demand row per alert, in order (coordinates as they are, weights may be 0)."""
-    return pd.DataFrame(
-        {
-            "x": alerts.geometry.x.to_numpy(),
-            "y": alerts.geometry.y.to_numpy(),
-            "precinct_id": alerts["precinct_id"].astype(str).to_numpy()
-            if "precinct_id" in alerts.columns
-            else "",
-            "weight": channel_weights(alerts, ch),
-            "alerts": 1,
-        }
-    )
 
 
 # =========================================================================== candidates
@@ -344,6 +280,8 @@ class ChannelProblem:
         Alerts left out of the demand because they lie outside every precinct.
     notes
         Fallbacks taken while building the problem.
+    forecast
+        Issue 13: the forecast choice when the demand is the forecast surface, else ``None``.
     """
 
     config: ChannelConfig
@@ -356,6 +294,7 @@ class ChannelProblem:
     precinct_ids: tuple[str, ...] = ()
     n_outside: int = 0
     notes: tuple[str, ...] = ()
+    forecast: ForecastChoice | None = None
     _reach: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -453,6 +392,7 @@ def channel_problem(
     network: cov.StreetIndex | None = None,
     hotspots: gpd.GeoDataFrame | None = None,
     aggregate: bool = True,
+    train_end: pd.Timestamp | None = None,
 ) -> ChannelProblem:
     """Candidates, demand and coverage matrix of one channel.
 
@@ -471,7 +411,11 @@ def channel_problem(
         Hot-spot grid cells (``cell_id, alerts, hot_class``), needed by patrol channels.
     aggregate
         ``True``: demand aggregated to unique locations inside the precincts (the plan).
-        ``False``: one demand row per alert of ``alerts``, in order (the backtest).
+        ``False``: one demand row per alert of ``alerts``, in order (the backtest's scoring
+        rows; the channel's ``demand`` setting does not apply).
+    train_end
+        Issue 13, ``demand = "forecast"`` with ``aggregate=True``: the forecast date (alerts
+        before it are used); default the day after the last alert.
 
     Raises
     ------
@@ -491,7 +435,14 @@ def channel_problem(
         )
         notes.append(WALK_FALLBACK_NOTE)
         distance = "straight"
-    if aggregate:
+    choice: ForecastChoice | None = None
+    if aggregate and ch.demand == "forecast":  # issue 13
+        end = default_train_end(alerts) if train_end is None else train_end
+        demand, n_out, choice = forecast_demand(data, alerts, ch, end)
+        notes.append(forecast_note(choice))
+        if n_out:
+            notes.append(f"{n_out} alerts outside every precinct are not counted as demand")
+    elif aggregate:
         demand, n_out = channel_demand(alerts, ch)
         if n_out:
             notes.append(f"{n_out} alerts outside every precinct are not counted as demand")
@@ -517,6 +468,7 @@ def channel_problem(
         precinct_ids=tuple(str(p) for p in data.precincts["precinct_id"]),
         n_outside=n_out,
         notes=tuple(notes),
+        forecast=choice,
     )
 
 

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from geo_outreach import api
 from geo_outreach.backtest import BacktestResult, format_table
 from geo_outreach.cli._common import (
     LANGS,
-    REPO_ROOT,
     _common,
     _date,
-    _demo_scenario_path,
     _progress,
 )
 from geo_outreach.effect.log import LogSource, load_campaign_log  # issue 13
-from geo_outreach.effect.run import run_effect, write_effect  # issue 13
+from geo_outreach.effect.run import run_effect, scenario_log, write_effect  # issue 13
 from geo_outreach.io import load_study
 from geo_outreach.render import render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
-from geo_outreach.scenario import load_scenario, with_overrides
+from geo_outreach._errors import ScenarioError
+from geo_outreach.scenario import Scenario, load_scenario, with_overrides
 
 
 def _backtest_lines(result: BacktestResult) -> list[str]:
@@ -64,24 +64,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- issue 13: effect, log
 
 
-DEMO_LOG = REPO_ROOT / "data" / "sample" / "campaign_log.csv"
+def scenario_effect(sc: Scenario, args: argparse.Namespace) -> None:
+    """After ``plan``/``demo``: estimate the effect of the scenario's ``[campaign_log]``.
 
-
-def _demo_effect(args: argparse.Namespace) -> None:
-    """Estimate the effect of the SYNTHETIC sample campaign log; refresh the demo briefing."""
-    sc = load_scenario(_demo_scenario_path())
-    out = Path(args.out) if args.out else Path(sc.output.dir)
-    log = _demo_scenario_path().parent / DEMO_LOG.name  # the clone's or the installed copy
-    res = run_effect(sc, LogSource(log, synthetic=True), progress=_progress(args))
+    Writes the effect files next to the plan and refreshes its briefing; nothing without a
+    ``[campaign_log]`` section.
+    """
+    src = scenario_log(sc)
+    if src is None:
+        return
+    out = Path(sc.output.dir)
+    res = run_effect(sc, src, progress=_progress(args))
     write_effect(res, out)
-    lang = args.lang or sc.output.lang
-    write_effect_chart(out, lang=lang)
-    render_outputs(out, basemap=args.basemap, lang=lang)
-    print(f"  effect of the sample campaign log: {res.wording['en']}")
+    langs = sc.output.langs or (sc.output.lang,)
+    write_effect_chart(out, lang=langs[0])
+    render_outputs(out, basemap=sc.output.basemap, lang=langs)
+    print(f"  effect of the campaign log {src.path.name}: {res.wording['en']}")
 
 
-def _log_source(args: argparse.Namespace, synthetic: bool) -> LogSource:
-    return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
+def _log_source(args: argparse.Namespace, synthetic: bool, sc: Scenario | None = None) -> LogSource:
+    if args.log:
+        return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
+    src = scenario_log(sc) if sc is not None else None
+    if src is None:
+        raise ScenarioError(
+            "no campaign log: pass --log LOG or add a [campaign_log] section with a path to the "
+            "scenario"
+        )
+    if args.datum:
+        src = dataclasses.replace(src, datum=args.datum)
+    return dataclasses.replace(src, synthetic=src.synthetic or synthetic)
 
 
 def cmd_effect(args: argparse.Namespace) -> int:
@@ -89,7 +101,7 @@ def cmd_effect(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path(sc.output.dir)
     res = run_effect(
-        sc, _log_source(args, args.synthetic_log), unit=args.unit, cell_m=args.cell_m,
+        sc, _log_source(args, args.synthetic_log, sc), unit=args.unit, cell_m=args.cell_m,
         progress=_progress(args),
     )  # fmt: skip
     files = write_effect(res, out)
@@ -138,7 +150,8 @@ def _add_effect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "pre-trend check and an event-study chart (effect.csv, effect.json, effect.png).",
     )
     sp.add_argument("scenario", help="scenario TOML file")
-    sp.add_argument("--log", required=True, help="campaign log (CSV or XLSX)")
+    sp.add_argument("--log", help="campaign log (CSV or XLSX; default: the scenario's "
+                    "[campaign_log])")  # fmt: skip
     sp.add_argument("--out", help="output folder (default: the scenario's [output] dir)")
     sp.add_argument("--datum", choices=["wgs84", "gcj02", "bd09"],
                     help="datum of the log's coordinates when it has no 坐标系 column")  # fmt: skip

@@ -17,7 +17,7 @@ from geo_outreach.cli._common import (
     _plan_options,
     _progress,
 )
-from geo_outreach.cli.evaluate import _demo_effect
+from geo_outreach.cli.evaluate import scenario_effect
 from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan, validate_scenario
 from geo_outreach.project_init import init_blank, init_from_demo
@@ -57,6 +57,7 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     for name in ("placements.xlsx", "visits.xlsx", "outputs.gpkg"):  # Excel and QGIS (#11, #12)
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
+    scenario_effect(sc, args)  # issue 13: [campaign_log] -> effect files, briefing refreshed
     return 0
 
 
@@ -65,9 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = _demo_scenario_path()
     if args.out is None and path != DEMO_SCENARIO:
         args.out = "outputs/demo"  # installed: never write next to the package
-    rc = _run_plan(path, args)
-    _demo_effect(args)  # issue 13
-    return rc
+    return _run_plan(path, args)  # issue 13: the demo scenario has a [campaign_log]
 
 
 def cmd_plan(args: argparse.Namespace) -> int:

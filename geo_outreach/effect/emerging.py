@@ -16,7 +16,12 @@ tau-b of z against time). The patterns, for cells that are hot in the last month
 - ``oscillating``: < 90% hot, hot and also cold in some earlier month;
 - ``sporadic``: < 90% hot, on and off, never cold;
 - ``historical``: NOT hot in the last month, but hot in >= 90% of months;
-- ``none``: anything else (cold-spot patterns are not named here).
+- the same eight for cold spots, with ``_cold`` appended (``new_cold`` ... ``historical_cold``),
+  hot and cold swapped: a cell cold in the last month gets a cold pattern; ``intensifying_cold``
+  means z falling (colder), ``diminishing_cold`` z rising; ``oscillating_cold`` was hot in some
+  earlier month; a cell neither hot nor cold in the last month is ``historical`` (>= 90% hot)
+  or ``historical_cold`` (>= 90% cold);
+- ``none``: anything else.
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ from geo_outreach.hotspots import distance_band, gi_star_z, grid_cells
 from geo_outreach.join import assign_precincts
 from geo_outreach.outputs import write_output
 
-PATTERNS: tuple[str, ...] = (
+HOT_PATTERNS: tuple[str, ...] = (
     "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
-    "oscillating", "historical", "none",
+    "oscillating", "historical",
 )  # fmt: skip
+COLD_PATTERNS: tuple[str, ...] = tuple(f"{p}_cold" for p in HOT_PATTERNS)
+PATTERNS: tuple[str, ...] = (*HOT_PATTERNS, *COLD_PATTERNS, "none")
 ALPHA = 0.10
 NAME = "emerging_hotspots.geojson"
 PERSIST_SHARE = 0.90
@@ -83,11 +90,28 @@ def mann_kendall(x: np.ndarray) -> MannKendall:
 
 
 def classify_pattern(hot: np.ndarray, cold: np.ndarray, trend: MannKendall) -> str:
-    """Return the pattern name of one cell from its hot/cold months (time order) and trend."""
+    """Return the pattern name of one cell from its hot/cold months (time order) and trend.
+
+    Hot patterns when the cell is hot in the last month, cold ones (``*_cold``) when it is cold
+    there (hot and cold swapped, the trend's sign flipped); see the module docstring.
+    """
     n = len(hot)
-    share = hot.sum() / n if n else 0.0
-    if not hot[-1]:
-        return "historical" if share >= PERSIST_SHARE else "none"
+    if n == 0:
+        return "none"
+    if hot[-1]:
+        return _pattern(hot, cold, trend)
+    if cold[-1]:
+        flipped = MannKendall(-trend.s, -trend.z, trend.p)
+        return _pattern(cold, hot, flipped) + "_cold"
+    if hot.sum() / n >= PERSIST_SHARE:
+        return "historical"
+    return "historical_cold" if cold.sum() / n >= PERSIST_SHARE else "none"
+
+
+def _pattern(hot: np.ndarray, cold: np.ndarray, trend: MannKendall) -> str:
+    """Pattern of a cell that is hot in its last month (``cold``: the opposite state)."""
+    n = len(hot)
+    share = hot.sum() / n
     if share >= PERSIST_SHARE:
         if trend.p < ALPHA:
             return "intensifying" if trend.z > 0 else "diminishing"

@@ -44,6 +44,17 @@ class EffectResult:
     headline: dict[str, Any] | None = None
 
 
+def scenario_log(sc: Scenario) -> LogSource | None:
+    """Return the ``[campaign_log]`` of ``sc`` as a :class:`LogSource` (None without one)."""
+    cfg = sc.campaign_log
+    if cfg is None:
+        return None
+    return LogSource(
+        Path(cfg.path), datum=cfg.datum, encoding=cfg.encoding, sheet=cfg.sheet,
+        synthetic=cfg.synthetic,
+    )  # fmt: skip
+
+
 def _fmt(x: float) -> str:
     return f"{x:+.1f}%"
 

@@ -87,7 +87,50 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pattern_sporadic": {"zh": "零星热点", "en": "Sporadic"},
     "pattern_oscillating": {"zh": "振荡热点", "en": "Oscillating"},
     "pattern_historical": {"zh": "历史热点", "en": "Historical"},
+    "pattern_new_cold": {"zh": "新冷点", "en": "New cold spot"},
+    "pattern_consecutive_cold": {"zh": "连续冷点", "en": "Consecutive cold spot"},
+    "pattern_intensifying_cold": {"zh": "加剧冷点", "en": "Intensifying cold spot"},
+    "pattern_persistent_cold": {"zh": "持续冷点", "en": "Persistent cold spot"},
+    "pattern_diminishing_cold": {"zh": "减弱冷点", "en": "Diminishing cold spot"},
+    "pattern_sporadic_cold": {"zh": "零星冷点", "en": "Sporadic cold spot"},
+    "pattern_oscillating_cold": {"zh": "振荡冷点", "en": "Oscillating cold spot"},
+    "pattern_historical_cold": {"zh": "历史冷点", "en": "Historical cold spot"},
     "pattern_none": {"zh": "无明显模式", "en": "No pattern"},
+    # issue 13: which demand the plan used, and why
+    "demand_forecast_head": {
+        "zh": "本方案按预测需求选点（{names}）：",
+        "en": "This plan places {names} by forecast demand: ",
+    },
+    "demand_forecast_line": {
+        "zh": "带宽 {bw:.0f} 米、{half}，因为在按月滚动检验（{span}）中，这样平滑后的警情分布"
+        "命中次月警情 {hit:.1f}%，原始分布为 {raw:.1f}%。",
+        "en": "bandwidth {bw:.0f} m, {half}, because in month-ahead checks ({span}) this "
+        "smoothed surface caught {hit:.1f}% of the next month's alerts in its top cells, the "
+        "raw alerts {raw:.1f}%.",
+    },
+    "demand_half_life": {"zh": "半衰期 {d:.0f} 天", "en": "half-life {d:.0f} days"},
+    "demand_no_decay": {
+        "zh": "不按时间衰减（各月警情同等看待）",
+        "en": "no time decay (every month counts the same)",
+    },
+    "demand_no_decay_short": {"zh": "不按时间衰减", "en": "no time decay"},
+    "demand_used_forecast": {"zh": "方案使用预测需求", "en": "the plan uses forecast demand"},
+    "demand_used_raw": {"zh": "方案使用原始需求", "en": "the plan uses raw demand"},
+    "backtest_demand_line": {
+        "zh": "需求对比：按原始警情选点命中 {raw}，按预测需求（带宽 {bw} 米、{half}，仅用拆分日"
+        "之前的数据选定）命中 {fc}；{used}。",
+        "en": "Demand: planned on the raw alerts the sites reach {raw}, on forecast demand "
+        "(bandwidth {bw} m, {half}, chosen on data before the split only) {fc}; {used}.",
+    },
+    "demand_raw_rest": {
+        "zh": "其余渠道（{names}）按过去警情的原始分布选点。",
+        "en": "The other channels ({names}) use the past alerts as they are.",
+    },
+    "demand_raw_all": {
+        "zh": "本方案按过去警情的原始分布选点（场景未设置 demand = \"forecast\"）。",
+        "en": 'This plan places every channel by the past alerts as they are (no channel sets '
+        'demand = "forecast").',
+    },
     "effect_chart_y": {
         "zh": "警情变化（%，相对开始前一个月）",
         "en": "change in alerts (%, vs the month before the start)",

@@ -121,6 +121,25 @@ def _backtest_intro(chans: dict[str, Any], order: list[str], lang: str) -> str:
     return " ".join(meta)
 
 
+def _demand_line(entry: dict[str, Any], lang: str) -> str:
+    """Issue 13: the plan's hit rate with raw and with forecast demand on the same split."""
+    d = entry.get("demand")
+    if not isinstance(d, dict) or not isnum(d.get("raw_hit_rate")):
+        return ""
+    hl = d.get("forecast_half_life_days")
+    half = (
+        t("demand_half_life", lang).format(d=float(hl)) if isnum(hl)
+        else t("demand_no_decay_short", lang)
+    )  # fmt: skip
+    bw = d.get("forecast_bandwidth_m")
+    used = t("demand_used_forecast" if d.get("used") == "forecast" else "demand_used_raw", lang)
+    text = t("backtest_demand_line", lang).format(
+        raw=fmt_share(d.get("raw_hit_rate")), fc=fmt_share(d.get("forecast_hit_rate")),
+        bw=fmt_num(bw) if isnum(bw) else "–", half=half, used=used,
+    )  # fmt: skip
+    return f'<div class="demand-compare">{esc(text)}</div>'
+
+
 def _backtest_channel(
     name: str, entry: dict[str, Any], ch: ChannelStyle | None, tables: str, lang: str
 ) -> str:
@@ -143,6 +162,7 @@ def _backtest_channel(
         f'<h3 style="color:{color}">{esc(label)}</h3>'
         + (f'<div class="meta">{esc(sub)}</div>' if sub else "")
         + f'<div class="headline">{esc(sentence)}</div>'
+        + _demand_line(entry, lang)  # issue 13
         + tables
         + "</div>"
     )

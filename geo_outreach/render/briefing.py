@@ -30,7 +30,7 @@ from geo_outreach.outputs import atomic_write, write_text
 from geo_outreach.render.assets import asset
 from geo_outreach.render.backtest_section import backtest_section
 from geo_outreach.render.playbook import playbook_section  # issue 12
-from geo_outreach.render.effect import effect_sections_html  # issue 13
+from geo_outreach.render.effect import demand_html, effect_sections_html  # issue 13
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.format import (
     esc,
@@ -309,6 +309,7 @@ def briefing_html(
     h = _head_html(folder, lang)
     h.append('<section class="page" id="page-summary"><div class="grid"><div class="left">')
     h.append(summary_html(folder, sites, lang))
+    h.append(demand_html(folder.manifest, lang=lang))  # issue 13: which demand, and why
     h += _cards_html(headline_figures(folder), lang)
     map_link = lang_name("map.html", lang)
     h.append(

@@ -118,6 +118,15 @@ PATTERN_COLORS: dict[str, str] = {
     "sporadic": "#fed976",
     "oscillating": "#c994c7",
     "historical": "#969696",
+    # cold-spot patterns: blues, darker where colder or longer
+    "new_cold": "#6baed6",
+    "consecutive_cold": "#4292c6",
+    "intensifying_cold": "#08306b",
+    "persistent_cold": "#08519c",
+    "diminishing_cold": "#9ecae1",
+    "sporadic_cold": "#c6dbef",
+    "oscillating_cold": "#807dba",
+    "historical_cold": "#bdbdbd",
 }
 
 
@@ -190,3 +199,46 @@ def emerging_section_html(out_dir: str | Path, *, lang: str = "zh") -> str:
 def effect_sections_html(out_dir: str | Path, *, lang: str = "zh") -> str:
     """Return the emerging hot-spot and effect sections of the briefing (issue 13)."""
     return emerging_section_html(out_dir, lang=lang) + effect_section_html(out_dir, lang=lang)
+
+
+# --------------------------------------------------------------------------- issue 13: demand
+
+
+def _forecast_why(fc: dict[str, Any], lang: str) -> str:
+    hl = fc.get("half_life_days")
+    half = t("demand_no_decay", lang) if hl is None else t("demand_half_life", lang).format(d=hl)
+    folds = list(fc.get("folds") or [])
+    span = f"{folds[0]}–{folds[-1]}" if folds else ""
+    return t("demand_forecast_line", lang).format(
+        bw=float(fc.get("bandwidth_m") or 0.0), half=half, span=span,
+        hit=100 * float(fc.get("cv_hit_rate") or 0.0),
+        raw=100 * float(fc.get("cv_raw_hit_rate") or 0.0),
+    )  # fmt: skip
+
+
+def demand_html(manifest: dict[str, Any], *, lang: str = "zh") -> str:
+    """One paragraph: which demand each placement channel planned on, and why (issue 13).
+
+    Forecast channels get the chosen bandwidth and half-life and the month-ahead hit rates that
+    chose them (the same for every channel of a plan); the others are named as raw.
+    """
+    chans = {
+        name: c for name, c in (manifest.get("channels") or {}).items()
+        if isinstance(c, dict) and c.get("type", "venues") != "visits" and "demand" in c
+    }  # fmt: skip
+    if not chans:
+        return ""
+    fc_names = [str(c.get("label") or n) for n, c in chans.items() if c.get("forecast")]
+    raw_names = [str(c.get("label") or n) for n, c in chans.items() if not c.get("forecast")]
+    sep = "、" if lang == "zh" else ", "
+    parts = []
+    if fc_names:
+        fc = next(c["forecast"] for c in chans.values() if c.get("forecast"))
+        parts.append(t("demand_forecast_head", lang).format(names=sep.join(fc_names))
+                     + _forecast_why(fc, lang))  # fmt: skip
+        if raw_names:
+            parts.append(t("demand_raw_rest", lang).format(names=sep.join(raw_names)))
+    else:
+        parts.append(t("demand_raw_all", lang))
+    return f'<p class="demand" id="demand-used">{esc(" ".join(parts))}</p>'
+

@@ -61,11 +61,33 @@ def seq(text: str) -> tuple[np.ndarray, np.ndarray]:
         ("C.H..C...HH", NO_TREND, "oscillating"),
         ("HHHHHHHHHHHHHHHHHHHH.", NO_TREND, "historical"),
         ("..H..H.....", NO_TREND, "none"),
+        # cold spots: the same patterns with hot and cold swapped, the trend's sign flipped
+        ("..........C", NO_TREND, "new_cold"),
+        (".......CCCC", NO_TREND, "consecutive_cold"),
+        ("CCCCCCCCCCC", DOWN, "intensifying_cold"),
+        ("CCCCCCCCCCC", NO_TREND, "persistent_cold"),
+        ("CCCCCCCCCCC", UP, "diminishing_cold"),
+        ("..C..C...CC", NO_TREND, "sporadic_cold"),
+        ("H.C..H...CC", NO_TREND, "oscillating_cold"),
+        ("CCCCCCCCCCCCCCCCCCCC.", NO_TREND, "historical_cold"),
+        ("..C..C.....", NO_TREND, "none"),
+        ("HHHHHHHHHHC", NO_TREND, "new_cold"),  # the last month decides hot or cold
     ],
 )
 def test_patterns(months: str, trend: MannKendall, pattern: str) -> None:
     hot, cold = seq(months)
     assert classify_pattern(hot, cold, trend) == pattern
+
+
+def test_every_pattern_has_a_label_and_a_colour() -> None:
+    from geo_outreach.effect.emerging import PATTERNS
+    from geo_outreach.i18n import t
+    from geo_outreach.render.effect import PATTERN_COLORS
+
+    assert len(PATTERNS) == 17 and len(set(PATTERNS)) == 17
+    for p in PATTERNS:
+        assert t(f"pattern_{p}", "zh") and t(f"pattern_{p}", "en")
+        assert p == "none" or p in PATTERN_COLORS
 
 
 def planted_alerts(seed: int = 7) -> tuple[gpd.GeoDataFrame, object, gpd.GeoDataFrame]:

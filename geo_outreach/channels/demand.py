@@ -1,0 +1,172 @@
+"""A channel's demand points: the weighted alerts, or their forecast surface (issue 13).
+
+:func:`channel_weights` (category x age weight of each alert), :func:`channel_demand` (the plan:
+alerts aggregated to unique locations inside the precincts), the per-alert rows of the backtest,
+and :func:`forecast_demand` (``demand = "forecast"``: the surface of
+:mod:`geo_outreach.forecast` on a 250 m grid, bandwidth and half-life chosen by month-ahead
+cross-validation, the choice cached per training set). Used by
+:func:`geo_outreach.channels.problem.channel_problem` only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from geo_outreach._errors import InputDataError
+from geo_outreach._validate import OUTSIDE
+from geo_outreach.forecast import ForecastChoice, choose_forecast, forecast_cells
+
+if TYPE_CHECKING:
+    from geo_outreach.io import StudyData
+    from geo_outreach.scenario import ChannelConfig
+
+FloatArray = npt.NDArray[np.float64]
+
+
+# =========================================================================== demand
+
+
+def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
+    """Weight of each alert for channel ``ch``: category weight x age-band weight (1.0 default).
+
+    Raises
+    ------
+    InputDataError
+        When a weight is negative.
+    """
+    if ch.category_weights:
+        cat: Any = alerts["category"].astype(str).map(lambda c: ch.category_weights.get(c, 1.0))
+    else:
+        cat = 1.0
+    if ch.age_weights and "age_band" in alerts.columns:
+        age: Any = (
+            alerts["age_band"].fillna("").astype(str).map(lambda a: ch.age_weights.get(a, 1.0))
+        )
+    else:
+        age = 1.0
+    w: FloatArray = (
+        np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
+    )
+    if (w < 0).any():
+        raise InputDataError(f"channels.{ch.name}: category/age weights must be >= 0")
+    return w
+
+
+def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.DataFrame, int]:
+    """Weighted demand points of a channel, aggregated to unique (location, precinct).
+
+    Returns
+    -------
+    tuple
+        A frame ``x, y, precinct_id, weight, alerts`` (weight > 0, sorted by location) and the
+        number of alerts left out because they lie outside every precinct.
+    """
+    if "precinct_id" in alerts.columns:
+        inside = alerts["precinct_id"].astype(str) != OUTSIDE
+    else:
+        inside = np.ones(len(alerts), bool)
+    a = alerts[np.asarray(inside)]
+    n_out = int(len(alerts) - len(a))
+    w = channel_weights(a, ch)
+    df = pd.DataFrame(
+        {
+            "x": np.round(a.geometry.x.to_numpy(), 2),
+            "y": np.round(a.geometry.y.to_numpy(), 2),
+            "precinct_id": a["precinct_id"].astype(str).to_numpy()
+            if "precinct_id" in a.columns
+            else "",
+            "weight": w,
+            "alerts": 1,
+        }
+    )
+    agg = df.groupby(["x", "y", "precinct_id"], sort=True, as_index=False).agg(
+        weight=("weight", "sum"), alerts=("alerts", "sum")
+    )
+    return agg[agg["weight"] > 0].reset_index(drop=True), n_out
+
+
+#: issue 13: forecast choices already made, by (train_end, alerts) fingerprint (the CV takes
+#: seconds and is the same for every channel of a run)
+_CHOICES: dict[tuple[Any, ...], ForecastChoice] = {}
+
+
+def forecast_choice(
+    alerts: gpd.GeoDataFrame, study_area: shapely.Geometry, train_end: pd.Timestamp
+) -> ForecastChoice:
+    """Bandwidth and half-life chosen on ``alerts`` before ``train_end`` (cached per input)."""
+    before = alerts[alerts["reported_at"] < train_end]
+    key = (
+        str(train_end),
+        len(before),
+        round(float(before.geometry.x.sum()), 3),
+        round(float(before.geometry.y.sum()), 3),
+        shapely.to_wkb(study_area, hex=True)[:64],
+        round(float(shapely.area(study_area)), 1),
+    )
+    if key not in _CHOICES:
+        if len(_CHOICES) > 32:
+            _CHOICES.clear()
+        _CHOICES[key] = choose_forecast(before, study_area, train_end=train_end)
+    return _CHOICES[key]
+
+
+def default_train_end(alerts: gpd.GeoDataFrame) -> pd.Timestamp:
+    """Return the day after the last alert (midnight, the alerts' zone): the forecast date."""
+    last: pd.Timestamp = alerts["reported_at"].max()
+    return last.normalize() + pd.Timedelta(days=1)
+
+
+def forecast_demand(
+    data: StudyData, alerts: gpd.GeoDataFrame, ch: ChannelConfig, train_end: pd.Timestamp
+) -> tuple[pd.DataFrame, int, ForecastChoice]:
+    """Forecast demand points of a channel (issue 13): 250 m cells inside the precincts.
+
+    Returns
+    -------
+    tuple
+        ``x, y, precinct_id, weight, alerts`` per cell (weight = the channel-weighted forecast,
+        scaled to the time-weighted alert weight), the alerts left out as outside every
+        precinct, and the choice.
+    """
+    from geo_outreach.join import assign_precincts
+
+    inside = (alerts["precinct_id"].astype(str) != OUTSIDE).to_numpy()
+    train = alerts[inside & (alerts["reported_at"] < train_end).to_numpy()]
+    choice = forecast_choice(train, data.study_area, train_end)
+    cells = forecast_cells(train, data.study_area, choice, at=train_end,
+                           weights=channel_weights(train, ch))  # fmt: skip
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=data.crs)
+    cells.insert(2, "precinct_id", assign_precincts(pts, data.precincts).astype(str).to_numpy())
+    cells = cells[(cells["precinct_id"] != OUTSIDE) & (cells["weight"] > 0)]
+    return cells.reset_index(drop=True), int((~inside).sum()), choice
+
+
+def forecast_note(choice: ForecastChoice) -> str:
+    """One line for the notes: the chosen bandwidth and half-life and their CV hit rates."""
+    hl = "none" if np.isinf(choice.half_life_days) else f"{choice.half_life_days:g} days"
+    return (
+        f"forecast demand: bandwidth {choice.bandwidth_m:g} m, half-life {hl}, chosen by "
+        f"next-month hit rate on {', '.join(choice.folds)} ({choice.hit_rate:.3f} vs raw "
+        f"{choice.raw_hit_rate:.3f})"
+    )
+
+
+def _alert_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> pd.DataFrame:
+    """One demand row per alert, in order (coordinates as they are, weights may be 0)."""
+    return pd.DataFrame(
+        {
+            "x": alerts.geometry.x.to_numpy(),
+            "y": alerts.geometry.y.to_numpy(),
+            "precinct_id": alerts["precinct_id"].astype(str).to_numpy()
+            if "precinct_id" in alerts.columns
+            else "",
+            "weight": channel_weights(alerts, ch),
+            "alerts": 1,
+        }
+    )
