@@ -20,6 +20,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from geo_outreach import crs as _crs
 from geo_outreach.io import load_study
@@ -39,6 +40,13 @@ DANCE_START = {
     "440705110": "2026-04",
     "440705121": "2026-06",
 }
+#: the planted effect (scripts/make_sample.py): alerts within the square-dance reach (the demo
+#: scenario's channels.square_dance.radius_m, straight line) from a site's first event on are
+#: kept with probability 1 + PLANTED_EFFECT
+DANCE_RADIUS_M = 800.0
+PLANTED_EFFECT = -0.20
+#: the sites are chosen on the alerts before this day (the first start month)
+TARGETING_BEFORE = "2025-09-01"
 SLEEVES_START = {"440705001": "2026-03", "440705112": "2026-05"}
 LAST_MONTH = "2026-10"
 
@@ -49,6 +57,35 @@ def _months(first: str, last: str) -> list[str]:
     while f"{y:04d}-{m:02d}" <= last:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def dance_events(
+    venues: pd.DataFrame, alerts: pd.DataFrame, rng: np.random.Generator
+) -> list[tuple[str, str]]:
+    """``(venue_id, YYYY-MM-DD)`` of every square-dance event, in log order.
+
+    ``venues``: venue_id, precinct_id, kind, x, y; ``alerts``: x, y, when (naive local time);
+    both in UTM 49N metres. In each precinct of :data:`DANCE_START` the outreach targets the
+    two plazas/parks with the most alerts within :data:`DANCE_RADIUS_M` before the first
+    start (:data:`TARGETING_BEFORE`: alerts that the planted effect never touches), ties by
+    venue id; one event each per month from the start month to :data:`LAST_MONTH`, on a day
+    drawn from ``rng`` (the log's first draws).
+    """
+    before = alerts[pd.to_datetime(alerts["when"]) < pd.Timestamp(TARGETING_BEFORE)]
+    ax, ay = before["x"].to_numpy(), before["y"].to_numpy()
+    out: list[tuple[str, str]] = []
+    for pid, first in DANCE_START.items():
+        sites = venues[(venues["precinct_id"] == pid) & venues["kind"].isin(["plaza", "park"])]
+        n = [
+            int((np.hypot(ax - x, ay - y) <= DANCE_RADIUS_M).sum())
+            for x, y in zip(sites["x"], sites["y"], strict=True)
+        ]
+        pick = sites.assign(_n=n).sort_values(["_n", "venue_id"], ascending=[False, True],
+                                               kind="stable").head(2)  # fmt: skip
+        for m in _months(first, LAST_MONTH):
+            for site in pick["venue_id"]:
+                out.append((str(site), f"{m}-{int(rng.integers(3, 25)):02d}"))
     return out
 
 
@@ -64,13 +101,12 @@ def build_rows() -> list[list[str]]:
         rows.append([f"HD{len(rows) + 1:04d}", channel, site, lon, lat, datum, start, end,
                      str(qty), note])  # fmt: skip
 
-    for pid, first in DANCE_START.items():
-        sites = v[(v["precinct_id"] == pid) & v["kind"].isin(["plaza", "park"])]
-        pick = sites.iloc[rng.choice(len(sites), size=min(2, len(sites)), replace=False)]
-        for m in _months(first, LAST_MONTH):
-            for site in pick["venue_id"]:
-                day = int(rng.integers(3, 25))
-                add("广场舞宣传", site, f"{m}-{day:02d}", f"{m}-{day:02d}", 1, "广场舞反诈宣传")
+    table = pd.DataFrame(v.drop(columns="geometry")).assign(x=v.geometry.x, y=v.geometry.y)
+    a = study.alerts
+    alerts = pd.DataFrame({"x": a.geometry.x, "y": a.geometry.y,
+                           "when": a["reported_at"].dt.tz_localize(None)})  # fmt: skip
+    for site, day in dance_events(table, alerts, rng):
+        add("广场舞宣传", site, day, day, 1, "广场舞反诈宣传")
     for pid, first in SLEEVES_START.items():
         sites = v[(v["precinct_id"] == pid) & (v["kind"] == "cafe")]
         for site in sites["venue_id"].iloc[:2]:

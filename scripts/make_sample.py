@@ -965,11 +965,67 @@ def _mess_up(
     return records, messy
 
 
+# ---------------------------------------------------------------- issue 13: planted effect
+
+
+def _venue_table(venues: list[Venue], features: list[dict]) -> pd.DataFrame:
+    """venue_id, kind, precinct_id (point in precinct, UTM), x, y of every venue."""
+    polys = [(f["properties"]["precinct_id"], _utm_geom(f)) for f in features]
+    rows = []
+    for v in venues:
+        pid = next((p for p, g in polys if shapely.contains_xy(g, v.x, v.y)), "outside")
+        rows.append((f"osm:{v.osm_type}/{v.osm_id}", v.kind, pid, v.x, v.y))
+    return pd.DataFrame(rows, columns=["venue_id", "kind", "precinct_id", "x", "y"])
+
+
+def plant_effect(
+    df: pd.DataFrame, venues: list[Venue], features: list[dict]
+) -> tuple[pd.DataFrame, dict]:
+    """Thin the alerts within the square-dance reach after each site's first event (issue 13).
+
+    The events are the sample campaign log's (``scripts/make_campaign_log.py``: same seed, same
+    venues); an alert within ``DANCE_RADIUS_M`` (straight line) of a dance site, on or after the
+    day of that site's first event, is dropped with probability ``-PLANTED_EFFECT`` (20 %). The
+    draws come from their own stream (one uniform per alert), so the other files do not move.
+    """
+    from make_campaign_log import DANCE_RADIUS_M, PLANTED_EFFECT
+    from make_campaign_log import SEED as LOG_SEED
+    from make_campaign_log import dance_events
+
+    table = _venue_table(venues, features).set_index("venue_id")
+    first: dict[str, str] = {}
+    events = dance_events(table.reset_index(), df, np.random.default_rng(LOG_SEED))
+    for site, day in events:
+        first[site] = min(first.get(site, day), day)
+    when = pd.to_datetime(df["when"]).to_numpy()
+    exposed = np.zeros(len(df), dtype=bool)
+    for site, day in sorted(first.items()):
+        x, y = table.at[site, "x"], table.at[site, "y"]
+        near = np.hypot(df["x"].to_numpy() - x, df["y"].to_numpy() - y) <= DANCE_RADIUS_M
+        exposed |= near & (when >= np.datetime64(day))
+    u = np.random.default_rng([SEED, 13]).random(len(df))
+    drop = exposed & (u < -PLANTED_EFFECT)
+    info = {
+        "effect": PLANTED_EFFECT,
+        "radius_m": DANCE_RADIUS_M,
+        "sites": len(first),
+        "first": dict(sorted(first.items(), key=lambda kv: (kv[1], kv[0]))),
+        "exposed": int(exposed.sum()),
+        "dropped": int(drop.sum()),
+    }
+    return df[~drop].reset_index(drop=True), info
+
+
 def make_alerts(
-    rng: np.random.Generator, towns: list[Town], venues: list[Venue], outline_utm, outline_wgs
+    rng: np.random.Generator,
+    towns: list[Town],
+    venues: list[Venue],
+    outline_utm,
+    outline_wgs,
+    features: list[dict],
 ) -> tuple[bytes, dict]:
     hubs = choose_hubs(rng, venues)
-    df = _alert_rows(rng, towns, hubs, outline_utm)
+    df, planted = plant_effect(_alert_rows(rng, towns, hubs, outline_utm), venues, features)
     lon, lat = to_wgs(df["x"].to_numpy(), df["y"].to_numpy())
     glon, glat = wgs84_to_gcj02(lon, lat)
     out = {
@@ -1002,6 +1058,7 @@ def make_alerts(
         "first_year": int((df["when"] < datetime(2025, 11, 1)).sum()),
         "second_year": int((df["when"] >= datetime(2025, 11, 1)).sum()),
         "categories": df["cat"].value_counts().reindex(list(CATEGORIES)).to_dict(),
+        "planted": planted,
     }
     return data, info
 
@@ -1200,6 +1257,21 @@ def readme(
     )
     a("  the rest spread around the seats in proportion to the synthetic population. Courier hubs")
     a("  attract 冒充电商物流客服/刷单返利, market hubs 养老/保健品诈骗/冒充公检法.")
+    pl = alerts["planted"]
+    a(
+        f"- planted outreach effect (issue 13): {100 * pl['effect']:+.0f} % alerts within "
+        f"{pl['radius_m']:.0f} m (straight line) of the {pl['sites']} square-dance sites of the"
+    )
+    a(
+        "  sample campaign log (`campaign_log.csv`, `scripts/make_campaign_log.py`), from each "
+        "site's first event on,"
+    )
+    a(
+        f"  staggered across five precincts: of {pl['exposed']:,} alerts drawn there, "
+        f"{pl['dropped']:,} were removed (own random stream). Sites (first event): "
+        + ", ".join(f"`{k}` {v}" for k, v in pl["first"].items())
+        + "."
+    )
     a("")
     a("| hub | kind | venue | precinct | sigma (m) | active |")
     a("|---|---|---|---|---|---|")
@@ -1436,7 +1508,8 @@ def build(out_dir: Path) -> dict:
     streets_bytes = streets_osm(streets)
     venues = make_venues(rng, towns, outline_utm, streets)
     venues_bytes, venues = venues_osm(rng, venues, outline_utm)
-    alerts_bytes, alerts = make_alerts(rng, towns, venues, outline_utm, outline_wgs)
+    features = json.loads(precincts)["features"]
+    alerts_bytes, alerts = make_alerts(rng, towns, venues, outline_utm, outline_wgs, features)
     files = {
         PRECINCTS_REL: precincts,
         VENUES_REL: venues_bytes,

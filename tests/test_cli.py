@@ -52,7 +52,7 @@ def test_init_copies_sample_and_the_scenario_validates(tmp_path: Path, capsys):
     assert (target / "data" / "xinhui_precincts.geojson").is_file()
     assert main(["validate", str(scenario)]) == 0
     out = capsys.readouterr().out
-    assert "2427" in out  # the sample's usable alerts: 2,437 rows, 10 rejected
+    assert "2413" in out  # the sample's usable alerts: 2,423 rows, 10 rejected (issue 13 thinned)
     assert main(["init", str(target)]) == 2  # refuses to overwrite without --force
     assert main(["init", str(target), "--force"]) == 0
 
@@ -87,10 +87,10 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     stats = pd.read_csv(
         out / "precinct_stats.csv", encoding="utf-8-sig", dtype={"precinct_id": str}
     )
-    assert len(stats) == 12 and stats["alerts"].sum() == 2427  # 11 precincts + outside
+    assert len(stats) == 12 and stats["alerts"].sum() == 2413  # 11 precincts + outside
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert m["synthetic"] is True and m["datums"]["alerts"] == "gcj02"
-    assert {r["layer"]: r["rows_loaded"] for r in m["inputs"]}["alerts"] == 2427
+    assert {r["layer"]: r["rows_loaded"] for r in m["inputs"]}["alerts"] == 2413
     assert set(m["channels"]) == {
         "square_dance",
         "banners",
@@ -123,6 +123,14 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     }
     html = (out / "map.html").read_text(encoding="utf-8")
     assert '<script src="http' not in html and "合成" in html  # offline, labelled synthetic
+    # issue 13: banners plan on forecast demand, the manifest records the choice, the briefing
+    # says which demand was used and why; the [campaign_log] section gives the effect files
+    fc = m["channels"]["banners"]["forecast"]
+    assert m["channels"]["banners"]["demand"] == "forecast" and fc["bandwidth_m"] > 0
+    assert m["channels"]["square_dance"]["demand"] == "raw"
+    brief = (out / "briefing.html").read_text(encoding="utf-8")
+    assert "本方案按预测需求选点（横幅/LED标语）：带宽" in brief
+    assert (out / "effect.json").is_file() and (out / "effect.png").is_file()
 
 
 def test_every_command_lives_in_the_one_parser():

@@ -117,7 +117,7 @@ def test_installed_demo_and_init_run_from_an_empty_folder(installed, tmp_path: P
     out = cwd / "outputs" / "demo"  # next to the user, never inside site-packages
     assert f"map.html: {out / 'map.html'}" in demo.stdout
     m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert m["rows"]["alerts"] == 2427 and m["synthetic"] is True
+    assert m["rows"]["alerts"] == 2413 and m["synthetic"] is True
     init = _run([str(bin_dir / "geo-outreach"), "init", "myplan"], cwd=cwd, env=env)
     assert init.returncode == 0, init.stderr
     assert (cwd / "myplan" / "data" / "alerts.csv").is_file()
@@ -127,6 +127,6 @@ def test_installed_demo_and_init_run_from_an_empty_folder(installed, tmp_path: P
         cwd=cwd,
         env=env,
     )
-    assert val.returncode == 0 and "2427" in val.stdout, val.stderr
+    assert val.returncode == 0 and "2413" in val.stdout, val.stderr
     blank = _run([str(bin_dir / "geo-outreach"), "init", "city", "--blank"], cwd=cwd, env=env)
     assert blank.returncode == 0 and (cwd / "city" / "SCENARIO.md").is_file(), blank.stderr

@@ -102,7 +102,7 @@ def cmd_effect(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(sc.output.dir)
     res = run_effect(
         sc, _log_source(args, args.synthetic_log, sc), unit=args.unit, cell_m=args.cell_m,
-        progress=_progress(args),
+        channels=tuple(args.channel or ()), progress=_progress(args),
     )  # fmt: skip
     files = write_effect(res, out)
     files.append(write_effect_chart(out, lang=args.lang or sc.output.lang))
@@ -158,6 +158,10 @@ def _add_effect(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     sp.add_argument("--unit", choices=["precinct", "grid"], default="precinct")
     sp.add_argument("--cell-m", type=float, default=1000.0, help="grid cell size (--unit grid)")
     sp.add_argument("--synthetic-log", action="store_true", help="label the log SYNTHETIC")
+    sp.add_argument(
+        "--channel", action="append", metavar="NAME",
+        help="only this channel's activities are the treatment (repeatable)",
+    )  # fmt: skip
     sp.add_argument("--lang", choices=LANGS)
     _common(sp, cmd_effect)
     parser = sub.add_parser("log", help="the campaign log (what outreach was done)")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_outreach._errors import ScenarioError
 from geo_outreach._validate import columns_of
 from geo_outreach.effect.did import EffectEstimate, estimate_effect
 from geo_outreach.effect.exposure import Panel, build_panel, grid_units, precinct_units
@@ -85,6 +86,7 @@ def run_effect(
     min_exposure: float = 1.0,
     leads: int = 4,
     lags: int = 6,
+    channels: tuple[str, ...] = (),
     progress: Progress | None = None,
 ) -> EffectResult:
     """Estimate the effect of the logged outreach on alerts.
@@ -103,6 +105,9 @@ def run_effect(
         Cumulative exposure at which an area counts as treated.
     leads, lags
         Event-study window in months.
+    channels
+        Only these channels' activities count as treatment (names; default every channel):
+        the effect of one channel, areas reached only by others count as not treated.
     progress
         Called with a short message per stage.
 
@@ -125,11 +130,22 @@ def run_effect(
         if unit == "precinct"
         else grid_units(study.study_area, study.crs, cell_m)
     )
+    acts = log.activities
+    if channels:
+        unknown = sorted(set(channels) - {c.name for c in sc.channels})
+        if unknown:
+            raise ScenarioError(
+                f"--channel {unknown}: not a channel of the scenario; channels are "
+                f"{[c.name for c in sc.channels]}"
+            )
+        acts = acts[acts["channel"].isin(channels)]
     say(f"building the {unit} x month panel ({len(units)} areas)")
-    panel = build_panel(study.alerts, log.activities, units, unit=unit, min_exposure=min_exposure)
+    panel = build_panel(study.alerts, acts, units, unit=unit, min_exposure=min_exposure)
     say("fitting the Poisson difference-in-differences models")
     est = estimate_effect(panel.frame, leads=leads, lags=lags)
     notes = tuple(study.notes) + (("SYNTHETIC campaign log",) if src.synthetic else ())
+    if channels:
+        notes += (f"treatment: the activities of {', '.join(channels)} only",)
     context = headline_context(study.alerts["reported_at"])
     return EffectResult(
         log=log,

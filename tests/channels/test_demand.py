@@ -1,0 +1,71 @@
+"""Issue 13: ``demand = "forecast"`` on a channel (channels.demand + geo_outreach.forecast)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo_outreach.channels.demand import channel_weights
+from geo_outreach.channels.problem import channel_problem, solve_channel
+from geo_outreach.forecast import ForecastChoice, forecast_cells
+from geo_outreach.io import load_study
+from geo_outreach.scenario import load_scenario
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "xinhui_demo.toml"
+UTM = "EPSG:32649"
+TZ = "Asia/Shanghai"
+
+
+def _choice(bw: float, hl: float) -> ForecastChoice:
+    return ForecastChoice(bw, hl, 0.5, 0.4, pd.DataFrame())
+
+
+def test_forecast_cells_raw_is_the_binned_weight_and_smoothing_keeps_the_total() -> None:
+    x0, y0 = 700000.0, 2490000.0
+    pts = gpd.points_from_xy([x0 + 100, x0 + 120, x0 + 900], [y0 + 100, y0 + 110, y0 + 400])
+    at = pd.Timestamp("2026-06-01", tz=TZ)
+    alerts = gpd.GeoDataFrame(
+        {"reported_at": [at - pd.Timedelta(days=d) for d in (10, 40, 5)]}, geometry=pts, crs=UTM
+    )
+    area = box(x0, y0, x0 + 1000, y0 + 500)
+    raw = forecast_cells(alerts, area, _choice(0.0, math.inf), at=at, cell_m=250.0)
+    assert raw["weight"].tolist() == [1.0, 2.0] and raw["alerts"].tolist() == [1, 2]
+    w = np.array([2.0, 1.0, 1.0])
+    smooth = forecast_cells(alerts, area, _choice(250.0, 30.0), at=at, weights=w, cell_m=250.0)
+    decay = (w * 0.5 ** (np.array([10, 40, 5]) / 30.0)).sum()
+    assert smooth["weight"].sum() == pytest.approx(decay)  # scaled to the time-weighted weight
+    assert len(smooth) > len(raw) and smooth["alerts"].sum() == 3
+
+
+def test_a_forecast_channel_plans_on_the_surface_through_the_one_problem() -> None:
+    sc = load_scenario(SAMPLE)
+    data = load_study(sc)
+    ch = dataclasses.replace(sc.channel("cafe_sleeves"), distance="straight", demand="forecast")
+    pr = channel_problem(data, ch, data.alerts)
+    fc = pr.forecast
+    assert fc is not None and fc.folds == ("2026-08", "2026-09", "2026-10")
+    assert fc.train_end == "2026-11-01" and fc.hit_rate >= fc.raw_hit_rate
+    assert any(n.startswith("forecast demand: bandwidth") for n in pr.notes)
+    d = pr.demand
+    assert list(d.columns) == ["x", "y", "precinct_id", "weight", "alerts"]
+    assert (d["precinct_id"] != "outside").all() and (d["weight"] > 0).all()
+    inside = data.alerts[data.alerts["precinct_id"] != "outside"]
+    total = channel_weights(inside, ch).sum()
+    if math.isinf(fc.half_life_days):  # no decay: the surface keeps the channel's total weight
+        assert d["weight"].sum() == pytest.approx(total, rel=0.02)  # minus cells outside
+    assert pr.matrix.shape == (len(d), pr.m)
+    sol = solve_channel(pr)
+    assert len(sol.chosen) == ch.budget
+    # raw demand (the default) is untouched: one row per unique alert location
+    raw = channel_problem(data, dataclasses.replace(ch, demand="raw"), data.alerts)
+    assert raw.forecast is None and raw.demand["alerts"].sum() == len(inside)
+    # the backtest's per-alert rows ignore the setting (they are the scoring rows)
+    per_alert = channel_problem(data, ch, data.alerts, aggregate=False)
+    assert per_alert.forecast is None and len(per_alert.demand) == len(data.alerts)
