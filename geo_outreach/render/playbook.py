@@ -49,6 +49,7 @@ class PlaybookFiles:
     """The playbook files of an output folder (``None`` when not written)."""
 
     materials: pd.DataFrame | None = None
+    by_precinct: pd.DataFrame | None = None
     calendar: pd.DataFrame | None = None
     schedule: pd.DataFrame | None = None
     visits: pd.DataFrame | None = None
@@ -56,13 +57,14 @@ class PlaybookFiles:
     sites: pd.DataFrame | None = None  # placements.csv: lon/lat of the material sites
     labels: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    note_items: tuple[dict[str, Any], ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when the folder has no playbook output."""
         return all(
             f is None or len(f) == 0
-            for f in (self.materials, self.calendar, self.schedule, self.visits)
+            for f in (self.materials, self.by_precinct, self.calendar, self.schedule, self.visits)
         )
 
 
@@ -113,8 +115,11 @@ def read_playbook(path: str | Path) -> PlaybookFiles:
     notes = tuple(str(n) for n in (pb or {}).get("notes", []) if isinstance(n, str))
     raw = (pb or {}).get("labels")
     labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    raw_items = (pb or {}).get("note_items")
+    items = [i for i in raw_items if isinstance(i, dict)] if isinstance(raw_items, list) else []
     return PlaybookFiles(
         materials=_csv(path, "materials.csv"),
+        by_precinct=_csv(path, "materials_by_precinct.csv"),
         calendar=_csv(path, "calendar.csv"),
         schedule=_csv(path, "visit_schedule.csv"),
         visits=_csv(path, "visits.csv"),
@@ -122,6 +127,7 @@ def read_playbook(path: str | Path) -> PlaybookFiles:
         sites=_csv(path, "placements.csv"),
         labels=labels,
         notes=notes,
+        note_items=tuple(items),
     )
 
 
@@ -348,11 +354,58 @@ def _days(codes: str, lang: str) -> str:
     return "、".join(names[order.index(c)] for c in codes.split(",") if c in order)
 
 
+def _by_precinct_box(pf: PlaybookFiles, lang: str) -> str:
+    """Sites (and material) per precinct: one row per precinct, one column per channel."""
+    b = pf.by_precinct
+    if b is None or len(b) == 0:
+        return ""
+    chans = list(dict.fromkeys(b["channel"].astype(str)))
+    labels = dict(zip(b["channel"].astype(str), b["label"].astype(str)))
+    head = [t("pb_precinct", lang)]
+    for ch in chans:
+        has_qty = b.loc[b["channel"] == ch, "quantity"].notna().any()
+        head.append(f"{labels[ch]}（{t('pb_sites_n', lang)}" + (
+            f" / {t('pb_quantity', lang)}）" if has_qty else "）"))  # fmt: skip
+    rows = []
+    for pid, g in b.groupby("precinct_id", sort=True):
+        by = {str(r["channel"]): r for _, r in g.iterrows()}
+        cells = []
+        for ch in chans:
+            r = by.get(ch)
+            if r is None:
+                cells.append("")
+                continue
+            q = r["quantity"]
+            cells.append(fmt_num(r["sites"]) + ("" if pd.isna(q) else f" / {fmt_num(q)}"))
+        rows.append([str(g["precinct"].iloc[0]) or str(pid)] + cells)
+    total = [t("pb_total", lang)]
+    for ch in chans:
+        g = b[b["channel"] == ch]
+        q = g["quantity"]
+        tail = "" if q.isna().all() else f" / {fmt_num(q.sum())}"
+        total.append(fmt_num(g["sites"].sum()) + tail)
+    rows.append(total)
+    body = _table(head, rows, set(range(1, len(head))))
+    return _box(t("pb_by_precinct", lang), body, "by_precinct")
+
+
+def _notes(pf: PlaybookFiles, lang: str) -> list[str]:
+    """Return the notes in ``lang`` (from the message keys; the English text if one fails)."""
+    out = []
+    for item in pf.note_items:
+        try:
+            out.append(t(str(item["key"]), lang).format(**dict(item.get("args") or {})))
+        except (KeyError, IndexError, ValueError, TypeError):
+            out = []
+            break
+    return out or list(pf.notes)
+
+
 def _calendar_box(pf: PlaybookFiles, lang: str) -> str:
     c = pf.calendar
     if c is None or len(c) == 0:
         return ""
-    slots = c[c["kind"] == "slot"]
+    slots = c[c["kind"].isin(["slot", "peak"])]
     rows = [[str(r["label"]), _days(str(r["weekdays"]), lang), str(r["hours"]),
              fmt_share(r["share"])] for _, r in slots.iterrows()]  # fmt: skip
     body = _table([t("channel", lang), t("pb_weekdays", lang), t("pb_hours", lang),
@@ -429,9 +482,9 @@ def playbook_section(path: str | Path, lang: str) -> str:
     pf = read_playbook(path)
     if pf.empty:
         return ""
-    boxes = [_materials_box(pf, lang), _calendar_box(pf, lang), _visits_box(pf, lang),
-             _grid_box(pf, lang)]  # fmt: skip
-    notes = "".join(f"<li>{esc(n)}</li>" for n in pf.notes)
+    boxes = [_materials_box(pf, lang), _by_precinct_box(pf, lang), _calendar_box(pf, lang),
+             _visits_box(pf, lang), _grid_box(pf, lang)]  # fmt: skip
+    notes = "".join(f"<li>{esc(n)}</li>" for n in _notes(pf, lang))
     tail = f'<div class="meta">{esc(t("pb_notes", lang))}<ul>{notes}</ul></div>' if notes else ""
     return (f'<section class="playbook" id="playbook"><h2>{esc(t("pb_title", lang))}</h2>'
             f'<div class="channels">{"".join(boxes)}</div>{tail}</section>')  # fmt: skip
