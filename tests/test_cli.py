@@ -116,7 +116,7 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     placements = pd.read_csv(out / "placements.csv", encoding="utf-8-sig")
     assert placements.groupby("channel").size().to_dict() == {
         "banners": 10,
-        "cafe_sleeves": 6,
+        "cafe_sleeves": 15,  # issue 12: 150,000 sleeves to 15 cafés (was 6)
         "parcel_stickers": 8,
         "patrols": 6,
         "square_dance": 8,

@@ -237,3 +237,26 @@ def test_visit_targets_never_wear_a_channel_colour():
     used = {rp.TARGET_RING, *rp.TARGET_FILLS.values()}
     assert not used & {c.lower() for c in (*CHANNEL_COLORS, PATROL_COLOR)}
     assert rp.TARGET_FILLS["firm"] != rp.TARGET_FILLS["school"]
+
+
+def test_sites_per_precinct_and_the_notes_in_the_briefing_language(scenario: Path):
+    """Issue 12 gaps: materials_by_precinct.csv and the shortfall notes in zh and en."""
+    plan = build_plan(load_scenario(scenario), render=False)
+    out = Path(plan.out_dir or "")
+    bp = pd.read_csv(out / "materials_by_precinct.csv", encoding="utf-8-sig",
+                     dtype={"precinct_id": str})  # fmt: skip
+    placed = pd.read_csv(out / "placements.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    assert set(bp["channel"]) == {"plazas"} and set(bp["precinct_id"]) >= {"A", "B", "C"}
+    got = bp.set_index("precinct_id")["sites"]
+    want = placed[placed["channel"] == "plazas"].groupby("precinct_id").size()
+    assert got[got > 0].to_dict() == want.to_dict() and got.sum() == 3
+    assert bp["quantity"].sum() == 1000  # the stock, split by precinct
+    summary = plan.manifest["playbook"]  # type: ignore[index]
+    assert summary["sites_per_precinct"]["plazas"] == want.to_dict()
+    # 2025-06-15 is a Sunday: one working day, 2 visits a station -> a shortfall somewhere
+    items = summary["note_items"]
+    assert any(i["key"] == "pbn_short_firm" for i in items)
+    zh, en = playbook_section(out, "zh"), playbook_section(out, "en")
+    assert "各辖区投放点位与物料" in zh and "Sites and materials per precinct" in en
+    assert "无法安排（缺口）" in zh and "cannot be visited" not in zh
+    assert "cannot be visited (shortfall)" in en and "缺口" not in en
