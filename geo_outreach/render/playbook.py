@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,18 @@ import numpy as np
 import pandas as pd
 
 from geo_outreach._validate import check_output
-from geo_outreach.i18n import t
+from geo_outreach.i18n import channel_label, t
 from geo_outreach.render.format import esc, fmt_num, fmt_share, popup_html
 from geo_outreach.render.geometry import latlngs, point_ll, shift
 
-__all__ = ["PlaybookFiles", "PlaybookLayer", "playbook_layers", "playbook_section", "read_playbook"]
+__all__ = [
+    "PlaybookFiles",
+    "PlaybookLayer",
+    "legend_row",
+    "playbook_layers",
+    "playbook_section",
+    "read_playbook",
+]
 
 #: Expected-benefit classes of the grid layer (light -> dark), and the other layer colours.
 BENEFIT_COLORS = ("#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
@@ -76,6 +84,16 @@ class PlaybookLayer:
     label: str
     items: list[Any]
     show: bool = True
+    legend: str = ""  # its legend entry (HTML, escaped); shown while the layer is on
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff]")
+
+
+def _label(pf: PlaybookFiles, ch: str, lang: str, label: str | None = None) -> str:
+    """Return a channel's name in ``lang`` (its id when an English page has no English name)."""
+    out = channel_label(ch, lang, label or pf.labels.get(ch))
+    return ch if lang == "en" and _CJK.search(out) else out
 
 
 def _csv(path: Path, name: str) -> pd.DataFrame | None:
@@ -212,6 +230,25 @@ def _cell_feature(
     return {"t": "p", "g": latlngs(r.geometry), "s": style, "p": popup_html(title, rows)}
 
 
+def legend_row(label: str, style: str) -> str:
+    """Return one legend row: a swatch styled by ``style`` (CSS) and its escaped label."""
+    return (f'<div class="row"><span class="sw" style="{esc(style)}"></span>'
+            f"<span>{esc(label)}</span></div>")  # fmt: skip
+
+
+def _dot(fill: str, ring: str) -> str:
+    """CSS of a circle-marker swatch (the map's dots)."""
+    return f"background:{fill};border:2px solid {ring};border-radius:50%;width:9px;height:9px"
+
+
+def _grid_legend(lang: str) -> str:
+    ramp = ", ".join(BENEFIT_COLORS)
+    return (f"<h5>{esc(t('legend_pb_grid', lang))}</h5>"
+            f'<div class="ramp" style="background:linear-gradient(to right, {ramp})"></div>'
+            f'<div class="ticks"><span>{esc(t("legend_pb_low", lang))}</span>'
+            f'<span>{esc(t("legend_pb_high", lang))}</span></div>')  # fmt: skip
+
+
 def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
     if pf.grid is None or len(pf.grid) == 0:
         return []
@@ -228,11 +265,14 @@ def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer
         {"t": "p", "g": latlngs(g), "s": style, "tt": f"{t('layer_pb_police', lang)} {gid}"}
         for gid, g in zip(police["cell_id"], police.geometry, strict=True)
     ]
+    police_key = legend_row(
+        t("layer_pb_police", lang), f"background:transparent;border:2px dashed {POLICE_COLOR}"
+    )
     return [
-        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False),
-        PlaybookLayer(
-            "pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)], False
-        ),  # fmt: skip
+        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False,
+                      _grid_legend(lang)),  # fmt: skip
+        PlaybookLayer("pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)],
+                      False, police_key),  # fmt: skip
     ]
 
 
@@ -259,10 +299,23 @@ def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLaye
                      "fillColor": fill if ok else "#ffffff"}  # fmt: skip
             feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
                           "p": popup_html(str(r["target"]), rows)})  # fmt: skip
-        label = pf.labels.get(str(ch), str(ch))
+        label = _label(pf, str(ch), lang)
         out.append(PlaybookLayer(f"pb_visits_{ch}", f"{label}（{t('layer_pb_visits', lang)}）",
-                                 [_js_layer(feats, POINT_PANE)]))  # fmt: skip
+                                 [_js_layer(feats, POINT_PANE)],
+                                 legend=_visits_legend(grp, label, lang)))  # fmt: skip
     return out
+
+
+def _visits_legend(grp: pd.DataFrame, label: str, lang: str) -> str:
+    """Legend of one visits layer: the kinds it has, and the shortfall ring when there is one."""
+    rows = [f"<h5>{esc(label)}</h5>"]
+    for kind in ("firm", "school"):
+        if (grp["kind"] == kind).any():
+            rows.append(legend_row(t(f"legend_pb_{kind}", lang), _dot(TARGET_FILLS[kind],
+                                                                       TARGET_RING)))  # fmt: skip
+    if (grp["status"] == "shortfall").any():
+        rows.append(legend_row(t("legend_pb_short", lang), _dot("#ffffff", SHORTFALL_COLOR)))
+    return "".join(rows)
 
 
 def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
@@ -285,9 +338,12 @@ def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLa
         style = {"radius": 4 + 10 * math.sqrt(float(r["quantity"]) / top), "weight": 1.5,
                  "color": MATERIAL_COLOR, "fill": True, "fillOpacity": 0.35}  # fmt: skip
         feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
-                      "p": popup_html(f"{r['label']} · {r['name']}", rows)})  # fmt: skip
+                      "p": popup_html(f"{_label(pf, str(r['channel']), lang)} · {r['name']}",
+                                      rows)})  # fmt: skip
     layer = _js_layer(feats, POINT_PANE)
-    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False)]
+    key = legend_row(t("legend_pb_materials", lang), _dot("rgba(230,97,1,0.35)", MATERIAL_COLOR))
+    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False,
+                          legend=key)]  # fmt: skip
 
 
 def playbook_layers(path: str | Path, datum: str, lang: str) -> list[PlaybookLayer]:
@@ -343,7 +399,8 @@ def _materials_box(pf: PlaybookFiles, lang: str) -> str:
         rows = [[str(r["name"]), fmt_num(r["quantity"])] for _, r in g.head(MAX_ROWS).iterrows()]
         rows.append([t("pb_total", lang), fmt_num(g["quantity"].sum())])
         basis = t(f"pb_basis_{g['basis'].iloc[0]}", lang)
-        parts.append(f'<div class="meta">{esc(g["label"].iloc[0])} · {esc(basis)}</div>')
+        label = _label(pf, str(g["channel"].iloc[0]), lang, str(g["label"].iloc[0]))
+        parts.append(f'<div class="meta">{esc(label)} · {esc(basis)}</div>')
         parts.append(_table([t("pb_site", lang), t("pb_quantity", lang)], rows, {1}))
     return _box(t("pb_materials", lang), "".join(parts), "materials")
 
@@ -360,7 +417,8 @@ def _by_precinct_box(pf: PlaybookFiles, lang: str) -> str:
     if b is None or len(b) == 0:
         return ""
     chans = list(dict.fromkeys(b["channel"].astype(str)))
-    labels = dict(zip(b["channel"].astype(str), b["label"].astype(str)))
+    labels = {c: _label(pf, c, lang, lab)
+              for c, lab in zip(b["channel"].astype(str), b["label"].astype(str))}  # fmt: skip
     head = [t("pb_precinct", lang)]
     for ch in chans:
         has_qty = b.loc[b["channel"] == ch, "quantity"].notna().any()
@@ -406,7 +464,8 @@ def _calendar_box(pf: PlaybookFiles, lang: str) -> str:
     if c is None or len(c) == 0:
         return ""
     slots = c[c["kind"].isin(["slot", "peak"])]
-    rows = [[str(r["label"]), _days(str(r["weekdays"]), lang), str(r["hours"]),
+    rows = [[_label(pf, str(r["channel"]), lang, str(r["label"])), _days(str(r["weekdays"]), lang),
+             str(r["hours"]),
              fmt_share(r["share"])] for _, r in slots.iterrows()]  # fmt: skip
     body = _table([t("channel", lang), t("pb_weekdays", lang), t("pb_hours", lang),
                    t("pb_share", lang)], rows, {3})  # fmt: skip
@@ -433,7 +492,7 @@ def _visits_box(pf: PlaybookFiles, lang: str) -> str:
                          fmt_num(len(g) - len(done)), dates])  # fmt: skip
         head = [t("pb_station", lang), t("pb_targets", lang), t("pb_scheduled", lang),
                 t("pb_shortfall", lang), t("pb_dates", lang)]  # fmt: skip
-        label = pf.labels.get(str(ch), str(ch))
+        label = _label(pf, str(ch), lang)
         out.append(_box(f"{t('pb_visits', lang)}: {label}", _table(head, rows, {1, 2, 3}), str(ch)))
     return "".join(out)
 
