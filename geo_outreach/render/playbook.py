@@ -434,7 +434,8 @@ def _by_precinct_box(pf: PlaybookFiles, lang: str) -> str:
                 cells.append("")
                 continue
             q = r["quantity"]
-            cells.append(fmt_num(r["sites"]) + ("" if pd.isna(q) else f" / {fmt_num(q)}"))
+            none = pd.isna(q) or int(r["sites"]) == 0
+            cells.append(fmt_num(r["sites"]) + ("" if none else f" / {fmt_num(q)}"))
         rows.append([str(g["precinct"].iloc[0]) or str(pid)] + cells)
     total = [t("pb_total", lang)]
     for ch in chans:
