@@ -123,6 +123,13 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     }
     html = (out / "map.html").read_text(encoding="utf-8")
     assert '<script src="http' not in html and "合成" in html  # offline, labelled synthetic
+    # issue 12: the patrol calendar is the peak windows the patrol route shows
+    cal = pd.read_csv(out / "calendar.csv", encoding="utf-8-sig", keep_default_na=False)
+    peaks = cal[cal["channel"] == "patrols"]
+    assert set(peaks["kind"]) == {"peak"} and len(peaks) == len(m["peak_windows"]) >= 1
+    for (_, r), w in zip(peaks.iterrows(), m["peak_windows"], strict=True):
+        assert r["hours"] == f"{w['start_hour']:02d}:00-{w['end_hour']:02d}:00"
+        assert float(r["share"]) == w["share"]
 
 
 def test_every_command_lives_in_the_one_parser():
