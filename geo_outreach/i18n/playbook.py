@@ -125,10 +125,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "over {weeks} weeks (shortfall: {short} rows of visits.csv with status "
         "partial/shortfall); raise officer_per_week/worker_per_week or lengthen the campaign",
     },
-    "pbn_lunch": {
-        "zh": "走访避开周末、午休（{lunch}）{skip}",
-        "en": "visits skip weekends and the lunch break ({lunch}){skip}",
-    },
     # issue 12 (gaps): placements per precinct (banners/LED and the other channels)
     "pb_by_precinct": {"zh": "各辖区投放点位与物料", "en": "Sites and materials per precinct"},
     "pb_precinct": {"zh": "辖区", "en": "Precinct"},

@@ -204,7 +204,7 @@ def plan_grid_visits(
     if gen_p or gen_c:
         which = "both" if gen_p and gen_c else ("police" if gen_p else "community")
         size = ch.grid_size_m * (2 if which == "police" else 1)
-        notes.append(note(f"pbn_gen_{which}", label=label, size=f"{size:g}"))
+        notes.append(note(f"pbn_gen_{which}", label=label, channel=ch.name, size=f"{size:g}"))
     res = _residents(ch, comm)
     comm = comm.merge(res, on="cell_id", how="left").fillna({"elderly": 0.0, "living_alone": 0.0})
     w = _targeted(ch, alerts)
@@ -230,8 +230,8 @@ def plan_grid_visits(
     if lost > 0:
         short = int((visits["status"] != "scheduled").sum())
         notes.append(
-            note("pbn_grid_short", label=label, lost=f"{lost:.0f}", need=f"{need:.0f}",
-                 weeks=weeks, short=short)
+            note("pbn_grid_short", label=label, channel=ch.name, lost=f"{lost:.0f}",
+                 need=f"{need:.0f}", weeks=weeks, short=short)
         )  # fmt: skip
     cells = _cells_frame(police, comm, gen_p, gen_c)
     return GridVisits(visits, cells, tuple(note_text(n, "en") for n in notes), tuple(notes))

@@ -1,9 +1,11 @@
 """Playbook notes (shortfalls, labels) as message keys + values, shown in Chinese or English.
 
 A note is ``{"key": "pbn_...", "args": {...}}``: the key names a template of the message
-catalogue (:mod:`geo_outreach.i18n.playbook`), ``args`` fill it. ``manifest.json`` keeps the
-notes this way (``playbook.note_items``) so the briefing shows them in its own language; the
-English text (:func:`note_text` with ``"en"``) is what ``playbook.notes`` and the CLI show.
+catalogue (:mod:`geo_outreach.i18n.playbook`), ``args`` fill it (a ``channel`` arg lets the
+renderer show the channel's name in the page's language instead of the scenario ``label``).
+``manifest.json`` keeps the notes this way (``playbook.note_items``) so the briefing shows them
+in its own language; the English text (:func:`note_text` with ``"en"``) is what
+``playbook.notes`` and the CLI show.
 """
 
 from __future__ import annotations

@@ -216,13 +216,15 @@ def plan_visits(
         short = sum(p is None for p in placed)
         if station == OUTSIDE:
             ids = grp["target_id"].tolist()[:5]
-            notes.append(note(f"pbn_outside_{kind}", label=label, n=len(grp), ids=ids))
+            notes.append(note(f"pbn_outside_{kind}", label=label, channel=ch.name, n=len(grp),
+                              ids=ids))
         elif short:
             notes.append(
                 note(
-                    f"pbn_short_{kind}", label=label, station=names.get(str(station), station),
-                    n=len(grp), slots=len(days) * len(slots), days=len(days), first=first,
-                    last=last, short=short, need=math.ceil(len(grp) / len(days)),
+                    f"pbn_short_{kind}", label=label, channel=ch.name,
+                    station=names.get(str(station), station), n=len(grp),
+                    slots=len(days) * len(slots), days=len(days), first=first, last=last,
+                    short=short, need=math.ceil(len(grp) / len(days)),
                 )
             )  # fmt: skip
         for order, ((_, r), p) in enumerate(zip(grp.iterrows(), placed, strict=True), start=1):

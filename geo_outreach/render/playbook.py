@@ -422,8 +422,8 @@ def _by_precinct_box(pf: PlaybookFiles, lang: str) -> str:
     head = [t("pb_precinct", lang)]
     for ch in chans:
         has_qty = b.loc[b["channel"] == ch, "quantity"].notna().any()
-        head.append(f"{labels[ch]}（{t('pb_sites_n', lang)}" + (
-            f" / {t('pb_quantity', lang)}）" if has_qty else "）"))  # fmt: skip
+        what = t("pb_sites_n", lang) + (f" / {t('pb_quantity', lang)}" if has_qty else "")
+        head.append(f"{labels[ch]}（{what}）" if lang == "zh" else f"{labels[ch]} ({what})")
     rows = []
     for pid, g in b.groupby("precinct_id", sort=True):
         by = {str(r["channel"]): r for _, r in g.iterrows()}
@@ -452,8 +452,11 @@ def _notes(pf: PlaybookFiles, lang: str) -> list[str]:
     """Return the notes in ``lang`` (from the message keys; the English text if one fails)."""
     out = []
     for item in pf.note_items:
+        args = dict(item.get("args") or {})
+        if "channel" in args and "label" in args:
+            args["label"] = _label(pf, str(args["channel"]), lang, str(args["label"]))
         try:
-            out.append(t(str(item["key"]), lang).format(**dict(item.get("args") or {})))
+            out.append(t(str(item["key"]), lang).format(**args))
         except (KeyError, IndexError, ValueError, TypeError):
             out = []
             break

@@ -263,6 +263,8 @@ def test_sites_per_precinct_and_the_notes_in_the_briefing_language(scenario: Pat
     assert "各辖区投放点位与物料" in zh and "Sites and materials per precinct" in en
     assert "无法安排（缺口）" in zh and "cannot be visited" not in zh
     assert "cannot be visited (shortfall)" in en and "缺口" not in en
+    # an English page names a channel without an English name by its id, not its Chinese label
+    assert "企业走访" in zh and "企业走访" not in en and "firms: " in en
 
 
 def test_legend_has_entries_for_the_playbook_and_emerging_layers(scenario: Path):
