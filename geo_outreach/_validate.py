@@ -153,6 +153,7 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
     "uncovered_hotspots.geojson",
     # issue 12: the playbook stage
     "materials.csv",
+    "materials_by_precinct.csv",  # issue 12 (gaps): banners/LED and other sites per precinct
     "calendar.csv",
     "calendar.ics",
     "visit_schedule.csv",
@@ -296,6 +297,9 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "materials.csv": (
         "channel", "label", "venue_id", "name", "precinct_id", "basis", "basis_value", "share",
         "quantity", "stock",
+    ),
+    "materials_by_precinct.csv": (  # issue 12 (gaps)
+        "channel", "label", "precinct_id", "precinct", "sites", "quantity",
     ),
     "calendar.csv": (
         "channel", "label", "kind", "start", "end", "weekdays", "hours", "share", "title",

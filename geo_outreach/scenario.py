@@ -170,6 +170,10 @@ class ChannelConfig:
     daily_capacity: int = 4
     work_hours: tuple[int, ...] = (9, 17)
     visit_minutes: int = 60
+    # issue 12 (gaps): visiting days and the lunch break of firm/school visits
+    weekdays: tuple[int, ...] = (1, 2, 3, 4, 5)
+    lunch: str = "12:00-14:00"
+    skip_dates: tuple[datetime.date, ...] = ()
     police_grid: Path | None = None
     community_grid: Path | None = None
     residents: Path | None = None

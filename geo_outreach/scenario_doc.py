@@ -227,6 +227,19 @@ KEYS: dict[str, tuple[str, str]] = {
     "ChannelConfig.daily_capacity": ("Visits per station per day", "4"),
     "ChannelConfig.work_hours": ("Visits channel: working hours [start, end)", "[9, 17]"),
     "ChannelConfig.visit_minutes": ("Length of one visit in minutes", "60"),
+    # issue 12 (gaps): visiting days, lunch break, public holidays
+    "ChannelConfig.weekdays": (
+        "Visits channel: ISO weekdays with visits (1 = Monday ... 7 = Sunday)",
+        "[1, 2, 3, 4, 5]",
+    ),
+    "ChannelConfig.lunch": (
+        'Visits channel: lunch break no visit overlaps ("" = none)',
+        '"12:00-14:00"',
+    ),
+    "ChannelConfig.skip_dates": (
+        "Visits channel: days without visits (public holidays)",
+        "[2026-06-19]",
+    ),
     "ChannelConfig.police_grid": (
         "Grid visits: police grid (警格) polygons",
         '"police_grid.geojson"',

@@ -116,7 +116,7 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     placements = pd.read_csv(out / "placements.csv", encoding="utf-8-sig")
     assert placements.groupby("channel").size().to_dict() == {
         "banners": 10,
-        "cafe_sleeves": 6,
+        "cafe_sleeves": 15,  # issue 12: 150,000 sleeves to 15 cafés (was 6)
         "parcel_stickers": 8,
         "patrols": 6,
         "square_dance": 8,
@@ -131,6 +131,13 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     brief = (out / "briefing.html").read_text(encoding="utf-8")
     assert "本方案按预测需求选点（横幅/LED标语）：带宽" in brief
     assert (out / "effect.json").is_file() and (out / "effect.png").is_file()
+    # issue 12: the patrol calendar is the peak windows the patrol route shows
+    cal = pd.read_csv(out / "calendar.csv", encoding="utf-8-sig", keep_default_na=False)
+    peaks = cal[cal["channel"] == "patrols"]
+    assert set(peaks["kind"]) == {"peak"} and len(peaks) == len(m["peak_windows"]) >= 1
+    for (_, r), w in zip(peaks.iterrows(), m["peak_windows"], strict=True):
+        assert r["hours"] == f"{w['start_hour']:02d}:00-{w['end_hour']:02d}:00"
+        assert float(r["share"]) == w["share"]
 
 
 def test_every_command_lives_in_the_one_parser():

@@ -287,6 +287,20 @@
     return div;
   };
   legend.addTo(map);
+  // legend entries follow the layer control: an entry shows only while one of its layers is on
+  var LL = {};
+  Object.keys(D.legend_layers || {}).forEach(function (k) { LL[k] = window[D.legend_layers[k]]; });
+  function legendSync() {
+    document.querySelectorAll(".go-legend [data-groups]").forEach(function (el) {
+      var on = el.getAttribute("data-groups").split(" ").some(function (k) {
+        var l = G[k] || LL[k];
+        return !!l && map.hasLayer(l);
+      });
+      el.style.display = on ? "" : "none";
+    });
+  }
+  legendSync();
+  map.on("overlayadd overlayremove", legendSync);
   var lc = document.querySelector(".leaflet-control-layers");
   if (lc) { lc.classList.add("go-panel"); collapsible(lc, U.map_layers, short); }
 
@@ -301,5 +315,6 @@
   map.on("zoomend viewreset overlayadd overlayremove resize", declutter);
   window.addEventListener("load", declutter);
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(declutter); }  // header height
-  window.geoOutreach = { map: map, groups: G, counts: counts, setK: setK, declutter: declutter };
+  window.geoOutreach = { map: map, groups: G, counts: counts, setK: setK, declutter: declutter,
+    legendSync: legendSync };
 })();

@@ -123,6 +123,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "channel_parcel_stickers": {"zh": "快递贴纸", "en": "Parcel stickers"},
     "channel_patrol": {"zh": "巡逻宣传", "en": "Patrols"},
     "channel_patrols": {"zh": "巡逻宣传", "en": "Patrols"},
+    # issue 12 (gaps): the demo's visits channels
+    "channel_firm_visits": {"zh": "企业走访", "en": "Firm visits"},
+    "channel_school_talks": {"zh": "警家校宣讲", "en": "School talks"},
+    "channel_elderly_visits": {"zh": "老年人走访", "en": "Elderly visits"},
     # issue 11 map: plain-language popups, panels, what-if budgets, synthetic banner
     "map_layers": {"zh": "图层", "en": "Layers"},
     "map_collapse": {"zh": "收起", "en": "Hide"},

@@ -70,4 +70,71 @@ MESSAGES: dict[str, dict[str, str]] = {
     "xlsx_partial": {"zh": "部分安排", "en": "Partly scheduled"},
     "xlsx_firm": {"zh": "企业", "en": "Firm"},
     "xlsx_school": {"zh": "学校", "en": "School"},
+    # issue 12 (gaps): playbook notes (shortfalls, labels), filled by playbook.notes.note_text
+    "pbn_outside_firm": {
+        "zh": "{label}：{n} 家企业位于所有辖区之外，未安排走访（{ids}）；请检查坐标（WGS84）",
+        "en": "{label}: {n} firms lie outside every precinct and are not scheduled: {ids}; "
+        "check their coordinates (WGS84)",
+    },
+    "pbn_outside_school": {
+        "zh": "{label}：{n} 所学校位于所有辖区之外，未安排走访（{ids}）；请检查坐标（WGS84）",
+        "en": "{label}: {n} schools lie outside every precinct and are not scheduled: {ids}; "
+        "check their coordinates (WGS84)",
+    },
+    "pbn_short_firm": {
+        "zh": "{label}：{station}有 {n} 家企业，但 {first} 至 {last} 共 {days} 个工作日只有 "
+        "{slots} 个走访时段，{short} 家无法安排（缺口）；可将每日走访数（daily_capacity）提高到 "
+        "{need}，或放宽时间窗口",
+        "en": "{label}: {station} has {n} firms but only {slots} visit slots on {days} working "
+        "days from {first} to {last}; {short} cannot be visited (shortfall). Raise "
+        "daily_capacity to {need} or widen the window",
+    },
+    "pbn_short_school": {
+        "zh": "{label}：{station}有 {n} 所学校，但 {first} 至 {last} 共 {days} 个工作日只有 "
+        "{slots} 个宣讲时段，{short} 所无法安排（缺口）；可将每日走访数（daily_capacity）提高到 "
+        "{need}，或放宽时间窗口",
+        "en": "{label}: {station} has {n} schools but only {slots} visit slots on {days} working "
+        "days from {first} to {last}; {short} cannot be visited (shortfall). Raise "
+        "daily_capacity to {need} or widen the window",
+    },
+    "pbn_no_campaign": {
+        "zh": "未设置宣传期（campaign = {{start, end}}）：网格走访能力按 {weeks} 周计算",
+        "en": "no campaign = {{start, end}}: grid visit capacity is for {weeks} weeks",
+    },
+    "pbn_gen_police": {
+        "zh": "{label}：警格为生成网格（边长 {size} 米的方格，按辖区裁剪），非官方网格",
+        "en": "{label}: grid generated (police), squares of {size} m clipped to each precinct; "
+        "not the official grid",
+    },
+    "pbn_gen_community": {
+        "zh": "{label}：社区网格为生成网格（边长 {size} 米的方格，按辖区裁剪），非官方网格",
+        "en": "{label}: grid generated (community), squares of {size} m clipped to each "
+        "precinct; not the official grid",
+    },
+    "pbn_gen_both": {
+        "zh": "{label}：警格和社区网格均为生成网格（社区网格边长 {size} 米，按辖区裁剪），"
+        "非官方网格",
+        "en": "{label}: grid generated (police + community), squares of {size} m clipped to "
+        "each precinct; not the official grid",
+    },
+    "pbn_grid_short": {
+        "zh": "{label}：{weeks} 周内按现有走访能力，{need} 户老年人中有 {lost} 户无法走访"
+        "（visits.csv 中 {short} 行为部分安排/未能安排）；可提高每周走访数"
+        "（officer_per_week/worker_per_week）或延长宣传期",
+        "en": "{label}: {lost} of {need} elderly households cannot be visited within capacity "
+        "over {weeks} weeks (shortfall: {short} rows of visits.csv with status "
+        "partial/shortfall); raise officer_per_week/worker_per_week or lengthen the campaign",
+    },
+    # issue 12 (gaps): placements per precinct (banners/LED and the other channels)
+    "pb_by_precinct": {"zh": "各辖区投放点位与物料", "en": "Sites and materials per precinct"},
+    "pb_precinct": {"zh": "辖区", "en": "Precinct"},
+    "pb_sites_n": {"zh": "点位", "en": "sites"},
+    # issue 12 (gaps): legend of the playbook layers
+    "legend_pb_grid": {"zh": "老年人走访网格（预期效益）", "en": "Elderly visit grid (benefit)"},
+    "legend_pb_low": {"zh": "低", "en": "low"},
+    "legend_pb_high": {"zh": "高", "en": "high"},
+    "legend_pb_firm": {"zh": "走访企业", "en": "Firm visit"},
+    "legend_pb_school": {"zh": "宣讲学校", "en": "School talk"},
+    "legend_pb_short": {"zh": "未能安排", "en": "Not scheduled (shortfall)"},
+    "legend_pb_materials": {"zh": "物料数量（圈大=多）", "en": "Material quantity (bigger = more)"},
 }

@@ -28,6 +28,7 @@ import shapely
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import columns_of
+from geo_outreach.playbook.notes import Note, note, note_text
 from geo_outreach.playbook.tables import find_column, line, numbers, read_frame, read_polygons
 from geo_outreach.scenario import ChannelConfig
 
@@ -46,12 +47,15 @@ class GridVisits:
     cells
         :data:`GRID_COLUMNS` + Polygon (working CRS): both grids, community cells scored.
     notes
-        Plain-language notes (generated grids, shortfall).
+        Plain-language notes (generated grids, shortfall), in English.
+    items
+        The same notes as message keys + values (:mod:`.notes`).
     """
 
     visits: pd.DataFrame
     cells: gpd.GeoDataFrame
     notes: tuple[str, ...]
+    items: tuple[Note, ...] = ()
 
 
 def generated_grid(precincts: gpd.GeoDataFrame, size_m: float, prefix: str) -> gpd.GeoDataFrame:
@@ -193,15 +197,14 @@ def plan_grid_visits(
     -------
     GridVisits
     """
-    notes: list[str] = []
+    notes: list[Note] = []
     police, gen_p = _grid(ch, precincts, "police", 2 * ch.grid_size_m)
     comm, gen_c = _grid(ch, precincts, "community", ch.grid_size_m)
+    label = ch.label or ch.name
     if gen_p or gen_c:
-        notes.append(
-            f"{ch.label or ch.name}: grid generated ({'police' if gen_p else ''}"
-            f"{' + ' if gen_p and gen_c else ''}{'community' if gen_c else ''}), squares of "
-            f"{ch.grid_size_m:g} m clipped to each precinct; not the official grid"
-        )
+        which = "both" if gen_p and gen_c else ("police" if gen_p else "community")
+        size = ch.grid_size_m * (2 if which == "police" else 1)
+        notes.append(note(f"pbn_gen_{which}", label=label, channel=ch.name, size=f"{size:g}"))
     res = _residents(ch, comm)
     comm = comm.merge(res, on="cell_id", how="left").fillna({"elderly": 0.0, "living_alone": 0.0})
     w = _targeted(ch, alerts)
@@ -227,12 +230,11 @@ def plan_grid_visits(
     if lost > 0:
         short = int((visits["status"] != "scheduled").sum())
         notes.append(
-            f"{ch.label or ch.name}: {lost:.0f} of {need:.0f} elderly households cannot be visited "
-            f"within capacity over {weeks} weeks (shortfall: {short} rows of visits.csv with "
-            "status partial/shortfall); raise officer_per_week/worker_per_week or lengthen the "
-            "campaign"
-        )
-    return GridVisits(visits, _cells_frame(police, comm, gen_p, gen_c), tuple(notes))
+            note("pbn_grid_short", label=label, channel=ch.name, lost=f"{lost:.0f}",
+                 need=f"{need:.0f}", weeks=weeks, short=short)
+        )  # fmt: skip
+    cells = _cells_frame(police, comm, gen_p, gen_c)
+    return GridVisits(visits, cells, tuple(note_text(n, "en") for n in notes), tuple(notes))
 
 
 def _officer_rows(ch: ChannelConfig, comm: pd.DataFrame, weeks: int) -> list[dict[str, object]]:

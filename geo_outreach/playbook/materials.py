@@ -18,6 +18,7 @@ from geo_outreach._validate import columns_of
 from geo_outreach.scenario import ChannelConfig
 
 MATERIAL_COLUMNS = columns_of("materials.csv")
+BY_PRECINCT_COLUMNS = columns_of("materials_by_precinct.csv")
 
 
 def _capped_shares(basis: np.ndarray, total: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -203,3 +204,57 @@ def plan_materials(channels: Sequence[ChannelConfig], placements: pd.DataFrame) 
     if not frames:
         return pd.DataFrame(columns=MATERIAL_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def materials_by_precinct(
+    channels: Sequence[ChannelConfig],
+    placements: pd.DataFrame,
+    materials: pd.DataFrame,
+    precincts: pd.DataFrame,
+) -> pd.DataFrame:
+    """``materials_by_precinct.csv``: chosen sites (and material) of each channel per precinct.
+
+    Counts the banner/LED sites (and every other placement channel's, patrols and visits
+    excepted) in each precinct; ``quantity`` is the material sent there when the channel has a
+    ``stock`` (blank otherwise). Every precinct gets a row per channel, zeros included, so a
+    precinct with no banner is visible; sites outside every precinct get ``precinct_id``
+    ``outside``.
+
+    Parameters
+    ----------
+    channels
+        The scenario's channels.
+    placements
+        All placements (``channel``, ``precinct_id``).
+    materials
+        ``materials.csv`` rows.
+    precincts
+        ``precinct_id``, ``name``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BY_PRECINCT_COLUMNS`, channel order then precinct id order.
+    """
+    names = dict(zip(precincts["precinct_id"].astype(str), precincts["name"].astype(str)))
+    rows = []
+    for ch in channels:
+        if ch.type in ("visits", "patrol"):
+            continue
+        sites = placements[placements["channel"].astype(str) == ch.name]
+        count = sites["precinct_id"].astype(str).value_counts()
+        mat = materials[materials["channel"].astype(str) == ch.name]
+        qty = mat.groupby(mat["precinct_id"].astype(str))["quantity"].sum()
+        ids = sorted(names) + sorted(set(count.index) - set(names))
+        for pid in ids:
+            rows.append(
+                {
+                    "channel": ch.name,
+                    "label": ch.label or ch.name,
+                    "precinct_id": pid,
+                    "precinct": names.get(pid, ""),
+                    "sites": int(count.get(pid, 0)),
+                    "quantity": int(qty.get(pid, 0)) if ch.stock > 0 else np.nan,
+                }
+            )
+    return pd.DataFrame(rows, columns=BY_PRECINCT_COLUMNS)

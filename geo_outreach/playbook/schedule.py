@@ -3,9 +3,11 @@
 For each placement channel the alerts its chosen sites reach (straight-line ``radius_m``,
 weighted by the channel's category and age weights) are binned by weekday and hour (scenario
 time zone); the recommended slot is the busiest ``hours``-long window of the day and the three
-busiest weekdays in it. Over the scenario's ``campaign = {start, end}`` each slot repeats
-weekly; ``[[key_dates]]`` (e.g. a trade fair) are added as all-day events. ``calendar.csv``
-lists them, ``calendar.ics`` (written with the ``icalendar`` package) imports into phones.
+busiest weekdays in it. A patrol channel instead takes the plan's peak windows (one slot
+each, the windows its route shows, :func:`geo_outreach.hotspots.peak_windows`; ``kind = peak``
+in ``calendar.csv``). Over the scenario's ``campaign = {start, end}`` each slot repeats weekly;
+``[[key_dates]]`` (e.g. a trade fair) are added as all-day events. ``calendar.csv`` lists them,
+``calendar.ics`` (written with the ``icalendar`` package) imports into phones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -47,7 +50,13 @@ class Slot:
     share
         Share of the channel's reached alert weight that falls in the slot.
     alerts
-        Number of alerts the channel's sites reach.
+        Number of alerts the channel's sites reach (for a ``peak`` slot: in the window).
+    hours
+        Length of the window in hours.
+    source
+        ``reached`` (from the alerts the sites reach) or ``peak`` (a patrol channel's peak
+        window, computed once for the whole plan by :func:`geo_outreach.hotspots.peak_windows`;
+        ``share`` is then of all alerts).
     """
 
     channel: str
@@ -56,6 +65,8 @@ class Slot:
     start_hour: int
     share: float
     alerts: int
+    hours: int = SLOT_HOURS
+    source: str = "reached"
 
 
 def _weights(ch: ChannelConfig, alerts: pd.DataFrame) -> np.ndarray:
@@ -119,17 +130,56 @@ def best_slot(
     )
 
 
+def peak_slots(ch: ChannelConfig, peak_windows: Sequence[dict[str, Any]]) -> list[Slot]:
+    """Return a patrol channel's slots: one per peak window (the windows its route shows).
+
+    Parameters
+    ----------
+    ch
+        The patrol channel.
+    peak_windows
+        ``manifest.json`` ``peak_windows`` (dicts with ``weekdays`` (0 = Monday),
+        ``start_hour``, ``end_hour``, ``alerts``, ``share``), best first.
+
+    Returns
+    -------
+    list of Slot
+        Empty without windows.
+    """
+    out = []
+    for w in peak_windows:
+        days = tuple(WEEKDAYS[int(d)] for d in w.get("weekdays", []) if 0 <= int(d) < 7)
+        start, end = int(w["start_hour"]), int(w["end_hour"])
+        if not days or end <= start:
+            continue
+        out.append(
+            Slot(ch.name, ch.label or ch.name, days, start, float(w.get("share", 0.0)),
+                 int(w.get("alerts", 0)), hours=end - start, source="peak")
+        )  # fmt: skip
+    return out
+
+
 def channel_slots(
     channels: Sequence[ChannelConfig],
     placements: gpd.GeoDataFrame,
     alerts: gpd.GeoDataFrame,
     timezone: str,
+    peak_windows: Sequence[dict[str, Any]] | None = None,
 ) -> list[Slot]:
-    """One :class:`Slot` per placement channel, from the alerts its sites reach."""
+    """Slots per placement channel: from the alerts its sites reach; patrols: the peak windows.
+
+    A patrol channel takes ``peak_windows`` (the windows its route was given) when there are
+    any; without them it falls back to the reached alerts like the other channels.
+    """
     slots = []
     for ch in channels:
         if ch.type == "visits":
             continue
+        if ch.type == "patrol" and peak_windows:
+            peaks = peak_slots(ch, peak_windows)
+            if peaks:
+                slots += peaks
+                continue
         sites = placements[placements["channel"].astype(str) == ch.name]
         mask = reached_alerts(alerts, sites, ch.radius_m)
         slots.append(best_slot(ch, alerts[mask], timezone))
@@ -137,7 +187,7 @@ def channel_slots(
 
 
 def _hours(slot: Slot) -> str:
-    return f"{slot.start_hour:02d}:00-{(slot.start_hour + SLOT_HOURS) % 24:02d}:00"
+    return f"{slot.start_hour:02d}:00-{(slot.start_hour + slot.hours) % 24:02d}:00"
 
 
 def _first_day(start: dt.date, weekdays: Sequence[str]) -> dt.date:
@@ -167,12 +217,12 @@ def calendar_table(
             day = _first_day(campaign.start, s.weekdays)
             t0 = dt.datetime.combine(day, dt.time(s.start_hour), tz)
             start = t0.isoformat()
-            end = (t0 + dt.timedelta(hours=SLOT_HOURS)).isoformat()
+            end = (t0 + dt.timedelta(hours=s.hours)).isoformat()
         rows.append(
             {
                 "channel": s.channel,
                 "label": s.label,
-                "kind": "slot",
+                "kind": "peak" if s.source == "peak" else "slot",
                 "start": start,
                 "end": end,
                 "weekdays": ",".join(s.weekdays),
@@ -238,18 +288,24 @@ def calendar_events(
     tz = ZoneInfo(timezone)
     until = dt.datetime.combine(campaign.end, dt.time(23, 59, 59), tz).astimezone(dt.UTC)
     events: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
     for s in slots:
         day = _first_day(campaign.start, s.weekdays)
         t0 = dt.datetime.combine(day, dt.time(s.start_hour), tz)
+        nth = seen[s.channel] = seen.get(s.channel, -1) + 1
+        peak = s.source == "peak"
         events.append(
             {
-                "uid": f"slot-{s.channel}@geo-outreach",
-                "summary": f"{s.label}：反诈宣传",
+                "uid": f"slot-{s.channel}{f'-{nth}' if nth else ''}@geo-outreach",
+                "summary": f"{s.label}：{'巡逻' if peak else '反诈宣传'}",
                 "dtstart": t0,
-                "dtend": t0 + dt.timedelta(hours=SLOT_HOURS),
+                "dtend": t0 + dt.timedelta(hours=s.hours),
                 "rrule": {"FREQ": "WEEKLY", "BYDAY": list(s.weekdays), "UNTIL": until},
-                "description": f"覆盖警情的 {100 * s.share:.0f}% 发生在此时段"
-                "（按警情时间分布推荐）",
+                "description": (
+                    f"警情高峰时段：全部警情的 {100 * s.share:.0f}% 发生在此时段"
+                    if peak
+                    else f"覆盖警情的 {100 * s.share:.0f}% 发生在此时段（按警情时间分布推荐）"
+                ),
             }
         )
     for i, k in enumerate(key_dates):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ import pandas as pd
 from geo_outreach._validate import columns_of
 from geo_outreach.outputs import write_output
 from geo_outreach.playbook.grid import GRID_COLUMNS, VISIT_COLUMNS, plan_grid_visits
-from geo_outreach.playbook.materials import MATERIAL_COLUMNS, plan_materials
+from geo_outreach.hotspots import peak_windows as compute_peak_windows
+from geo_outreach.playbook.materials import (
+    MATERIAL_COLUMNS,
+    materials_by_precinct,
+    plan_materials,
+)
+from geo_outreach.playbook.notes import Note, note, note_text
 from geo_outreach.playbook.schedule import (
     Slot,
     calendar_events,
@@ -41,6 +48,8 @@ class PlaybookResult:
     ----------
     materials
         ``materials.csv`` rows (quantity per site of every channel with a stock).
+    by_precinct
+        ``materials_by_precinct.csv`` rows (sites and material per precinct and channel).
     calendar
         ``calendar.csv`` rows (weekly slot per placement channel, key dates).
     slots
@@ -52,18 +61,23 @@ class PlaybookResult:
     grid
         ``visit_grid.geojson`` (both grids, community cells scored; working CRS).
     notes
-        Shortfalls and labels in plain language.
+        Shortfalls and labels in plain language (English).
+    note_items
+        The same notes as message keys + values (:mod:`.notes`), shown in the briefing's
+        language.
     summary
         Counts for manifest.json and the briefing.
     """
 
     materials: pd.DataFrame
+    by_precinct: pd.DataFrame
     calendar: pd.DataFrame
     slots: tuple[Slot, ...]
     schedule: pd.DataFrame
     visits: pd.DataFrame
     grid: gpd.GeoDataFrame
     notes: tuple[str, ...]
+    note_items: tuple[Note, ...]
     summary: dict[str, Any]
 
 
@@ -85,7 +99,7 @@ def has_playbook(sc: Scenario) -> bool:
 
 def run_playbook(
     sc: Scenario, precincts: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame,
-    placements: gpd.GeoDataFrame,
+    placements: gpd.GeoDataFrame, *, peak_windows: Sequence[dict[str, Any]] | None = None,
 ) -> PlaybookResult:  # fmt: skip
     """Plan materials, the calendar and the visits of scenario ``sc``.
 
@@ -97,6 +111,9 @@ def run_playbook(
         The study's layers (working CRS).
     placements
         The channels stage's placements (working CRS).
+    peak_windows
+        The plan's peak windows (``manifest.json`` ``peak_windows``, the ones the patrol route
+        shows); computed from ``alerts`` by the same function when not given.
 
     Returns
     -------
@@ -105,12 +122,16 @@ def run_playbook(
     tz = sc.scenario.timezone
     placing = [c for c in sc.channels if c.type != "visits"]
     materials = plan_materials(placing, placements)
-    slots = tuple(channel_slots(placing, placements, alerts, tz))
+    by_precinct = materials_by_precinct(placing, placements, materials, precincts)
+    if peak_windows is None and any(c.type == "patrol" for c in placing):
+        peak_windows = compute_peak_windows(alerts) if len(alerts) else []
+    slots = tuple(channel_slots(placing, placements, alerts, tz, peak_windows))
     calendar = calendar_table(slots, sc.campaign, sc.key_dates, tz)
-    schedules, visit_frames, grids, notes = [], [], [], []
+    schedules, visit_frames, grids = [], [], []
+    notes: list[Note] = []
     weeks = campaign_weeks(sc)
     if sc.campaign is None and any(c.residents is not None for c in sc.channels):
-        notes.append(f"no campaign = {{start, end}}: grid visit capacity is for {weeks} weeks")
+        notes.append(note("pbn_no_campaign", weeks=weeks))
     for ch in sc.channels:
         if ch.type != "visits":
             continue
@@ -118,12 +139,12 @@ def run_playbook(
         if ch.firms is not None or ch.schools is not None:
             vp = plan_visits(ch, precincts, alerts, tz)
             schedules.append(vp.schedule)
-            notes += vp.notes
+            notes += vp.items
         if ch.residents is not None:
             gv = plan_grid_visits(ch, precincts, alerts, weeks)
             visit_frames.append(gv.visits)
             grids.append(gv.cells)
-            notes += gv.notes
+            notes += gv.items
     schedule = pd.concat(schedules, ignore_index=True) if schedules else _empty(SCHEDULE_COLUMNS)
     visits = pd.concat(visit_frames, ignore_index=True) if visit_frames else _empty(VISIT_COLUMNS)
     grid = (
@@ -131,16 +152,20 @@ def run_playbook(
         if grids
         else gpd.GeoDataFrame({c: [] for c in GRID_COLUMNS}, geometry=[], crs=alerts.crs)
     )
+    texts = [note_text(n, "en") for n in notes]
     return PlaybookResult(
         materials=materials,
+        by_precinct=by_precinct,
         calendar=calendar,
         slots=slots,
         schedule=schedule,
         visits=visits,
         grid=grid,
-        notes=tuple(notes),
-        summary=_summary(materials, schedule, visits, grid, notes)
-        | {"labels": {c.name: c.label or c.name for c in sc.channels}},
+        notes=tuple(texts),
+        note_items=tuple(notes),
+        summary=_summary(materials, schedule, visits, grid, texts)
+        | {"labels": {c.name: c.label or c.name for c in sc.channels}, "note_items": notes}
+        | {"sites_per_precinct": _per_precinct(by_precinct)},
     )
 
 
@@ -170,10 +195,20 @@ def _summary(
     }
 
 
+def _per_precinct(by_precinct: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """``{channel: {precinct_id: sites}}`` of the precincts with sites (manifest summary)."""
+    got = by_precinct[by_precinct["sites"] > 0]
+    return {
+        str(c): {str(k): int(v) for k, v in zip(g["precinct_id"], g["sites"], strict=True)}
+        for c, g in got.groupby("channel", sort=False)
+    }
+
+
 def write_playbook(result: PlaybookResult, sc: Scenario, out_dir: str | Path) -> list[Path]:
     """Write the playbook's files into ``out_dir``.
 
     Files: calendar.csv, calendar.ics (with a campaign), and when they have rows materials.csv,
+    materials_by_precinct.csv,
     visit_schedule.csv (+ ``visit_calendars/<channel>_<station>.ics``), visits.csv and
     visit_grid.geojson.
 
@@ -186,6 +221,8 @@ def write_playbook(result: PlaybookResult, sc: Scenario, out_dir: str | Path) ->
     paths = [write_output(out, "calendar.csv", result.calendar)]
     if len(result.materials):
         paths.append(write_output(out, "materials.csv", result.materials[MATERIAL_COLUMNS]))
+    if len(result.by_precinct):
+        paths.append(write_output(out, "materials_by_precinct.csv", result.by_precinct))
     if sc.campaign is not None:
         events = calendar_events(result.slots, sc.campaign, sc.key_dates, sc.scenario.timezone)
         title = sc.scenario.title or sc.scenario.name

@@ -4,9 +4,11 @@ Each firm (or school) goes to the station of the precinct it lies in. Its exposu
 density of targeted alerts near it (alerts within ``radius_m``, weighted by the channel's
 ``category_weights``; only the listed categories count when weights are given) per km², times
 its size (employees or students). Each station visits its firms in order of exposure, one
-``visit_minutes`` slot after another from the first working hour, at most ``daily_capacity``
-a day, on the days from ``window_start`` to ``window_end``. What does not fit is listed with
-``status = "shortfall"`` and a note giving the shortfall and the capacity that would fit.
+``visit_minutes`` slot after another from the first working hour (none overlapping the
+``lunch`` break), at most ``daily_capacity`` a day, on the ``weekdays`` (Monday-Friday by
+default) from ``window_start`` to ``window_end`` except the ``skip_dates`` (public holidays).
+What does not fit is listed with ``status = "shortfall"`` and a note giving the shortfall and
+the capacity that would fit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from scipy.spatial import cKDTree
 from geo_outreach._errors import InputDataError, ScenarioError
 from geo_outreach._validate import OUTSIDE, columns_of
 from geo_outreach.join import assign_precincts
+from geo_outreach.playbook.notes import Note, note, note_text
 from geo_outreach.playbook.schedule import write_ics
 from geo_outreach.playbook.tables import read_targets
 from geo_outreach.scenario import ChannelConfig
@@ -43,11 +46,14 @@ class VisitPlan:
         :data:`SCHEDULE_COLUMNS`, one row per firm/school (``status`` scheduled, shortfall or
         outside).
     notes
-        Plain-language notes (shortfalls, firms outside every precinct).
+        Plain-language notes (shortfalls, firms outside every precinct), in English.
+    items
+        The same notes as message keys + values (:mod:`.notes`), for the briefing's language.
     """
 
     schedule: pd.DataFrame
     notes: tuple[str, ...]
+    items: tuple[Note, ...] = ()
 
 
 def exposure(targets: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> np.ndarray:
@@ -82,16 +88,71 @@ def _window(ch: ChannelConfig) -> tuple[dt.date, dt.date]:
     return ch.window_start, ch.window_end
 
 
+def lunch_break(ch: ChannelConfig) -> tuple[int, int] | None:
+    """Return the lunch break in minutes after midnight (``lunch = "12:00-14:00"``), or None.
+
+    An empty ``lunch = ""`` means no break.
+    """
+    text = ch.lunch.strip()
+    if not text:
+        return None
+    try:
+        a, b = (dt.time.fromisoformat(x.strip()) for x in text.split("-"))
+    except ValueError:
+        raise ScenarioError(
+            f'channels.{ch.name}.lunch = {ch.lunch!r} is not a time range; write it like '
+            '"12:00-14:00" (or "" for no lunch break)'
+        ) from None
+    start, end = a.hour * 60 + a.minute, b.hour * 60 + b.minute
+    if end <= start:
+        raise ScenarioError(
+            f"channels.{ch.name}.lunch = {ch.lunch!r}: the end is not after the start"
+        )
+    return start, end
+
+
 def day_slots(ch: ChannelConfig) -> list[dt.time]:
-    """Visit start times in one working day (``work_hours``, ``visit_minutes``, capacity)."""
+    """Visit start times in one working day (``work_hours``, ``visit_minutes``, capacity).
+
+    Visits follow each other from the first working hour; one that would overlap the lunch
+    break starts when the break ends instead, and none ends after the last working hour.
+    """
     if len(ch.work_hours) != 2 or not 0 <= ch.work_hours[0] < ch.work_hours[1] <= 24:
         raise ScenarioError(f"channels.{ch.name}.work_hours must be [start, end], e.g. [9, 17]")
     if ch.visit_minutes <= 0 or ch.daily_capacity < 1:
         raise ScenarioError(f"channels.{ch.name}: visit_minutes and daily_capacity must be > 0")
-    start, end = ch.work_hours[0] * 60, ch.work_hours[1] * 60
-    fit = (end - start) // ch.visit_minutes
-    n = min(ch.daily_capacity, fit)
-    return [dt.time(*divmod(start + k * ch.visit_minutes, 60)) for k in range(n)]
+    lunch = lunch_break(ch)
+    t, end = ch.work_hours[0] * 60, ch.work_hours[1] * 60
+    out: list[dt.time] = []
+    while len(out) < ch.daily_capacity:
+        if lunch is not None and t < lunch[1] and t + ch.visit_minutes > lunch[0]:
+            t = max(t, lunch[1])  # would overlap the break: start after it
+            continue
+        if t + ch.visit_minutes > end:
+            break
+        out.append(dt.time(*divmod(t, 60)))
+        t += ch.visit_minutes
+    return out
+
+
+def working_days(ch: ChannelConfig) -> list[dt.date]:
+    """Return the window's visiting days (on ``weekdays``, not in ``skip_dates``)."""
+    first, last = _window(ch)
+    bad = sorted(set(ch.weekdays) - set(range(1, 8)))
+    if bad or not ch.weekdays:
+        raise ScenarioError(
+            f"channels.{ch.name}.weekdays = {list(ch.weekdays)}: list ISO weekdays 1 (Monday) to "
+            "7 (Sunday), e.g. weekdays = [1, 2, 3, 4, 5]"
+        )
+    skip = set(ch.skip_dates)
+    days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+    days = [d for d in days if d.isoweekday() in ch.weekdays and d not in skip]
+    if not days:
+        raise ScenarioError(
+            f"channels.{ch.name}: no working day between {first} and {last} (weekdays = "
+            f"{list(ch.weekdays)}, {len(skip)} skip_dates); widen the window or allow more weekdays"
+        )
+    return days
 
 
 def schedule_station(
@@ -138,14 +199,15 @@ def plan_visits(
     targets["station_id"] = assign_precincts(targets, precincts).to_numpy()
     targets["exposure"] = exposure(targets, alerts, ch)
     first, last = _window(ch)
-    days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+    days = working_days(ch)
     slots = day_slots(ch)
     names = dict(zip(precincts["precinct_id"].astype(str), precincts["name"].astype(str)))
     tz = ZoneInfo(timezone)
     ll = targets.geometry.to_crs("EPSG:4326")
     targets["lon"], targets["lat"] = np.round(ll.x, 6), np.round(ll.y, 6)
     rows: list[dict[str, object]] = []
-    notes: list[str] = []
+    notes: list[Note] = []
+    label = ch.label or ch.name
     for station, grp in targets.groupby("station_id", sort=True):
         grp = grp.sort_values(["exposure", "target_id"], ascending=[False, True], kind="stable")
         placed = (
@@ -153,18 +215,18 @@ def plan_visits(
         )
         short = sum(p is None for p in placed)
         if station == OUTSIDE:
-            notes.append(
-                f"{ch.label or ch.name}: {len(grp)} {kind}s lie outside every precinct and are not "
-                f"scheduled: {grp['target_id'].tolist()[:5]}; check their coordinates (WGS84)"
-            )
+            ids = grp["target_id"].tolist()[:5]
+            notes.append(note(f"pbn_outside_{kind}", label=label, channel=ch.name, n=len(grp),
+                              ids=ids))
         elif short:
-            need = math.ceil(len(grp) / len(days))
             notes.append(
-                f"{ch.label or ch.name}: {names.get(str(station), station)} has {len(grp)} "
-                f"{kind}s but only {len(days) * len(slots)} visit slots from {first} to {last}; "
-                f"{short} cannot be visited (shortfall). Raise daily_capacity to {need} "
-                "or widen the window"
-            )
+                note(
+                    f"pbn_short_{kind}", label=label, channel=ch.name,
+                    station=names.get(str(station), station), n=len(grp),
+                    slots=len(days) * len(slots), days=len(days), first=first, last=last,
+                    short=short, need=math.ceil(len(grp) / len(days)),
+                )
+            )  # fmt: skip
         for order, ((_, r), p) in enumerate(zip(grp.iterrows(), placed, strict=True), start=1):
             start = end = date = ""
             if p is not None:
@@ -192,7 +254,11 @@ def plan_visits(
                     "lat": r["lat"],
                 }
             )
-    return VisitPlan(pd.DataFrame(rows, columns=SCHEDULE_COLUMNS), tuple(notes))
+    return VisitPlan(
+        pd.DataFrame(rows, columns=SCHEDULE_COLUMNS),
+        tuple(note_text(n, "en") for n in notes),
+        tuple(notes),
+    )
 
 
 def write_station_calendars(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,18 @@ import numpy as np
 import pandas as pd
 
 from geo_outreach._validate import check_output
-from geo_outreach.i18n import t
+from geo_outreach.i18n import channel_label, t
 from geo_outreach.render.format import esc, fmt_num, fmt_share, popup_html
 from geo_outreach.render.geometry import latlngs, point_ll, shift
 
-__all__ = ["PlaybookFiles", "PlaybookLayer", "playbook_layers", "playbook_section", "read_playbook"]
+__all__ = [
+    "PlaybookFiles",
+    "PlaybookLayer",
+    "legend_row",
+    "playbook_layers",
+    "playbook_section",
+    "read_playbook",
+]
 
 #: Expected-benefit classes of the grid layer (light -> dark), and the other layer colours.
 BENEFIT_COLORS = ("#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
@@ -49,6 +57,7 @@ class PlaybookFiles:
     """The playbook files of an output folder (``None`` when not written)."""
 
     materials: pd.DataFrame | None = None
+    by_precinct: pd.DataFrame | None = None
     calendar: pd.DataFrame | None = None
     schedule: pd.DataFrame | None = None
     visits: pd.DataFrame | None = None
@@ -56,13 +65,14 @@ class PlaybookFiles:
     sites: pd.DataFrame | None = None  # placements.csv: lon/lat of the material sites
     labels: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    note_items: tuple[dict[str, Any], ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when the folder has no playbook output."""
         return all(
             f is None or len(f) == 0
-            for f in (self.materials, self.calendar, self.schedule, self.visits)
+            for f in (self.materials, self.by_precinct, self.calendar, self.schedule, self.visits)
         )
 
 
@@ -74,6 +84,16 @@ class PlaybookLayer:
     label: str
     items: list[Any]
     show: bool = True
+    legend: str = ""  # its legend entry (HTML, escaped); shown while the layer is on
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff]")
+
+
+def _label(pf: PlaybookFiles, ch: str, lang: str, label: str | None = None) -> str:
+    """Return a channel's name in ``lang`` (its id when an English page has no English name)."""
+    out = channel_label(ch, lang, label or pf.labels.get(ch))
+    return ch if lang == "en" and _CJK.search(out) else out
 
 
 def _csv(path: Path, name: str) -> pd.DataFrame | None:
@@ -113,8 +133,11 @@ def read_playbook(path: str | Path) -> PlaybookFiles:
     notes = tuple(str(n) for n in (pb or {}).get("notes", []) if isinstance(n, str))
     raw = (pb or {}).get("labels")
     labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+    raw_items = (pb or {}).get("note_items")
+    items = [i for i in raw_items if isinstance(i, dict)] if isinstance(raw_items, list) else []
     return PlaybookFiles(
         materials=_csv(path, "materials.csv"),
+        by_precinct=_csv(path, "materials_by_precinct.csv"),
         calendar=_csv(path, "calendar.csv"),
         schedule=_csv(path, "visit_schedule.csv"),
         visits=_csv(path, "visits.csv"),
@@ -122,6 +145,7 @@ def read_playbook(path: str | Path) -> PlaybookFiles:
         sites=_csv(path, "placements.csv"),
         labels=labels,
         notes=notes,
+        note_items=tuple(items),
     )
 
 
@@ -206,6 +230,25 @@ def _cell_feature(
     return {"t": "p", "g": latlngs(r.geometry), "s": style, "p": popup_html(title, rows)}
 
 
+def legend_row(label: str, style: str) -> str:
+    """Return one legend row: a swatch styled by ``style`` (CSS) and its escaped label."""
+    return (f'<div class="row"><span class="sw" style="{esc(style)}"></span>'
+            f"<span>{esc(label)}</span></div>")  # fmt: skip
+
+
+def _dot(fill: str, ring: str) -> str:
+    """CSS of a circle-marker swatch (the map's dots)."""
+    return f"background:{fill};border:2px solid {ring};border-radius:50%;width:9px;height:9px"
+
+
+def _grid_legend(lang: str) -> str:
+    ramp = ", ".join(BENEFIT_COLORS)
+    return (f"<h5>{esc(t('legend_pb_grid', lang))}</h5>"
+            f'<div class="ramp" style="background:linear-gradient(to right, {ramp})"></div>'
+            f'<div class="ticks"><span>{esc(t("legend_pb_low", lang))}</span>'
+            f'<span>{esc(t("legend_pb_high", lang))}</span></div>')  # fmt: skip
+
+
 def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
     if pf.grid is None or len(pf.grid) == 0:
         return []
@@ -222,11 +265,14 @@ def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer
         {"t": "p", "g": latlngs(g), "s": style, "tt": f"{t('layer_pb_police', lang)} {gid}"}
         for gid, g in zip(police["cell_id"], police.geometry, strict=True)
     ]
+    police_key = legend_row(
+        t("layer_pb_police", lang), f"background:transparent;border:2px dashed {POLICE_COLOR}"
+    )
     return [
-        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False),
-        PlaybookLayer(
-            "pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)], False
-        ),  # fmt: skip
+        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False,
+                      _grid_legend(lang)),  # fmt: skip
+        PlaybookLayer("pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)],
+                      False, police_key),  # fmt: skip
     ]
 
 
@@ -253,10 +299,23 @@ def _visit_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLaye
                      "fillColor": fill if ok else "#ffffff"}  # fmt: skip
             feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
                           "p": popup_html(str(r["target"]), rows)})  # fmt: skip
-        label = pf.labels.get(str(ch), str(ch))
+        label = _label(pf, str(ch), lang)
         out.append(PlaybookLayer(f"pb_visits_{ch}", f"{label}（{t('layer_pb_visits', lang)}）",
-                                 [_js_layer(feats, POINT_PANE)]))  # fmt: skip
+                                 [_js_layer(feats, POINT_PANE)],
+                                 legend=_visits_legend(grp, label, lang)))  # fmt: skip
     return out
+
+
+def _visits_legend(grp: pd.DataFrame, label: str, lang: str) -> str:
+    """Legend of one visits layer: the kinds it has, and the shortfall ring when there is one."""
+    rows = [f"<h5>{esc(label)}</h5>"]
+    for kind in ("firm", "school"):
+        if (grp["kind"] == kind).any():
+            rows.append(legend_row(t(f"legend_pb_{kind}", lang), _dot(TARGET_FILLS[kind],
+                                                                       TARGET_RING)))  # fmt: skip
+    if (grp["status"] == "shortfall").any():
+        rows.append(legend_row(t("legend_pb_short", lang), _dot("#ffffff", SHORTFALL_COLOR)))
+    return "".join(rows)
 
 
 def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer]:
@@ -279,9 +338,12 @@ def _material_layer(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLa
         style = {"radius": 4 + 10 * math.sqrt(float(r["quantity"]) / top), "weight": 1.5,
                  "color": MATERIAL_COLOR, "fill": True, "fillOpacity": 0.35}  # fmt: skip
         feats.append({"t": "c", "g": point_ll(r.geometry), "s": style,
-                      "p": popup_html(f"{r['label']} · {r['name']}", rows)})  # fmt: skip
+                      "p": popup_html(f"{_label(pf, str(r['channel']), lang)} · {r['name']}",
+                                      rows)})  # fmt: skip
     layer = _js_layer(feats, POINT_PANE)
-    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False)]
+    key = legend_row(t("legend_pb_materials", lang), _dot("rgba(230,97,1,0.35)", MATERIAL_COLOR))
+    return [PlaybookLayer("pb_materials", t("layer_pb_materials", lang), [layer], show=False,
+                          legend=key)]  # fmt: skip
 
 
 def playbook_layers(path: str | Path, datum: str, lang: str) -> list[PlaybookLayer]:
@@ -337,7 +399,8 @@ def _materials_box(pf: PlaybookFiles, lang: str) -> str:
         rows = [[str(r["name"]), fmt_num(r["quantity"])] for _, r in g.head(MAX_ROWS).iterrows()]
         rows.append([t("pb_total", lang), fmt_num(g["quantity"].sum())])
         basis = t(f"pb_basis_{g['basis'].iloc[0]}", lang)
-        parts.append(f'<div class="meta">{esc(g["label"].iloc[0])} · {esc(basis)}</div>')
+        label = _label(pf, str(g["channel"].iloc[0]), lang, str(g["label"].iloc[0]))
+        parts.append(f'<div class="meta">{esc(label)} · {esc(basis)}</div>')
         parts.append(_table([t("pb_site", lang), t("pb_quantity", lang)], rows, {1}))
     return _box(t("pb_materials", lang), "".join(parts), "materials")
 
@@ -348,12 +411,65 @@ def _days(codes: str, lang: str) -> str:
     return "、".join(names[order.index(c)] for c in codes.split(",") if c in order)
 
 
+def _by_precinct_box(pf: PlaybookFiles, lang: str) -> str:
+    """Sites (and material) per precinct: one row per precinct, one column per channel."""
+    b = pf.by_precinct
+    if b is None or len(b) == 0:
+        return ""
+    chans = list(dict.fromkeys(b["channel"].astype(str)))
+    labels = {c: _label(pf, c, lang, lab)
+              for c, lab in zip(b["channel"].astype(str), b["label"].astype(str))}  # fmt: skip
+    head = [t("pb_precinct", lang)]
+    for ch in chans:
+        has_qty = b.loc[b["channel"] == ch, "quantity"].notna().any()
+        what = t("pb_sites_n", lang) + (f" / {t('pb_quantity', lang)}" if has_qty else "")
+        head.append(f"{labels[ch]}（{what}）" if lang == "zh" else f"{labels[ch]} ({what})")
+    rows = []
+    for pid, g in b.groupby("precinct_id", sort=True):
+        by = {str(r["channel"]): r for _, r in g.iterrows()}
+        cells = []
+        for ch in chans:
+            r = by.get(ch)
+            if r is None:
+                cells.append("")
+                continue
+            q = r["quantity"]
+            none = pd.isna(q) or int(r["sites"]) == 0
+            cells.append(fmt_num(r["sites"]) + ("" if none else f" / {fmt_num(q)}"))
+        rows.append([str(g["precinct"].iloc[0]) or str(pid)] + cells)
+    total = [t("pb_total", lang)]
+    for ch in chans:
+        g = b[b["channel"] == ch]
+        q = g["quantity"]
+        tail = "" if q.isna().all() else f" / {fmt_num(q.sum())}"
+        total.append(fmt_num(g["sites"].sum()) + tail)
+    rows.append(total)
+    body = _table(head, rows, set(range(1, len(head))))
+    return _box(t("pb_by_precinct", lang), body, "by_precinct")
+
+
+def _notes(pf: PlaybookFiles, lang: str) -> list[str]:
+    """Return the notes in ``lang`` (from the message keys; the English text if one fails)."""
+    out = []
+    for item in pf.note_items:
+        args = dict(item.get("args") or {})
+        if "channel" in args and "label" in args:
+            args["label"] = _label(pf, str(args["channel"]), lang, str(args["label"]))
+        try:
+            out.append(t(str(item["key"]), lang).format(**args))
+        except (KeyError, IndexError, ValueError, TypeError):
+            out = []
+            break
+    return out or list(pf.notes)
+
+
 def _calendar_box(pf: PlaybookFiles, lang: str) -> str:
     c = pf.calendar
     if c is None or len(c) == 0:
         return ""
-    slots = c[c["kind"] == "slot"]
-    rows = [[str(r["label"]), _days(str(r["weekdays"]), lang), str(r["hours"]),
+    slots = c[c["kind"].isin(["slot", "peak"])]
+    rows = [[_label(pf, str(r["channel"]), lang, str(r["label"])), _days(str(r["weekdays"]), lang),
+             str(r["hours"]),
              fmt_share(r["share"])] for _, r in slots.iterrows()]  # fmt: skip
     body = _table([t("channel", lang), t("pb_weekdays", lang), t("pb_hours", lang),
                    t("pb_share", lang)], rows, {3})  # fmt: skip
@@ -380,7 +496,7 @@ def _visits_box(pf: PlaybookFiles, lang: str) -> str:
                          fmt_num(len(g) - len(done)), dates])  # fmt: skip
         head = [t("pb_station", lang), t("pb_targets", lang), t("pb_scheduled", lang),
                 t("pb_shortfall", lang), t("pb_dates", lang)]  # fmt: skip
-        label = pf.labels.get(str(ch), str(ch))
+        label = _label(pf, str(ch), lang)
         out.append(_box(f"{t('pb_visits', lang)}: {label}", _table(head, rows, {1, 2, 3}), str(ch)))
     return "".join(out)
 
@@ -429,9 +545,9 @@ def playbook_section(path: str | Path, lang: str) -> str:
     pf = read_playbook(path)
     if pf.empty:
         return ""
-    boxes = [_materials_box(pf, lang), _calendar_box(pf, lang), _visits_box(pf, lang),
-             _grid_box(pf, lang)]  # fmt: skip
-    notes = "".join(f"<li>{esc(n)}</li>" for n in pf.notes)
+    boxes = [_materials_box(pf, lang), _by_precinct_box(pf, lang), _calendar_box(pf, lang),
+             _visits_box(pf, lang), _grid_box(pf, lang)]  # fmt: skip
+    notes = "".join(f"<li>{esc(n)}</li>" for n in _notes(pf, lang))
     tail = f'<div class="meta">{esc(t("pb_notes", lang))}<ul>{notes}</ul></div>' if notes else ""
     return (f'<section class="playbook" id="playbook"><h2>{esc(t("pb_title", lang))}</h2>'
             f'<div class="channels">{"".join(boxes)}</div>{tail}</section>')  # fmt: skip

@@ -25,7 +25,7 @@ from geo_outreach.render.assets import (
     json_for_script,
     offline_assets,
 )
-from geo_outreach.render.effect import add_emerging_layer  # issue 13
+from geo_outreach.render.effect import PATTERN_COLORS, add_emerging_layer  # issue 13
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import esc, nice
 from geo_outreach.render.geometry import display_reach, rnd, shift
@@ -151,69 +151,93 @@ def _marker_sw(color: str, label: str, text: str, cls: str = "") -> str:
     )
 
 
+def _blk(groups: list[str] | str, *html: str) -> str:
+    """Wrap legend entries of the layer(s) ``groups``: map.js shows them while one is on."""
+    keys = groups if isinstance(groups, str) else " ".join(groups)
+    return f'<div class="go-lg" data-groups="{esc(keys)}">{"".join(html)}</div>'
+
+
 def _legend_layers(lang: str, sections: Json) -> list[str]:
     """Legend entries of the density, choropleth, alerts and hot-spot layers."""
     h = []
     if sections.get("density"):
         d = sections["density"]
         unit = esc(t("legend_density_unit", lang))
-        h.append(f"<h5>{esc(t('layer_density', lang))} ({unit})</h5>")
-        h.append(f'<div class="ramp" style="background:{d["css"]}"></div>')
         ticks = [d["vmin"] + (d["vmax"] - d["vmin"]) * f for f in (0, 0.25, 0.5, 0.75, 1)]
         spans = "".join(f"<span>{esc(nice(x))}</span>" for x in ticks)
-        h.append('<div class="ticks">' + spans + "</div>")
+        h.append(_blk("density", f"<h5>{esc(t('layer_density', lang))} ({unit})</h5>",
+                      f'<div class="ramp" style="background:{d["css"]}"></div>',
+                      '<div class="ticks">' + spans + "</div>"))  # fmt: skip
     if sections.get("precincts"):
         p = sections["precincts"]
-        h.append(f"<h5>{esc(t('layer_precincts', lang))} ({esc(p['title'])})</h5>")
-        h += [_sw(c, lab) for c, lab in p["classes"]]
+        h.append(_blk("precincts", f"<h5>{esc(t('layer_precincts', lang))} ({esc(p['title'])})"
+                      "</h5>", *[_sw(c, lab) for c, lab in p["classes"]]))  # fmt: skip
     if sections.get("alerts"):
         a = sections["alerts"]
         if a.get("grid"):
-            h.append(
-                f"<h5>{esc(t('layer_alerts_grid', lang))} ({esc(t('cell_size_m', lang))} "
-                f"{esc(a['cell_m'])})</h5>"
-            )
-            h += [_sw(c, lab) for c, lab in a["classes"]]
+            head = (f"<h5>{esc(t('layer_alerts_grid', lang))} ({esc(t('cell_size_m', lang))} "
+                    f"{esc(a['cell_m'])})</h5>")  # fmt: skip
+            h.append(_blk("alerts", head, *[_sw(c, lab) for c, lab in a["classes"]]))
         else:
-            h.append(_sw("#ef3b2c", t("legend_alert_point", lang), "border-radius:50%"))
+            h.append(_blk("alerts", _sw("#ef3b2c", t("legend_alert_point", lang),
+                                        "border-radius:50%")))  # fmt: skip
     if sections.get("hotspots"):
-        h.append(f"<h5>{esc(t('layer_hotspots', lang))}</h5>")
-        h.append(_sw("transparent", t("legend_hot", lang), f"border:2px solid {HOT_COLORS[3]}"))
-        h.append(_sw("transparent", t("legend_cold", lang), f"border:2px solid {HOT_COLORS[-3]}"))
+        hot = _sw("transparent", t("legend_hot", lang), f"border:2px solid {HOT_COLORS[3]}")
+        cold = _sw("transparent", t("legend_cold", lang), f"border:2px solid {HOT_COLORS[-3]}")
+        h.append(_blk("hotspots", f"<h5>{esc(t('layer_hotspots', lang))}</h5>", hot, cold))
     return h
 
 
-def _legend_channels(lang: str, channels: list[ChannelLayer], patrol: bool) -> list[str]:
+def _legend_channels(lang: str, channels: list[ChannelLayer], patrol: bool) -> str:
+    keys = [f"ch{i}" for i in range(len(channels))]
     h = [f"<h5>{esc(t('map_channel_key', lang))}</h5>"]
-    h += [_marker_sw(ch.style.color, ch.style.label, "1") for ch in channels]
+    h += [_blk(k, _marker_sw(ch.style.color, ch.style.label, "1"))
+          for k, ch in zip(keys, channels, strict=True)]  # fmt: skip
     if patrol:
-        h.append(_marker_sw(PATROL_COLOR, t("layer_patrol", lang), "1", "go-stop"))
-    if any(ch.n_existing for ch in channels):
-        h.append(_marker_sw("#fff", t("legend_existing", lang), "1", "go-existing"))
+        h.append(_blk("patrol", _marker_sw(PATROL_COLOR, t("layer_patrol", lang), "1", "go-stop")))
+    old = [k for k, ch in zip(keys, channels, strict=True) if ch.n_existing]
+    if old:
+        h.append(_blk(old, _marker_sw("#fff", t("legend_existing", lang), "1", "go-existing")))
     if channels:
-        h.append(_sw("rgba(100,100,100,0.15)", t("legend_reach", lang)))
+        h.append(_blk(keys, _sw("rgba(100,100,100,0.15)", t("legend_reach", lang))))
+    return _blk(keys + (["patrol"] if patrol else []), *h)
+
+
+def _legend_extra(lang: str, sections: Json) -> list[str]:
+    """Legend entries of the emerging hot spots (#13) and the playbook layers (#12)."""
+    h = []
+    if sections.get("emerging"):
+        rows = [_sw(PATTERN_COLORS.get(p, "#969696"), t(f"pattern_{p}", lang), "opacity:0.8")
+                for p in sections["emerging"]]  # fmt: skip
+        h.append(_blk("emerging", f"<h5>{esc(t('layer_emerging', lang))}</h5>", *rows))
+    h += [_blk(key, html) for key, html in sections.get("playbook") or [] if html]
     return h
 
 
 def _legend_html(lang: str, sections: Json) -> str:
     h = []
     if sections.get("channels") or sections.get("patrol"):
-        h += _legend_channels(lang, sections.get("channels") or [], bool(sections.get("patrol")))
+        h.append(
+            _legend_channels(lang, sections.get("channels") or [], bool(sections.get("patrol")))
+        )
     h += _legend_layers(lang, sections)
     if sections.get("clusters"):
-        h.append(_sw("transparent", t("legend_cluster", lang), "border:2px dashed #6a3d9a"))
+        h.append(_blk("clusters", _sw("transparent", t("legend_cluster", lang),
+                                      "border:2px dashed #6a3d9a")))  # fmt: skip
     if sections.get("uncovered"):
-        h.append(_sw("transparent", t("legend_uncovered", lang), "border:2px dashed #d7191c"))
+        h.append(_blk("uncovered", _sw("transparent", t("legend_uncovered", lang),
+                                       "border:2px dashed #d7191c")))  # fmt: skip
+    h += _legend_extra(lang, sections)
     if sections.get("venues"):
-        h.append(f"<h5>{esc(t('map_venue_key', lang))}</h5>")
-        h += [
+        rows = [
             f'<div class="row"><span class="go-venue go-key-venue" style="background:{c}">'
             f"</span><span>{n}</span></div>"
             for c, n in sections["venues"]
         ]  # n already escaped
+        h.append(_blk("venues", f"<h5>{esc(t('map_venue_key', lang))}</h5>", *rows))
     if sections.get("streets"):
         style = "border:none;border-top:2px solid #8c8c8c;height:0"
-        h.append(_sw("transparent", t("legend_streets", lang), style))
+        h.append(_blk("context", _sw("transparent", t("legend_streets", lang), style)))
     return "".join(h)
 
 
@@ -323,6 +347,7 @@ class _Page:
     groups: dict[str, Any] = field(default_factory=dict)
     payload: Json = field(default_factory=dict)
     legend: Json = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # legend-only layers: density, emerging
 
     def group(self, key: str, label: str, *, show: bool = True) -> None:
         import folium
@@ -372,7 +397,7 @@ def _add_density(page: _Page, folder: OutputFolder) -> None:
         dens = None
     if dens is None:
         return
-    folium.raster_layers.ImageOverlay(
+    page.extra["density"] = folium.raster_layers.ImageOverlay(
         dens.uri, bounds=dens.bounds, name=esc(t("layer_density", page.lang)),
         opacity=1.0, interactive=False, zindex=2,
     ).add_to(page.m)  # fmt: skip
@@ -451,6 +476,18 @@ def _add_channels(page: _Page, folder: OutputFolder) -> None:
             page.payload["patrol"]["color"] = PATROL_COLOR
 
 
+def _add_emerging(page: _Page, folder: OutputFolder) -> None:
+    """Emerging hot spots (#13, drawn by render.effect) and their legend entry (the patterns)."""
+    import json
+
+    if not add_emerging_layer(page.m, folder.path, page.datum, page.lang):
+        return
+    page.extra["emerging"] = list(page.m._children.values())[-1]  # the layer just added
+    feats = json.loads((folder.path / "emerging_hotspots.geojson").read_text(encoding="utf-8"))
+    found = {str((f.get("properties") or {}).get("pattern")) for f in feats.get("features", [])}
+    page.legend["emerging"] = [p for p in PATTERN_COLORS if p in found]
+
+
 def _fix_ids(element: Any, counter: list[int] | None = None) -> None:
     """Replace folium's random element ids by a counter so a re-render is byte-identical."""
     counter = counter if counter is not None else [0]
@@ -500,6 +537,7 @@ def _finish(page: _Page, folder: OutputFolder, bounds: Any) -> str:
     minx, miny, maxx, maxy = bounds
     payload["map"] = m.get_name()
     payload["groups"] = {k: fg.get_name() for k, fg in page.groups.items()}
+    payload["legend_layers"] = {k: lay.get_name() for k, lay in page.extra.items()}
     payload["legend"] = _legend_html(page.lang, page.legend)
     payload["ui"] = {
         k: esc(t(k, page.lang))
@@ -556,11 +594,12 @@ def render_map(folder: OutputFolder, *, basemap: str | None = None, lang: str | 
     _add_density(page, folder)  # 3. on by default
     _add_alerts(page, folder)  # 4.
     _add_areas(page, folder)  # 5. hot spots, clusters
-    add_emerging_layer(page.m, folder.path, page.datum, lang)  # issue 13: emerging hot spots
+    _add_emerging(page, folder)  # issue 13: emerging hot spots
     _add_venues(page, folder)  # 6.
     _add_channels(page, folder)  # 7. uncovered hot spots, 8. placements, 9. patrol route
     for lay in playbook_layers(folder.path, page.datum, lang):  # issue 12: grid, visits, materials
         page.group(lay.key, lay.label, show=lay.show)
         for item in lay.items:
             item.add_to(page.groups[lay.key])
+        page.legend.setdefault("playbook", []).append((lay.key, lay.legend))
     return _finish(page, folder, precincts.total_bounds)

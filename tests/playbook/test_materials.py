@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geo_outreach._errors import InfeasiblePlanError, InputDataError
-from geo_outreach.playbook.materials import allocate, plan_materials
+from geo_outreach.playbook.materials import allocate, materials_by_precinct, plan_materials
 from geo_outreach.scenario import ChannelConfig
 
 
@@ -74,3 +74,30 @@ def test_plan_materials_by_demand_and_by_footfall():
         plan_materials([ChannelConfig("cafe", stock=100, footfall={"v0": 1.0})], pl)
     with pytest.raises(InfeasiblePlanError, match="channels.cafe: 15 sites x min_per_site"):
         plan_materials([ChannelConfig("cafe", stock=100, min_per_site=10)], pl)
+
+
+def test_materials_by_precinct_counts_every_precinct_and_sums_the_stock():
+    """Issue 12 gaps: banner/LED sites (no stock) and café sleeves (stock) per precinct."""
+    precincts = pd.DataFrame({"precinct_id": ["A", "B", "C"], "name": ["甲", "乙", "丙"]})
+    placements = pd.DataFrame(
+        {
+            "channel": ["banners"] * 4 + ["cafes"] * 3 + ["pat"],
+            "venue_id": ["j1", "j2", "j3", "j4", "c1", "c2", "c3", "s1"],
+            "name": list("abcdefgh"),
+            "precinct_id": ["A", "A", "B", "outside", "A", "C", "C", "A"],
+            "covered_weight": [1, 1, 1, 1, 5.0, 3.0, 2.0, 1],
+        }
+    )
+    chans = [ChannelConfig("banners", label="横幅/LED", venue_kinds=("junction",)),
+             ChannelConfig("cafes", venue_kinds=("cafe",), stock=1000),
+             ChannelConfig("pat", type="patrol")]  # fmt: skip
+    mat = plan_materials(chans, placements)
+    bp = materials_by_precinct(chans, placements, mat, precincts)
+    assert set(bp["channel"]) == {"banners", "cafes"}  # patrol stops are not material
+    b = bp[bp["channel"] == "banners"].set_index("precinct_id")
+    assert b["sites"].to_dict() == {"A": 2, "B": 1, "C": 0, "outside": 1}
+    assert b["quantity"].isna().all() and b.loc["A", "precinct"] == "甲"
+    c = bp[bp["channel"] == "cafes"].set_index("precinct_id")
+    assert c["sites"].to_dict() == {"A": 1, "B": 0, "C": 2}
+    assert c["quantity"].sum() == 1000 and c.loc["B", "quantity"] == 0
+    assert c.loc["A", "quantity"] == mat.loc[mat["venue_id"] == "c1", "quantity"].item()

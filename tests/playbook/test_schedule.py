@@ -97,3 +97,39 @@ def test_without_a_campaign_slots_have_no_dates():
     table = calendar_table([slot], None, [], TZ)
     assert table.loc[0, "start"] == "" and table.loc[0, "hours"] == "19:00-21:00"
     assert np.isclose(table.loc[0, "share"], 1.0)
+
+
+def test_patrol_slots_are_the_peak_windows_and_calendar_ics_keeps_each(tmp_path):
+    """Issue 12 gaps: patrols take the plan's peak windows, not the reached-alerts slot."""
+    from geo_outreach.hotspots import peak_windows
+
+    times = [f"2026-03-{d:02d} 20:30" for d in (7, 14, 21)] * 3 + ["2026-03-03 09:00"] * 4
+    alerts = _alerts(times, [(0, 0)] * len(times), ["刷单返利"] * len(times))
+    wins = peak_windows(alerts)
+    assert wins[0]["label_zh"].startswith("周六")
+    far = gpd.GeoDataFrame({"channel": ["pat", "dance"]},
+                           geometry=[Point(X0 + 9000, Y0), Point(X0, Y0)], crs=UTM)  # fmt: skip
+    pat = ChannelConfig("pat", label="巡逻", type="patrol", radius_m=400)
+    dance = ChannelConfig("dance", label="广场舞", radius_m=400)
+    slots = channel_slots([pat, dance], far, alerts, TZ, wins)
+    peaks = [s for s in slots if s.channel == "pat"]
+    assert len(peaks) == len(wins) and all(s.source == "peak" for s in peaks)
+    for s, w in zip(peaks, wins, strict=True):
+        assert (s.start_hour, s.start_hour + s.hours) == (w["start_hour"], w["end_hour"])
+        assert s.weekdays == tuple(("MO", "TU", "WE", "TH", "FR", "SA", "SU")[d]
+                                   for d in w["weekdays"])  # fmt: skip
+        assert s.share == w["share"]
+    # the patrol site reaches no alert: without the windows it would get the empty default
+    assert channel_slots([pat], far, alerts, TZ)[0].alerts == 0
+    camp = Campaign(dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    table = calendar_table(slots, camp, [], TZ)
+    rows = table[table["channel"] == "pat"]
+    assert rows["kind"].tolist() == ["peak"] * len(wins)
+    assert rows["hours"].iloc[0] == f"{wins[0]['start_hour']:02d}:00-{wins[0]['end_hour']:02d}:00"
+    path = write_ics(tmp_path / "c.ics", calendar_events(slots, camp, [], TZ), name="c")
+    evs = list(icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+    uids = [str(e["UID"]) for e in evs]
+    assert len(uids) == len(set(uids)) == len(wins) + 1
+    sat = next(e for e in evs if str(e["UID"]) == "slot-pat@geo-outreach")
+    assert sat["RRULE"]["BYDAY"] == ["SA"]
+    assert sat["DTEND"].dt - sat["DTSTART"].dt == dt.timedelta(hours=3)

@@ -154,10 +154,13 @@ def test_playbook_layers_open_offline_and_toggle(scenario: Path, tmp_path: Path)
         page.goto(page_path.as_uri())
         page.wait_for_timeout(800)
         cells = page.locator(".leaflet-go-pb-grid-pane path.leaflet-interactive")
-        assert cells.count() == 0  # the grid layer starts hidden
+        assert cells.count() == 0  # the grid layer starts hidden, and so does its legend entry
+        assert "老年人走访网格（预期效益）" not in page.inner_text(".go-legend")
+        assert "走访企业" in page.inner_text(".go-legend")  # the firm layer is on
         grid = page.locator(".leaflet-control-layers-overlays label", has_text="老年人走访网格")
         grid.locator("input").click()
         page.wait_for_timeout(300)
+        assert "老年人走访网格（预期效益）" in page.inner_text(".go-legend")
         assert cells.count() == int((plan.playbook.grid["role"] == "community").sum())  # type: ignore[union-attr]
         # a click on a cell opens the cell's popup (its pane lies above the precinct layer)
         box = cells.first.bounding_box()
@@ -237,3 +240,67 @@ def test_visit_targets_never_wear_a_channel_colour():
     used = {rp.TARGET_RING, *rp.TARGET_FILLS.values()}
     assert not used & {c.lower() for c in (*CHANNEL_COLORS, PATROL_COLOR)}
     assert rp.TARGET_FILLS["firm"] != rp.TARGET_FILLS["school"]
+
+
+def test_sites_per_precinct_and_the_notes_in_the_briefing_language(scenario: Path):
+    """Issue 12 gaps: materials_by_precinct.csv and the shortfall notes in zh and en."""
+    plan = build_plan(load_scenario(scenario), render=False)
+    out = Path(plan.out_dir or "")
+    bp = pd.read_csv(out / "materials_by_precinct.csv", encoding="utf-8-sig",
+                     dtype={"precinct_id": str})  # fmt: skip
+    placed = pd.read_csv(out / "placements.csv", encoding="utf-8-sig", dtype={"precinct_id": str})
+    assert set(bp["channel"]) == {"plazas"} and set(bp["precinct_id"]) >= {"A", "B", "C"}
+    got = bp.set_index("precinct_id")["sites"]
+    want = placed[placed["channel"] == "plazas"].groupby("precinct_id").size()
+    assert got[got > 0].to_dict() == want.to_dict() and got.sum() == 3
+    assert bp["quantity"].sum() == 1000  # the stock, split by precinct
+    summary = plan.manifest["playbook"]  # type: ignore[index]
+    assert summary["sites_per_precinct"]["plazas"] == want.to_dict()
+    # 2025-06-15 is a Sunday: one working day, 2 visits a station -> a shortfall somewhere
+    items = summary["note_items"]
+    assert any(i["key"] == "pbn_short_firm" for i in items)
+    zh, en = playbook_section(out, "zh"), playbook_section(out, "en")
+    assert "各辖区投放点位与物料" in zh and "Sites and materials per precinct" in en
+    assert "无法安排（缺口）" in zh and "cannot be visited" not in zh
+    assert "cannot be visited (shortfall)" in en and "缺口" not in en
+    # an English page names a channel without an English name by its id, not its Chinese label
+    assert "企业走访" in zh and "企业走访" not in en and "firms: " in en
+
+
+def test_legend_has_entries_for_the_playbook_and_emerging_layers(scenario: Path):
+    """Issue 12 gaps: legend rows for the grid, police grid, visits, materials, emerging."""
+    import shapely
+
+    plan = build_plan(load_scenario(scenario), render=False)
+    out = Path(plan.out_dir or "")
+    cell = shapely.box(113.03, 22.52, 113.04, 22.53)
+    props = {"cell_id": "E1", "precinct_id": "A", "precinct_name": "甲", "alerts": 9,
+             "pattern": "intensifying", "hot_months": 3, "first_hot_month": "2025-01",
+             "run_start_month": "2025-03", "last_month_z": 2.5, "mk_z": 2.1, "mk_p": 0.03}
+    feats = [{"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(cell)}]
+    (out / "emerging_hotspots.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8"
+    )  # fmt: skip
+    from geo_outreach.outputs import sha256_file
+
+    m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    name = "emerging_hotspots.geojson"
+    m["outputs_sha256"][name] = sha256_file(out / name)
+    (out / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    for lang, words in (("zh", ["老年人走访网格（预期效益）", "警格", "走访企业", "物料数量",
+                                "新兴热点", "加剧热点"]),
+                        ("en", ["Elderly visit grid (benefit)", "Police grid", "Firm visit",
+                                "Material quantity", "Intensifying"])):  # fmt: skip
+        page = render_map(load_output_folder(out), lang=lang)
+        data = json.loads(page.split('id="geo-outreach-data">', 1)[1].split("</script>", 1)[0])
+        legend = data["legend"]
+        for w in words:
+            assert w in legend, (lang, w)
+        assert 'data-groups="emerging"' in legend and 'data-groups="pb_grid"' in legend
+        assert set(data["legend_layers"]) >= {"emerging"}
+        # every legend block names layers the page has (a group or a legend-only layer)
+        import re
+
+        names = set(data["groups"]) | set(data["legend_layers"])
+        for keys in re.findall(r'data-groups="([^"]*)"', legend):
+            assert set(keys.split()) <= names, keys

@@ -77,9 +77,15 @@ def _check_schedule(s: pd.DataFrame, ch: ChannelConfig) -> None:
     assert days.between(ch.window_start, ch.window_end).all()
     per_day = done.groupby(["station_id", "date"]).size()
     assert per_day.max() <= ch.daily_capacity
+    lunch = [int(x[:2]) * 60 + int(x[3:]) for x in ch.lunch.split("-")] if ch.lunch else None
     for start, end in zip(done["start"], done["end"], strict=True):
         t0, t1 = dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
         assert t0.hour >= ch.work_hours[0] and (t1.hour, t1.minute) <= (ch.work_hours[1], 0)
+        # never on a day off (weekend by default, skip_dates) and never across the lunch break
+        assert t0.isoweekday() in ch.weekdays and t0.date() not in ch.skip_dates
+        if lunch:
+            a, b = t0.hour * 60 + t0.minute, t1.hour * 60 + t1.minute
+            assert b <= lunch[0] or a >= lunch[1], (start, end)
     # a station's visits happen in its exposure order, and no two overlap
     for _, grp in done.groupby("station_id"):
         grp = grp.sort_values("order")
@@ -96,7 +102,8 @@ def test_every_firm_is_scheduled_in_the_window_or_in_the_shortfall(tmp_path, n, 
     assert s.loc[s["target_id"] == f"F{n - 1:03d}", "status"].item() == "outside"
     assert any("outside every precinct" in m for m in vp.notes)
     _check_schedule(s, ch)
-    slots = 10 * min(cap, (17 - 9) * 60 // 90)
+    # June 15-24 2026 has 8 weekdays; 9:00, 10:30, (lunch 12-14) 14:00, 15:30 -> 4 a day
+    slots = 8 * min(cap, 4)
     for sid, grp in s[s["status"] != "outside"].groupby("station_id"):
         assert (grp["status"] == "scheduled").sum() == min(len(grp), slots), sid
         short = (grp["status"] == "shortfall").sum()
@@ -174,3 +181,78 @@ def test_comment_lines_are_skipped_and_lines_are_counted(tmp_path):
     path.write_text("# SYNTHETIC firms\n" + "\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(InputDataError, match=r"firms.csv, line 5, column 'employees'"):
         plan_visits(_channel(path), square_precincts(), _alerts(), TZ)
+
+
+# ---- issue 12 (gaps): weekends, lunch break, public holidays
+
+
+def test_no_visit_on_a_weekend_a_holiday_or_across_lunch_and_the_shortfall_follows(tmp_path):
+    holiday = dt.date(2026, 6, 19)  # a Friday (Dragon Boat Festival 2026)
+    # 2-hour visits: 9:00-11:00, then 11:00 would cross lunch -> 14:00-16:00, 16:00 too late
+    ch = _channel(_firms(tmp_path / "firms.csv", 71), daily_capacity=3, visit_minutes=120,
+                  skip_dates=(holiday,))  # fmt: skip
+    vp = plan_visits(ch, square_precincts(), _alerts(), TZ)
+    s = vp.schedule
+    _check_schedule(s, ch)
+    done = s[s["status"] == "scheduled"]
+    days = set(pd.to_datetime(done["date"]).dt.date)
+    assert not any(d.isoweekday() >= 6 for d in days) and holiday not in days
+    assert dt.date(2026, 6, 18) in days  # the weekdays around it are used
+    assert {str(x)[11:16] for x in done["start"]} == {"09:00", "14:00"}
+    # 7 visiting days (8 weekdays - the holiday) x 2 slots; the rest is the shortfall
+    a = s[s["station_id"] == "A"]
+    assert len(a) > 14 and (a["status"] == "scheduled").sum() == 14
+    msg = next(m for m in vp.notes if "甲街道" in m)
+    assert "14 visit slots on 7 working days" in msg and f"{len(a) - 14} cannot be visited" in msg
+
+
+def test_weekend_visits_when_the_scenario_allows_them(tmp_path):
+    ch = _channel(_firms(tmp_path / "firms.csv", 71), daily_capacity=1,
+                  weekdays=(6, 7), lunch="")  # fmt: skip
+    s = plan_visits(ch, square_precincts(), _alerts(), TZ).schedule
+    _check_schedule(s, ch)
+    done = s[s["status"] == "scheduled"]
+    assert set(pd.to_datetime(done["date"]).dt.day_of_week) == {5, 6}  # June 20, 21
+    assert done.groupby("station_id").size().max() == 2
+
+
+def test_a_visit_that_would_cross_lunch_starts_after_it():
+    from geo_outreach.playbook.visits import day_slots
+
+    ch = ChannelConfig("v", type="visits", daily_capacity=9, work_hours=(9, 17),
+                       visit_minutes=90)  # fmt: skip
+    assert [x.strftime("%H:%M") for x in day_slots(ch)] == ["09:00", "10:30", "14:00", "15:30"]
+    no_lunch = ChannelConfig("v", type="visits", daily_capacity=9, visit_minutes=90, lunch="")
+    assert len(day_slots(no_lunch)) == 5
+    late = ChannelConfig("v", type="visits", work_hours=(14, 17), lunch="11:30-13:30")
+    assert day_slots(late)[0] == dt.time(14, 0)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"lunch": "noon"}, "lunch = 'noon' is not a time range"),
+        ({"lunch": "14:00-12:00"}, "the end is not after the start"),
+        ({"weekdays": (0, 1)}, "ISO weekdays 1 .Monday. to 7"),
+        ({"weekdays": (6, 7), "window_end": dt.date(2026, 6, 19)}, "no working day"),
+    ],
+)
+def test_bad_days_or_lunch_are_scenario_errors(tmp_path, kw, match):
+    ch = _channel(_firms(tmp_path / "firms.csv", 5), **kw)
+    with pytest.raises(ScenarioError, match=match):
+        plan_visits(ch, square_precincts(), _alerts(), TZ)
+
+
+def test_shortfall_notes_exist_in_chinese_and_english(tmp_path):
+    from geo_outreach.playbook.notes import note_text
+
+    ch = _channel(_firms(tmp_path / "firms.csv", 40), daily_capacity=1,
+                  window_end=dt.date(2026, 6, 16))  # fmt: skip
+    vp = plan_visits(ch, square_precincts(), _alerts(), TZ)
+    assert len(vp.items) == len(vp.notes) >= 2
+    zh = [note_text(i, "zh") for i in vp.items]
+    en = [note_text(i, "en") for i in vp.items]
+    assert en == list(vp.notes)
+    short = next(z for z in zh if "甲街道" in z)
+    assert "无法安排（缺口）" in short and "2 个走访时段" in short
+    assert any("位于所有辖区之外" in z for z in zh)

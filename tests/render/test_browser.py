@@ -217,3 +217,44 @@ def test_tile_basemap_still_works_offline(
         ] == []
     finally:
         page.close()
+
+
+def test_legend_lists_only_the_layers_that_are_on(
+    browser: Any, rendered: dict[str, Path]
+) -> None:
+    """Issue 12 gaps: a legend entry shows while its layer is on, and hides when it is off."""
+    page, watch = open_page(browser, rendered["map"])
+
+    def shown() -> str:
+        return str(page.inner_text(".go-legend"))
+
+    def toggle(keys: list[str], on: bool) -> None:
+        verb = "addLayer" if on else "removeLayer"
+        page.evaluate(
+            f"{keys!r}.forEach(k => window.geoOutreach.map.{verb}(window.geoOutreach.groups[k]))"
+        )
+
+    try:
+        # hot spots and the choropleth start hidden: so do their entries; density is on
+        text = shown()
+        assert "警情密度" in text and "热点（Gi*）" not in text and "辖区警情" not in text
+        assert "覆盖范围" in text
+        toggle(["hotspots", "precincts"], True)
+        text = shown()
+        assert "热点（Gi*）" in text and "热点（显著）" in text and "辖区警情" in text
+        toggle(["hotspots"], False)
+        assert "热点（Gi*）" not in shown() and "辖区警情" in shown()
+        # a channel's row goes with its layer; the channel key goes when every channel is off
+        data = "JSON.parse(document.getElementById('geo-outreach-data').textContent)"
+        chans = page.evaluate(f"{data}.channels.map(c => [c.group, c.label])")
+        keys = [k for k, _ in chans]
+        assert chans[0][1] in shown()
+        toggle(keys[:1], False)
+        assert chans[0][1] not in shown() and chans[1][1] in shown()
+        toggle(keys + ["patrol"], False)
+        assert "覆盖范围" not in shown() and "巡逻" not in shown()
+        toggle(keys, True)
+        assert "覆盖范围" in shown()
+        assert watch.errors == [] and watch.outside == []
+    finally:
+        page.close()
