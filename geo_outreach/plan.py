@@ -196,7 +196,7 @@ def _compute(
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
-    pb = _run_playbook(sc, data, ch, timer, out_dir, files)  # issue 12
+    pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files)  # issue 12
     return _Stages(data, result, ch, pb, warnings)
 
 
@@ -253,16 +253,23 @@ def _run_playbook(
     sc: Scenario,
     data: StudyData,
     ch: ChannelsResult | None,
+    peak_windows: list[dict[str, Any]],
     timer: _Timer,
     out_dir: Path | None,
     files: dict[str, Path],
 ) -> PlaybookResult | None:
-    """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``)."""
+    """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``).
+
+    The patrol calendar uses ``peak_windows``, the same windows the patrol route and the
+    manifest show.
+    """
     if not playbook.has_playbook(sc):
         return None
     with timer("playbook"):
         placements = ch.placements if ch is not None else data.venues.iloc[:0].assign(channel="")
-        pb = playbook.run_playbook(sc, data.precincts, data.alerts, placements)
+        pb = playbook.run_playbook(
+            sc, data.precincts, data.alerts, placements, peak_windows=peak_windows
+        )
         if out_dir is not None:
             for p in playbook.write_playbook(pb, sc, out_dir):
                 files[Path(p).relative_to(out_dir).as_posix()] = Path(p)

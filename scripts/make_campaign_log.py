@@ -8,8 +8,10 @@ invented: square-dance events at plazas/parks of five precincts, started at stag
 monthly until the end of the alerts (October 2026), plus café cup sleeves in two precincts and
 six messy rows (unknown channel, end before start, coordinates without a datum, quantity 0, an
 unknown site id, an unparseable date) that ``geo-outreach log validate`` must reject. One row
-gives GCJ-02 coordinates with its datum declared. The sample alerts carry NO planted effect,
-so the estimator should not find one on this log.
+gives GCJ-02 coordinates with its datum declared. The sample alerts carry a planted effect
+(:data:`PLANTED_EFFECT` within :data:`DANCE_RADIUS_M` of this log's square-dance sites from each
+site's first event on; ``scripts/make_sample.py`` thins them), so the square-dance events are the
+treatment the estimator should find.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 QGIS style per layer in its ``layer_styles`` table (the table QGIS itself reads and writes), so
 the layers open styled: precincts labelled by name, placements coloured by channel, hot spots
 as outlines. ``placements.xlsx`` has one sheet per channel with Chinese headers (站点, 辖区,
-覆盖警情, 累计覆盖率, 建议时段 ..., 数量 from ``materials.csv`` when written) and an "说明" sheet;
+覆盖警情, 累计覆盖率, 建议时段 ..., 数量 from ``materials.csv`` when written), an "说明" sheet
+and a per-precinct summary (``materials_by_precinct.csv``: sites and material per precinct);
 it is byte-identical across runs (fixed zip timestamps and document dates). ``visits.xlsx``
 (issue 12, written when the playbook wrote ``visits.csv`` or ``visit_schedule.csv``) has one
 sheet per visits channel, written the same deterministic way. All are drawn from the folder's files.
@@ -406,7 +407,20 @@ def write_xlsx(folder: OutputFolder | str | Path) -> Path:
         _write_sheet(
             wb.create_sheet(_sheet_name(cs.channel.label, used)), sites, head, folder.synthetic
         )
+    by_precinct = read_playbook(folder.path).by_precinct
+    if by_precinct is not None and not by_precinct.empty:  # issue 12: banners/LED per precinct
+        name = _sheet_name(t("pb_by_precinct", "zh"), used)
+        _table_sheet(wb.create_sheet(name), by_precinct, BY_PRECINCT_COLUMNS)
     return _save(wb, folder.path / "placements.xlsx")
+
+
+#: placements.xlsx: (column of materials_by_precinct.csv, header key), one summary sheet.
+BY_PRECINCT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("label", "channel"),
+    ("precinct", "pb_precinct"),
+    ("sites", "pb_sites_n"),
+    ("quantity", "pb_quantity"),
+)
 
 
 #: visits.xlsx: (column of visits.csv, header key) per sheet of a grid-visits channel.
@@ -468,7 +482,7 @@ def _table_sheet(ws: Any, df: pd.DataFrame, cols: tuple[tuple[str, str], ...]) -
     for row in _label_values(df[[c for c, _ in cols]]).itertuples(index=False):
         _append(ws, [_cell(v.item() if hasattr(v, "item") else v) for v in row])
     for i, (c, _) in enumerate(cols, start=1):
-        wide = c in ("target", "station", "visitor_id", "cell_id")
+        wide = c in ("target", "station", "visitor_id", "cell_id", "label")
         ws.column_dimensions[ws.cell(1, i).column_letter].width = 22 if wide else 11
     ws.freeze_panes = "A2"
 

@@ -230,6 +230,13 @@ def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path)
     place = place[pd.to_numeric(place["排序"], errors="coerce").notna()]
     got = dict(zip(place["场所编号"], place["数量"].astype(int)))
     assert got == dict(zip(mat["venue_id"], mat["quantity"])) and sum(got.values()) == 1000
+    # placements.xlsx: the per-precinct summary sheet is materials_by_precinct.csv
+    by_p = pd.read_csv(out / "materials_by_precinct.csv", encoding="utf-8-sig")
+    summary = pd.read_excel(out / "placements.xlsx", sheet_name="各辖区投放点位与物料")
+    assert list(summary.columns) == ["渠道", "辖区", "点位", "数量"]
+    assert summary["辖区"].tolist() == by_p["precinct"].tolist()
+    assert summary["点位"].tolist() == by_p["sites"].tolist()
+    assert summary["数量"].sum() == by_p["quantity"].sum() == 1000
 
 
 def test_visit_targets_never_wear_a_channel_colour():
