@@ -404,7 +404,8 @@ def validate_scenario(
                         peak_windows=result.peak_windows,
                         seed=sc.scenario.seed,
                     )
-                _run_playbook(sc, data, placed, timer, None, {})  # visits, materials: same checks
+                # visits, materials: the same checks as plan
+                _run_playbook(sc, data, placed, result.peak_windows, timer, None, {})
         except GeoOutreachError as exc:
             problems.append(str(exc))
     return Validation(
