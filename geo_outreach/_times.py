@@ -152,6 +152,33 @@ def _decide_order(
     return rewritten, bad, ("day first" if dayfirst else "month first"), warnings
 
 
+def decide_day_order(
+    values: pd.Series, dayfirst: bool | None, column: str = "time"
+) -> tuple[bool | None, str, tuple[str, ...]]:
+    """Decide the day/month order of a WHOLE time column once (the one non-local time rule).
+
+    :func:`parse_time_column` decides the order of ``dd/mm/yyyy``-like rows from all the rows it
+    is given. When a column is parsed in slices (Dask partitions), call this on the whole
+    column (or a large sample) first and pass the returned ``dayfirst`` to every slice: each
+    slice then reads and rejects exactly as the whole column would.
+
+    Returns
+    -------
+    tuple of (bool or None, str, tuple of str)
+        ``dayfirst`` to pass on (None when no row is ``dd/mm/yyyy``-like), the order
+        (``"day first"``, ``"month first"`` or ``""``) and the warnings of the column.
+    """
+    text = values.astype("string").str.strip()
+    maybe = text.str.match(r"^\d{1,2}\D").fillna(False).astype(bool)  # ISO/serial rows never vote
+    if not maybe.any():
+        return dayfirst, "", ()
+    cleaned = _clean_texts(values[maybe.to_numpy()])
+    _, _, order, warnings = _decide_order(cleaned, dayfirst, column)
+    if not order:
+        return dayfirst, "", ()
+    return order == "day first", order, warnings
+
+
 def _excel_serials(values: pd.Series) -> pd.Series:
     """Naive timestamps for Excel serial day numbers (numbers or digit strings); NaT elsewhere."""
     num = values.map(

@@ -27,7 +27,9 @@ FLOORS: tuple[frozenset[str], ...] = (
         {"_errors", "_validate", "_version", "i18n", "scenario", "scenario_checks", "scenario_doc"}
     ),
     frozenset({"crs", "join", "outputs"}),
-    frozenset({"io", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}),
+    frozenset(
+        {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
+    ),
     frozenset({"stats", "density", "hotspots"}),
     frozenset({"analytics"}),
     frozenset({"coverage"}),
