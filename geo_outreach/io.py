@@ -23,6 +23,7 @@ working CRS (UTM, from ``estimate_utm_crs``). Table, header and time parsing liv
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,7 @@ def read_alerts(
 
     The read rejects are the ragged CSV rows; see :mod:`geo_outreach._alerts` for the rest.
     """
-    path = Path(cfg.path)
+    path = Path(cfg.path or "")  # issue 14: None only with source = "postgis"
     need_file(path, "alerts")
     rej = Rejects("alerts", str(path))
     facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
@@ -166,7 +167,7 @@ def load_alerts(
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
     df, cols, read_rej, facts = read_alerts(cfg)
-    path = Path(cfg.path)
+    path = Path(cfg.path or "")
     time_col = str(cols["time"])
     ctx, tfacts = alert_context(
         cfg,
@@ -359,8 +360,11 @@ def _load_all_venues(
     return _Venues(venues, rejects, inputs, notes)
 
 
-def load_study(sc: Scenario) -> StudyData:
-    """Load and check every layer of a scenario (see module docstring)."""
+def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> StudyData:
+    """Load and check every layer of a scenario (see module docstring).
+
+    ``progress`` (issue 14) gets the Dask engine's ``partition i/n cleaned`` messages.
+    """
     precincts_ll, rej_p, f_p = load_precincts(sc.precincts)
     crs = _crs.working_crs(precincts_ll)
     precincts = precincts_ll.to_crs(crs)
@@ -372,14 +376,22 @@ def load_study(sc: Scenario) -> StudyData:
     flagged = bool(precincts.get("illustrative", pd.Series([False])).any())
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
-    alerts, rej_a, f_a = load_alerts(
-        sc.alerts,
-        tz=sc.scenario.timezone,
-        precincts_m=precincts,
-        study_area=study_area,
-        crs=crs,
-        period=sc.period,
-    )
+    if sc.alerts.source == "file" and sc.engine.kind == "pandas":
+        alerts, rej_a, f_a = load_alerts(
+            sc.alerts,
+            tz=sc.scenario.timezone,
+            precincts_m=precincts,
+            study_area=study_area,
+            crs=crs,
+            period=sc.period,
+        )
+    else:  # issue 14: PostGIS source or Dask engine (geo_outreach.engine, given our reader)
+        from geo_outreach.engine import load_alerts_engine
+
+        alerts, rej_a, f_a = load_alerts_engine(
+            sc, read_file=read_alerts, precincts_m=precincts, study_area=study_area, crs=crs,
+            progress=progress,
+        )  # fmt: skip
     warnings = list(f_a.get("warnings", []))
     f_a["timezone"] = sc.scenario.timezone
     if not sc.scenario.timezone_given:
@@ -402,12 +414,13 @@ def load_study(sc: Scenario) -> StudyData:
         inputs.append(f_s)
         notes += _layer_notes("streets", sc.streets.synthetic, "")
     fits = check_alerts(  # issue 10: does the declared alert datum fit the map?
-        alerts, sc.alerts.datum, source=Path(sc.alerts.path).name, streets=streets, venues=venues
+        alerts, sc.alerts.datum, source=Path(f_a["path"]).name, streets=streets, venues=venues
     )
     f_a["datum_check"] = [fit.as_dict() for fit in fits]
     warnings += [w for w in (fit.warning() for fit in fits) if w]
     for rec in inputs:
-        rec["sha256"] = sha256_file(Path(rec["path"]))
+        if "sha256" not in rec:  # issue 14: a PostGIS source has no file (None)
+            rec["sha256"] = sha256_file(Path(rec["path"]))
     check_layer(precincts, "precincts")
     check_layer(alerts, "alerts")
     check_layer(venues, "venues")

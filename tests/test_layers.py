@@ -29,6 +29,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"crs", "join", "outputs"}),
     frozenset(
         {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
+        | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
     ),
     frozenset({"stats", "density", "hotspots"}),
     frozenset({"analytics"}),

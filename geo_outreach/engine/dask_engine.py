@@ -49,7 +49,7 @@ def _distributed() -> Any:
 
 @contextmanager
 def cluster_client(cfg: EngineConfig) -> Iterator[Any]:
-    """A ``distributed.Client`` for the engine settings, closed (with its cluster) on exit.
+    """Yield a ``distributed.Client`` for the engine settings; close it and its cluster after.
 
     Raises
     ------

@@ -36,7 +36,7 @@ FETCH_ROWS = 50_000
 
 
 def source_label(cfg: AlertLayer) -> str:
-    """Name of the source in rejects.csv and the manifest: ``postgis:<table>`` or ``postgis:query``."""
+    """Return the source name for rejects.csv and the manifest: ``postgis:<table>|query``."""
     return f"postgis:{cfg.table}" if cfg.table else "postgis:query"
 
 
@@ -108,7 +108,7 @@ def _base_sql(cfg: AlertLayer) -> Any:
     if cfg.table:
         parts = [p.strip().strip('"') for p in cfg.table.split(".")]
         return sql.SQL("SELECT * FROM {}").format(sql.Identifier(*parts))
-    return sql.SQL(str(cfg.query).strip().rstrip(";"))  # type: ignore[arg-type]
+    return sql.SQL(str(cfg.query).strip().rstrip(";"))
 
 
 def _geometry_oids(cur: Any) -> dict[int, str]:
@@ -256,7 +256,9 @@ def open_rows(cfg: AlertLayer, tz: str) -> PostgisRows:
     return PostgisRows(conn, cursor, names, mapping, facts, secret, tz)
 
 
-def read_postgis_alerts(cfg: AlertLayer, tz: str) -> tuple[pd.DataFrame, dict[str, str], dict[str, Any]]:
+def read_postgis_alerts(
+    cfg: AlertLayer, tz: str
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, Any]]:
     """Read every row of the query into one raw frame (the pandas engine's reader).
 
     Returns

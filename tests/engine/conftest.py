@@ -120,7 +120,8 @@ def postgis_server():
     )  # fmt: skip
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
     _run(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"],
+        [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w"]
+        + ["start"],
         prefix,
     )
     try:
