@@ -166,7 +166,7 @@ def _compute(
 ) -> _Stages:
     """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given."""
     with timer("load"):
-        data = load_study(sc)
+        data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
     # what makes validate fail is a warning here: the plan runs, and says so
     warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
@@ -369,7 +369,7 @@ def validate_scenario(
     """
     timer = _Timer(progress)
     with timer("load"):
-        data = load_study(sc)
+        data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
     problems = layer_problems(data.inputs)
     candidates: dict[str, int] = {}
     for ch in sc.channels:

@@ -34,6 +34,8 @@ from geo_outreach.scenario import EngineConfig
 __all__ = ["cluster_client", "clean_partitions", "slices"]
 
 Progress = Callable[[str], None]
+#: How long to wait for an existing scheduler before giving up.
+CONNECT_TIMEOUT = "20s"
 Part = tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]
 
 
@@ -59,7 +61,9 @@ def cluster_client(cfg: EngineConfig) -> Iterator[Any]:
     distributed = _distributed()
     if cfg.scheduler:
         try:
-            client = distributed.Client(cfg.scheduler, timeout="20s", set_as_default=False)
+            client = distributed.Client(
+                cfg.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
+            )
         except (OSError, TimeoutError) as exc:
             raise InputDataError(
                 f"[engine] scheduler = {cfg.scheduler!r}: cannot connect ({exc}); start it "
@@ -74,7 +78,8 @@ def cluster_client(cfg: EngineConfig) -> Iterator[Any]:
         n_workers=cfg.workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",  # no fixed port 8787 (the HTTP server always starts)
         silence_logs=logging.WARNING,
     )
     client = distributed.Client(cluster, set_as_default=False)
@@ -125,10 +130,11 @@ def clean_partitions(
         data = client.scatter(part, hash=False)
         futures.append(client.submit(clean_alert_rows, data, cols, ctx_f, pure=False))
     done = 0
-    for _ in distributed.as_completed(futures):
-        done += 1
-        if progress is not None:
-            progress(f"alerts: partition {done}/{total} cleaned")
+    with client.as_current():
+        for _ in distributed.as_completed(futures):
+            done += 1
+            if progress is not None:
+                progress(f"alerts: partition {done}/{total} cleaned")
     results: list[Part] = client.gather(futures)
     workers = len(client.scheduler_info().get("workers", {}))
     facts = {

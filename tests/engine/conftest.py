@@ -211,3 +211,23 @@ def csv_plan(tmp_path_factory):
     sc = write_scenario(root, CSV_ALERTS)
     run_plan(sc, root / "out")
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """One 2-worker LocalCluster (processes, one thread each) for the whole test session."""
+    distributed = pytest.importorskip("distributed") if not IN_CI else __import__("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",  # no fixed port 8787 (the HTTP server always starts)
+        silence_logs=logging.WARNING,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
