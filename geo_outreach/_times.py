@@ -278,7 +278,8 @@ def _fallback(
     (``待补录``, ``9999-12-31``), so this stays fast on large files.
     """
     is_text = cleaned.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    args = pd.Series(np.where(is_text, cleaned.to_numpy(dtype=object), values.to_numpy(dtype=object)))
+    raw = values.to_numpy(dtype=object)
+    args = pd.Series(np.where(is_text, cleaned.to_numpy(dtype=object), raw))
     codes, uniq = pd.factorize(args, use_na_sentinel=False)
     got = [_one_time(u) for u in uniq]
     why = np.array([w for _, w in got], dtype=object)

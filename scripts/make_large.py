@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 PRECINCTS = ROOT / "data" / "boundaries" / "xinhui_precincts.geojson"
 CATEGORIES = np.array(
-    ["刷单返利", "冒充客服", "虚假投资理财", "冒充公检法", "养老/保健品诈骗", "网络贷款", "  ", "其他"]
+    ["刷单返利", "冒充客服", "虚假投资理财", "冒充公检法", "养老/保健品诈骗", "网络贷款", " ", "其他"]
 )
 AGES = np.array(["18-25", "26-45", "46-59", "60+", ""])
 START = pd.Timestamp("2024-11-01")
@@ -100,7 +100,9 @@ def make_frame(n: int, seed: int) -> pd.DataFrame:
     lon, lat = _gcj02(*_points(rng, n))
     df = pd.DataFrame(
         {
-            "警情编号": np.char.add("JQL", np.char.zfill(np.arange(n).astype(str), 9)).astype(object),
+            "警情编号": np.char.add("JQL", np.char.zfill(np.arange(n).astype(str), 9)).astype(
+                object
+            ),
             "报警时间": _times(rng, n),
             "案件类别": CATEGORIES[rng.integers(0, len(CATEGORIES), n)].astype(object),
             "受害人年龄段": AGES[rng.integers(0, len(AGES), n)].astype(object),
