@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 PRECINCTS = ROOT / "data" / "boundaries" / "xinhui_precincts.geojson"
 CATEGORIES = np.array(
-    ["刷单返利", "冒充客服", "虚假投资理财", "冒充公检法", "养老/保健品诈骗", "网络贷款", " ", "其他"]
+    ["刷单返利", "冒充客服", "虚假投资理财", "冒充公检法", "养老/保健品诈骗", "网络贷款"]
+    + [" ", "其他"]
 )
 AGES = np.array(["18-25", "26-45", "46-59", "60+", ""])
 START = pd.Timestamp("2024-11-01")
