@@ -203,6 +203,16 @@ def alert_ids(df: pd.DataFrame, id_col: str | None, stem: str) -> pd.Series:
     return stem + ":" + rows
 
 
+def _projected_points(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS) -> gpd.GeoSeries:
+    """WGS84 lon/lat -> points in ``crs``: the arrays are transformed, then points made once.
+
+    The same transformer as ``GeoSeries.to_crs`` (always_xy), so the same coordinates.
+    """
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=crs)
+
+
 def _far_rejects(
     ctx: CleanContext,
     rows: np.ndarray,
@@ -269,7 +279,7 @@ def clean_alert_rows(
     keep &= ~bad_time
     sel = df[keep]
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], ctx.datum)
-    points = gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), crs="EPSG:4326").to_crs(ctx.crs)
+    points = _projected_points(wlon, wlat, ctx.crs)
     precinct = assign_precincts(points, ctx.precincts_m).to_numpy()
     dist_km = np.zeros(len(points))
     out = precinct == OUTSIDE  # inside a precinct = distance 0 to the study area

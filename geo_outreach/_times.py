@@ -49,7 +49,7 @@ _TIME_CLEAN = [
     (re.compile(r"分"), ":"),
     (re.compile(r"秒"), ""),
 ]
-_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?$"
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 _DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(.*)$")
 _TIME_ONLY = re.compile(r"^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
@@ -100,7 +100,7 @@ def _clean_texts(values: pd.Series) -> pd.Series:
     marked = text.str.contains(r"[年月日时分秒/]", regex=True)
     t = text[marked]
     for pat, rep in _TIME_CLEAN:
-        t = t.str.replace(pat, rep, regex=True)
+        t = t.str.replace(pat.pattern, rep, regex=True)  # text pattern: arrow-native
     t = t.str.replace(r"\s+", " ", regex=True).str.strip().str.rstrip(":")
     text[marked] = t
     out[is_text] = text.where(text != "", None)
@@ -120,8 +120,8 @@ def _decide_order(
     bad = pd.Series(False, index=cleaned.index)
     if not has.any():
         return cleaned, bad, "", ()
-    a = pd.to_numeric(parts[0], errors="coerce")
-    b = pd.to_numeric(parts[1], errors="coerce")
+    a = pd.to_numeric(parts[0], errors="coerce").astype(float)
+    b = pd.to_numeric(parts[1], errors="coerce").astype(float)
     day_votes, month_votes = int((a > 12).sum()), int((b > 12).sum())
     warnings: tuple[str, ...] = ()
     if dayfirst is None:
@@ -264,6 +264,37 @@ def _padded_times(cleaned: pd.Series) -> pd.Series:
     return pd.to_datetime(n, errors="coerce")
 
 
+def _fallback(
+    values: pd.Series,
+    cleaned: pd.Series,
+    pos: np.ndarray,
+    aware: pd.Series,
+    reasons: pd.Series,
+    tz: str,
+) -> None:
+    """:func:`_one_time` on the rows no vectorised path read, once per DISTINCT value.
+
+    Writes ``aware`` and ``reasons`` at positions ``pos`` (in place). Bad cells repeat
+    (``待补录``, ``9999-12-31``), so this stays fast on large files.
+    """
+    is_text = cleaned.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    raw = values.to_numpy(dtype=object)
+    args = pd.Series(np.where(is_text, cleaned.to_numpy(dtype=object), raw))
+    codes, uniq = pd.factorize(args, use_na_sentinel=False)
+    got = [_one_time(u) for u in uniq]
+    why = np.array([w for _, w in got], dtype=object)
+    naive = [i for i, (ts, _) in enumerate(got) if ts is not None and ts.tzinfo is None]
+    stamps = pd.Series(pd.NaT, index=range(len(uniq)), dtype=f"datetime64[ns, {tz}]")
+    if naive:
+        local = _localize(pd.Series([got[i][0] for i in naive], dtype="datetime64[ns]"), tz)
+        stamps.iloc[naive] = local.to_numpy()
+    for i, (ts, _) in enumerate(got):
+        if ts is not None and ts.tzinfo is not None:
+            stamps.iat[i] = ts.tz_convert(tz)
+    reasons.iloc[pos] = why[codes]
+    aware.iloc[pos] = stamps.to_numpy()[codes]
+
+
 def parse_time_column(
     values: pd.Series,
     tz: str,
@@ -335,17 +366,11 @@ def parse_time_column(
     ok = naive.notna()
     if ok.any():
         aware[ok] = _localize(naive[ok], tz)
-    for i in np.flatnonzero(todo.to_numpy() & ~ok.to_numpy()):
-        if time_format:
-            reasons.iat[i] = f"unparseable time (time_format = {time_format!r})"
-            continue
-        ts, why = _one_time(cleaned.iat[i] if isinstance(cleaned.iat[i], str) else values.iat[i])
-        if ts is None:
-            reasons.iat[i] = why
-        elif ts.tzinfo is None:
-            aware.iat[i] = _localize(pd.Series([ts]), tz).iat[0]
-        else:
-            aware.iat[i] = ts.tz_convert(tz)
+    fall = np.flatnonzero(todo.to_numpy() & ~ok.to_numpy())
+    if len(fall) and time_format:
+        reasons.iloc[fall] = f"unparseable time (time_format = {time_format!r})"
+    elif len(fall):
+        _fallback(values.iloc[fall], cleaned.iloc[fall], fall, aware, reasons, tz)
     _range_reasons(aware, reasons, not_after, period)
     aware[reasons != ""] = pd.NaT
     return ParsedTimes(aware, reasons, order, warnings)
