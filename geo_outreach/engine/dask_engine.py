@@ -80,7 +80,7 @@ def cluster_client(cfg: EngineConfig) -> Iterator[Any]:
         processes=True,
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",  # no fixed port 8787 (the HTTP server always starts)
-        silence_logs=logging.WARNING,
+        silence_logs=logging.ERROR,  # not the "worker still alive, killing" notes on close
     )
     client = distributed.Client(cluster, set_as_default=False)
     try:

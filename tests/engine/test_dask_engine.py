@@ -103,7 +103,8 @@ def test_generated_file_dask_equals_pandas(dask_scheduler, generated, tmp_path):
     reasons = set(rejects["reason"].str.replace(r"\s*\(.*\)$", "", regex=True))
     assert {"duplicate id", "no coordinates", "unparseable coordinates"} <= reasons
     assert {"coordinates out of range", "probable lat/lon swap"} & reasons
-    assert pandas_plan.data.inputs[1]["time_order"]  # the day/month order was decided
+    # decided from the whole column: only the last tenth shows day > 12 (a partition would guess)
+    assert pandas_plan.data.inputs[1]["time_order"] == "day first"
     sc = write_scenario(tmp_path, alerts, _dask(dask_scheduler, 4000))
     plan = run_plan(sc, tmp_path / "out")
     assert plan.data.inputs[1]["engine"]["partitions"] == 5
@@ -111,12 +112,19 @@ def test_generated_file_dask_equals_pandas(dask_scheduler, generated, tmp_path):
     pd.testing.assert_frame_equal(plan.data.rejects, rejects)
 
 
-def test_local_workers_start_and_stop_with_the_load(csv_plan, tmp_path):
-    engine = '\n[engine]\nkind = "dask"\nworkers = 1\npartition_rows = 1000\n'
-    sc = write_scenario(tmp_path, CSV_ALERTS, engine)
-    plan = run_plan(sc, tmp_path / "out")
-    _same_tables(tmp_path / "out", csv_plan)
-    assert plan.data.inputs[1]["engine"]["workers"] == 1
+def test_local_workers_start_and_stop_with_the_load():
+    """``workers = N`` starts N one-thread worker processes for the load and stops them after."""
+    from geo_outreach.engine.dask_engine import cluster_client
+    from geo_outreach.scenario import EngineConfig
+
+    with cluster_client(EngineConfig(kind="dask", workers=1)) as client:
+        info = client.scheduler_info()
+        assert [w["nthreads"] for w in info["workers"].values()] == [1]
+        assert client.submit(sum, [1, 2]).result() == 3
+        address = client.scheduler.address
+    assert client.status == "closed"
+    with pytest.raises(OSError):
+        socket.create_connection(tuple(address.removeprefix("tcp://").split(":")), timeout=1)
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
