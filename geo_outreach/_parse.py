@@ -329,11 +329,26 @@ def row_key(value: Any) -> str:
     return str(value).strip()
 
 
+def stripped_text(values: pd.Series) -> pd.Series | None:
+    """Strip a column of text cells in arrow (None when not every non-empty cell is text).
+
+    Returns an object Series of Python strings, ``<NA>`` where the cell was None/NaN.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        return None
+    return values.astype("string").str.strip().astype(object)
+
+
 def text_ids(values: pd.Series) -> pd.Series:
     """Vectorised :func:`row_key` for a column."""
+    text = stripped_text(values)
+    if text is not None:
+        return text.where(text.notna(), "")
     if values.dtype == object:
-        text = values.map(lambda v: v.strip() if isinstance(v, str) else row_key(v))
-        return text.astype(object)
+        return values.map(lambda v: v.strip() if isinstance(v, str) else row_key(v)).astype(object)
     out = values.astype(str).str.strip()
     return out.where(values.notna(), "").astype(object)
 
