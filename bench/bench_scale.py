@@ -50,7 +50,7 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
     from geo_outreach.io import load_alerts
     from geo_outreach.scenario import load_scenario
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sc = load_scenario(scenario)
     ll, _, _ = load_precincts(sc.precincts)
     crs = _crs.working_crs(ll)
@@ -77,6 +77,7 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
         "grid_cells": len(grid),
         "load_s": round(t_load, 2),
         "seconds": round(time.perf_counter() - t0, 2),
+        "cpu_s": round(time.process_time() - c0, 2),
         "peak_rss_mb": round(_peak_mb(), 0),
     }
 
@@ -90,7 +91,12 @@ def bench_plan(scenario: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN))}
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_s": round(child.ru_utime + child.ru_stime, 2),
+        "peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
+    }
 
 
 #: engine name -> one measurement (runs in a fresh process).
@@ -157,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(rec)
         sys.stdout.write(
             f"{engine:8s} {rows:>10,d} rows {a.format:7s} {secs!s:>8s} s "
+            f"cpu {got.get('cpu_s')!s:>7s} s "
             f"{rate!s:>10s} rows/s peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
         )
         sys.stdout.flush()
