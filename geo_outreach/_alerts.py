@@ -41,6 +41,7 @@ from geo_outreach._parse import (
     classify_points,
     order_rejects,
     reject_frame,
+    stripped_text,
     swap_bbox,
     text_ids,
     to_float,
@@ -181,14 +182,19 @@ def alert_context(
 
 def _categories(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``未分类`` for empty or non-text cells."""
-    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+    s = stripped_text(values)
+    if s is None and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
         s = values.astype(object).str.strip()
+    if s is not None:
         return s.where(s.notna() & (s != ""), NO_CATEGORY).to_numpy(dtype=object)
     return np.full(len(values), NO_CATEGORY, dtype=object)
 
 
 def _age_bands(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``""`` for None/NaN."""
+    s = stripped_text(values)
+    if s is not None:  # all text: only NaN/None and the text "nan" itself are blank
+        return s.where(s.notna() & (values != "nan").to_numpy(), "").to_numpy(dtype=object)
     t = values.astype(str)
     out = t.str.strip().where((t != "nan") & values.notna().to_numpy(), "")
     return out.to_numpy(dtype=object)

@@ -329,11 +329,26 @@ def row_key(value: Any) -> str:
     return str(value).strip()
 
 
+def stripped_text(values: pd.Series) -> pd.Series | None:
+    """Strip a column of text cells in arrow (None when not every non-empty cell is text).
+
+    Returns an object Series of Python strings, ``<NA>`` where the cell was None/NaN.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        return None
+    return values.astype("string").str.strip().astype(object)
+
+
 def text_ids(values: pd.Series) -> pd.Series:
     """Vectorised :func:`row_key` for a column."""
+    text = stripped_text(values)
+    if text is not None:
+        return text.where(text.notna(), "")
     if values.dtype == object:
-        text = values.map(lambda v: v.strip() if isinstance(v, str) else row_key(v))
-        return text.astype(object)
+        return values.map(lambda v: v.strip() if isinstance(v, str) else row_key(v)).astype(object)
     out = values.astype(str).str.strip()
     return out.where(values.notna(), "").astype(object)
 
@@ -374,12 +389,61 @@ VENUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "场所名称", "地点"),
 }
 _VECTOR = (".geojson", ".json", ".gpkg", ".shp")
+_PARQUET = (".parquet", ".geoparquet", ".pq")
+
+
+def read_parquet_rows(path: Path, layer: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
+    """Read a (Geo)Parquet file: the attribute rows (text as Python str), the geometry, format.
+
+    Text columns become object columns of ``str`` (as a CSV is read), nulls NaN; the
+    geometry is None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
+    """
+    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        geo = b"geo" in meta
+        if geo:
+            g = gpd.read_parquet(path)
+            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
+                g = g.to_crs("EPSG:4326")
+            df, geom = pd.DataFrame(g.drop(columns=g.geometry.name)), g.geometry
+        else:
+            df, geom = pd.read_parquet(path), None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
+        raise InputDataError(
+            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
+        ) from None
+    df = df.reset_index(drop=True)
+    for c in df.columns:
+        if df[c].dtype != object and not pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
+    df["_row"] = np.arange(len(df)) + 1
+    return df, geom, "geoparquet" if geo else "parquet"
+
+
+def _point_lonlat(geom: gpd.GeoSeries, representative: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of point geometries (NaN for missing/empty/non-point; other shapes' inner point)."""
+    arr = geom.values
+    empty = geom.isna().to_numpy() | shapely.is_empty(arr)
+    if representative:
+        pts = np.where(empty, None, shapely.point_on_surface(np.where(empty, None, arr)))
+    else:
+        pts = np.where(empty | (shapely.get_type_id(arr) != 0), None, arr)
+    return shapely.get_x(pts), shapely.get_y(pts)
 
 
 def read_alert_file(
     path: Path, cfg: AlertLayer, facts: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read alerts (GeoJSON & co. or a table) and return the rows and the column mapping."""
+    """Read alerts (GeoJSON & co., (Geo)Parquet or a table); return the rows and column mapping."""
+    if path.suffix.lower() in _PARQUET:
+        df, geom, fmt = read_parquet_rows(path, "alerts")
+        facts.update(format=fmt, encoding=None)
+        if geom is None:
+            return df, dict(cfg.columns)
+        df["_lon"], df["_lat"] = _point_lonlat(geom, representative=False)
+        return df, {"lon": "_lon", "lat": "_lat", **cfg.columns}
     if path.suffix.lower() in _VECTOR:
         try:
             g = gpd.read_file(path)
@@ -470,7 +534,14 @@ def read_venue_file(
             "lon": "lon", "lat": "lat", "kind": "kind", "id": "venue_id", "name": "name"
         }  # fmt: skip
         return read_osm_venues(path, rej), cols
-    if name.endswith(_VECTOR):
+    if name.endswith(_PARQUET):
+        df, geom, fmt = read_parquet_rows(path, "venues")
+        facts.update(format=fmt)
+        mapping = dict(cfg.columns)
+        if geom is not None:
+            df["lon"], df["lat"] = _point_lonlat(geom, representative=True)
+            mapping = {"lon": "lon", "lat": "lat", **cfg.columns}
+    elif name.endswith(_VECTOR):
         g = gpd.read_file(path)
         if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
             g = g.to_crs("EPSG:4326")

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo_outreach._errors import InputDataError
 
@@ -49,9 +51,15 @@ _TIME_CLEAN = [
     (re.compile(r"分"), ":"),
     (re.compile(r"秒"), ""),
 ]
-_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?$"
-_ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(.*)$")
+# Patterns used on whole columns are RE2-compatible ([0-9], no \s) so pandas runs them in arrow.
+_PLAIN_PARTS = (
+    r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
+    r"(?:[ T](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2})(?::(?P<second>[0-9]{1,2}))?)?$"
+)
+_ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
+_DMY = r"^(?P<a>[0-9]{1,2})-(?P<b>[0-9]{1,2})-(?P<y>[0-9]{4})(?P<rest>.*)$"  # named: arrow
+#: Python's whitespace (``\s``) spelled out, for arrow's regex engine.
+_SPACES = "[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]+"
 _TIME_ONLY = re.compile(r"^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
 _SERIAL = re.compile(r"^\d{5,6}(?:\.\d+)?$")
 _YEAR = re.compile(r"(?<!\d)(\d{4,})(?!\d)")
@@ -101,10 +109,22 @@ def _clean_texts(values: pd.Series) -> pd.Series:
     t = text[marked]
     for pat, rep in _TIME_CLEAN:
         t = t.str.replace(pat.pattern, rep, regex=True)  # text pattern: arrow-native
-    t = t.str.replace(r"\s+", " ", regex=True).str.strip().str.rstrip(":")
+    t = t.str.replace(_SPACES, " ", regex=True).str.strip().str.rstrip(":")
     text[marked] = t
     out[is_text] = text.where(text != "", None)
     return out
+
+
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """``Series.str.extract`` in arrow (named groups only): one object column per group."""
+    arr = pa.array(values.astype("string").array)
+    got = pc.extract_regex(arr, pattern)
+    names = [got.type.field(i).name for i in range(got.type.num_fields)]
+    return pd.DataFrame(
+        {n: f.to_numpy(zero_copy_only=False) for n, f in zip(names, got.flatten(), strict=True)},
+        index=values.index,
+        dtype=object,
+    )
 
 
 def _decide_order(
@@ -115,7 +135,8 @@ def _decide_order(
     Returns the rewritten values, a mask of rows that contradict the chosen order, the order
     used and warnings.
     """
-    parts = cleaned.astype("string").str.extract(_DMY)
+    parts = _extract(cleaned, _DMY)
+    parts.columns = range(4)
     has = parts[0].notna().to_numpy()
     bad = pd.Series(False, index=cleaned.index)
     if not has.any():
@@ -169,7 +190,7 @@ def decide_day_order(
         (``"day first"``, ``"month first"`` or ``""``) and the warnings of the column.
     """
     text = values.astype("string").str.strip()
-    maybe = text.str.match(r"^\d{1,2}\D").fillna(False).astype(bool)  # ISO/serial rows never vote
+    maybe = text.str.match(r"^[0-9]{1,2}[^0-9]").fillna(False).astype(bool)  # ISO rows never vote
     if not maybe.any():
         return dayfirst, "", ()
     cleaned = _clean_texts(values[maybe.to_numpy()])
@@ -256,11 +277,10 @@ def _parse_rest(
 
 def _padded_times(cleaned: pd.Series) -> pd.Series:
     """Parse ``2025-7-4 9:05[:00]`` shapes, vectorised (numbers assembled, no text per row)."""
-    p = cleaned.astype("string").str.extract(_PLAIN_PARTS).dropna(subset=[0])
+    p = _extract(cleaned, _PLAIN_PARTS).dropna(subset=["year"])
     if p.empty:
         return pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
-    n = p.apply(pd.to_numeric).fillna(0)
-    n.columns = ["year", "month", "day", "hour", "minute", "second"]
+    n = p.apply(pd.to_numeric).astype(float).fillna(0)
     return pd.to_datetime(n, errors="coerce")
 
 

@@ -171,7 +171,7 @@ def _compute(
     warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
         with timer("base layers"):
-            files.update(write_base_layers(data, out_dir))
+            files.update(write_base_layers(data, out_dir, sc.output.alerts_parquet))
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)

@@ -216,6 +216,9 @@ class OutputConfig:
     # issue 11 briefing: languages rendered side by side (map.html + map.en.html ...);
     # empty: ``lang`` only. ``--lang zh,en`` sets it.
     langs: tuple[Lang, ...] = ()
+    # issue 14: alerts.parquet (cleaned alerts, WGS84 GeoParquet) beside outputs.gpkg;
+    # None: only for large runs (manifest.PARQUET_ROWS alerts or more)
+    alerts_parquet: bool | None = None
 
 
 # issue 10 (F): the study period; alerts outside it are rejected with the reason

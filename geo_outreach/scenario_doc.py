@@ -182,6 +182,12 @@ KEYS: dict[str, tuple[str, str]] = {
         "Several languages at once: zh -> map.html, en -> map.en.html (default: just lang)",
         '["zh", "en"]',
     ),
+    # issue 14
+    "OutputConfig.alerts_parquet": (
+        "Write alerts.parquet (cleaned alerts, WGS84 GeoParquet): true, false; unset = only "
+        "for runs of 100,000 alerts or more",
+        "true",
+    ),
     # issue 10: input keys
     "PrecinctLayer.merge_duplicate_ids": (
         "Dissolve polygons that share a precinct id into one precinct (else repeated ids are an "

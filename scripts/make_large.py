@@ -9,7 +9,7 @@ ALL DATA IS SYNTHETIC. Realistic messiness, a few per cent of rows each (seeded)
 
 - times: ISO (most), ``2025/7/14 19:23``, ``2025年7月14日 19时23分``, ``14/07/2025 19:23``
   (day first: the file decides), empty, ``待补录``, time only, in the future, year 9999;
-- coordinates: empty, text (``东经113度``), lat/lon swapped, out of range, far away (Beijing);
+- coordinates: empty, text (``待定``), lat/lon swapped, out of range, far away (Beijing);
 - duplicate alert ids.
 """
 
@@ -55,7 +55,7 @@ def _gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return crs.wgs84_to_gcj02(lon, lat)
 
 
-def _times(rng: np.random.Generator, n: int) -> np.ndarray:
+def _times(rng: np.random.Generator, n: int, dmy: float = 0.03) -> np.ndarray:
     """Alert times as text in the shapes exports use."""
     ts = START + pd.to_timedelta(rng.integers(0, DAYS * 86400, n), unit="s")
     ts = ts.floor("min")
@@ -65,8 +65,10 @@ def _times(rng: np.random.Generator, n: int) -> np.ndarray:
     out[slash] = [f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}" for t in ts[slash]]
     zh = (shape >= 0.10) & (shape < 0.15)
     out[zh] = [f"{t.year}年{t.month}月{t.day}日 {t.hour}时{t.minute}分" for t in ts[zh]]
-    dmy = (shape >= 0.15) & (shape < 0.18)
-    out[dmy] = [f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour}:{t.minute:02d}" for t in ts[dmy]]
+    dmy_rows = (shape >= 0.15) & (shape < 0.15 + dmy)
+    out[dmy_rows] = [
+        f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour}:{t.minute:02d}" for t in ts[dmy_rows]
+    ]
     return out
 
 
@@ -78,7 +80,7 @@ def _mess(rng: np.random.Generator, df: pd.DataFrame) -> None:
     t = df["报警时间"].to_numpy(dtype=object)
     lon[kind == 0] = ""
     lat[kind == 0] = ""
-    lon[kind == 1] = "东经113度"
+    lon[kind == 1] = "待定"
     lon[kind == 2], lat[kind == 2] = lat[kind == 2], lon[kind == 2].copy()
     lon[kind == 3] = "250.0"
     lon[kind == 4], lat[kind == 4] = "116.404000", "39.915000"
@@ -95,8 +97,11 @@ def _mess(rng: np.random.Generator, df: pd.DataFrame) -> None:
     df["警情编号"] = ids
 
 
-def make_frame(n: int, seed: int) -> pd.DataFrame:
-    """N synthetic alert rows as text (the columns of the sample's alerts.csv)."""
+def make_frame(n: int, seed: int, dmy: float = 0.03) -> pd.DataFrame:
+    """N synthetic alert rows as text (the columns of the sample's alerts.csv).
+
+    ``dmy``: share of ``dd/mm/yyyy`` times (0 for loaders that cannot read them mixed).
+    """
     rng = np.random.default_rng(seed)
     lon, lat = _gcj02(*_points(rng, n))
     df = pd.DataFrame(
@@ -104,7 +109,7 @@ def make_frame(n: int, seed: int) -> pd.DataFrame:
             "警情编号": np.char.add("JQL", np.char.zfill(np.arange(n).astype(str), 9)).astype(
                 object
             ),
-            "报警时间": _times(rng, n),
+            "报警时间": _times(rng, n, dmy),
             "案件类别": CATEGORIES[rng.integers(0, len(CATEGORIES), n)].astype(object),
             "受害人年龄段": AGES[rng.integers(0, len(AGES), n)].astype(object),
             "涉案金额(元)": rng.integers(0, 50_000, n).astype(str).astype(object),
@@ -141,9 +146,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--parquet", action="store_true", help="also write alerts_<N>.parquet")
     ap.add_argument("--no-csv", action="store_true", help="no CSV (parquet only)")
+    ap.add_argument("--dmy", type=float, default=0.03, help="share of dd/mm/yyyy times")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
-    df = make_frame(a.n, a.seed)
+    df = make_frame(a.n, a.seed, a.dmy)
     csv = (a.out / f"alerts_{a.n}.csv").resolve()
     if not a.no_csv:
         df.to_csv(csv, index=False, encoding="utf-8")
