@@ -99,8 +99,96 @@ def bench_plan(scenario: Path) -> dict[str, Any]:
     }
 
 
+# issue 14 (B): the Dask engine
+def bench_dask(scenario: Path) -> dict[str, Any]:
+    """The same measurement as :func:`bench_pandas` with the Dask engine (issue 14, part B).
+
+    A ``LocalCluster`` of ``BENCH_DASK_WORKERS`` one-thread worker processes (default 2, the
+    machine's cores) is started first (its start time is reported apart, ``cluster_s``); the
+    alerts are read on the client, cut into partitions of ``BENCH_DASK_PARTITION_ROWS`` rows
+    (default 250,000) and cleaned on the workers. Peak memory: the client's own peak plus
+    each worker's peak (``peak_rss_mb`` = their sum, an upper bound of the machine's peak;
+    ``client_peak_mb`` and ``worker_peak_mb`` apart).
+    """
+    import dataclasses
+    import logging
+
+    import distributed
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from geo_outreach import crs as _crs
+    from geo_outreach._precincts import load_precincts
+    from geo_outreach.engine import load_alerts_engine
+    from geo_outreach.io import read_alerts
+    from geo_outreach.scenario import load_scenario
+
+    workers = int(os.environ.get("BENCH_DASK_WORKERS", "2"))
+    t0 = time.perf_counter()
+    cluster = distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    )
+    client = distributed.Client(cluster, set_as_default=False)
+    cluster_s = time.perf_counter() - t0
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        sc = load_scenario(scenario)
+        rows = int(os.environ.get("BENCH_DASK_PARTITION_ROWS", "250000"))
+        engine = dataclasses.replace(
+            sc.engine, kind="dask", scheduler=cluster.scheduler_address, partition_rows=rows
+        )
+        sc = dataclasses.replace(sc, engine=engine)
+        ll, _, _ = load_precincts(sc.precincts)
+        crs = _crs.working_crs(ll)
+        precincts = ll.to_crs(crs)
+        area = shapely.union_all(precincts.geometry.values)
+        alerts, rejects, facts = load_alerts_engine(
+            sc, read_file=read_alerts, precincts_m=precincts, study_area=area, crs=crs
+        )
+        t_load = time.perf_counter() - t0
+        month = alerts["reported_at"].dt.tz_localize(None).dt.to_period("M")
+        by_month = alerts.groupby([alerts["precinct_id"], month]).size()
+        xy = shapely.get_coordinates(alerts.geometry.values)
+        cells = pd.Series(np.floor(xy / 500.0).astype(np.int64).tolist()).map(tuple)
+        grid = cells.value_counts()
+        seconds = time.perf_counter() - t0
+        usage = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF))
+        cpu_s = time.process_time() - c0 + sum(u.ru_utime + u.ru_stime for u in usage.values())
+    finally:
+        client.close()
+        cluster.close()
+    peaks = [u.ru_maxrss / 1024.0 for u in usage.values()]
+    return {
+        "loaded": len(alerts),
+        "rejected": len(rejects),
+        "precinct_months": len(by_month),
+        "grid_cells": len(grid),
+        "load_s": round(t_load, 2),
+        "seconds": round(seconds, 2),
+        "cluster_s": round(cluster_s, 2),
+        "read_s": facts["engine"]["read_s"],
+        "clean_s": facts["engine"]["clean_s"],
+        "partitions": facts["engine"]["partitions"],
+        "workers": workers,
+        "cpu_s": round(cpu_s, 2),  # client + workers (worker start-up imports included)
+        "client_peak_mb": round(_peak_mb(), 0),
+        "worker_peak_mb": round(max(peaks), 0),
+        "peak_rss_mb": round(_peak_mb() + sum(peaks), 0),
+    }
+
+
 #: engine name -> one measurement (runs in a fresh process).
-ENGINES: dict[str, Callable[[Path], dict[str, Any]]] = {"pandas": bench_pandas, "plan": bench_plan}
+ENGINES: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "pandas": bench_pandas,
+    "dask": bench_dask,  # issue 14 (B)
+    "plan": bench_plan,
+}
 
 
 def make_data(rows: int, data: Path, fmt: str) -> Path:
