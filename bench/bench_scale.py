@@ -158,13 +158,15 @@ def main(argv: list[str] | None = None) -> None:
         got = run_one(engine, make_data(rows, a.data, a.format), a.code, a.python)
         secs = got.get("seconds")
         rate = round(rows / secs) if secs else None
+        cpu = got.get("cpu_s")
         rec = {"engine": engine, "rows": rows, "format": a.format, "rows_per_s": rate, **got}
+        rec["rows_per_cpu_s"] = round(rows / cpu) if cpu else None
         rec["code"], rec["label"] = str(a.code or ROOT), a.label
         results.append(rec)
         sys.stdout.write(
             f"{engine:8s} {rows:>10,d} rows {a.format:7s} {secs!s:>8s} s "
             f"cpu {got.get('cpu_s')!s:>7s} s "
-            f"{rate!s:>10s} rows/s peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
+            f"{rate!s:>10s} rows/s ({rec['rows_per_cpu_s']!s} per cpu s) peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
         )
         sys.stdout.flush()
     path = RESULTS / "bench_scale.json"
