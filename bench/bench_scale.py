@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(
             f"{engine:8s} {rows:>10,d} rows {a.format:7s} {secs!s:>8s} s "
             f"cpu {got.get('cpu_s')!s:>7s} s "
-            f"{rate!s:>10s} rows/s ({rec['rows_per_cpu_s']!s} per cpu s) peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
+            f"{rate!s:>10s} rows/s ({rec['rows_per_cpu_s']!s} per cpu s) "
+            f"peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
         )
         sys.stdout.flush()
     path = RESULTS / "bench_scale.json"
