@@ -396,10 +396,11 @@ _PARQUET = (".parquet", ".geoparquet", ".pq")
 
 
 def read_parquet_rows(path: Path, layer: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
-    """Read a (Geo)Parquet file: the attribute rows (text as Python str), the geometry, format.
+    """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
 
     Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
-    cleaning reads both alike), other non-numeric columns become objects; the geometry is None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
+    cleaning reads both alike), other non-numeric columns become objects; the geometry is
+    None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
     """
     import pyarrow.parquet as pq  # imported here: only Parquet input needs it
 
