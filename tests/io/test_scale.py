@@ -201,6 +201,11 @@ def test_alerts_parquet_is_written_for_large_runs(large, tmp_path):
     assert list(back.columns) == [
         "alert_id", "reported_at", "category", "age_band", "precinct_id", "geometry",
     ]  # fmt: skip
+    text = large["sc"].path.read_text(encoding="utf-8")
+    flagged = tmp_path / "flag.toml"
+    flagged.write_text(text.replace("[output]", "[output]\nalerts_parquet = true"), "utf-8")
+    assert load_scenario(flagged).output.alerts_parquet is True
+    assert large["sc"].output.alerts_parquet is None
     csv = pd.read_csv(files["alerts.csv"], encoding="utf-8-sig").set_index("alert_id")
     row = back.set_index("alert_id").loc[csv.index[0]]
     assert abs(row.geometry.x - csv["lon"].iloc[0]) < 1e-6
