@@ -42,7 +42,6 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 def bench_pandas(scenario: Path) -> dict[str, Any]:
     """Load + clean + datum + join + binning of the scenario's alerts, pandas engine."""
     import numpy as np
-    import pandas as pd
     import shapely
 
     from geo_outreach import crs as _crs
