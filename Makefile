@@ -66,6 +66,7 @@ bench: install-test chromium
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_scale.py --plan  # issue 14: 200k/1M alerts (--ten-million: 10M)
 
 # issue 10: a wheel that ships the sample data (setup.py copies data/sample, data/boundaries)
 wheel: install-test

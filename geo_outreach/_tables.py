@@ -183,6 +183,38 @@ def _per_line(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return np.searchsorted(pos, ends) - np.searchsorted(pos, starts)
 
 
+def empty_lines(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Lines with no character at all (a lone carriage return counts as none)."""
+    length = ends - starts
+    last = arr[np.maximum(ends - 1, 0)] if len(arr) else np.zeros(len(ends), dtype=np.uint8)
+    return (length - ((length > 0) & (last == 13))) == 0
+
+
+def _arrow_csv(raw: bytes, offset: int, delim: str, width: int) -> pd.DataFrame | None:
+    """Parse plain delimited bytes from ``offset`` with pyarrow (text columns ``"0"`` ...).
+
+    Empty lines and lines with another number of fields are skipped (None on any error).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(raw).slice(offset)),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, quote_char=False, invalid_row_handler=lambda _row: "skip"
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    return pd.DataFrame({n: table.column(n).to_pandas() for n in names})
+
+
 def _fast_csv(
     text: str, path: Path, header_row: int | None, known: set[str] | None
 ) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]] | None:
@@ -191,7 +223,8 @@ def _fast_csv(
     Plain = no quote character, no lone carriage return. Lines are classified with numpy
     (blank, ragged, good), the good ones parsed by pandas' C reader: the same rows, row numbers
     and ragged records as the csv module gives (a cell of only non-ASCII spaces such as U+3000
-    counts as text here).
+    counts as text here). Cells stay arrow strings (``str`` dtype), not Python objects: a
+    tenth of the memory; the cleaning reads both alike (tests/io/test_scale.py).
     """
     if len(text) < FAST_CSV_CHARS or '"' in text or text.count("\r") != text.count("\r\n"):
         return None
@@ -225,32 +258,20 @@ def _fast_csv(
     blank = content == 0
     ragged = ~blank & (fields != width)
     lines = np.arange(top, len(starts))
-    good = lines[~blank & ~ragged]
-    skip = np.r_[np.arange(top), lines[blank | ragged]]
-    body = pd.read_csv(
-        _io.BytesIO(raw),
-        sep=delim,
-        header=None,
-        names=list(range(width)),
-        skiprows=set(skip.tolist()),
-        dtype=object,
-        na_filter=False,
-        quoting=csv.QUOTE_NONE,
-        skip_blank_lines=False,
-        engine="c",
-        encoding="utf-8",
-    )
-    if len(body) != len(good):  # a line pandas splits differently: use the csv module
-        return None
+    arrow_rows = ~empty_lines(arr, starts, ends)[top:] & (fields == width)
+    body = _arrow_csv(raw, int(starts[top]) if top < len(starts) else len(raw), delim, width)
+    if body is None or len(body) != int(arrow_rows.sum()):
+        return None  # a line arrow splits differently: use the csv module
+    good_rows = ~blank[arrow_rows]
+    if not good_rows.all():  # rows of empty cells: skipped like blank lines
+        body = body[good_rows].reset_index(drop=True)
+    good = lines[arrow_rows][good_rows]
     bad = [
         (int(n) + 1, int(f), width, raw[starts[n] : ends[n]].decode("utf-8").rstrip("\r")[:120])
         for n, f in zip(lines[ragged], fields[ragged], strict=True)
     ]
     frame = _frame(header, [], [], None)
-    out = pd.DataFrame(
-        {name: body[j].to_numpy(dtype=object) for j, name in enumerate(frame.columns[:-1])},
-        dtype=object,
-    )
+    out = pd.DataFrame({name: body[str(j)] for j, name in enumerate(frame.columns[:-1])})
     out["_row"] = (good + 1).astype(int)
     return out, bad
 

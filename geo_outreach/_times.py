@@ -100,9 +100,20 @@ def _clean_time(v: Any) -> Any:
     return v
 
 
+def _all_text(values: pd.Series) -> bool:
+    """Tell whether every non-empty cell is a ``str`` (a CSV column): no per-cell type checks."""
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    )
+
+
 def _clean_texts(values: pd.Series) -> pd.Series:
     """:func:`_clean_time` on a column, vectorised for text (other cells kept as they are)."""
-    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    if _all_text(values):
+        is_text = values.notna()
+    else:
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     out = values.copy()
     text = values[is_text].astype(str).str.strip()
     marked = text.str.contains(r"[年月日时分秒/]", regex=True)
@@ -202,7 +213,22 @@ def decide_day_order(
 
 def _excel_serials(values: pd.Series) -> pd.Series:
     """Naive timestamps for Excel serial day numbers (numbers or digit strings); NaT elsewhere."""
-    num = values.map(
+    if _all_text(values):
+        text = values.astype("string").str.strip()
+        digits = text.str.match(r"^[0-9]{5,6}(?:\.[0-9]+)?$").fillna(False).astype(bool)
+        got = pd.to_numeric(text.where(digits), errors="coerce").astype("Float64")
+        num = pd.Series(got.to_numpy(dtype=float, na_value=np.nan), index=values.index)
+    else:
+        num = _serial_numbers(values)
+    lo, hi = _SERIAL_RANGE
+    num = num.where((num >= lo) & (num <= hi))
+    out = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
+    return out.dt.round("s")
+
+
+def _serial_numbers(values: pd.Series) -> pd.Series:
+    """Numbers and digit strings as floats (NaN elsewhere), cell by cell (mixed columns)."""
+    return values.map(
         lambda v: (
             float(v)
             if (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
@@ -210,10 +236,6 @@ def _excel_serials(values: pd.Series) -> pd.Series:
             else np.nan
         )
     ).astype(float)
-    lo, hi = _SERIAL_RANGE
-    num = num.where((num >= lo) & (num <= hi))
-    out = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
-    return out.dt.round("s")
 
 
 def _one_time(v: Any) -> tuple[pd.Timestamp | None, str]:
@@ -261,7 +283,9 @@ def _parse_rest(
     serial = _excel_serials(rest)
     naive[serial.notna()] = serial[serial.notna()]
     todo = serial.isna()
-    dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
+    dtm = pd.Series(False, index=rest.index)
+    if not _all_text(rest):
+        dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
     if dtm.any():  # Excel date cells: vectorised; out-of-range ones fall to the slow path
         got = _in_range(pd.to_datetime(rest[dtm], errors="coerce"))
         naive.loc[got.index] = got

@@ -8,10 +8,13 @@ naming the file and the fix.
 Formats
 -------
 - precincts: GeoJSON, GeoPackage, Shapefile (pyogrio).
-- alerts: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected), XLSX, GeoJSON; columns found by
-  common Chinese and English headers (:data:`ALERT_COLUMNS`) or mapped in the scenario.
+- alerts: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected), XLSX, GeoJSON, (Geo)Parquet
+  (``.parquet``/``.geoparquet``: point geometry or lon/lat columns; rejects name parquet row +
+  1); columns found by common Chinese and English headers (:data:`ALERT_COLUMNS`) or mapped
+  in the scenario. Cleaning is split at the partition boundary in :mod:`geo_outreach._alerts`.
 - venues: OSM XML / .osm.bz2 through ``osmnx.features_from_xml`` with the tag -> kind mapping
-  :data:`geo_outreach._validate.OSM_TAG_KINDS`; CSV/GeoJSON with a ``kind`` column.
+  :data:`geo_outreach._validate.OSM_TAG_KINDS`; CSV/GeoJSON/(Geo)Parquet with a ``kind``
+  column.
 - streets: OSM XML through ``osmnx.graph_from_xml``.
 
 Datums: every layer declares ``wgs84``, ``gcj02`` or ``bd09``; lon/lat in GCJ-02/BD-09 is

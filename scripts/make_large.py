@@ -133,6 +133,7 @@ def write_scenario(alerts: Path, out: Path) -> Path:
         f'path = "{(SAMPLE / "alerts.csv").resolve().as_posix()}"', f'path = "{alerts.as_posix()}"'
     )
     text = text.replace('encoding = "gbk"', 'encoding = "auto"')
+    text = re.sub(r'^dir = "[^"]+"', f'dir = "out_{alerts.stem}"', text, flags=re.MULTILINE)
     text = text.replace("合成警情数据", "大规模合成警情数据 (make_large.py)")
     path = out / f"large_{alerts.stem.split('_')[-1]}.toml"
     path.write_text(text, encoding="utf-8")
