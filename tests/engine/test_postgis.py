@@ -197,3 +197,18 @@ def test_source_keys_are_checked_when_read(tmp_path, block, message):
     sc = write_scenario(tmp_path, "[alerts]\n" + block)
     with pytest.raises(ScenarioError, match=re.escape(message)):
         load_scenario(sc)
+
+
+def test_postgis_rows_on_the_dask_engine(
+    postgis_server, pg_tables, dask_scheduler, csv_plan, tmp_path, monkeypatch
+):
+    """The two parts together: PostGIS rows cleaned in Dask partitions, same tables."""
+    pytest.importorskip("distributed")
+    monkeypatch.setenv(DSN_ENV, postgis_server.dsn)
+    engine = f'\n[engine]\nkind = "dask"\nscheduler = "{dask_scheduler}"\npartition_rows = 1000\n'
+    alerts = _postgis_block("alerts_text", columns=SAMPLE_COLUMNS)
+    plan = run_plan(write_scenario(tmp_path, alerts, engine), tmp_path / "out")
+    for name in COMPARED:
+        assert (tmp_path / "out" / name).read_bytes() == (csv_plan / name).read_bytes(), name
+    rec = plan.data.inputs[1]
+    assert rec["source"] == "postgis" and rec["engine"]["partitions"] == 3
