@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= outputs/demo
 
-.PHONY: demo test lint install install-test chromium fonts poppler bench clean wheel
+.PHONY: demo test lint install install-test chromium fonts poppler postgis bench clean wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ poppler:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
 	  || echo "WARNING: could not install poppler-utils; the PDF text tests will be skipped"; }
 
+# issue 14: a real PostgreSQL + PostGIS server for tests/engine (the fixture runs initdb/pg_ctl
+# in a temp dir on a loopback port; nothing is started here). Debian 12: postgresql-15-postgis-3.
+postgis:
+	@ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || { \
+	  echo "Installing Debian postgresql + postgis for the PostGIS source tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+	   && major=$$(ls /usr/lib/postgresql | sort -n | tail -1) \
+	   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgis \
+	      postgresql-$$major-postgis-3 >/dev/null) \
+	  || echo "WARNING: could not install postgresql/postgis; the PostGIS tests will be skipped"; }
+
 fonts:
 	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
 	  echo "Installing Debian fonts-noto-cjk so briefing.png/pdf can show Chinese"; \
@@ -47,7 +58,7 @@ lint: install-test
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
-test: install-test chromium poppler lint
+test: install-test chromium poppler postgis lint
 	$(BIN)/python -m pytest -q
 
 bench: install-test chromium
@@ -55,6 +66,7 @@ bench: install-test chromium
 	$(BIN)/python bench/bench_analytics.py
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_scale.py --plan  # issue 14: 200k/1M alerts (--ten-million: 10M)
 
 # issue 10: a wheel that ships the sample data (setup.py copies data/sample, data/boundaries)
 wheel: install-test

@@ -33,6 +33,49 @@ log = logging.getLogger(__name__)
 REJECT_COLUMNS = ["layer", "file", "row", "column", "reason", "value"]
 
 
+def reject_frame(
+    layer: str, file: str, rows: Any, reasons: Any, column: Any = "", values: Any = ""
+) -> pd.DataFrame:
+    """Build rejects column-wise: ``rows`` an array, the others an array or one value each.
+
+    ``values`` cells that are None or NaN become ``""``, the others ``str(value)``.
+    """
+    n = len(rows)
+    vals = pd.Series(np.full(n, values, dtype=object) if np.isscalar(values) or values is None
+                     else np.asarray(values, dtype=object), dtype=object)  # fmt: skip
+    text = vals.astype(str).where(vals.notna(), "") if n else vals
+    return pd.DataFrame(
+        {
+            "layer": np.full(n, layer, dtype=object),
+            "file": np.full(n, file, dtype=object),
+            "row": np.asarray(rows, dtype=object) if n else np.empty(0, dtype=object),
+            "column": np.full(n, column, dtype=object)
+            if np.isscalar(column)
+            else np.asarray(column, dtype=object),
+            "reason": np.full(n, reasons, dtype=object)
+            if np.isscalar(reasons)
+            else np.asarray(reasons, dtype=object),
+            "value": text.to_numpy(dtype=object),
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
+def order_rejects(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbered rows first by row number, then labelled rows (OSM refs) by label; stable."""
+    if len(df) == 0:
+        return df.reset_index(drop=True)
+    rows = df["row"]
+    if pd.api.types.infer_dtype(rows, skipna=False) == "integer":  # the usual case: no labels
+        numbered = np.ones(len(rows), dtype=bool)
+    else:
+        numbered = rows.map(lambda r: isinstance(r, (int, np.integer))).to_numpy(dtype=bool)
+    num = np.where(numbered, pd.to_numeric(rows.where(numbered, 0)).to_numpy(), 0)
+    label = np.where(numbered, "", rows.astype(str).to_numpy())
+    order = np.lexsort((label, num, ~numbered))
+    return df.iloc[order].reset_index(drop=True)
+
+
 @dataclass
 class Rejects:
     """Collects rejected rows while a layer loads.
@@ -48,6 +91,7 @@ class Rejects:
     layer: str
     file: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    chunks: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, row: Any, reason: str, column: str = "", value: Any = "") -> None:
         """Record one rejected row (``row`` is a 1-based file row or a label like an OSM ref)."""
@@ -63,13 +107,26 @@ class Rejects:
             }
         )
 
+    def add_many(self, rows: Any, reasons: Any, column: Any = "", values: Any = "") -> None:
+        """Record many rejected rows at once (see :func:`reject_frame`)."""
+        if len(rows):
+            self.chunks.append(reject_frame(self.layer, self.file, rows, reasons, column, values))
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        """Record rejects already built as a table (:data:`REJECT_COLUMNS`)."""
+        if len(frame):
+            self.chunks.append(frame[REJECT_COLUMNS])
+
+    @property
+    def count(self) -> int:
+        """Number of rejected rows so far."""
+        return len(self.rows) + sum(len(c) for c in self.chunks)
+
     def frame(self) -> pd.DataFrame:
         """Return the rejects as a table: numbered rows first, in order, then labelled rows."""
-        df = pd.DataFrame(self.rows, columns=REJECT_COLUMNS)
-        order = df["row"].map(
-            lambda r: (0, r, "") if isinstance(r, (int, np.integer)) else (1, 0, str(r))
-        )
-        return df.iloc[sorted(range(len(df)), key=lambda i: order.iloc[i])].reset_index(drop=True)
+        parts = [pd.DataFrame(self.rows, columns=REJECT_COLUMNS), *self.chunks]
+        df = pd.concat([p.astype(object) for p in parts], ignore_index=True)
+        return order_rejects(df.infer_objects())
 
 
 def need_file(path: Path, layer: str) -> None:
@@ -145,13 +202,21 @@ def parse_coordinate(text: str) -> float:
 def to_float(values: pd.Series) -> pd.Series:
     """Parse numbers (text is stripped first); comma decimals and DMS text are read too.
 
-    NaN where the cell is not a coordinate (see :func:`parse_coordinate`).
+    NaN where the cell is not a coordinate (see :func:`parse_coordinate`). Vectorised: only
+    cells that are not plain numbers go through the text parser.
     """
-    stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-    out = pd.to_numeric(stripped, errors="coerce").astype(float)
-    text = out.isna() & stripped.map(lambda v: isinstance(v, str) and v != "").astype(bool)
-    if text.any():
-        out[text] = stripped[text].map(parse_coordinate).astype(float)
+    if values.dtype.kind in "fiu":
+        return values.astype(float)
+    out = pd.Series(pd.to_numeric(values, errors="coerce"), index=values.index).astype(float)
+    miss = out.isna().to_numpy() & values.notna().to_numpy()
+    if miss.any():
+        sub = values[miss]
+        text = sub.map(lambda v: v.strip() if isinstance(v, str) else v)
+        got = pd.to_numeric(text, errors="coerce").astype(float)
+        words = got.isna() & text.map(lambda v: isinstance(v, str) and v != "").astype(bool)
+        if words.any():
+            got[words] = text[words].map(parse_coordinate).astype(float)
+        out[miss] = got.to_numpy()
     return out
 
 
@@ -164,59 +229,66 @@ def is_blank(value: Any) -> bool:
     )
 
 
+def _blank_cells(values: pd.Series) -> np.ndarray:
+    """Vectorised :func:`is_blank`."""
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else "x")
+    return values.isna().to_numpy() | (text == "").to_numpy()
+
+
+#: What :func:`classify_points` gives for the rejects: rows, reasons, column, values.
+PointRejects = tuple[list[Any], list[str], str, list[str]]
+
+
 def classify_points(
     lon: pd.Series,
     lat: pd.Series,
     rows: pd.Series,
-    rej: Rejects,
-    cols: dict[str, str | None],
     bbox: tuple[float, float, float, float] | None,
+    *,
+    where: str,
     raw: tuple[pd.Series, pd.Series] | None = None,
-) -> np.ndarray:
-    """Reject rows with no / unreadable / out-of-range / swapped coordinates; return keep mask.
+) -> tuple[np.ndarray, PointRejects]:
+    """Find rows with no / unreadable / out-of-range / swapped coordinates (vectorised).
 
     A point outside ``bbox`` (lon/lat, the study area padded) whose swapped coordinates fall
     inside it is reported as a probable lat/lon swap. With the ``raw`` cells, a row whose cells
     are not empty but not numbers is "unparseable coordinates" showing the cells.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, PointRejects)
+        The keep mask and the rejects (rows, reasons, ``where`` column, values) in row order,
+        for :meth:`Rejects.add_many` or :func:`reject_frame`.
     """
-    keep = np.ones(len(lon), dtype=bool)
-    lon_v, lat_v = lon.to_numpy(dtype=float), lat.to_numpy(dtype=float)
-    where = f"{cols['lon']}/{cols['lat']}"
-    for i in range(len(lon_v)):
-        reason = _bad_point(lon_v[i], lat_v[i], bbox)
-        if reason is None:
-            continue
-        if reason == "no coordinates" and raw is not None:
-            rx, ry = raw[0].iloc[i], raw[1].iloc[i]
-            unread = (not is_blank(rx) and np.isnan(lon_v[i])) or (
-                not is_blank(ry) and np.isnan(lat_v[i])
-            )
-            if not unread:
-                rej.add(rows.iloc[i], reason, where)
-            else:
-                shown = f"{'' if is_blank(rx) else rx}, {'' if is_blank(ry) else ry}"
-                rej.add(rows.iloc[i], "unparseable coordinates", where, shown)
-        elif reason == "no coordinates":
-            rej.add(rows.iloc[i], reason, where)
-        else:
-            rej.add(rows.iloc[i], reason, where, f"{lon_v[i]}, {lat_v[i]}")
-        keep[i] = False
-    return keep
-
-
-def _bad_point(x: float, y: float, bbox: tuple[float, float, float, float] | None) -> str | None:
-    """Return why a lon/lat pair is unusable, or None when it is fine."""
-    if np.isnan(x) or np.isnan(y):
-        return "no coordinates"
+    x, y = lon.to_numpy(dtype=float), lat.to_numpy(dtype=float)
+    nan = np.isnan(x) | np.isnan(y)
+    swap = np.zeros(len(x), dtype=bool)
     if bbox is not None:
         minx, miny, maxx, maxy = bbox
-        inside = minx <= x <= maxx and miny <= y <= maxy
-        swapped = minx <= y <= maxx and miny <= x <= maxy
-        if not inside and swapped:
-            return "probable lat/lon swap (swap the two columns)"
-    if not (-180 <= x <= 180 and -90 <= y <= 90):
-        return "coordinates out of range"
-    return None
+        inside = (minx <= x) & (x <= maxx) & (miny <= y) & (y <= maxy)
+        swapped = (minx <= y) & (y <= maxx) & (miny <= x) & (x <= maxy)
+        swap = ~nan & ~inside & swapped
+    rng = ~nan & ~swap & ~((-180 <= x) & (x <= 180) & (-90 <= y) & (y <= 90))
+    reason = np.full(len(x), "", dtype=object)
+    value = np.full(len(x), "", dtype=object)
+    reason[nan] = "no coordinates"
+    if raw is not None and nan.any():
+        rx, ry = raw[0][nan], raw[1][nan]
+        bx, by = _blank_cells(rx), _blank_cells(ry)
+        unread = (~bx & np.isnan(x[nan])) | (~by & np.isnan(y[nan]))
+        pos = np.flatnonzero(nan)[unread]
+        reason[pos] = "unparseable coordinates"
+        value[pos] = [
+            f"{'' if b1 else c1}, {'' if b2 else c2}"
+            for c1, c2, b1, b2 in zip(rx[unread], ry[unread], bx[unread], by[unread])
+        ]
+    reason[swap] = "probable lat/lon swap (swap the two columns)"
+    reason[rng] = "coordinates out of range"
+    shown = swap | rng
+    value[shown] = [f"{a}, {b}" for a, b in zip(x[shown], y[shown])]
+    bad = nan | swap | rng
+    rejects = (rows[bad].tolist(), reason[bad].tolist(), where, value[bad].tolist())
+    return ~bad, rejects
 
 
 def swap_bbox(
@@ -240,15 +312,17 @@ def reject_duplicates(
     as_int: bool,
 ) -> None:
     """Reject kept rows whose id repeats an earlier kept row (``keep`` is updated in place)."""
-    first_row: dict[str, Any] = {}
-    for i in np.flatnonzero(keep):
-        key = ids.iloc[i]
-        row = int(rows.iloc[i]) if as_int else rows.iloc[i]
-        if key in first_row:
-            rej.add(row, f"duplicate id (same as row {first_row[key]})", column, key)
-            keep[i] = False
-        else:
-            first_row[key] = row
+    pos = np.flatnonzero(keep)
+    kid = ids.iloc[pos].reset_index(drop=True)
+    dup = kid.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    krow = rows.iloc[pos].reset_index(drop=True)
+    krow = krow.map(int) if as_int else krow
+    first = krow.groupby(kid, sort=False).transform("first")
+    reasons = [f"duplicate id (same as row {r})" for r in first[dup].tolist()]
+    rej.add_many(krow[dup].tolist(), reasons, column, kid[dup].to_numpy())
+    keep[pos[dup]] = False
 
 
 def row_key(value: Any) -> str:
@@ -256,6 +330,30 @@ def row_key(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip()
+
+
+def stripped_text(values: pd.Series) -> pd.Series | None:
+    """Strip a column of text cells in arrow (None when not every non-empty cell is text).
+
+    Returns an object Series of Python strings, ``<NA>`` where the cell was None/NaN.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    ):
+        return None
+    return values.astype("string").str.strip().astype(object)
+
+
+def text_ids(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`row_key` for a column."""
+    text = stripped_text(values)
+    if text is not None:
+        return text.where(text.notna(), "")
+    if values.dtype == object:
+        return values.map(lambda v: v.strip() if isinstance(v, str) else row_key(v)).astype(object)
+    out = values.astype(str).str.strip()
+    return out.where(values.notna(), "").astype(object)
 
 
 # --------------------------------------------------------------------------- layer files
@@ -294,12 +392,62 @@ VENUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "名称", "场所名称", "地点"),
 }
 _VECTOR = (".geojson", ".json", ".gpkg", ".shp")
+_PARQUET = (".parquet", ".geoparquet", ".pq")
+
+
+def read_parquet_rows(path: Path, layer: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
+    """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
+
+    Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
+    cleaning reads both alike), other non-numeric columns become objects; the geometry is
+    None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
+    """
+    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        geo = b"geo" in meta
+        if geo:
+            g = gpd.read_parquet(path)
+            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
+                g = g.to_crs("EPSG:4326")
+            df, geom = pd.DataFrame(g.drop(columns=g.geometry.name)), g.geometry
+        else:
+            df, geom = pd.read_parquet(path), None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
+        raise InputDataError(
+            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
+        ) from None
+    df = df.reset_index(drop=True)
+    for c in df.columns:  # text stays in arrow (no Python object per cell); the rest as objects
+        if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
+            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
+    df["_row"] = np.arange(len(df)) + 1
+    return df, geom, "geoparquet" if geo else "parquet"
+
+
+def _point_lonlat(geom: gpd.GeoSeries, representative: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of point geometries (NaN for missing/empty/non-point; other shapes' inner point)."""
+    arr = geom.values
+    empty = geom.isna().to_numpy() | shapely.is_empty(arr)
+    if representative:
+        pts = np.where(empty, None, shapely.point_on_surface(np.where(empty, None, arr)))
+    else:
+        pts = np.where(empty | (shapely.get_type_id(arr) != 0), None, arr)
+    return shapely.get_x(pts), shapely.get_y(pts)
 
 
 def read_alert_file(
     path: Path, cfg: AlertLayer, facts: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read alerts (GeoJSON & co. or a table) and return the rows and the column mapping."""
+    """Read alerts (GeoJSON & co., (Geo)Parquet or a table); return the rows and column mapping."""
+    if path.suffix.lower() in _PARQUET:
+        df, geom, fmt = read_parquet_rows(path, "alerts")
+        facts.update(format=fmt, encoding=None)
+        if geom is None:
+            return df, dict(cfg.columns)
+        df["_lon"], df["_lat"] = _point_lonlat(geom, representative=False)
+        return df, {"lon": "_lon", "lat": "_lat", **cfg.columns}
     if path.suffix.lower() in _VECTOR:
         try:
             g = gpd.read_file(path)
@@ -390,7 +538,14 @@ def read_venue_file(
             "lon": "lon", "lat": "lat", "kind": "kind", "id": "venue_id", "name": "name"
         }  # fmt: skip
         return read_osm_venues(path, rej), cols
-    if name.endswith(_VECTOR):
+    if name.endswith(_PARQUET):
+        df, geom, fmt = read_parquet_rows(path, "venues")
+        facts.update(format=fmt)
+        mapping = dict(cfg.columns)
+        if geom is not None:
+            df["lon"], df["lat"] = _point_lonlat(geom, representative=True)
+            mapping = {"lon": "lon", "lat": "lat", **cfg.columns}
+    elif name.endswith(_VECTOR):
         g = gpd.read_file(path)
         if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
             g = g.to_crs("EPSG:4326")

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo_outreach._errors import InputDataError
 
@@ -49,9 +51,15 @@ _TIME_CLEAN = [
     (re.compile(r"分"), ":"),
     (re.compile(r"秒"), ""),
 ]
-_PLAIN_PARTS = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
-_ISO_TIME = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(.*)$")
+# Patterns used on whole columns are RE2-compatible ([0-9], no \s) so pandas runs them in arrow.
+_PLAIN_PARTS = (
+    r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
+    r"(?:[ T](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2})(?::(?P<second>[0-9]{1,2}))?)?$"
+)
+_ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
+_DMY = r"^(?P<a>[0-9]{1,2})-(?P<b>[0-9]{1,2})-(?P<y>[0-9]{4})(?P<rest>.*)$"  # named: arrow
+#: Python's whitespace (``\s``) spelled out, for arrow's regex engine.
+_SPACES = "[" + "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "]+"
 _TIME_ONLY = re.compile(r"^\d{1,2}(?::\d{2}){1,2}(?:\.\d+)?(?:\s*[ap]\.?m\.?)?$", re.IGNORECASE)
 _SERIAL = re.compile(r"^\d{5,6}(?:\.\d+)?$")
 _YEAR = re.compile(r"(?<!\d)(\d{4,})(?!\d)")
@@ -92,19 +100,42 @@ def _clean_time(v: Any) -> Any:
     return v
 
 
+def _all_text(values: pd.Series) -> bool:
+    """Tell whether every non-empty cell is a ``str`` (a CSV column): no per-cell type checks."""
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    )
+
+
 def _clean_texts(values: pd.Series) -> pd.Series:
     """:func:`_clean_time` on a column, vectorised for text (other cells kept as they are)."""
-    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    if _all_text(values):
+        is_text = values.notna()
+    else:
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
     out = values.copy()
     text = values[is_text].astype(str).str.strip()
     marked = text.str.contains(r"[年月日时分秒/]", regex=True)
     t = text[marked]
     for pat, rep in _TIME_CLEAN:
-        t = t.str.replace(pat, rep, regex=True)
-    t = t.str.replace(r"\s+", " ", regex=True).str.strip().str.rstrip(":")
+        t = t.str.replace(pat.pattern, rep, regex=True)  # text pattern: arrow-native
+    t = t.str.replace(_SPACES, " ", regex=True).str.strip().str.rstrip(":")
     text[marked] = t
     out[is_text] = text.where(text != "", None)
     return out
+
+
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """``Series.str.extract`` in arrow (named groups only): one object column per group."""
+    arr = pa.array(values.astype("string").array)
+    got = pc.extract_regex(arr, pattern)
+    names = [got.type.field(i).name for i in range(got.type.num_fields)]
+    return pd.DataFrame(
+        {n: f.to_numpy(zero_copy_only=False) for n, f in zip(names, got.flatten(), strict=True)},
+        index=values.index,
+        dtype=object,
+    )
 
 
 def _decide_order(
@@ -115,13 +146,14 @@ def _decide_order(
     Returns the rewritten values, a mask of rows that contradict the chosen order, the order
     used and warnings.
     """
-    parts = cleaned.astype("string").str.extract(_DMY)
+    parts = _extract(cleaned, _DMY)
+    parts.columns = range(4)
     has = parts[0].notna().to_numpy()
     bad = pd.Series(False, index=cleaned.index)
     if not has.any():
         return cleaned, bad, "", ()
-    a = pd.to_numeric(parts[0], errors="coerce")
-    b = pd.to_numeric(parts[1], errors="coerce")
+    a = pd.to_numeric(parts[0], errors="coerce").astype(float)
+    b = pd.to_numeric(parts[1], errors="coerce").astype(float)
     day_votes, month_votes = int((a > 12).sum()), int((b > 12).sum())
     warnings: tuple[str, ...] = ()
     if dayfirst is None:
@@ -152,9 +184,51 @@ def _decide_order(
     return rewritten, bad, ("day first" if dayfirst else "month first"), warnings
 
 
+def decide_day_order(
+    values: pd.Series, dayfirst: bool | None, column: str = "time"
+) -> tuple[bool | None, str, tuple[str, ...]]:
+    """Decide the day/month order of a WHOLE time column once (the one non-local time rule).
+
+    :func:`parse_time_column` decides the order of ``dd/mm/yyyy``-like rows from all the rows it
+    is given. When a column is parsed in slices (Dask partitions), call this on the whole
+    column (or a large sample) first and pass the returned ``dayfirst`` to every slice: each
+    slice then reads and rejects exactly as the whole column would.
+
+    Returns
+    -------
+    tuple of (bool or None, str, tuple of str)
+        ``dayfirst`` to pass on (None when no row is ``dd/mm/yyyy``-like), the order
+        (``"day first"``, ``"month first"`` or ``""``) and the warnings of the column.
+    """
+    text = values.astype("string").str.strip()
+    maybe = text.str.match(r"^[0-9]{1,2}[^0-9]").fillna(False).astype(bool)  # ISO rows never vote
+    if not maybe.any():
+        return dayfirst, "", ()
+    cleaned = _clean_texts(values[maybe.to_numpy()])
+    _, _, order, warnings = _decide_order(cleaned, dayfirst, column)
+    if not order:
+        return dayfirst, "", ()
+    return order == "day first", order, warnings
+
+
 def _excel_serials(values: pd.Series) -> pd.Series:
     """Naive timestamps for Excel serial day numbers (numbers or digit strings); NaT elsewhere."""
-    num = values.map(
+    if _all_text(values):
+        text = values.astype("string").str.strip()
+        digits = text.str.match(r"^[0-9]{5,6}(?:\.[0-9]+)?$").fillna(False).astype(bool)
+        got = pd.to_numeric(text.where(digits), errors="coerce").astype("Float64")
+        num = pd.Series(got.to_numpy(dtype=float, na_value=np.nan), index=values.index)
+    else:
+        num = _serial_numbers(values)
+    lo, hi = _SERIAL_RANGE
+    num = num.where((num >= lo) & (num <= hi))
+    out = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
+    return out.dt.round("s")
+
+
+def _serial_numbers(values: pd.Series) -> pd.Series:
+    """Numbers and digit strings as floats (NaN elsewhere), cell by cell (mixed columns)."""
+    return values.map(
         lambda v: (
             float(v)
             if (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
@@ -162,10 +236,6 @@ def _excel_serials(values: pd.Series) -> pd.Series:
             else np.nan
         )
     ).astype(float)
-    lo, hi = _SERIAL_RANGE
-    num = num.where((num >= lo) & (num <= hi))
-    out = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
-    return out.dt.round("s")
 
 
 def _one_time(v: Any) -> tuple[pd.Timestamp | None, str]:
@@ -213,7 +283,9 @@ def _parse_rest(
     serial = _excel_serials(rest)
     naive[serial.notna()] = serial[serial.notna()]
     todo = serial.isna()
-    dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
+    dtm = pd.Series(False, index=rest.index)
+    if not _all_text(rest):
+        dtm = rest.map(lambda v: isinstance(v, _dt.datetime)).astype(bool) & todo
     if dtm.any():  # Excel date cells: vectorised; out-of-range ones fall to the slow path
         got = _in_range(pd.to_datetime(rest[dtm], errors="coerce"))
         naive.loc[got.index] = got
@@ -229,12 +301,42 @@ def _parse_rest(
 
 def _padded_times(cleaned: pd.Series) -> pd.Series:
     """Parse ``2025-7-4 9:05[:00]`` shapes, vectorised (numbers assembled, no text per row)."""
-    p = cleaned.astype("string").str.extract(_PLAIN_PARTS).dropna(subset=[0])
+    p = _extract(cleaned, _PLAIN_PARTS).dropna(subset=["year"])
     if p.empty:
         return pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]")
-    n = p.apply(pd.to_numeric).fillna(0)
-    n.columns = ["year", "month", "day", "hour", "minute", "second"]
+    n = p.apply(pd.to_numeric).astype(float).fillna(0)
     return pd.to_datetime(n, errors="coerce")
+
+
+def _fallback(
+    values: pd.Series,
+    cleaned: pd.Series,
+    pos: np.ndarray,
+    aware: pd.Series,
+    reasons: pd.Series,
+    tz: str,
+) -> None:
+    """:func:`_one_time` on the rows no vectorised path read, once per DISTINCT value.
+
+    Writes ``aware`` and ``reasons`` at positions ``pos`` (in place). Bad cells repeat
+    (``待补录``, ``9999-12-31``), so this stays fast on large files.
+    """
+    is_text = cleaned.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    raw = values.to_numpy(dtype=object)
+    args = pd.Series(np.where(is_text, cleaned.to_numpy(dtype=object), raw))
+    codes, uniq = pd.factorize(args, use_na_sentinel=False)
+    got = [_one_time(u) for u in uniq]
+    why = np.array([w for _, w in got], dtype=object)
+    naive = [i for i, (ts, _) in enumerate(got) if ts is not None and ts.tzinfo is None]
+    stamps = pd.Series(pd.NaT, index=range(len(uniq)), dtype=f"datetime64[ns, {tz}]")
+    if naive:
+        local = _localize(pd.Series([got[i][0] for i in naive], dtype="datetime64[ns]"), tz)
+        stamps.iloc[naive] = local.to_numpy()
+    for i, (ts, _) in enumerate(got):
+        if ts is not None and ts.tzinfo is not None:
+            stamps.iat[i] = ts.tz_convert(tz)
+    reasons.iloc[pos] = why[codes]
+    aware.iloc[pos] = stamps.to_numpy()[codes]
 
 
 def parse_time_column(
@@ -308,17 +410,11 @@ def parse_time_column(
     ok = naive.notna()
     if ok.any():
         aware[ok] = _localize(naive[ok], tz)
-    for i in np.flatnonzero(todo.to_numpy() & ~ok.to_numpy()):
-        if time_format:
-            reasons.iat[i] = f"unparseable time (time_format = {time_format!r})"
-            continue
-        ts, why = _one_time(cleaned.iat[i] if isinstance(cleaned.iat[i], str) else values.iat[i])
-        if ts is None:
-            reasons.iat[i] = why
-        elif ts.tzinfo is None:
-            aware.iat[i] = _localize(pd.Series([ts]), tz).iat[0]
-        else:
-            aware.iat[i] = ts.tz_convert(tz)
+    fall = np.flatnonzero(todo.to_numpy() & ~ok.to_numpy())
+    if len(fall) and time_format:
+        reasons.iloc[fall] = f"unparseable time (time_format = {time_format!r})"
+    elif len(fall):
+        _fallback(values.iloc[fall], cleaned.iloc[fall], fall, aware, reasons, tz)
     _range_reasons(aware, reasons, not_after, period)
     aware[reasons != ""] = pd.NaT
     return ParsedTimes(aware, reasons, order, warnings)

@@ -139,6 +139,7 @@ PLAN_OUTPUT_FILES: tuple[str, ...] = (
     "precinct_stats.csv",
     "monthly_trends.csv",
     "alerts.csv",
+    "alerts.parquet",  # issue 14: large runs (or [output] alerts_parquet = true)
     "venues.geojson",
     "streets.geojson",
     "density.tif",
@@ -273,6 +274,8 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
         "partial",
     ),
     "alerts.csv": ("alert_id", "reported_at", "category", "age_band", "precinct_id", "lon", "lat"),
+    # issue 14: GeoParquet (WGS84), geometry column besides these
+    "alerts.parquet": ("alert_id", "reported_at", "category", "age_band", "precinct_id"),
     "venues.geojson": ("venue_id", "kind", "name", "precinct_id"),
     "streets.geojson": ("highway",),
     "hotspots.geojson": ("cell_id", "alerts", "gi_z", "p", "p_fdr", "hot_class"),

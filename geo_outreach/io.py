@@ -8,10 +8,13 @@ naming the file and the fix.
 Formats
 -------
 - precincts: GeoJSON, GeoPackage, Shapefile (pyogrio).
-- alerts: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected), XLSX, GeoJSON; columns found by
-  common Chinese and English headers (:data:`ALERT_COLUMNS`) or mapped in the scenario.
+- alerts: CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected), XLSX, GeoJSON, (Geo)Parquet
+  (``.parquet``/``.geoparquet``: point geometry or lon/lat columns; rejects name parquet row +
+  1); columns found by common Chinese and English headers (:data:`ALERT_COLUMNS`) or mapped
+  in the scenario. Cleaning is split at the partition boundary in :mod:`geo_outreach._alerts`.
 - venues: OSM XML / .osm.bz2 through ``osmnx.features_from_xml`` with the tag -> kind mapping
-  :data:`geo_outreach._validate.OSM_TAG_KINDS`; CSV/GeoJSON with a ``kind`` column.
+  :data:`geo_outreach._validate.OSM_TAG_KINDS`; CSV/GeoJSON/(Geo)Parquet with a ``kind``
+  column.
 - streets: OSM XML through ``osmnx.graph_from_xml``.
 
 Datums: every layer declares ``wgs84``, ``gcj02`` or ``bd09``; lon/lat in GCJ-02/BD-09 is
@@ -23,6 +26,7 @@ working CRS (UTM, from ``estimate_utm_crs``). Table, header and time parsing liv
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
+from geo_outreach._alerts import alert_context, clean_alert_rows, finish_alerts
 from geo_outreach._parse import (
     ALERT_COLUMNS,
     REJECT_COLUMNS,
@@ -49,15 +54,13 @@ from geo_outreach._parse import (
     read_alert_file,
     read_venue_file,
     reject_duplicates,
-    row_key,
-    swap_bbox,
     to_float,
 )
 from geo_outreach._precincts import PRECINCT_COLUMNS, load_precincts
 from geo_outreach._tables import detect_encoding, read_table, reject_ragged
-from geo_outreach._times import parse_time_column, parse_times
+from geo_outreach._times import parse_times
 from geo_outreach.datum_check import check_alerts
-from geo_outreach._validate import OUTSIDE, VENUE_KIND_ALIASES, VENUE_KINDS, check_layer
+from geo_outreach._validate import VENUE_KIND_ALIASES, VENUE_KINDS, check_layer
 from geo_outreach.outputs import sha256_file
 from geo_outreach.join import assign_precincts, check_no_overlaps
 from geo_outreach.scenario import (
@@ -77,6 +80,7 @@ __all__ = [
     "detect_encoding",
     "find_columns",
     "load_alerts",
+    "read_alerts",
     "load_precincts",
     "load_streets",
     "load_study",
@@ -126,66 +130,23 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
 # --------------------------------------------------------------------------- alerts
 
 
-def _alert_ids(df: pd.DataFrame, id_col: str | None, rows: pd.Series, path: Path) -> pd.Series:
-    """Alert ids: the id column (blank -> ``row<N>``), else ``<file stem>:<row>``."""
-    if id_col is not None:
-        ids = df[id_col].map(row_key)
-        return ids.where(ids != "", "row" + rows.astype(str))
-    return path.stem + ":" + rows.astype(str)
+def read_alerts(
+    cfg: AlertLayer,
+) -> tuple[pd.DataFrame, dict[str, str | None], pd.DataFrame, dict[str, Any]]:
+    """Read the alert file: raw rows with ``_row``, the columns, the read rejects, the facts.
 
-
-def _period(
-    period: PeriodConfig | None, tz: str
-) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """Return the scenario period as tz-aware bounds; a bare end date includes its whole day."""
-    if period is None:
-        return None, None
-
-    def bound(v: str | None, end: bool) -> pd.Timestamp | None:
-        if v is None:
-            return None
-        ts = pd.Timestamp(v)
-        if end and len(v) <= 10:
-            ts = ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
-
-    return bound(period.start, False), bound(period.end, True)
-
-
-def _category(v: Any) -> str:
-    return str(v).strip() if isinstance(v, str) and v.strip() else "未分类"
-
-
-def _age_band(v: Any) -> str:
-    return str(v).strip() if v is not None and str(v) != "nan" else ""
-
-
-def _alert_frame(
-    sel: pd.DataFrame,
-    ids: pd.Series,
-    times: pd.Series,
-    cols: dict[str, str | None],
-    lonlat: tuple[np.ndarray, np.ndarray],
-    crs: pyproj.CRS,
-) -> gpd.GeoDataFrame:
-    """Build the kept alerts as points in the working CRS (``_row`` kept for later rejects)."""
-    cat_col, age_col = cols["category"], cols["age_band"]
-    n = len(sel)
-    return gpd.GeoDataFrame(
-        {
-            "alert_id": ids.to_numpy(),
-            "reported_at": times.array,
-            "category": sel[cat_col].map(_category).to_numpy()
-            if cat_col
-            else np.full(n, "未分类", dtype=object),
-            "age_band": sel[age_col].map(_age_band).to_numpy()
-            if age_col
-            else np.full(n, "", dtype=object),
-            "_row": sel["_row"].to_numpy(),
-        },
-        geometry=gpd.points_from_xy(*lonlat),
-        crs="EPSG:4326",
-    ).to_crs(crs)
+    The read rejects are the ragged CSV rows; see :mod:`geo_outreach._alerts` for the rest.
+    """
+    path = Path(cfg.path or "")  # issue 14: None only with source = "postgis"
+    need_file(path, "alerts")
+    rej = Rejects("alerts", str(path))
+    facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
+    df, mapping = read_alert_file(path, cfg, facts)
+    reject_ragged(facts, rej.add)
+    if len(df) == 0:
+        raise InputDataError(f"{path}: the alert table has a header but no rows")
+    cols = alert_columns(df, path, mapping)
+    return df, cols, rej.frame(), facts
 
 
 def load_alerts(
@@ -204,76 +165,31 @@ def load_alerts(
     outside the study area (> ``max_outside_km``), duplicate id, and the time reasons of
     :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
     range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
-    unparseable time).
+    unparseable time). Read -> :func:`~geo_outreach._alerts.alert_context` (whole column) ->
+    :func:`~geo_outreach._alerts.clean_alert_rows` (all rows as one slice) ->
+    :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
-    path = Path(cfg.path)
-    need_file(path, "alerts")
-    rej = Rejects("alerts", str(path))
-    facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
-    df, mapping = read_alert_file(path, cfg, facts)
-    reject_ragged(facts, rej.add)
-    if len(df) == 0:
-        raise InputDataError(f"{path}: the alert table has a header but no rows")
-    cols = alert_columns(df, path, mapping)
-    lon_col, lat_col, time_col = str(cols["lon"]), str(cols["lat"]), str(cols["time"])
-    rows = df["_row"]
-    lon, lat = to_float(df[lon_col]), to_float(df[lat_col])
-    keep = classify_points(
-        lon,
-        lat,
-        rows,
-        rej,
-        cols,
-        swap_bbox(study_area, crs, cfg.datum),
-        raw=(df[lon_col], df[lat_col]),
-    )
-
-    parsed = parse_time_column(
+    df, cols, read_rej, facts = read_alerts(cfg)
+    path = Path(cfg.path or "")
+    time_col = str(cols["time"])
+    ctx, tfacts = alert_context(
+        cfg,
         df[time_col],
-        tz,
-        column=time_col,
-        time_format=cfg.time_format,
-        dayfirst=cfg.dayfirst,
-        not_after=pd.Timestamp.now(tz) if now is None else now,
-        period=_period(period, tz),
+        source=str(path),
+        time_column=time_col,
+        tz=tz,
+        precincts_m=precincts_m,
+        study_area=study_area,
+        crs=crs,
+        period=period,
+        now=now,
     )
-    times = parsed.times
-    bad_time = keep & (parsed.reasons != "").to_numpy()
-    for i in np.flatnonzero(bad_time):
-        rej.add(int(rows.iloc[i]), parsed.reasons.iloc[i], time_col, df[time_col].iloc[i])
-    keep &= ~bad_time
-    facts.update(time_order=parsed.order, warnings=[f"{path.name}: {w}" for w in parsed.warnings])
-
-    ids = _alert_ids(df, cols["id"], rows, path)
-    reject_duplicates(ids, rows, keep, rej, cols["id"] or "", as_int=True)
-
-    wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], cfg.datum)
-    gdf = _alert_frame(df[keep], ids[keep], times[keep], cols, (wlon, wlat), crs)
-    dist_km = _distance_km(gdf.geometry, study_area)
-    far = dist_km > cfg.max_outside_km
-    for i in np.flatnonzero(far):
-        rej.add(
-            int(gdf["_row"].iloc[i]),
-            f"far outside the study area ({dist_km[i]:.1f} km; "
-            f"limit max_outside_km = {cfg.max_outside_km:g})",
-            f"{lon_col}/{lat_col}",
-            f"{wlon[i]:.6f}, {wlat[i]:.6f} (WGS84)",
-        )
-    gdf = gdf[~far].reset_index(drop=True)
-    if len(gdf) == 0:
-        raise InputDataError(
-            f"{path}: no usable alert rows ({len(rej.rows)} rejected; see rejects.csv). "
-            f"Check the datum (now {cfg.datum}) and the coordinate columns"
-        )
-    gdf["precinct_id"] = assign_precincts(gdf, precincts_m).to_numpy()
-    gdf = gdf.drop(columns="_row")
     facts.update(
-        rows_loaded=len(gdf),
-        rows_rejected=len(rej.rows),
-        columns={k: v for k, v in cols.items() if v and not v.startswith("_")},
-        alerts_outside=int((gdf["precinct_id"] == OUTSIDE).sum()),
+        time_order=tfacts["time_order"],
+        warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    return gdf, rej.frame(), facts
+    part = clean_alert_rows(df, cols, ctx)
+    return finish_alerts([part], read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 
 
 # --------------------------------------------------------------------------- venues
@@ -311,17 +227,23 @@ def load_venues(
     rows = df["_row"]
     lon, lat = to_float(df[str(cols["lon"])]), to_float(df[str(cols["lat"])])
     raw = (df[str(cols["lon"])], df[str(cols["lat"])])
-    keep = classify_points(lon, lat, rows, rej, cols, None, raw=raw)
+    where = f"{cols['lon']}/{cols['lat']}"
+    keep, point_rej = classify_points(lon, lat, rows, None, where=where, raw=raw)
+    rej.add_many(*point_rej)
     kinds = _venue_kinds(df[kind_col], cfg.kinds)
-    for i in np.flatnonzero(keep & ~kinds.isin(VENUE_KINDS).to_numpy()):
-        rej.add(
-            rows.iloc[i],
-            f"unknown kind {kinds.iloc[i]!r}; use one of {', '.join(VENUE_KINDS)} or map it in "
-            f'the venue layer: kinds = {{ "{kinds.iloc[i]}" = "plaza" }}',
-            kind_col,
-            kinds.iloc[i],
-        )
-        keep[i] = False
+    unknown = keep & ~kinds.isin(VENUE_KINDS).to_numpy()
+    bad_kinds = kinds[unknown].tolist()
+    rej.add_many(
+        rows[unknown].tolist(),
+        [
+            f"unknown kind {k!r}; use one of {', '.join(VENUE_KINDS)} or map it in "
+            f'the venue layer: kinds = {{ "{k}" = "plaza" }}'
+            for k in bad_kinds
+        ],
+        kind_col,
+        bad_kinds,
+    )
+    keep &= ~unknown
     if id_col:
         ids = df[id_col].map(lambda v: str(v).strip() if v is not None else "")
     else:
@@ -344,13 +266,16 @@ def load_venues(
     ).to_crs(crs)
     dist_km = _distance_km(gdf.geometry, study_area)
     far = dist_km > max_outside_km
-    for i in np.flatnonzero(far):
-        rej.add(gdf["_row"].iloc[i], f"outside the study area ({dist_km[i]:.1f} km)", "geometry")
+    rej.add_many(
+        gdf["_row"][far].tolist(),
+        [f"outside the study area ({d:.1f} km)" for d in dist_km[far].tolist()],
+        "geometry",
+    )
     gdf = gdf[~far].drop(columns="_row").reset_index(drop=True)
     gdf["precinct_id"] = assign_precincts(gdf, precincts_m).to_numpy()
     facts.update(
         rows_loaded=len(gdf),
-        rows_rejected=len(rej.rows),
+        rows_rejected=rej.count,
         kinds={k: int(v) for k, v in gdf["kind"].value_counts().sort_index().items()},
     )
     return gdf, rej.frame(), facts
@@ -438,8 +363,11 @@ def _load_all_venues(
     return _Venues(venues, rejects, inputs, notes)
 
 
-def load_study(sc: Scenario) -> StudyData:
-    """Load and check every layer of a scenario (see module docstring)."""
+def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> StudyData:
+    """Load and check every layer of a scenario (see module docstring).
+
+    ``progress`` (issue 14) gets the Dask engine's ``partition i/n cleaned`` messages.
+    """
     precincts_ll, rej_p, f_p = load_precincts(sc.precincts)
     crs = _crs.working_crs(precincts_ll)
     precincts = precincts_ll.to_crs(crs)
@@ -451,14 +379,22 @@ def load_study(sc: Scenario) -> StudyData:
     flagged = bool(precincts.get("illustrative", pd.Series([False])).any())
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
-    alerts, rej_a, f_a = load_alerts(
-        sc.alerts,
-        tz=sc.scenario.timezone,
-        precincts_m=precincts,
-        study_area=study_area,
-        crs=crs,
-        period=sc.period,
-    )
+    if sc.alerts.source == "file" and sc.engine.kind == "pandas":
+        alerts, rej_a, f_a = load_alerts(
+            sc.alerts,
+            tz=sc.scenario.timezone,
+            precincts_m=precincts,
+            study_area=study_area,
+            crs=crs,
+            period=sc.period,
+        )
+    else:  # issue 14: PostGIS source or Dask engine (geo_outreach.engine, given our reader)
+        from geo_outreach.engine import load_alerts_engine
+
+        alerts, rej_a, f_a = load_alerts_engine(
+            sc, read_file=read_alerts, precincts_m=precincts, study_area=study_area, crs=crs,
+            progress=progress,
+        )  # fmt: skip
     warnings = list(f_a.get("warnings", []))
     f_a["timezone"] = sc.scenario.timezone
     if not sc.scenario.timezone_given:
@@ -481,12 +417,13 @@ def load_study(sc: Scenario) -> StudyData:
         inputs.append(f_s)
         notes += _layer_notes("streets", sc.streets.synthetic, "")
     fits = check_alerts(  # issue 10: does the declared alert datum fit the map?
-        alerts, sc.alerts.datum, source=Path(sc.alerts.path).name, streets=streets, venues=venues
+        alerts, sc.alerts.datum, source=Path(f_a["path"]).name, streets=streets, venues=venues
     )
     f_a["datum_check"] = [fit.as_dict() for fit in fits]
     warnings += [w for w in (fit.warning() for fit in fits) if w]
     for rec in inputs:
-        rec["sha256"] = sha256_file(Path(rec["path"]))
+        if "sha256" not in rec:  # issue 14: a PostGIS source has no file (None)
+            rec["sha256"] = sha256_file(Path(rec["path"]))
     check_layer(precincts, "precincts")
     check_layer(alerts, "alerts")
     check_layer(venues, "venues")

@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_outreach._validate import OUTSIDE, columns_of
-from geo_outreach.outputs import package_versions, write_output
+from geo_outreach._validate import OUTSIDE, check_written, columns_of
+from geo_outreach.outputs import atomic_write, package_versions, write_output
 from geo_outreach.scenario import Scenario, scenario_to_dict
 
 if TYPE_CHECKING:
@@ -85,14 +85,48 @@ def build_manifest(
 # --------------------------------------------------------------------------- cleaned inputs
 
 
-def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
+#: Runs with at least this many alerts also write ``alerts.parquet`` (unless told otherwise).
+PARQUET_ROWS = 100_000
+
+
+def iso_times(times: pd.Series) -> pd.Series:
+    """``Timestamp.isoformat()`` of tz-aware times, vectorised (sub-second times row by row)."""
+    if len(times) == 0:
+        return times.astype(object)
+    whole = (times.dt.microsecond == 0) & (times.dt.nanosecond == 0)
+    text = times.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    zone = times.dt.strftime("%z")
+    out = text + zone.str[:3] + ":" + zone.str[3:]
+    out = out.astype(object)
+    if not whole.all():
+        out[~whole] = times[~whole].map(lambda t: t.isoformat())
+    return out
+
+
+def write_alerts_parquet(alerts: gpd.GeoDataFrame, out_dir: Path) -> Path:
+    """Write the cleaned alerts as WGS84 GeoParquet (``alerts.parquet``), atomically."""
+    cols = columns_of("alerts.parquet")
+    frame = alerts[[*cols, alerts.geometry.name]].to_crs("EPSG:4326")
+    check_written("alerts.parquet", frame.drop(columns=frame.geometry.name))
+    return atomic_write(Path(out_dir) / "alerts.parquet", lambda p: frame.to_parquet(p))
+
+
+def write_base_layers(
+    data: StudyData, out_dir: Path, alerts_parquet: bool | None = None
+) -> dict[str, Path]:
     """Write the cleaned input layers (WGS84) that maps and later runs read back.
+
+    Parameters
+    ----------
+    alerts_parquet
+        Also write ``alerts.parquet``: True / False; None = when there are at least
+        :data:`PARQUET_ROWS` alerts.
 
     Returns
     -------
     dict
-        File name -> path: ``rejects.csv``, ``alerts.csv``, ``venues.geojson`` and, with a
-        street network, ``streets.geojson``.
+        File name -> path: ``rejects.csv``, ``alerts.csv``, (``alerts.parquet``),
+        ``venues.geojson`` and, with a street network, ``streets.geojson``.
     """
     files: dict[str, Path] = {}
     files["rejects.csv"] = write_output(out_dir, "rejects.csv", data.rejects.astype({"row": str}))
@@ -100,7 +134,7 @@ def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
     alerts = pd.DataFrame(
         {
             "alert_id": a["alert_id"],
-            "reported_at": a["reported_at"].map(lambda t: t.isoformat()),
+            "reported_at": iso_times(a["reported_at"]),
             "category": a["category"],
             "age_band": a["age_band"],
             "precinct_id": a["precinct_id"],
@@ -109,6 +143,8 @@ def write_base_layers(data: StudyData, out_dir: Path) -> dict[str, Path]:
         }
     ).sort_values(["reported_at", "alert_id"], kind="stable")
     files["alerts.csv"] = write_output(out_dir, "alerts.csv", alerts)
+    if alerts_parquet or (alerts_parquet is None and len(data.alerts) >= PARQUET_ROWS):
+        files["alerts.parquet"] = write_alerts_parquet(data.alerts, out_dir)
     venue_cols = [*columns_of("venues.geojson"), "geometry"]
     venues = data.venues[venue_cols].sort_values("venue_id")
     files["venues.geojson"] = write_output(out_dir, "venues.geojson", venues)

@@ -166,12 +166,12 @@ def _compute(
 ) -> _Stages:
     """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given."""
     with timer("load"):
-        data = load_study(sc)
+        data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
     # what makes validate fail is a warning here: the plan runs, and says so
     warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
         with timer("base layers"):
-            files.update(write_base_layers(data, out_dir))
+            files.update(write_base_layers(data, out_dir, sc.output.alerts_parquet))
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)
@@ -376,7 +376,7 @@ def validate_scenario(
     """
     timer = _Timer(progress)
     with timer("load"):
-        data = load_study(sc)
+        data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
     problems = layer_problems(data.inputs)
     candidates: dict[str, int] = {}
     for ch in sc.channels:

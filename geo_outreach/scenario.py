@@ -49,6 +49,9 @@ Method = Literal["auto", "greedy", "exact"]
 ChannelType = Literal["venues", "patrol", "visits"]
 Basemap = str  # "none", "osm", "tianditu", "amap" or a tile URL template with {z}/{x}/{y}
 Lang = Literal["zh", "en"]
+# issue 14: where alerts come from and which engine loads them
+AlertSource = Literal["file", "postgis"]
+EngineKind = Literal["pandas", "dask"]
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,12 @@ class PrecinctLayer:
 
 @dataclass(frozen=True)
 class AlertLayer:
-    """Fraud alerts (CSV, XLSX, GeoJSON).
+    """Fraud alerts (CSV, XLSX, GeoJSON) or a PostGIS query/table (issue 14).
 
     ``columns`` maps our names (id, lon, lat, time, category, age_band) to the file's headers.
     """
 
-    path: Path
+    path: Path | None = None  # issue 14: required unless source = "postgis" (checked when read)
     datum: Datum = "wgs84"
     columns: dict[str, str] = field(default_factory=dict)
     encoding: str = "auto"
@@ -98,6 +101,13 @@ class AlertLayer:
     header_row: int | None = None
     time_format: str | None = None
     dayfirst: bool | None = None
+    # issue 14 (begin): alerts straight from PostGIS; the DSN is read from the environment
+    # variable named by dsn_env and is never written anywhere
+    source: AlertSource = "file"
+    dsn_env: str = "GEO_OUTREACH_DSN"
+    query: str | None = None
+    table: str | None = None
+    # issue 14 (end)
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,9 @@ class OutputConfig:
     # issue 11 briefing: languages rendered side by side (map.html + map.en.html ...);
     # empty: ``lang`` only. ``--lang zh,en`` sets it.
     langs: tuple[Lang, ...] = ()
+    # issue 14: alerts.parquet (cleaned alerts, WGS84 GeoParquet) beside outputs.gpkg;
+    # None: only for large runs (manifest.PARQUET_ROWS alerts or more)
+    alerts_parquet: bool | None = None
 
 
 # issue 13: the campaign log (what outreach was done), found by plan/demo/effect without --log
@@ -235,6 +248,20 @@ class PeriodConfig:
     end: str | None = None
 
 
+# issue 14 (begin): the engine that loads and cleans the alerts
+@dataclass(frozen=True)
+class EngineConfig:
+    """Engine for loading and cleaning alerts: pandas in this process, or Dask partitions."""
+
+    kind: EngineKind = "pandas"
+    workers: int = 2
+    scheduler: str | None = None
+    partition_rows: int = 1_000_000
+
+
+# issue 14 (end)
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A whole scenario, as read from TOML (see module docstring)."""
@@ -253,6 +280,7 @@ class Scenario:
     key_dates: tuple[KeyDate, ...] = ()
     period: PeriodConfig = field(default_factory=PeriodConfig)  # issue 10 (F)
     campaign_log: CampaignLogConfig | None = None  # issue 13
+    engine: EngineConfig = field(default_factory=EngineConfig)  # issue 14
 
     @property
     def synthetic(self) -> bool:
@@ -398,6 +426,7 @@ _TOP = {
     "key_dates": KeyDate,
     "period": PeriodConfig,  # issue 10 (F)
     "campaign_log": CampaignLogConfig,  # issue 13
+    "engine": EngineConfig,  # issue 14
 }
 
 
@@ -491,9 +520,44 @@ def parse_scenario(data: dict[str, Any], *, base: Path, path: Path | None = None
         campaign_log=_build(CampaignLogConfig, data["campaign_log"], "campaign_log", base)
         if "campaign_log" in data
         else None,  # issue 13
+        engine=_build(EngineConfig, data.get("engine", {}), "engine", base),  # issue 14
     )
+    _check_source(sc)  # issue 14
     check_values(sc)
     return sc
+
+
+# issue 14 (begin)
+def _check_source(sc: Scenario) -> None:
+    """Check the alert source keys fit together and the Dask scheduler address looks right."""
+    a = sc.alerts
+    if a.source == "file":
+        if a.path is None:
+            raise ScenarioError("[alerts] needs the key 'path' (or source = \"postgis\")")
+        extra = [k for k in ("query", "table") if getattr(a, k) is not None]
+        if extra:
+            raise ScenarioError(
+                f"alerts.{extra[0]} is for source = \"postgis\"; set it or remove the key"
+            )
+    else:
+        if a.path is not None:
+            raise ScenarioError('alerts.path is for files; with source = "postgis" remove it')
+        if (a.query is None) == (a.table is None):
+            raise ScenarioError(
+                'alerts: source = "postgis" needs exactly one of query = "SELECT ..." or '
+                'table = "schema.alerts"'
+            )
+        if not a.dsn_env.strip():
+            raise ScenarioError("alerts.dsn_env must name an environment variable")
+    s = sc.engine.scheduler
+    if s is not None and "://" not in s:
+        raise ScenarioError(
+            f"engine.scheduler = {s!r} is not a scheduler address; write it like "
+            '"tcp://10.0.0.5:8786"'
+        )
+
+
+# issue 14 (end)
 
 
 def _playbook_sections(data: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -63,6 +63,9 @@ RANGES: dict[str, Range] = {
     "min_share_per_precinct": Range(0.0, 1.0, unit="a share"),
     "cluster_min_samples": Range(1.0, 1_000_000.0, unit="alerts"),
     "seed": Range(0.0, 2.0**32 - 1),
+    # issue 14: [engine]
+    "workers": Range(1.0, 1_024.0, unit="worker processes"),
+    "partition_rows": Range(1_000.0, 100_000_000.0, unit="rows per partition"),
 }
 #: Every value of a ``*_weights`` table.
 WEIGHT_RANGE = Range(0.0, 1_000.0, unit="a weight; 1 = normal")

@@ -22,6 +22,7 @@ from geo_outreach.scenario import (
     Campaign,
     CampaignLogConfig,
     ChannelConfig,
+    EngineConfig,
     KeyDate,
     OutputConfig,
     PeriodConfig,
@@ -36,7 +37,12 @@ from geo_outreach.scenario_checks import RANGES, WEIGHT_RANGE
 SECTIONS: tuple[tuple[str, type, str], ...] = (
     ("[scenario]", ScenarioInfo, "General settings. Optional."),
     ("[precincts]", PrecinctLayer, "Precinct polygons (GeoJSON, GeoPackage, Shapefile). Required."),
-    ("[alerts]", AlertLayer, "Fraud alerts (CSV, XLSX, GeoJSON). Required."),
+    (
+        "[alerts]",
+        AlertLayer,
+        "Fraud alerts (CSV, XLSX, GeoJSON, or a PostGIS query/table with "
+        '`source = "postgis"`). Required.',
+    ),
     (
         "[[venues]]",
         VenueLayer,
@@ -60,6 +66,12 @@ SECTIONS: tuple[tuple[str, type, str], ...] = (
         CampaignLogConfig,
         "The campaign log (what was done): `plan`, `demo` and `effect` estimate the effect from "
         "it; `effect --log` overrides. Optional.",
+    ),
+    (
+        "[engine]",
+        EngineConfig,
+        "Engine that loads and cleans the alerts (issue 14): pandas in this process, or Dask "
+        "partitions on local worker processes or an existing cluster. Optional.",
     ),
 )
 
@@ -95,7 +107,10 @@ KEYS: dict[str, tuple[str, str]] = {
         "true",
     ),
     "PrecinctLayer.note": ("Note on the data, shown on every map", '"boundaries from 2024"'),
-    "AlertLayer.path": ("Alert file, relative to the scenario file", '"data/alerts.csv"'),
+    "AlertLayer.path": (
+        'Alert file, relative to the scenario file (required unless source = "postgis")',
+        '"data/alerts.csv"',
+    ),
     "AlertLayer.datum": ("Datum of the coordinates (see [precincts] datum)", '"gcj02"'),
     "AlertLayer.columns": (
         "Our column names (id, time, category, age_band, lon, lat) -> your file's headers",
@@ -174,6 +189,12 @@ KEYS: dict[str, tuple[str, str]] = {
     "OutputConfig.langs": (
         "Several languages at once: zh -> map.html, en -> map.en.html (default: just lang)",
         '["zh", "en"]',
+    ),
+    # issue 14
+    "OutputConfig.alerts_parquet": (
+        "Write alerts.parquet (cleaned alerts, WGS84 GeoParquet): true, false; unset = only "
+        "for runs of 100,000 alerts or more",
+        "true",
     ),
     # issue 10: input keys
     "PrecinctLayer.merge_duplicate_ids": (
@@ -260,6 +281,35 @@ KEYS: dict[str, tuple[str, str]] = {
         "else by phone",
         "0.2",
     ),
+    # issue 14 (begin)
+    "AlertLayer.source": (
+        "`file` (path) or `postgis` (query or table on a PostgreSQL/PostGIS server; install "
+        "the `postgis` extra). Rows are numbered in the order the query returns them",
+        '"postgis"',
+    ),
+    "AlertLayer.dsn_env": (
+        "Environment variable holding the libpq connection string (never written to "
+        "outputs, logs or errors)",
+        '"GEO_OUTREACH_DSN"',
+    ),
+    "AlertLayer.query": (
+        "PostGIS: a SELECT returning the alert columns (a geometry column is read as lon/lat); "
+        "add ORDER BY for stable row numbers",
+        '"SELECT * FROM alerts WHERE reported_at >= \'2024-01-01\' ORDER BY id"',
+    ),
+    "AlertLayer.table": ("PostGIS: a table or view to read whole", '"public.alerts"'),
+    "EngineConfig.kind": (
+        "`pandas` (one process) or `dask` (partitions cleaned in parallel; install the `dask` "
+        "extra)",
+        '"dask"',
+    ),
+    "EngineConfig.workers": ("Dask: local worker processes (one thread each)", "4"),
+    "EngineConfig.scheduler": (
+        "Dask: address of an existing scheduler (instead of local workers)",
+        '"tcp://10.0.0.5:8786"',
+    ),
+    "EngineConfig.partition_rows": ("Dask: alert rows per partition", "1000000"),
+    # issue 14 (end)
     "Campaign.start": ("First day of the campaign", "2026-06-01"),
     "Campaign.end": ("Last day of the campaign", "2026-07-31"),
     "KeyDate.date": ("Day of a key event", "2026-06-15"),

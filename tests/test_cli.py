@@ -353,7 +353,7 @@ def test_unexpected_error_is_one_line_and_verbose_shows_it(scenario_factory, cap
 
     plan = sys.modules["geo_outreach.plan"]  # the module (geo_outreach.plan is also a function)
 
-    def boom(sc):
+    def boom(sc, progress=None):  # issue 14: load_study takes the progress callback
         raise ValueError("Cannot infer dst time from 2025-11-02 01:30:00")
 
     monkeypatch.setattr(plan, "load_study", boom)

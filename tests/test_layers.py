@@ -27,7 +27,10 @@ FLOORS: tuple[frozenset[str], ...] = (
         {"_errors", "_validate", "_version", "i18n", "scenario", "scenario_checks", "scenario_doc"}
     ),
     frozenset({"crs", "join", "outputs"}),
-    frozenset({"io", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}),
+    frozenset(
+        {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
+        | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
+    ),
     frozenset({"stats", "density", "hotspots", "forecast"}),  # forecast: issue 13
     frozenset({"analytics"}),
     frozenset({"coverage"}),

@@ -1,0 +1,384 @@
+"""Cleaning alert rows: one pure function per slice of rows, plus the few whole-table passes.
+
+The alert loader is split at the partition boundary so that a distributed engine (Dask) runs
+the SAME reject rules as the pandas path:
+
+1. **read** (whole file, :func:`geo_outreach._parse.read_alert_file`): raw rows with ``_row``
+   (1-based file row numbers) and the column mapping (:func:`geo_outreach._parse.alert_columns`).
+2. **context** (whole table, once): :func:`alert_context` decides the time column's day/month
+   order from all rows (or a large sample) -- the one non-local time rule -- and packs it with
+   every other setting into a small frozen :class:`CleanContext`.
+3. **per slice** (any slice of the rows, e.g. a partition): :func:`clean_alert_rows` applies
+   every row-local rule (coordinates, times, datum, far outside the study area, precinct join)
+   and gives the kept alerts (with ``_row``), the rejects and a few counts. On any split of
+   the rows the concatenated results equal those of the whole table.
+4. **global** (after concatenation): :func:`finish_alerts` rejects duplicate ids (a later row
+   repeating the id of an earlier KEPT row, in file-row order: the one rule that needs all
+   rows), orders the rejects by row and fills the layer's facts.
+
+Rules, in order: ragged CSV rows (read step), no / unparseable / out-of-range / swapped
+coordinates, the time reasons of :func:`geo_outreach._times.parse_time_column`, far outside the
+study area (> ``max_outside_km``), duplicate id. Everything is vectorised: per-row Python only
+formats the messages of rejected rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo_outreach import crs as _crs
+from geo_outreach._errors import InputDataError
+from geo_outreach._parse import (
+    REJECT_COLUMNS,
+    classify_points,
+    order_rejects,
+    reject_frame,
+    stripped_text,
+    swap_bbox,
+    text_ids,
+    to_float,
+)
+from geo_outreach._times import decide_day_order, parse_time_column
+from geo_outreach._validate import OUTSIDE
+from geo_outreach.join import assign_precincts
+from geo_outreach.scenario import AlertLayer, PeriodConfig
+
+__all__ = [
+    "CleanContext",
+    "alert_context",
+    "clean_alert_rows",
+    "finish_alerts",
+    "reject_duplicate_ids",
+]
+
+#: Category of an alert without one.
+NO_CATEGORY = "未分类"
+
+
+@dataclass(frozen=True, eq=False)
+class CleanContext:
+    """Everything :func:`clean_alert_rows` needs besides the rows (small, picklable).
+
+    Attributes
+    ----------
+    source
+        The alert file (the ``file`` column of rejects; its stem prefixes ids without an id
+        column).
+    tz
+        Scenario timezone of naive wall times.
+    datum
+        Datum of the alert coordinates (``wgs84``, ``gcj02``, ``bd09``).
+    crs
+        Working CRS (metric).
+    study_area
+        Union of the precincts in the working CRS.
+    precincts_m
+        Precinct polygons in the working CRS with ``precinct_id``.
+    bbox
+        Study area bounds in the alerts' datum, padded (lat/lon swap test).
+    max_outside_km
+        Alerts farther than this from the study area are rejected.
+    time_format, dayfirst
+        The layer's ``time_format``; the day/month order DECIDED for the whole column
+        (:func:`alert_context`), never None when the column has ``dd/mm/yyyy`` rows.
+    now
+        Rows after this instant are "time in the future".
+    period
+        Scenario period bounds (tz-aware or None).
+    """
+
+    source: str
+    tz: str
+    datum: str
+    crs: pyproj.CRS
+    study_area: shapely.Geometry
+    precincts_m: gpd.GeoDataFrame
+    bbox: tuple[float, float, float, float]
+    max_outside_km: float
+    time_format: str | None
+    dayfirst: bool | None
+    now: pd.Timestamp
+    period: tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+
+def period_bounds(
+    period: PeriodConfig | None, tz: str
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Return the scenario period as tz-aware bounds; a bare end date includes its whole day."""
+    if period is None:
+        return None, None
+
+    def bound(v: str | None, end: bool) -> pd.Timestamp | None:
+        if v is None:
+            return None
+        ts = pd.Timestamp(v)
+        if end and len(v) <= 10:
+            ts = ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+    return bound(period.start, False), bound(period.end, True)
+
+
+def alert_context(
+    cfg: AlertLayer,
+    time_values: pd.Series,
+    *,
+    source: str,
+    time_column: str,
+    tz: str,
+    precincts_m: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    crs: pyproj.CRS,
+    period: PeriodConfig | None = None,
+    now: pd.Timestamp | None = None,
+) -> tuple[CleanContext, dict[str, Any]]:
+    """Build the :class:`CleanContext` of a layer; decides the day/month order ONCE.
+
+    Parameters
+    ----------
+    cfg
+        The alert layer (datum, time_format, dayfirst, max_outside_km).
+    time_values
+        The whole time column, or a large sample of it (a partition engine may pass a sample:
+        the order is decided by the rows whose first or second field is above 12).
+    source
+        The file (or source label) reported in rejects.
+    time_column
+        The file's time header, named in warnings.
+
+    Returns
+    -------
+    tuple of (CleanContext, dict)
+        The context and facts ``time_order`` and ``warnings`` (without the file name prefix).
+    """
+    dayfirst: bool | None = cfg.dayfirst
+    order, warnings = "", tuple[str, ...]()
+    if not cfg.time_format:
+        dayfirst, order, warnings = decide_day_order(time_values, cfg.dayfirst, time_column)
+    ctx = CleanContext(
+        source=source,
+        tz=tz,
+        datum=cfg.datum,
+        crs=crs,
+        study_area=study_area,
+        precincts_m=precincts_m,
+        bbox=swap_bbox(study_area, crs, cfg.datum),
+        max_outside_km=float(cfg.max_outside_km),
+        time_format=cfg.time_format,
+        dayfirst=dayfirst,
+        now=pd.Timestamp.now(tz) if now is None else now,
+        period=period_bounds(period, tz),
+    )
+    return ctx, {"time_order": order, "warnings": list(warnings)}
+
+
+def _categories(values: pd.Series) -> np.ndarray:
+    """Return stripped text; ``未分类`` for empty or non-text cells."""
+    s = stripped_text(values)
+    if s is None and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        s = values.astype(object).str.strip()
+    if s is not None:
+        return s.where(s.notna() & (s != ""), NO_CATEGORY).to_numpy(dtype=object)
+    return np.full(len(values), NO_CATEGORY, dtype=object)
+
+
+def _age_bands(values: pd.Series) -> np.ndarray:
+    """Return stripped text; ``""`` for None/NaN."""
+    s = stripped_text(values)
+    if s is not None:  # all text: only NaN/None and the text "nan" itself are blank
+        return s.where(s.notna() & (values != "nan").to_numpy(), "").to_numpy(dtype=object)
+    t = values.astype(str)
+    out = t.str.strip().where((t != "nan") & values.notna().to_numpy(), "")
+    return out.to_numpy(dtype=object)
+
+
+def alert_ids(df: pd.DataFrame, id_col: str | None, stem: str) -> pd.Series:
+    """Alert ids: the id column (blank -> ``row<N>``), else ``<file stem>:<row>``."""
+    rows = df["_row"].astype(str)
+    if id_col is not None:
+        ids = text_ids(df[id_col])
+        return ids.where(ids != "", "row" + rows)
+    return stem + ":" + rows
+
+
+def _projected_points(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS) -> gpd.GeoSeries:
+    """WGS84 lon/lat -> points in ``crs``: the arrays are transformed, then points made once.
+
+    The same transformer as ``GeoSeries.to_crs`` (always_xy), so the same coordinates.
+    """
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=crs)
+
+
+def _far_rejects(
+    ctx: CleanContext,
+    rows: np.ndarray,
+    dist_km: np.ndarray,
+    wlon: np.ndarray,
+    wlat: np.ndarray,
+    where: str,
+) -> pd.DataFrame:
+    limit = f"limit max_outside_km = {ctx.max_outside_km:g})"
+    reasons = [f"far outside the study area ({d:.1f} km; {limit}" for d in dist_km.tolist()]
+    values = [f"{a:.6f}, {b:.6f} (WGS84)" for a, b in zip(wlon.tolist(), wlat.tolist())]
+    return reject_frame("alerts", ctx.source, rows.tolist(), reasons, where, values)
+
+
+def clean_alert_rows(
+    df: pd.DataFrame, cols: dict[str, str | None], ctx: CleanContext
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    """Apply every row-local rule to ANY slice of the raw alert rows (a partition or all).
+
+    Parameters
+    ----------
+    df
+        Raw rows as read (:func:`geo_outreach._parse.read_alert_file`) with ``_row``.
+    cols
+        The column mapping (:func:`geo_outreach._parse.alert_columns`).
+    ctx
+        The layer's context (:func:`alert_context`; its ``dayfirst`` is decided for the
+        whole column, so a slice parses its times as the whole table would).
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, pandas.DataFrame, dict)
+        Kept alerts in the working CRS: ``alert_id``, ``reported_at``, ``category``,
+        ``age_band``, ``_row``, ``geometry``, ``precinct_id`` (duplicate ids NOT yet
+        rejected: :func:`finish_alerts`); the rejects of the slice (in row order); facts
+        ``rows_in`` and ``time_order`` (the order seen in this slice, "" when none).
+    """
+    lon_col, lat_col, time_col = str(cols["lon"]), str(cols["lat"]), str(cols["time"])
+    where = f"{lon_col}/{lat_col}"
+    rows = df["_row"].to_numpy()
+    lon, lat = to_float(df[lon_col]), to_float(df[lat_col])
+    keep, point_rej = classify_points(
+        lon, lat, df["_row"], ctx.bbox, where=where, raw=(df[lon_col], df[lat_col])
+    )
+    parts = [reject_frame("alerts", ctx.source, *point_rej)] if len(point_rej[0]) else []
+    parsed = parse_time_column(
+        df[time_col],
+        ctx.tz,
+        column=time_col,
+        time_format=ctx.time_format,
+        dayfirst=ctx.dayfirst,
+        not_after=ctx.now,
+        period=ctx.period,
+    )
+    reasons = parsed.reasons.to_numpy(dtype=object)
+    bad_time = keep & (reasons != "")
+    if bad_time.any():
+        parts.append(
+            reject_frame(
+                "alerts", ctx.source, rows[bad_time].tolist(), reasons[bad_time], time_col,
+                df[time_col].to_numpy(dtype=object)[bad_time],
+            )
+        )  # fmt: skip
+    keep &= ~bad_time
+    sel = df[keep]
+    wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], ctx.datum)
+    points = _projected_points(wlon, wlat, ctx.crs)
+    precinct = assign_precincts(points, ctx.precincts_m).to_numpy()
+    dist_km = np.zeros(len(points))
+    out = precinct == OUTSIDE  # inside a precinct = distance 0 to the study area
+    if out.any():
+        shapely.prepare(ctx.study_area)
+        dist_km[out] = shapely.distance(points.values[out], ctx.study_area) / 1000.0
+    far = dist_km > ctx.max_outside_km
+    if far.any():
+        parts.append(_far_rejects(ctx, rows[keep][far], dist_km[far], wlon[far], wlat[far], where))
+    cat_col, age_col = cols["category"], cols["age_band"]
+    n = len(sel)
+    gdf = gpd.GeoDataFrame(
+        {
+            "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).to_numpy(),
+            "reported_at": parsed.times[keep].array,
+            "category": _categories(sel[cat_col]) if cat_col else np.full(n, NO_CATEGORY, object),
+            "age_band": _age_bands(sel[age_col]) if age_col else np.full(n, "", dtype=object),
+            "_row": sel["_row"].to_numpy(),
+        },
+        geometry=points.values,
+        crs=ctx.crs,
+    )
+    gdf["precinct_id"] = precinct
+    gdf = gdf[~far].reset_index(drop=True)
+    rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
+    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
+
+
+def _no_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in REJECT_COLUMNS})
+
+
+def reject_duplicate_ids(
+    alerts: gpd.GeoDataFrame, *, column: str, source: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Reject kept alerts whose id repeats an earlier kept alert (needs ALL kept rows).
+
+    Run after concatenating every slice's :func:`clean_alert_rows` result: "earlier" is by
+    file row (``_row``). The reason names the first row with the id.
+    """
+    alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
+    ids = alerts["alert_id"]
+    dup = ids.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return alerts, _no_rejects()
+    first = alerts["_row"].groupby(ids, sort=False).transform("first").to_numpy()
+    reasons = [f"duplicate id (same as row {int(r)})" for r in first[dup].tolist()]
+    rows = [int(r) for r in alerts["_row"].to_numpy()[dup].tolist()]
+    rej = reject_frame("alerts", source, rows, reasons, column, ids.to_numpy()[dup])
+    return alerts[~dup].reset_index(drop=True), rej
+
+
+def finish_alerts(
+    parts: list[tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]],
+    *,
+    read_rejects: pd.DataFrame,
+    cols: dict[str, str | None],
+    ctx: CleanContext,
+    facts: dict[str, Any],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    """Run the global pass: concatenate slices, reject duplicate ids, order rejects, fill facts.
+
+    Parameters
+    ----------
+    parts
+        :func:`clean_alert_rows` results of every slice (any order).
+    read_rejects
+        Rejects of the read step (ragged CSV rows).
+    facts
+        The layer's facts so far (updated: ``rows_loaded``, ``rows_rejected``, ``columns``,
+        ``alerts_outside``).
+
+    Raises
+    ------
+    InputDataError
+        When no row is usable.
+    """
+    frames = [p[0] for p in parts if len(p[0])] or [parts[0][0]]
+    alerts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=ctx.crs)
+    alerts, dup_rej = reject_duplicate_ids(alerts, column=cols["id"] or "", source=ctx.source)
+    rej_parts = [read_rejects, *(p[1] for p in parts), dup_rej]
+    rejects = pd.concat([r.astype(object) for r in rej_parts if len(r)] or [_no_rejects()])
+    rejects = order_rejects(rejects.infer_objects())
+    if len(alerts) == 0:
+        raise InputDataError(
+            f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
+            f"Check the datum (now {ctx.datum}) and the coordinate columns"
+        )
+    alerts = alerts.drop(columns="_row")
+    facts.update(
+        rows_loaded=len(alerts),
+        rows_rejected=len(rejects),
+        columns={k: v for k, v in cols.items() if v and not v.startswith("_")},
+        alerts_outside=int((alerts["precinct_id"] == OUTSIDE).sum()),
+    )
+    return alerts, rejects, facts
