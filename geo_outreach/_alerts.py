@@ -41,7 +41,6 @@ from geo_outreach._parse import (
     classify_points,
     order_rejects,
     reject_frame,
-    stripped_text,
     swap_bbox,
     text_ids,
     to_float,
@@ -180,21 +179,39 @@ def alert_context(
     return ctx, {"time_order": order, "warnings": list(warnings)}
 
 
+def _text(values: pd.Series) -> pd.Series | None:
+    """Return the stripped arrow text of an all-text column (object or ``str``), else None."""
+    text = isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object
+        and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+    )
+    return values.astype("string").str.strip() if text else None
+
+
+def _shared(values: pd.Series) -> np.ndarray:
+    """Object array with ONE Python str per distinct value (a few categories: little memory)."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(uniq, dtype=object)[codes]
+
+
 def _categories(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``未分类`` for empty or non-text cells."""
-    s = stripped_text(values)
-    if s is None and (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
-        s = values.astype(object).str.strip()
+    s = _text(values)
     if s is not None:
+        ok = (s.notna() & (s != "")).fillna(False).to_numpy(dtype=bool)
+        return _shared(s.where(ok, NO_CATEGORY))
+    if values.dtype == object:
+        s = values.astype(object).str.strip()
         return s.where(s.notna() & (s != ""), NO_CATEGORY).to_numpy(dtype=object)
     return np.full(len(values), NO_CATEGORY, dtype=object)
 
 
 def _age_bands(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``""`` for None/NaN."""
-    s = stripped_text(values)
+    s = _text(values)
     if s is not None:  # all text: only NaN/None and the text "nan" itself are blank
-        return s.where(s.notna() & (values != "nan").to_numpy(), "").to_numpy(dtype=object)
+        ok = (s.notna() & (values.astype("string") != "nan")).fillna(False).to_numpy(dtype=bool)
+        return _shared(s.where(ok, ""))
     t = values.astype(str)
     out = t.str.strip().where((t != "nan") & values.notna().to_numpy(), "")
     return out.to_numpy(dtype=object)

@@ -129,6 +129,13 @@ def write_scenario(alerts: Path, out: Path) -> Path:
         return f'path = "{(SAMPLE / m[1]).resolve().as_posix()}"'
 
     text = re.sub(r'^path = "([^"]+)"', absolute, text, flags=re.MULTILINE)
+    for key in ("firms", "schools", "police_grid", "community_grid", "residents"):
+        text = re.sub(
+            rf'^{key} = "([^"]+)"',
+            lambda m, k=key: f'{k} = "{(SAMPLE / m[1]).resolve().as_posix()}"',
+            text,
+            flags=re.MULTILINE,
+        )
     text = text.replace(
         f'path = "{(SAMPLE / "alerts.csv").resolve().as_posix()}"', f'path = "{alerts.as_posix()}"'
     )
