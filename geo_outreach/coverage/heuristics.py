@@ -330,6 +330,7 @@ class LocalSearchResult:
     chosen: list[int]  # the best set found
     value: float  # its covered weight
     rounds: int  # perturbation rounds run
+    timed_out: bool = False  # the deadline (safety net) stopped the search, not its work budget
 
 
 def _perturbation(st: SwapState, best: list[int], rng: np.random.Generator, k: int) -> list[int]:
@@ -360,12 +361,15 @@ def iterated_local_search(
     max_rounds: int = 200,
     max_stall: int = 30,
     starts: Sequence[Sequence[int]] = (),
+    stop_at: float = np.inf,
 ) -> LocalSearchResult:
     """Swap local search, then perturbation rounds; keeps the best set (unconstrained).
 
     Each round drops a few sites at random, refills greedily (the dropped ones excluded)
     and swaps to a local optimum. ``starts`` are further start sets (e.g. Lagrangian top-k
-    sets) tried first.
+    sets) tried first. The work is budgeted by rounds (``max_rounds``, ``max_stall``), so
+    the same input and seed give the same answer on any machine; ``deadline`` is a safety
+    net (``timed_out`` says when it stopped the search).
 
     Parameters
     ----------
@@ -387,6 +391,8 @@ def iterated_local_search(
         Stop after this many rounds without improvement.
     starts
         Further start sets.
+    stop_at
+        Stop as soon as the best set is worth this much (e.g. close enough to a bound).
 
     Returns
     -------
@@ -410,8 +416,10 @@ def iterated_local_search(
     rng = np.random.default_rng(seed)
     rounds = stall = 0
     if k < 2:
-        return LocalSearchResult(best, best_val, rounds)
-    while rounds < max_rounds and stall < max_stall and time.perf_counter() < deadline:
+        return LocalSearchResult(best, best_val, rounds, time.perf_counter() >= deadline)
+    while rounds < max_rounds and stall < max_stall and best_val < stop_at:
+        if time.perf_counter() >= deadline:
+            return LocalSearchResult(best, best_val, rounds, True)
         rounds += 1
         stall += 1
         drop = _perturbation(st, best, rng, k)
@@ -429,4 +437,4 @@ def iterated_local_search(
             st.move_to(best)
         else:
             best = list(st.chosen)  # equal value: move along the plateau
-    return LocalSearchResult(best, best_val, rounds)
+    return LocalSearchResult(best, best_val, rounds, time.perf_counter() >= deadline)
