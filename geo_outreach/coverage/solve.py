@@ -219,7 +219,7 @@ def _heuristic(p: CoverageProblem, seeded: _Seeded, *, seed: int, deadline: floa
             deadline=deadline,
             seed=seed,
             max_rounds=LS_ROUNDS if p.milp_eligible else LS_ROUNDS_LARGE,
-            max_stall=10 if (p.milp_eligible and small) else 30,
+            max_stall=5 if (p.milp_eligible and small) else 30,
         )
         timed_out = ls.timed_out
         if ls.value > greedy_value + p.tol:
@@ -271,7 +271,8 @@ def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
         lower=heur_value,
         start=start,
         time_limit_s=max(0.1, deadline - time.perf_counter()),
-        max_iter=150 if eligible else LAG_STEPS_LARGE,
+        # (below 10,000 non-zeros the MILP is quicker than more subgradient steps)
+        max_iter=(40 if p.arc.nnz <= 10_000 else 150) if eligible else LAG_STEPS_LARGE,
         stall_limit=20 if eligible else 30,
         stop_gap=0.0 if eligible else STOP_GAP,
     )
