@@ -144,13 +144,34 @@ def run_spopt(d, c, w, p, timeout_s):
     return q.get()
 
 
+def _big_line(p, i, r):
+    safety = any("safety net" in n for n in r["notes"])
+    return (
+        f"200,000x5,000  {p:>3} run {i} | ours only: objective {r['objective']:.0f}, "
+        f"bound {r['upper_bound']:.1f}, gap {100 * r['gap']:.3f}% "
+        f"({r['status']}, {r['method']}), matrix {r['matrix_s']:.1f} s + "
+        f"solve {r['solve_s']:.1f} s = {r['total_s']:.1f} s (cpu {r['cpu_s']:.1f} s), "
+        f"nnz {r['nnz']:,} -> {'OK' if r['gap'] < 0.02 else 'MISSED'}"
+        f"{' (time limit hit)' if safety else ''}"
+    )
+
+
 def _big_worker(q, ps=(10, 50), runs=5):
     d, c, w = instance(200_000, 5_000, seed=7)
     out = {}
     for p in ps:
         # the solve is budgeted by work; the time limit is only a safety net (the notes say
         # when it stopped a phase: the answer is then not deterministic)
-        out[p] = [run_ours(d, c, w, p, method="auto", time_limit_s=900) for _ in range(runs)]
+        out[p] = []
+        for i in range(1, runs + 1):
+            out[p].append(run_ours(d, c, w, p, method="auto", time_limit_s=900))
+            print(_big_line(p, i, out[p][-1]), flush=True)
+        sets = {r["chosen"] for r in out[p]}
+        print(
+            f"200,000x5,000  {p:>3} | {runs} runs, {len(sets)} distinct answer(s) "
+            f"-> {'SAME' if len(sets) == 1 else 'DIFFERENT'}",
+            flush=True,
+        )
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     q.put(out)
 
@@ -219,24 +240,6 @@ def main(argv=None) -> int:
         proc.start()
         res = q.get()
         proc.join()
-        for p in ps:
-            sets = {r["chosen"] for r in res[p]}
-            for i, r in enumerate(res[p], start=1):
-                safety = any("safety net" in n for n in r["notes"])
-                print(
-                    f"200,000x5,000  {p:>3} run {i} | ours only: objective {r['objective']:.0f}, "
-                    f"bound {r['upper_bound']:.1f}, gap {100 * r['gap']:.3f}% "
-                    f"({r['status']}, {r['method']}), matrix {r['matrix_s']:.1f} s + "
-                    f"solve {r['solve_s']:.1f} s = {r['total_s']:.1f} s, nnz {r['nnz']:,} -> "
-                    f"{'OK' if r['gap'] < 0.02 else 'MISSED'}"
-                    f"{' (time limit hit)' if safety else ''}",
-                    flush=True,
-                )
-            print(
-                f"200,000x5,000  {p:>3} | {len(res[p])} runs, {len(sets)} distinct answer(s) "
-                f"-> {'SAME' if len(sets) == 1 else 'DIFFERENT'}",
-                flush=True,
-            )
         print(f"200,000x5,000 peak memory (max RSS of the worker): {res['maxrss_mb']:.0f} MB")
     return 0
 

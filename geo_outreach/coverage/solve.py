@@ -61,7 +61,7 @@ from geo_outreach.coverage.problem import (
 #: too large for it, and subgradient steps of the bound on the latter; the bound stops
 #: early once the gap to the best known answer is below STOP_GAP.
 LS_ROUNDS = 200
-LS_ROUNDS_LARGE = 20
+LS_ROUNDS_LARGE = 10
 LAG_STEPS_LARGE = 900
 STOP_GAP = 0.01
 
