@@ -369,7 +369,6 @@ def iterated_local_search(
     max_rounds: int = 200,
     max_stall: int = 30,
     starts: Sequence[Sequence[int]] = (),
-    stop_at: float = np.inf,
 ) -> LocalSearchResult:
     """Swap local search, then perturbation rounds; keeps the best set (unconstrained).
 
@@ -399,8 +398,6 @@ def iterated_local_search(
         Stop after this many rounds without improvement.
     starts
         Further start sets.
-    stop_at
-        Stop as soon as the best set is worth this much (e.g. close enough to a bound).
 
     Returns
     -------
@@ -425,7 +422,7 @@ def iterated_local_search(
     rounds = stall = 0
     if k < 2:
         return LocalSearchResult(best, best_val, rounds, time.perf_counter() >= deadline)
-    while rounds < max_rounds and stall < max_stall and best_val < stop_at:
+    while rounds < max_rounds and stall < max_stall:
         if time.perf_counter() >= deadline:
             return LocalSearchResult(best, best_val, rounds, True)
         rounds += 1
