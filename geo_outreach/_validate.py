@@ -207,6 +207,8 @@ _PATROL_ROUTE = (
     "covered_weight",
     "windows",
     "length_m",
+    # issue 15: (length - lower bound) / lower bound of the route row (0 = shortest tour)
+    "tour_gap",
 )
 _PLACEMENTS = (
     "channel",

@@ -31,6 +31,8 @@ class LagrangianResult:
     best_set: list[int] | None  # best primal k-set among the Lagrangian top-k sets
     best_primal: float  # its covered weight
     multipliers: FloatArray | None  # the multipliers of the best bound
+    iterations: int = 0  # subgradient steps run (the work done)
+    timed_out: bool = False  # stopped by the time limit (safety net) rather than by work
 
 
 def lagrangian_bound(
@@ -177,6 +179,7 @@ def lagrangian(
     time_limit_s: float,
     max_iter: int,
     stall_limit: int = 20,
+    stop_gap: float = 0.0,
 ) -> LagrangianResult:
     """Lagrangian bound by subgradient steps, with the best primal set seen on the way.
 
@@ -198,11 +201,14 @@ def lagrangian(
     start
         Start multipliers (``w`` when None).
     time_limit_s
-        Wall-clock limit.
+        Wall-clock limit: a safety net (the result says when it stopped the loop; the answer
+        then depends on the machine's speed).
     max_iter
-        Most steps.
+        Most steps: the work budget (the same input gives the same bound on any machine).
     stall_limit
         Steps without a better bound before the step factor halves (above 20: patient).
+    stop_gap
+        Stop once ``(bound - best primal) / bound`` is at most this (0: only when closed).
 
     Returns
     -------
@@ -225,7 +231,9 @@ def lagrangian(
     best_primal = -np.inf
     best_lam = lam.copy()
     t0 = time.perf_counter()
-    for _ in range(max_iter):
+    iterations = 0
+    timed_out = False
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is reported)
         lam = sub.lam
         score = np.asarray(at @ lam.astype(at.dtype), dtype=float)
         top = _top_k(score, k, m)
@@ -245,12 +253,16 @@ def lagrangian(
         if primal > best_primal:
             best_primal, best_set = primal, [int(j) for j in top]
         target = max(lower, best_primal)
-        if best - target <= 1e-9 * max(1.0, target) or sub.theta < (1e-5 if patient else 1e-3):
+        closed = best - target <= max(1e-9, stop_gap) * max(1.0, target)
+        if closed or sub.theta < (1e-5 if patient else 1e-3):
             break
         if time.perf_counter() - t0 > time_limit_s:
+            timed_out = iterations < max_iter
             break
         if not sub.step(cnt, val, best, target):
             break
     if single and np.isfinite(best):
         best, best_lam = _bound_in_float64(at, w, k, best_lam)
-    return LagrangianResult(float(best), best_set, float(best_primal), best_lam)
+    return LagrangianResult(
+        float(best), best_set, float(best_primal), best_lam, iterations, timed_out
+    )

@@ -58,16 +58,18 @@ def rank_order(
     csc = sp.csc_matrix(a)
     wa = np.asarray(w, dtype=float)
     cov = covered_mask(csc, list(existing))
-    left = list(chosen)
+    cols = [int(j) for j in chosen]
+    sub_t = sp.csr_matrix(csc[:, cols].T, dtype=float)  # one row per chosen column
+    done = np.zeros(len(cols), dtype=bool)
     order: list[int] = []
     gains: list[float] = []
-    while left:
-        g = [float(wa[col_rows(csc, j)][~cov[col_rows(csc, j)]].sum()) for j in left]
+    for _ in range(len(cols)):
+        g = np.where(done, -np.inf, sub_t @ (wa * ~cov))  # first largest gain wins ties
         b = int(np.argmax(g))
-        j = left.pop(b)
-        order.append(j)
-        gains.append(g[b])
-        cov[col_rows(csc, j)] = True
+        done[b] = True
+        order.append(cols[b])
+        gains.append(float(g[b]))
+        cov[col_rows(csc, cols[b])] = True
     return order, gains
 
 

@@ -251,9 +251,17 @@ class SwapState:
         """Sum over ``rows`` of ``w_i * A[i, :]`` (dense, length m)."""
         if len(rows) == 0:
             return np.zeros(self.m)
-        sub = self.csr[rows]
+        # gather the rows' column indices straight from the CSR arrays (scipy's row
+        # indexing costs ~1 ms a call, and this runs thousands of times)
+        indptr = self.csr.indptr
+        starts = indptr[rows]
+        lens = indptr[rows + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            return np.zeros(self.m)
+        offs = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
         pushed = np.bincount(
-            sub.indices, weights=np.repeat(self.w[rows], np.diff(sub.indptr)), minlength=self.m
+            self.csr.indices[offs], weights=np.repeat(self.w[rows], lens), minlength=self.m
         )
         return np.asarray(pushed, dtype=np.float64)  # (float64 already: weighted bincount)
 
@@ -330,6 +338,7 @@ class LocalSearchResult:
     chosen: list[int]  # the best set found
     value: float  # its covered weight
     rounds: int  # perturbation rounds run
+    timed_out: bool = False  # the deadline (safety net) stopped the search, not its work budget
 
 
 def _perturbation(st: SwapState, best: list[int], rng: np.random.Generator, k: int) -> list[int]:
@@ -365,7 +374,9 @@ def iterated_local_search(
 
     Each round drops a few sites at random, refills greedily (the dropped ones excluded)
     and swaps to a local optimum. ``starts`` are further start sets (e.g. Lagrangian top-k
-    sets) tried first.
+    sets) tried first. The work is budgeted by rounds (``max_rounds``, ``max_stall``), so
+    the same input and seed give the same answer on any machine; ``deadline`` is a safety
+    net (``timed_out`` says when it stopped the search).
 
     Parameters
     ----------
@@ -410,8 +421,10 @@ def iterated_local_search(
     rng = np.random.default_rng(seed)
     rounds = stall = 0
     if k < 2:
-        return LocalSearchResult(best, best_val, rounds)
-    while rounds < max_rounds and stall < max_stall and time.perf_counter() < deadline:
+        return LocalSearchResult(best, best_val, rounds, time.perf_counter() >= deadline)
+    while rounds < max_rounds and stall < max_stall:
+        if time.perf_counter() >= deadline:
+            return LocalSearchResult(best, best_val, rounds, True)
         rounds += 1
         stall += 1
         drop = _perturbation(st, best, rng, k)
@@ -429,4 +442,4 @@ def iterated_local_search(
             st.move_to(best)
         else:
             best = list(st.chosen)  # equal value: move along the plateau
-    return LocalSearchResult(best, best_val, rounds)
+    return LocalSearchResult(best, best_val, rounds, time.perf_counter() >= deadline)

@@ -175,7 +175,20 @@ def _highs_lp(b: _Rows, n: int, cost: FloatArray, allowed: BoolArray) -> highspy
     return lp
 
 
-def _highs(time_limit_s: float, integral: bool, presolve: bool) -> highspy.Highs:
+#: HiGHS primal heuristics switched off when a good start is given (unconstrained problem):
+#: on these models the RINS/RENS sub-MIPs took most of the time and found nothing better
+_NO_HEURISTICS: dict[str, float | bool] = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
+
+
+def _highs(
+    time_limit_s: float, integral: bool, presolve: bool, heuristics: bool = True
+) -> highspy.Highs:
     import highspy
 
     with _QuietStdout():
@@ -190,6 +203,9 @@ def _highs(time_limit_s: float, integral: bool, presolve: bool) -> highspy.Highs
     h.setOptionValue("random_seed", 0)
     if not presolve:
         h.setOptionValue("presolve", "off")
+    if not heuristics:
+        for key, value in _NO_HEURISTICS.items():
+            h.setOptionValue(key, value)
     return h
 
 
@@ -223,6 +239,7 @@ def solve_milp(
     time_limit_s: float,
     col_obj: FloatArray | None = None,
     highs_presolve: bool = True,
+    heuristics: bool = True,
 ) -> MilpResult:
     """Solve the maximal covering MILP with highspy.
 
@@ -248,6 +265,8 @@ def solve_milp(
         Weight a column earns by itself (demand rows only it covers, folded out).
     highs_presolve
         False when the model was already reduced: HiGHS's presolve then only costs time.
+    heuristics
+        False: no HiGHS primal heuristics (``warm`` is already good).
 
     Returns
     -------
@@ -265,7 +284,7 @@ def solve_milp(
     _add_spacing_rows(b, conflicts)
     x_obj = np.zeros(m) if col_obj is None else np.asarray(col_obj, dtype=float)
     lp = _highs_lp(b, n, np.concatenate([x_obj, w]).astype(float), allowed)
-    h = _highs(time_limit_s, _is_integral(w, x_obj), highs_presolve)
+    h = _highs(time_limit_s, _is_integral(w, x_obj), highs_presolve, heuristics)
     h.passModel(lp)
     if warm:
         _set_start(h, a_csc, warm)
@@ -357,6 +376,7 @@ def presolved_milp(
         time_limit_s=time_limit_s,
         col_obj=col_obj,
         highs_presolve=False,
+        heuristics=not warm2,
     )
     if r.chosen is None:
         return MilpResult(None, r.value, r.bound, r.status, (note,))

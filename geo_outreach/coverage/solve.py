@@ -17,10 +17,11 @@ The solve runs in phases, each a function returning a small frozen record:
 6. :func:`_finish` - pad to the budget, rank the sites, gap and status.
 
 ``status`` says whether optimality was proven, and ``gap`` how far from the bound the answer
-may be. The local search and the bound stop at a time budget (a share of ``time_limit_s``),
-so on large instances the answer can depend on machine speed; on small ones everything is
-deterministic (the local search is seeded with a round cap, HiGHS runs single-threaded with
-a fixed seed).
+may be. The local search and the bound are budgeted by work (perturbation rounds,
+subgradient steps: :data:`LS_ROUNDS`, :data:`LS_ROUNDS_LARGE`, :data:`LAG_STEPS_LARGE`), and
+HiGHS runs single-threaded with a fixed seed, so the same input and seed give the same answer
+on any machine. ``time_limit_s`` is a safety net: when it stops a phase early, a note says
+so (the answer then depends on the machine's speed).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ from geo_outreach.coverage.problem import (
     SolveMethod,
     prepare_problem,
 )
+
+#: Work budgets (deterministic: the same input and seed give the same answer on any
+#: machine): perturbation rounds of the iterated local search before a MILP / on instances
+#: too large for it, and subgradient steps of the bound on the latter; the bound stops
+#: early once the gap to the best known answer is below STOP_GAP.
+LS_ROUNDS = 200
+LS_ROUNDS_LARGE = 10
+LAG_STEPS_LARGE = 900
+STOP_GAP = 0.01
 
 __all__ = ["AUTO_EXACT_MAX_NNZ", "METHODS", "CoverageSolution", "SolveMethod", "maximize_coverage"]
 
@@ -187,18 +197,18 @@ class _Heuristic:
     value: float
     unmet: list[Hashable]
     notes: tuple[str, ...]
+    timed_out: bool = False
 
 
 def _heuristic(p: CoverageProblem, seeded: _Seeded, *, seed: int, deadline: float) -> _Heuristic:
-    """Local search from the greedy answer (not with share minimums)."""
+    """Local search from the greedy answer (not with share minimums); budgeted by work."""
     chosen, st = seeded.chosen, seeded.state
     notes: list[str] = []
+    timed_out = False
     if not p.constrained and chosen:
         # unconstrained: incremental swap search + iterated local search (perturb, refill,
-        # swap); before a MILP a short search suffices unless the MILP is unlikely to finish
+        # swap), budgeted by rounds; before a MILP a short search suffices
         small = p.arc.nnz <= 100_000
-        ls_share = (0.01 if small else 0.03) if p.milp_eligible else 0.1
-        ls_deadline = min(deadline, time.perf_counter() + max(0.3, ls_share * p.time_limit_s))
         greedy_value = st.value()
         ls = iterated_local_search(
             p.ar,
@@ -206,10 +216,12 @@ def _heuristic(p: CoverageProblem, seeded: _Seeded, *, seed: int, deadline: floa
             p.wr,
             list(chosen),
             p.allowed,
-            deadline=ls_deadline,
+            deadline=deadline,
             seed=seed,
-            max_stall=10 if (p.milp_eligible and small) else 30,
+            max_rounds=LS_ROUNDS if p.milp_eligible else LS_ROUNDS_LARGE,
+            max_stall=5 if (p.milp_eligible and small) else 30,
         )
+        timed_out = ls.timed_out
         if ls.value > greedy_value + p.tol:
             chosen[:] = ls.chosen
             st = CoverState(p.arc, p.wr, chosen)
@@ -218,13 +230,16 @@ def _heuristic(p: CoverageProblem, seeded: _Seeded, *, seed: int, deadline: floa
                 f"{ls.value - greedy_value:.6g}"
             )
     elif not p.share_groups and chosen:
-        swap_deadline = min(deadline, time.perf_counter() + max(0.5, 0.25 * p.time_limit_s))
-        groups = GroupMinimums(p.group_of_cand, p.min_sites, p.sites.existing_per_group)
-        n_sw = swap_search(st, chosen, p.allowed, p.conflicts, groups, swap_deadline)
+        n_sw = swap_search(st, chosen, p.allowed, p.conflicts, _groups(p), deadline)
+        timed_out = time.perf_counter() >= deadline
         if n_sw:
             notes.append(f"swap local search improved greedy by {n_sw} swap(s)")
     unmet = unmet_shares(p.share_groups, p.arc, p.wr, chosen)
-    return _Heuristic(chosen, st, st.value(), unmet, tuple(notes))
+    return _Heuristic(chosen, st, st.value(), unmet, tuple(notes), timed_out)
+
+
+def _groups(p: CoverageProblem) -> GroupMinimums:
+    return GroupMinimums(p.group_of_cand, p.min_sites, p.sites.existing_per_group)
 
 
 # --------------------------------------------------------------------------- 4. bound
@@ -242,27 +257,28 @@ class _Bound:
 
 
 def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
-    """Lagrangian bound from the heuristic answer's point."""
+    """Lagrangian bound from the heuristic answer's point, budgeted by subgradient steps."""
     chosen, heur_value = heur.chosen, heur.value
     start = p.wr * (heur.state.cnt == 0)
-    # without a MILP to follow, the bound is all that is left to do: it gets the remaining time
     eligible = p.milp_eligible
-    bound_time = max(
-        0.2, min((0.5 if eligible else 0.9) * p.time_limit_s, deadline - time.perf_counter())
-    )
-    # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early)
+    # when the MILP will run, a short Lagrangian suffices (it may prove greedy optimal early);
+    # without one, the bound is all that is left to do: a long, patient run that stops when
+    # the gap is small enough
     lag = lagrangian(
         p.ar,
         p.wr,
         p.budget,
         lower=heur_value,
         start=start,
-        time_limit_s=bound_time,
-        max_iter=150 if eligible else 100_000,
+        time_limit_s=max(0.1, deadline - time.perf_counter()),
+        # (below 10,000 non-zeros the MILP is quicker than more subgradient steps)
+        max_iter=(40 if p.arc.nnz <= 10_000 else 150) if eligible else LAG_STEPS_LARGE,
         stall_limit=20 if eligible else 30,
+        stop_gap=0.0 if eligible else STOP_GAP,
     )
     upper, lam = lag.bound, lag.multipliers
     lag_set, lag_value = lag.best_set, lag.best_primal
+    timed_out = lag.timed_out
     if (
         eligible
         and lam is not None
@@ -270,17 +286,17 @@ def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
         and upper - max(heur_value, lag_value) > 1e-9 * max(1.0, upper)
     ):
         # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
-        more_time = max(0.1, min(0.15 * p.time_limit_s, deadline - time.perf_counter()))
         lag2 = lagrangian(
             p.ar,
             p.wr,
             p.budget,
             lower=max(heur_value, lag_value),
             start=lam,
-            time_limit_s=more_time,
+            time_limit_s=max(0.1, deadline - time.perf_counter()),
             max_iter=1500,
             stall_limit=60,
         )
+        timed_out = timed_out or lag2.timed_out
         if lag2.bound < upper:
             upper, lam = lag2.bound, lag2.multipliers
         if lag2.best_primal > lag_value:
@@ -295,6 +311,11 @@ def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
         chosen[:] = lag_set
         heur_value = CoverState(p.arc, p.wr, chosen).value()
         notes = ("a Lagrangian top-k set beat greedy + swap",)
+    if timed_out or heur.timed_out:
+        notes += (
+            "the time limit (a safety net) stopped the local search or the bound before "
+            "their work budget: this answer may differ on a faster or slower machine",
+        )
     return _Bound(upper, lam, chosen, heur_value, notes)
 
 

@@ -101,6 +101,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "order": {"zh": "顺序", "en": "Order"},
     "venue_id": {"zh": "场所编号", "en": "Venue ID"},
     "length_m": {"zh": "长度（米）", "en": "Length (m)"},
+    "tour_gap": {"zh": "距最短路线上限", "en": "Tour gap to bound"},  # issue 15
     "area_m2": {"zh": "面积（平方米）", "en": "Area (m²)"},
     "p": {"zh": "p 值", "en": "p-value"},
     "p_fdr": {"zh": "p 值（FDR 校正）", "en": "p-value (FDR)"},

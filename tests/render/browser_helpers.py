@@ -426,6 +426,7 @@ def _write_channels(
                 "covered_weight": 12.0 + i,
                 "windows": f"{18 + i}:00–{18 + i}:45",
                 "length_m": None,
+                "tour_gap": None,  # issue 15
                 "geometry": v.geometry,
             }
         )
@@ -440,6 +441,7 @@ def _write_channels(
             "covered_weight": None,
             "windows": "19:00–21:45",
             "length_m": round(route.length * 1e5, 1),
+            "tour_gap": 0.0,  # issue 15
             "geometry": route,
         }
     )
