@@ -9,6 +9,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pb_site": {"zh": "投放点", "en": "Site"},
     "pb_quantity": {"zh": "数量", "en": "Quantity"},
     "pb_total": {"zh": "合计", "en": "Total"},
+    "pb_others": {"zh": "其余 {n} 个点位", "en": "{n} other sites"},
     "pb_basis_demand": {"zh": "按覆盖警情分配", "en": "split by covered alerts"},
     "pb_basis_footfall": {"zh": "按客流分配", "en": "split by footfall"},
     "pb_calendar": {"zh": "推荐宣传时段", "en": "Recommended times"},

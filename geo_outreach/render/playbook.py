@@ -397,6 +397,9 @@ def _materials_box(pf: PlaybookFiles, lang: str) -> str:
     for _, grp in m.groupby("channel", sort=False):
         g = grp.sort_values("quantity", ascending=False)
         rows = [[str(r["name"]), fmt_num(r["quantity"])] for _, r in g.head(MAX_ROWS).iterrows()]
+        if len(g) > MAX_ROWS:  # the rest in one row, so the listed rows add up to the total
+            rest = g.iloc[MAX_ROWS:]
+            rows.append([t("pb_others", lang).format(n=len(rest)), fmt_num(rest["quantity"].sum())])
         rows.append([t("pb_total", lang), fmt_num(g["quantity"].sum())])
         basis = t(f"pb_basis_{g['basis'].iloc[0]}", lang)
         label = _label(pf, str(g["channel"].iloc[0]), lang, str(g["label"].iloc[0]))

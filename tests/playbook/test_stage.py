@@ -311,3 +311,19 @@ def test_legend_has_entries_for_the_playbook_and_emerging_layers(scenario: Path)
         names = set(data["groups"]) | set(data["legend_layers"])
         for keys in re.findall(r'data-groups="([^"]*)"', legend):
             assert set(keys.split()) <= names, keys
+
+
+def test_materials_box_lists_the_rest_in_one_row_so_rows_add_up(scenario: Path, monkeypatch):
+    """More sites than the box shows: one "其余 N 个点位" row holding the sum of the rest."""
+    import re
+
+    from geo_outreach.render import playbook as rp
+
+    out = Path(build_plan(load_scenario(scenario), render=False).out_dir or "")
+    mat = pd.read_csv(out / "materials.csv", encoding="utf-8-sig")
+    monkeypatch.setattr(rp, "MAX_ROWS", 2)
+    html = playbook_section(out, "zh")
+    rest = mat.sort_values("quantity", ascending=False)["quantity"].iloc[2:].sum()
+    match = re.search(r"其余 1 个点位</td><td[^>]*>([\d,]+)<", html)
+    assert match is not None and int(match.group(1).replace(",", "")) == rest
+    assert "1 other sites" in playbook_section(out, "en")
