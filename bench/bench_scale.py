@@ -7,7 +7,9 @@ and day-first times) and each measurement runs in a FRESH subprocess so its peak
 
 - ``pandas``: load + clean + datum + precinct join (``io.load_alerts``) + binning (precinct x
   month counts and 500 m grid counts) with the pandas engine;
-- ``plan``: ``geo-outreach plan`` end to end on the 1M scenario (``--plan``; render off).
+- ``plan``: ``geo-outreach plan`` end to end on the 1M scenario (``--plan``; maps, briefing
+  and exports included), with the wall seconds per stage (``manifest.json`` ``timings_s``)
+  and the output files over 1 MB.
 
 One function per engine (:func:`bench_pandas`); another engine adds its own function and its
 name to ``ENGINES``. ``--code DIR`` runs the measurement with another checkout's code on the
@@ -90,10 +92,17 @@ def bench_plan(scenario: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
         "seconds": round(seconds, 2),
         "cpu_s": round(child.ru_utime + child.ru_stime, 2),
         "peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
+        "stages_s": manifest.get("timings_s", {}),  # issue 14: wall s per plan stage
+        "outputs_mb": {  # issue 14: a planner's files should stay a few MB
+            f.name: round(f.stat().st_size / 1e6, 1)
+            for f in sorted(out.iterdir())
+            if f.suffix in (".html", ".gpkg", ".csv", ".parquet") and f.stat().st_size > 1e6
+        },
     }
 
 
@@ -253,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{rate!s:>10s} rows/s ({rec['rows_per_cpu_s']!s} per cpu s) "
             f"peak {got.get('peak_rss_mb')!s:>7s} MB {got.get('error', '')}\n"
         )
+        for key in ("stages_s", "outputs_mb"):  # issue 14: plan per stage, big files
+            if got.get(key):
+                items = ", ".join(f"{k} {v}" for k, v in got[key].items())
+                sys.stdout.write(f"{'':8s} {key}: {items}\n")
         sys.stdout.flush()
     path = RESULTS / "bench_scale.json"
     old = json.loads(path.read_text()) if path.exists() else []

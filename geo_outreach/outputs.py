@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo_outreach._errors import GeoOutreachError
@@ -126,8 +127,25 @@ def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
         return df
     out = df.copy()
     for c in cols:
-        out[c] = out[c].map(_escape_cell)
+        # issue 14: only cells starting like a formula go through Python (1M-row alerts.csv)
+        cand = _starts_formula(out[c])
+        if cand.any():
+            out[c] = out[c].astype(object)
+            out.loc[cand, c] = out.loc[cand, c].map(_escape_cell)
     return out
+
+
+def _starts_formula(col: pd.Series, skip: int = 0) -> np.ndarray:
+    """Mask of the text cells whose text after ``skip`` characters starts like a formula.
+
+    Non-text cells are False (issue 14: vectorised, no Python call per cell).
+    """
+    try:
+        text = col.str.slice(skip) if skip else col
+        starts = text.str.startswith(FORMULA_STARTS, na=False)
+    except AttributeError:  # no text at all in an object column (.str refuses it)
+        starts = col.map(lambda v: isinstance(v, str) and v[skip:].startswith(FORMULA_STARTS))
+    return np.asarray(starts.fillna(False), dtype=bool)
 
 
 def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +153,7 @@ def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
             col = df[c]
-            escaped = col.map(lambda v: isinstance(v, str) and v[1:].startswith(FORMULA_STARTS))
+            escaped = _starts_formula(col, skip=1)  # issue 14: vectorised
             if bool(escaped.any()):
                 df.loc[escaped, c] = col[escaped].str.slice(1)
     return df

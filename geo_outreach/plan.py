@@ -33,7 +33,7 @@ from geo_outreach.outputs import (
 )
 from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import render_outputs
-from geo_outreach.render.exports import write_exports  # issue 11 briefing
+from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
@@ -235,6 +235,9 @@ def _write_plan(
         # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
         with timer("exports"):
             files.update(write_exports(out_dir))
+        gpkg_note = gpkg_alerts_note(len(data.alerts), files)  # issue 14: big runs, no alert points
+        if gpkg_note is not None:
+            manifest["outputs_gpkg"] = gpkg_note
         manifest["timings_s"] = dict(timer.seconds)
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return Plan(

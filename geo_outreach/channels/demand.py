@@ -41,12 +41,13 @@ def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
         When a weight is negative.
     """
     if ch.category_weights:
-        cat: Any = alerts["category"].astype(str).map(lambda c: ch.category_weights.get(c, 1.0))
+        # issue 14: a dict lookup per distinct value (was a Python call per alert)
+        cat: Any = alerts["category"].astype(str).map(ch.category_weights).fillna(1.0)
     else:
         cat = 1.0
     if ch.age_weights and "age_band" in alerts.columns:
         age: Any = (
-            alerts["age_band"].fillna("").astype(str).map(lambda a: ch.age_weights.get(a, 1.0))
+            alerts["age_band"].fillna("").astype(str).map(ch.age_weights).fillna(1.0)
         )
     else:
         age = 1.0

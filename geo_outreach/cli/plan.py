@@ -57,7 +57,8 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     for name in ("placements.xlsx", "visits.xlsx", "outputs.gpkg"):  # Excel and QGIS (#11, #12)
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
-    scenario_effect(sc, args)  # issue 13: [campaign_log] -> effect files, briefing refreshed
+    # issue 13: [campaign_log] -> effect files, briefing refreshed (14: the plan's layers reused)
+    scenario_effect(sc, args, result.data)
     return 0
 
 

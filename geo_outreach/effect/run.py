@@ -25,7 +25,7 @@ from geo_outreach._parse import need_file
 from geo_outreach.effect.log import LAYER, CampaignLog, LogSource, load_campaign_log
 from geo_outreach.effect.season import headline_context
 from geo_outreach.i18n import t
-from geo_outreach.io import load_study
+from geo_outreach.io import StudyData, load_study
 from geo_outreach.outputs import write_json, write_output
 from geo_outreach.scenario import Scenario
 
@@ -88,6 +88,7 @@ def run_effect(
     lags: int = 6,
     channels: tuple[str, ...] = (),
     progress: Progress | None = None,
+    study: StudyData | None = None,
 ) -> EffectResult:
     """Estimate the effect of the logged outreach on alerts.
 
@@ -110,6 +111,9 @@ def run_effect(
         the effect of one channel, areas reached only by others count as not treated.
     progress
         Called with a short message per stage.
+    study
+        The scenario's layers when already loaded (issue 14: ``plan`` hands its own in, so
+        1M alerts are not loaded twice); default: loaded here.
 
     Returns
     -------
@@ -118,8 +122,9 @@ def run_effect(
     """
     say = progress or (lambda _m: None)
     need_file(Path(src.path), LAYER)  # fail fast, before the slow layers load
-    say("loading the scenario's layers")
-    study = load_study(sc)
+    if study is None:
+        say("loading the scenario's layers")
+        study = load_study(sc)
     say(f"reading the campaign log {src.path}")
     log = load_campaign_log(
         src, tz=sc.scenario.timezone, channels=sc.channels, venues=study.venues,

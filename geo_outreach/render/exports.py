@@ -18,6 +18,7 @@ import re
 import sqlite3
 import zipfile
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -49,6 +50,10 @@ GPKG_LAYERS: dict[str, str] = {
 }
 #: The zip entries' time and the workbook's document dates (so two runs give the same bytes).
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: issue 14: above this many alerts, outputs.gpkg has no per-alert point layer (a 1M-point layer
+#: is ~100 MB and slow to write); every alert stays in alerts.csv (and alerts.parquet), and
+#: manifest.json says so (:func:`gpkg_alerts_note`).
+GPKG_MAX_ALERT_POINTS = 100_000
 FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
 _HOT = {"hot99": "189,0,38", "hot95": "240,59,32", "hot90": "253,141,60"}
 
@@ -73,6 +78,8 @@ def _layers(folder: OutputFolder) -> dict[str, gpd.GeoDataFrame]:
         if frame is None or frame.empty:
             continue
         if attr == "alerts":
+            if len(frame) > GPKG_MAX_ALERT_POINTS:  # issue 14: see gpkg_alerts_note
+                continue
             frame = _alerts_layer(frame)
         if attr == "patrol":  # one geometry type per layer: the route lines, the stops
             lines = frame.geom_type.isin(["LineString", "MultiLineString"])
@@ -81,6 +88,32 @@ def _layers(folder: OutputFolder) -> dict[str, gpd.GeoDataFrame]:
                 continue
         out[layer] = frame.to_crs("EPSG:4326")
     return out
+
+
+def gpkg_alerts_note(n_alerts: int, written: Collection[str]) -> dict[str, Any] | None:
+    """Issue 14: what ``manifest.json`` says when ``outputs.gpkg`` leaves the alert points out.
+
+    Parameters
+    ----------
+    n_alerts
+        Number of rows of ``alerts.csv``.
+    written
+        Names of the files the plan wrote (``alerts.parquet`` is listed when among them).
+
+    Returns
+    -------
+    dict or None
+        ``alerts_layer`` ("omitted"), the counts and where the points are; None when the
+        GeoPackage has every alert as a point.
+    """
+    if n_alerts <= GPKG_MAX_ALERT_POINTS:
+        return None
+    return {
+        "alerts_layer": "omitted",
+        "alerts": int(n_alerts),
+        "max_alert_points": GPKG_MAX_ALERT_POINTS,
+        "alert_points_in": [f for f in ("alerts.csv", "alerts.parquet") if f in written],
+    }
 
 
 def _symbol(kind: str, props: dict[str, str], name: str = "0", alpha: float = 1.0) -> str:

@@ -125,3 +125,33 @@ def test_exports_of_a_folder_without_optional_layers(tmp_path: Path) -> None:
     assert set(written) == {"outputs.gpkg", "placements.xlsx"}  # no visits, no visits.xlsx
     assert write_visits_xlsx(out) is None and not (out / "visits.xlsx").exists()
     assert all(p.is_file() and p.stat().st_size > 0 for p in written.values())
+
+
+def test_gpkg_leaves_out_the_alert_points_above_the_cap_and_says_so(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a 1M-alert run writes no per-alert layer; the manifest note says where they are."""
+    import shutil
+
+    import pyogrio
+
+    from geo_outreach.render import exports
+
+    run = tmp_path / "run"
+    shutil.copytree(folder, run)
+    n = len(load_output_folder(run).alerts)
+    assert exports.gpkg_alerts_note(n, ["alerts.csv"]) is None  # under the cap: all points
+    monkeypatch.setattr(exports, "GPKG_MAX_ALERT_POINTS", n - 1)
+    path = write_gpkg(run)
+    layers = {str(name) for name, _ in pyogrio.list_layers(path)}
+    assert "alerts" not in layers and "placements" in layers
+    with sqlite3.connect(path) as con:
+        styled = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles")}
+    assert "alerts" not in styled
+    note = exports.gpkg_alerts_note(n, ["alerts.csv", "venues.geojson"])
+    assert note == {
+        "alerts_layer": "omitted",
+        "alerts": n,
+        "max_alert_points": n - 1,
+        "alert_points_in": ["alerts.csv"],
+    }
