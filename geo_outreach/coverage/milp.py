@@ -175,6 +175,11 @@ def _highs_lp(b: _Rows, n: int, cost: FloatArray, allowed: BoolArray) -> highspy
     return lp
 
 
+#: Where pass 1 of :func:`exact_by_thresholds` puts its target between the incumbent (0) and
+#: the Lagrangian bound (1). Measured on eight 5,000 x 1,000 instances (p = 30, 50): 0.5 took
+#: ~15 % less CPU in total than 0.25 and never needed pass 2 there; 0.75 needed it on half
+TARGET_FRACTION = 0.5
+
 #: HiGHS primal heuristics switched off when a good start is given (unconstrained problem):
 #: on these models the RINS/RENS sub-MIPs took most of the time and found nothing better
 _NO_HEURISTICS: dict[str, float | bool] = {
@@ -455,9 +460,9 @@ def exact_by_thresholds(
     ub = upper
     targets: list[float | None] = []
     if upper - lower > margin:
-        # close to the incumbent: the local search leaves it near the optimum, and a target
-        # above the optimum makes pass 1 prove nothing
-        targets.append(lower + 0.25 * (upper - lower))
+        # between the incumbent and the bound: a target above the optimum makes pass 1 prove
+        # nothing, a low one rules few columns out
+        targets.append(lower + TARGET_FRACTION * (upper - lower))
     targets.append(None)  # None: the exact pass, T = best value so far
     status: MilpStatus = "feasible"
     for t in targets:
