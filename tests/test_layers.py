@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 #: ``__init__`` is the package itself.
 FLOORS: tuple[frozenset[str], ...] = (
     frozenset(
-        {"_errors", "_validate", "_version", "i18n", "scenario", "scenario_checks", "scenario_doc"}
+        {"_errors", "_validate", "_version", "i18n", "_toml", "scenario", "scenario_checks"}
+        | {"scenario_doc"}
     ),
     frozenset({"crs", "join", "outputs"}),
     frozenset(

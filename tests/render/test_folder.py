@@ -31,6 +31,7 @@ RENDER_ORDER = (
     "layers",
     "assets",
     "effect",  # issue 13
+    "legend",  # the map legend (split out of webmap)
     "webmap",
     "static_map",
     "backtest_section",
