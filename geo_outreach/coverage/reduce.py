@@ -112,11 +112,11 @@ class FoldedColumns:
     n_single: int  # single-cover rows folded into the objective
 
 
-def _dominated(a: sp.csr_matrix, col_obj: FloatArray) -> BoolArray:
-    """Columns dominated by another column (see :func:`fold_and_drop_dominated`)."""
+def _dominated(a: sp.csr_matrix, col_obj: FloatArray, k: int) -> BoolArray:
+    """Columns some optimal solution avoids (see :func:`fold_and_drop_dominated`)."""
     # column i is dominated by column j when rows(i) <= rows(j) and obj(i) <= obj(j)
-    # (ties: the lower index stays); dominance is a strict order, so dropping every
-    # dominated column at once keeps a dominating one for each
+    # (ties: the lower index stays); dominance is a strict order, so a chain of dominated
+    # columns ends at a kept one
     sub = sp.csc_matrix(a, dtype=np.int32)
     cnt = np.diff(sub.indptr)
     inter = (sub.T @ sub).tocoo()
@@ -130,7 +130,15 @@ def _dominated(a: sp.csr_matrix, col_obj: FloatArray) -> BoolArray:
     dominated = np.zeros(len(col_obj), dtype=bool)
     dominated[i[sel]] = True
     dominated |= (cnt == 0) & (col_obj <= 0)
-    return dominated
+    kept_obj = col_obj[~dominated]
+    if len(kept_obj) < k:
+        return np.zeros(len(col_obj), dtype=bool)
+    # a solution may hold i AND its dominator j: i then adds only obj(i) (its own rows),
+    # and it can be swapped for a free kept column only if that one surely adds as much.
+    # Of the k kept columns with the largest obj, one is free (the solution holds i, so
+    # at most k - 1 kept ones), and it adds at least its obj >= the k-th largest kept obj
+    floor = float(np.partition(kept_obj, len(kept_obj) - k)[len(kept_obj) - k]) if k else 0.0
+    return dominated & (col_obj <= floor)
 
 
 def fold_and_drop_dominated(
@@ -145,8 +153,11 @@ def fold_and_drop_dominated(
 
     * a row only one column covers becomes part of that column's objective coefficient;
     * a column whose remaining rows are a subset of another column's and whose objective
-      coefficient is not larger is dropped (some optimal solution avoids it: swap it for
-      the dominating column, or for any free column);
+      coefficient is not larger is dropped when that coefficient is at most the ``k``-th
+      largest coefficient of the kept columns (some optimal solution avoids it: swap it for
+      the dominating column or, when the solution holds both, for a free kept column with
+      a coefficient at least as large; the coefficient condition matters: a solution may
+      need a column AND its dominator for their own single-cover rows);
     * rows that became identical are merged again; repeated while columns drop (dropping
       columns makes more rows single-cover), keeping at least ``k`` columns.
 
@@ -181,7 +192,7 @@ def fold_and_drop_dominated(
         np.add.at(col_obj, a2.indices[a2.indptr[:-1][single]], red.weights[single])
         n_single += int(single.sum())
         a_cur, w_cur = a2[~single], red.weights[~single]
-        dominated = _dominated(a_cur, col_obj)
+        dominated = _dominated(a_cur, col_obj, k)
         if not dominated.any() or len(keep) - int(dominated.sum()) < k:
             break  # (keep enough columns to spend the budget)
         n_dom += int(dominated.sum())

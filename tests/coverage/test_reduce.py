@@ -50,3 +50,43 @@ def test_fold_and_drop_dominated_keeps_the_optimum(seed, random_instance, brute)
             for c in itertools.combinations(range(len(fold.columns)), k)
         )
         assert math.isclose(best, brute(sp.csr_matrix(a2), w, k)), (seed, k)
+
+
+def test_dominated_column_kept_when_the_optimum_needs_it_and_its_dominator(brute):
+    # rows: r0 (columns 0 and 1), r1 only column 1 (w 10), r2 only column 0 (w 10), r3 only
+    # column 2 (w 1). After folding, columns 0 and 1 cover the same row r0 with the same
+    # objective 10, so 1 is "dominated" by 0; but with k = 2 the optimum is {0, 1} (23),
+    # not {0, 2} (14): dropping column 1 would lose it.
+    a = sp.csc_matrix(
+        np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.uint8)
+    )
+    w = np.array([3.0, 10.0, 10.0, 1.0])
+    fold = fold_and_drop_dominated(a, w, np.ones(3, dtype=bool), 2)
+    assert 1 in set(fold.columns.tolist())
+    csc = sp.csc_matrix(fold.matrix)
+    best = max(
+        covered_weight(csc, fold.weights, c) + fold.col_obj[list(c)].sum()
+        for c in itertools.combinations(range(len(fold.columns)), 2)
+    )
+    assert best == brute(sp.csr_matrix(a), w, 2) == 23.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fold_keeps_the_optimum_on_clustered_instances(seed, brute):
+    # many nested columns (small and large discs around a few centres), k close to m
+    rng = np.random.default_rng(900 + seed)
+    n, m = 40, 10
+    pts = rng.normal(size=(n, 2)) + rng.integers(0, 3, size=(n, 1)) * 2.0
+    sites = pts[rng.choice(n, m, replace=False)]
+    radius = rng.uniform(0.5, 2.0, m)
+    dist = np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2)
+    a = sp.csc_matrix((dist <= radius).astype(np.uint8))
+    w = rng.integers(1, 4, n).astype(float)
+    for k in (2, 4, 6):
+        fold = fold_and_drop_dominated(a, w, np.ones(m, dtype=bool), k)
+        csc = sp.csc_matrix(fold.matrix)
+        best = max(
+            covered_weight(csc, fold.weights, c) + fold.col_obj[list(c)].sum()
+            for c in itertools.combinations(range(len(fold.columns)), k)
+        )
+        assert math.isclose(best, brute(sp.csr_matrix(a), w, k)), (seed, k)
