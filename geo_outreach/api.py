@@ -293,7 +293,7 @@ def cover(
     weight: str | None = None,
     id_column: str | None = None,
     method: CoverMethod = "auto",
-    time_limit_s: float = 20.0,
+    time_limit_s: float | None = None,
     out: str | Path | None = None,
 ) -> CoverResult:
     """Choose ``budget`` candidate sites that cover the most demand within ``radius_m``.
@@ -317,7 +317,8 @@ def cover(
     method
         ``auto``, ``greedy`` or ``exact`` (see :func:`geo_outreach.coverage.maximize_coverage`).
     time_limit_s
-        Solver time limit in seconds.
+        Optional solver safety net in seconds; ``None`` (default): none, the solve is
+        budgeted by work (the same answer on any machine).
     out
         Write the chosen sites (rank, id, x, y, marginal and cumulative weight) to this CSV.
 
@@ -330,7 +331,7 @@ def cover(
         raise InputDataError(f"--radius-m must be > 0, got {radius_m:g}")
     if budget < 1:
         raise InputDataError(f"--budget must be at least 1, got {budget}")
-    if not (time_limit_s > 0):
+    if time_limit_s is not None and not (time_limit_s > 0):
         raise InputDataError(f"--time-limit must be > 0, got {time_limit_s:g}")
     dem = read_points(demand, role="demand", crs=crs, x=x, y=y)
     cand = read_points(candidates, role="candidates", crs=crs, x=x, y=y)

@@ -167,7 +167,7 @@ class ChannelConfig:
     min_share_per_precinct: float = 0.0
     min_spacing_m: float = 0.0
     method: Method = "auto"
-    time_limit_s: float = 20.0
+    time_limit_s: float | None = None  # None: no safety net (the solve is budgeted by work)
     # issue 12: materials (stock split over the chosen sites) and visits channels
     stock: int = 0
     min_per_site: int = 0

@@ -179,7 +179,11 @@ KEYS: dict[str, tuple[str, str]] = {
     ),
     "ChannelConfig.min_spacing_m": ("Chosen sites at least this far apart (m)", "300"),
     "ChannelConfig.method": ("Solver: `auto`, `greedy` or `exact`", '"auto"'),
-    "ChannelConfig.time_limit_s": ("Solver time limit (s)", "20"),
+    "ChannelConfig.time_limit_s": (
+        "Optional solver safety net (s); unset = none: the solve is budgeted by work and "
+        "gives the same answer on any machine (a limit that stops it early is noted)",
+        "600",
+    ),
     "OutputConfig.dir": ("Output folder, relative to the scenario file", '"outputs"'),
     "OutputConfig.basemap": (
         "`none` (offline), `osm`, `tianditu`, `amap` or a tile URL with {z}/{x}/{y}",

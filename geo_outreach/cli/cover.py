@@ -70,7 +70,13 @@ def _add_cover(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--weight", help="demand weight column (default: 1 per row)")
     p.add_argument("--id", help="candidate id column (default: 'id' if present, else row number)")
     p.add_argument("--method", choices=list(get_args(Method)), default="auto")
-    p.add_argument("--time-limit", type=float, default=20.0, help="solver time limit in seconds")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="optional solver safety net in seconds (default: none; the solve is budgeted "
+        "by work, so the answer is the same on any machine)",
+    )
     p.add_argument("--out", help="write the chosen sites to this CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     _common(p, cmd_cover)

@@ -180,6 +180,11 @@ def _highs_lp(b: _Rows, n: int, cost: FloatArray, allowed: BoolArray) -> highspy
 #: ~15 % less CPU in total than 0.25 and never needed pass 2 there; 0.75 needed it on half
 TARGET_FRACTION = 0.5
 
+#: HiGHS's work budget: most branch-and-bound nodes per MILP run. The time limit is only an
+#: optional safety net, so this keeps a default run finite AND machine-independent (the bench
+#: instances need at most a few dozen nodes; the root's cuts do most of the work)
+MILP_MAX_NODES = 20_000
+
 #: HiGHS primal heuristics switched off when a good start is given (unconstrained problem):
 #: on these models the RINS/RENS sub-MIPs took most of the time and found nothing better
 _NO_HEURISTICS: dict[str, float | bool] = {
@@ -200,7 +205,10 @@ def _highs(
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)
-    h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
+    if np.isfinite(time_limit_s):
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
+    # the work budget (deterministic, unlike the time limit)
+    h.setOptionValue("mip_max_nodes", MILP_MAX_NODES)
     h.setOptionValue("mip_rel_gap", 1e-9)
     # integer weights => integer objective: a gap below 1 already proves optimality
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-9)

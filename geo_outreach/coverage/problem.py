@@ -28,8 +28,8 @@ SolveMethod = Literal["auto", "greedy", "exact"]
 METHODS: tuple[str, ...] = ("auto", "greedy", "exact")
 
 #: ``method="auto"`` runs the MILP when the reduced matrix has at most this many non-zeros
-#: (beyond that, building and solving the model takes longer than the default 20 s time
-#: limit on a laptop, and the heuristic answer and its Lagrangian bound are returned).
+#: (beyond that, building and solving the model takes longer than ~20 s on a laptop, and the
+#: heuristic answer and its Lagrangian bound are returned).
 AUTO_EXACT_MAX_NNZ = 1_500_000
 
 
@@ -44,7 +44,7 @@ class CoverageProblem:
     conflicts: Conflicts | None
     budget: int
     method: str
-    time_limit_s: float
+    time_limit_s: float | None  # None: no safety net (budgeted by work only)
     existing: list[int]
     existing_weight: float  # weight existing sites cover
     total: float  # total demand weight
@@ -145,7 +145,7 @@ def prepare_problem(
     budget: int,
     *,
     method: str,
-    time_limit_s: float,
+    time_limit_s: float | None,
     existing: Sequence[int],
     min_per_group: int | Mapping[Hashable, int] | None,
     group_of_candidate: ArrayLike | None,
@@ -176,6 +176,10 @@ def prepare_problem(
     """
     if method not in METHODS:
         raise InputDataError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise InputDataError(
+            f"time_limit_s must be > 0 seconds or None (no limit), got {time_limit_s!r}"
+        )
     a = sp.csr_matrix(a)
     n, m = a.shape
     wa = _check_weights(w, n)

@@ -19,9 +19,10 @@ The solve runs in phases, each a function returning a small frozen record:
 ``status`` says whether optimality was proven, and ``gap`` how far from the bound the answer
 may be. The local search and the bound are budgeted by work (perturbation rounds,
 subgradient steps: :data:`LS_ROUNDS`, :data:`LS_ROUNDS_LARGE`, :data:`LAG_STEPS_LARGE`), and
-HiGHS runs single-threaded with a fixed seed, so the same input and seed give the same answer
-on any machine. ``time_limit_s`` is a safety net: when it stops a phase early, a note says
-so (the answer then depends on the machine's speed).
+HiGHS runs single-threaded with a fixed seed and a node budget (:data:`MILP_MAX_NODES`), so
+the same input and seed give the same answer on any machine. ``time_limit_s`` (default
+``None``: none) is an optional safety net: when it stops a phase early, a note says so (the
+answer then depends on the machine's speed).
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ from geo_outreach.coverage.heuristics import (
     lazy_greedy,
     swap_search,
 )
-from geo_outreach.coverage.milp import MilpResult, exact_by_thresholds, solve_milp
+from geo_outreach.coverage.milp import (
+    MILP_MAX_NODES,
+    MilpResult,
+    exact_by_thresholds,
+    solve_milp,
+)
 from geo_outreach.coverage.problem import (
     AUTO_EXACT_MAX_NNZ,
     METHODS,
@@ -70,7 +76,14 @@ STOP_GAP = 0.01
 #: and the MILP from the greedy start is as quick as from the local optimum.
 TINY_MILP_NNZ = 10_000
 
-__all__ = ["AUTO_EXACT_MAX_NNZ", "METHODS", "CoverageSolution", "SolveMethod", "maximize_coverage"]
+__all__ = [
+    "AUTO_EXACT_MAX_NNZ",
+    "METHODS",
+    "MILP_MAX_NODES",
+    "CoverageSolution",
+    "SolveMethod",
+    "maximize_coverage",
+]
 
 
 @dataclass(frozen=True)
@@ -404,7 +417,10 @@ def _exact(p: CoverageProblem, bnd: _Bound, unmet: list[Hashable], deadline: flo
             upper = min(upper, max(r.value, best_value))
         else:
             upper = min(upper, r.bound)
-            notes.append("exact: time limit reached; best solution and HiGHS bound reported")
+            notes.append(
+                "exact: HiGHS stopped at its node budget or the time limit; best solution "
+                "and HiGHS bound reported"
+            )
     elif r.status == "failed":
         notes.append("exact: HiGHS found no solution within the time limit")
     return _Exact(best_cols, best_value, upper, used, tuple(notes))
@@ -463,7 +479,7 @@ def maximize_coverage(
     budget: int,
     *,
     method: SolveMethod = "auto",
-    time_limit_s: float = 20.0,
+    time_limit_s: float | None = None,
     existing: Sequence[int] = (),
     min_per_group: int | Mapping[Hashable, int] | None = None,
     group_of_candidate: ArrayLike | None = None,
@@ -488,7 +504,9 @@ def maximize_coverage(
         ``"greedy"`` (lazy greedy + local search), ``"exact"`` (HiGHS MILP warm-started
         from greedy, time-limited) or ``"auto"`` (see the module docstring).
     time_limit_s
-        Wall-clock budget of the local search + bound + MILP.
+        Optional wall-clock safety net over the local search + bound + MILP (seconds).
+        ``None`` (default): none; every phase is budgeted by work, so the answer is the
+        same on any machine. When a limit stops a phase early, a note says so.
     existing
         Candidate columns already in place: they cover, take no budget, and cannot be chosen.
     min_per_group, group_of_candidate
@@ -534,7 +552,7 @@ def maximize_coverage(
         cand_xy=cand_xy,
         reduce=reduce,
     )
-    deadline = t0 + float(time_limit_s)
+    deadline = t0 + (np.inf if time_limit_s is None else float(time_limit_s))
     seeded = _seed_groups(p)
     heur = _heuristic(p, seeded, seed=seed, deadline=deadline)
     bnd = _bound(p, heur, deadline)

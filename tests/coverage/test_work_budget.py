@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from geo_outreach._errors import InputDataError
 from geo_outreach.coverage import maximize_coverage
 
 
@@ -62,3 +64,42 @@ def test_same_seed_same_answer_and_bound_holds(brute):
     assert _solve(a, w, 4, seed=11) == first
     opt = brute(a, w, 4)
     assert first[1] <= opt + 1e-9 <= first[2] + 1e-6  # answer <= optimum <= bound
+
+
+def _slow_clock(step_s: float):
+    """A ``time.perf_counter`` that jumps ``step_s`` seconds per call (a very slow machine)."""
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += step_s
+        return now[0]
+
+    return clock
+
+
+@pytest.mark.parametrize("method", ["auto", "greedy"])
+def test_default_settings_ignore_a_slow_clock(method, monkeypatch):
+    # defaults (no time limit): every phase is budgeted by work, so a machine on which each
+    # clock reading is 1,000 s later gives the same set, value and bound
+    a, w = _clustered(3)
+    normal = maximize_coverage(a, w, 12, method=method)
+    monkeypatch.setattr(time, "perf_counter", _slow_clock(1000.0))
+    slowed = maximize_coverage(a, w, 12, method=method)
+    monkeypatch.undo()
+    assert (slowed.chosen, slowed.covered_weight, slowed.upper_bound) == (
+        normal.chosen,
+        normal.covered_weight,
+        normal.upper_bound,
+    )
+    assert not any("safety net" in n for n in slowed.notes + normal.notes)
+    # the same slow clock with an explicit limit: the safety net stops a phase, and says so
+    monkeypatch.setattr(time, "perf_counter", _slow_clock(1000.0))
+    limited = maximize_coverage(a, w, 12, method=method, time_limit_s=20.0)
+    monkeypatch.undo()
+    assert any("safety net" in n for n in limited.notes)
+
+
+def test_time_limit_must_be_positive_or_none():
+    a, w = _clustered(3, n=200, m=20)
+    with pytest.raises(InputDataError, match="time_limit_s must be > 0 seconds or None"):
+        maximize_coverage(a, w, 3, time_limit_s=0)
