@@ -9,13 +9,15 @@ its children: CBC runs as one), since on a shared machine wall-clock ratios are 
 spopt is a benchmark-only extra (``pip install spopt pulp``), never imported by the package. Run:
 
     .venv/bin/python bench/bench_coverage.py [--quick] [--spopt-timeout 600]
-        [--sizes 5000x1000,20000x2000] [--p 50] [--no-spopt] [--no-big]
+        [--sizes 5000x1000,20000x2000] [--p 50] [--repeat 3] [--no-spopt] [--no-big]
 
 spopt runs with pulp's bundled CBC (``PULP_CBC_CMD``), the solver spopt's own docs and
 tests use; each spopt solve runs in a forked process with a time box (``--spopt-timeout``).
-geo_outreach runs ``method="exact"`` (60 s limit) on the shared sizes and ``method="auto"``
-on 200,000 x 5,000 (five runs per p, budgeted by work: the time limit is only a safety net;
-the runs must give the same set), in a fresh process whose peak RSS is reported.
+geo_outreach runs ``method="exact"`` on the shared sizes and ``method="auto"`` on 200,000 x
+5,000 (five runs per p), both with default settings (no time limit: budgeted by work, so the
+runs must give the same set), the big one in a fresh process whose peak RSS is reported.
+``--repeat N`` runs each shared instance N times (both solvers) and the summary table gives
+the median and the worst ratio per instance.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_ours(d, c, w, p, method="auto", time_limit_s=20.0):
+def run_ours(d, c, w, p, method="auto", time_limit_s=None):
     c0 = _cpu_s()
     t0 = time.perf_counter()
     a = coverage_matrix_euclidean(d, c, RADIUS_M)
@@ -160,11 +162,11 @@ def _big_worker(q, ps=(10, 50), runs=5):
     d, c, w = instance(200_000, 5_000, seed=7)
     out = {}
     for p in ps:
-        # the solve is budgeted by work; the time limit is only a safety net (the notes say
-        # when it stopped a phase: the answer is then not deterministic)
+        # default settings: the solve is budgeted by work (no time limit), so the runs must
+        # give the same set
         out[p] = []
         for i in range(1, runs + 1):
-            out[p].append(run_ours(d, c, w, p, method="auto", time_limit_s=900))
+            out[p].append(run_ours(d, c, w, p, method="auto"))  # defaults: no time limit
             print(_big_line(p, i, out[p][-1]), flush=True)
         sets = {r["chosen"] for r in out[p]}
         print(
@@ -174,6 +176,35 @@ def _big_worker(q, ps=(10, 50), runs=5):
         )
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     q.put(out)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _summary(rows) -> None:
+    """One line per instance: same objective?, median and worst wall / CPU ratio, verdict."""
+    print()
+    head = (
+        f"{'n x m':>14} {'p':>3} | {'runs':>4} {'same obj':>8} | {'wall ratio med/min':>18} | "
+        f"{'cpu ratio med/min':>17} | >= 20x?"
+    )
+    print(head)
+    print("-" * len(head))
+    keys = sorted({(n, m, p) for n, m, p, *_ in rows})
+    for n, m, p in keys:
+        mine = [r for r in rows if r[:3] == (n, m, p)]
+        same = all(abs(r[3]["objective"] - r[4]["objective"]) < 0.5 for r in mine)
+        wall = np.array([r[5] for r in mine])
+        cpu = np.array([r[6] for r in mine])
+        verdict = "yes" if same and np.nanmin(wall) >= 20 and np.nanmin(cpu) >= 20 else "NO"
+        if np.isnan(wall).all():
+            verdict = "spopt did not finish"
+        print(
+            f"{n:>7,}x{m:<6,} {p:>3} | {len(mine):>4} {'yes' if same else 'NO':>8} | "
+            f"{np.nanmedian(wall):>8.0f}x /{np.nanmin(wall):>6.0f}x | "
+            f"{np.nanmedian(cpu):>7.0f}x /{np.nanmin(cpu):>6.0f}x | {verdict}"
+        )
 
 
 def main(argv=None) -> int:
@@ -190,6 +221,7 @@ def main(argv=None) -> int:
         "'none' for only the big instance)",
     )
     ap.add_argument("--p", default="10,50", help="budgets, comma-separated (default 10,50)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per shared instance and p")
     args = ap.parse_args(argv)
     sizes = [(1_000, 200), (5_000, 1_000), (20_000, 2_000)]
     if args.quick:
@@ -213,26 +245,38 @@ def main(argv=None) -> int:
         f"{'method':>13} {'ours s':>7} | {'spopt obj':>10} {'status':>13} {'spopt s':>8} | "
         f"{'ratio':>6} | {'cpu s ours/spopt':>17} {'ratio':>6}"
     )
+    print(f"load average at the start: {_load()}")
     print(header)
     print("-" * len(header))
+    rows = []
     for n, m in sizes:
         d, c, w = instance(n, m, seed=n + m)
         for p in ps:
-            ours = run_ours(d, c, w, p, method="exact", time_limit_s=60)
-            if args.no_spopt:
-                sp_res = {"objective": float("nan"), "status": "skipped", "total_s": float("nan")}
-            else:
-                sp_res = run_spopt(d, c, w, p, args.spopt_timeout)
-            sp_cpu = sp_res.get("cpu_s", float("nan"))
-            ratio = sp_res["total_s"] / ours["total_s"]
-            print(
-                f"{n:>7,}x{m:<6,} {p:>3} | {ours['objective']:>10.0f} {ours['upper_bound']:>10.1f} "
-                f"{ours['status']:>8} {ours['method']:>13} {ours['total_s']:>7.2f} | "
-                f"{sp_res['objective']:>10.0f} {sp_res['status']:>13} {sp_res['total_s']:>8.2f} | "
-                f"{ratio:>5.0f}x | {ours['cpu_s']:>7.2f} /{sp_cpu:>8.2f} "
-                f"{sp_cpu / ours['cpu_s']:>5.0f}x",
-                flush=True,
-            )
+            for run in range(1, args.repeat + 1):
+                ours = run_ours(d, c, w, p, method="exact")
+                if args.no_spopt:
+                    sp_res = {
+                        "objective": float("nan"),
+                        "status": "skipped",
+                        "total_s": float("nan"),
+                    }
+                else:
+                    sp_res = run_spopt(d, c, w, p, args.spopt_timeout)
+                sp_cpu = sp_res.get("cpu_s", float("nan"))
+                ratio = sp_res["total_s"] / ours["total_s"]
+                cpu_ratio = sp_cpu / ours["cpu_s"]
+                rows.append((n, m, p, ours, sp_res, ratio, cpu_ratio))
+                print(
+                    f"{n:>7,}x{m:<6,} {p:>3} | {ours['objective']:>10.0f} "
+                    f"{ours['upper_bound']:>10.1f} {ours['status']:>8} {ours['method']:>13} "
+                    f"{ours['total_s']:>7.2f} | {sp_res['objective']:>10.0f} "
+                    f"{sp_res['status']:>13} {sp_res['total_s']:>8.2f} | {ratio:>5.0f}x | "
+                    f"{ours['cpu_s']:>7.2f} /{sp_cpu:>8.2f} {cpu_ratio:>5.0f}x",
+                    flush=True,
+                )
+    if rows:
+        _summary(rows)
+    print(f"load average at the end: {_load()}", flush=True)
     if not args.no_big:
         ctx = mp.get_context("fork")
         q = ctx.Queue()
