@@ -85,6 +85,32 @@ def lagrangian_bound(
     ).bound
 
 
+def bound_at(a_csr: sp.csr_matrix, w: FloatArray, k: int, lam: FloatArray) -> float:
+    """``L(lam) = sum(w - lam) + sum of the k largest entries of A^T lam`` (a valid bound).
+
+    Parameters
+    ----------
+    a_csr
+        Sparse (demand x candidate) coverage matrix.
+    w
+        Demand weights.
+    k
+        Number of sites.
+    lam
+        Multipliers (clipped to ``[0, w]`` first, so any vector gives a valid bound).
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    lam = np.clip(lam, 0.0, w)
+    score = np.asarray(sp.csr_matrix(a_csr.T, dtype=float) @ lam, dtype=float)
+    m = len(score)
+    top = _top_k(score, min(k, m), m) if k > 0 and m > 0 else np.arange(0)
+    return float((w - lam).sum() + score[top].sum())
+
+
 def forced_bounds(
     a_csr: sp.csr_matrix, w: FloatArray, k: int, lam: FloatArray, allowed: BoolArray
 ) -> FloatArray:

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 
 from geo_outreach._errors import InfeasiblePlanError
 from geo_outreach.coverage._arrays import FloatArray, IntArray
-from geo_outreach.coverage.bound import lagrangian
+from geo_outreach.coverage.bound import bound_at, lagrangian
 from geo_outreach.coverage.constraints import unmet_shares
 from geo_outreach.coverage.curves import rank_order
 from geo_outreach.coverage.heuristics import (
@@ -52,6 +52,7 @@ from geo_outreach.coverage.milp import (
     MILP_MAX_NODES,
     MilpResult,
     exact_by_thresholds,
+    lp_multipliers,
     solve_milp,
 )
 from geo_outreach.coverage.problem import (
@@ -305,22 +306,14 @@ def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
         and p.arc.nnz > 10_000  # below this the MILP is quicker than more subgradient steps
         and upper - max(heur_value, lag_value) > 1e-9 * max(1.0, upper)
     ):
-        # the MILP will run: better multipliers pay off (tighter bound, more columns fixed)
-        lag2 = lagrangian(
-            p.ar,
-            p.wr,
-            p.budget,
-            lower=max(heur_value, lag_value),
-            start=lam,
-            time_limit_s=max(0.1, deadline - time.perf_counter()),
-            max_iter=1500,
-            stall_limit=60,
-        )
-        timed_out = timed_out or lag2.timed_out
-        if lag2.bound < upper:
-            upper, lam = lag2.bound, lag2.multipliers
-        if lag2.best_primal > lag_value:
-            lag_set, lag_value = lag2.best_set, lag2.best_primal
+        # the MILP will run: the best multipliers pay off (tighter bound, more columns
+        # ruled out); the LP relaxation's duals are those, and HiGHS finds them faster than
+        # more subgradient steps (5,000 x 1,000, p = 50: 0.15 s against 0.3-0.45 s)
+        lam_lp = lp_multipliers(p.arc, p.wr, p.budget, p.allowed)
+        if lam_lp is not None:
+            upper_lp = bound_at(p.ar, p.wr, p.budget, lam_lp)
+            if upper_lp < upper:
+                upper, lam = upper_lp, lam_lp
     upper = min(upper, float(p.wr.sum()))
     notes: tuple[str, ...] = ()
     if (
