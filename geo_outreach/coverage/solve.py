@@ -11,6 +11,8 @@ The solve runs in phases, each a function returning a small frozen record:
    could break them).
 4. :func:`_bound` - Lagrangian bound from the heuristic answer's point (ignores constraints,
    so it is valid for the constrained problem too); its best top-k set may beat the heuristic.
+   Before a MILP (above 10,000 non-zeros) the LP relaxation's duals then give the best
+   multipliers (the LP bound) for the reduced-cost fixing.
 5. :func:`_exact` - the HiGHS MILP, warm-started (``exact``, or ``auto`` on instances of at
    most :data:`AUTO_EXACT_MAX_NNZ` non-zeros), unless the bound already proves the answer
    optimal; its dual bound tightens the bound.
@@ -278,7 +280,7 @@ class _Bound:
 
 
 def _bound(p: CoverageProblem, heur: _Heuristic, deadline: float) -> _Bound:
-    """Lagrangian bound from the heuristic answer's point, budgeted by subgradient steps."""
+    """Lagrangian bound from the heuristic answer's point (subgradient steps), then LP duals."""
     chosen, heur_value = heur.chosen, heur.value
     start = p.wr * (heur.state.cnt == 0)
     eligible = p.milp_eligible
