@@ -17,8 +17,8 @@ geo_outreach runs ``method="exact"`` on the shared sizes and ``method="auto"`` o
 5,000 (five runs per p), both with default settings (no time limit: budgeted by work, so the
 runs must give the same set), the big one in a fresh process whose peak RSS is reported.
 On the shared sizes our exact solve has a 600 s safety net (``--ours-limit``) so that
-20,000 x 2,000 cannot hold the whole run. ``--repeat N`` runs each shared instance N times (both solvers) and the summary table gives
-the median and the worst ratio per instance.
+20,000 x 2,000 cannot hold the whole run. ``--repeat N`` runs each shared instance N times
+(both solvers) and the summary table gives the median and the worst ratio per instance.
 """
 
 from __future__ import annotations
