@@ -22,10 +22,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo_outreach._alerts import alert_context, clean_alert_rows, finish_alerts
+from geo_outreach._alerts import CleanContext, alert_context, clean_alert_rows, finish_alerts
 from geo_outreach._errors import InputDataError
 from geo_outreach._parse import REJECT_COLUMNS, alert_columns
 from geo_outreach.engine.postgis import read_postgis_alerts, source_label
+from geo_outreach.engine.slices import Plan, plan_slices
 from geo_outreach.scenario import AlertLayer, Scenario
 
 __all__ = ["load_alerts_engine"]
@@ -76,43 +77,72 @@ def load_alerts_engine(
     progress
         Called with ``alerts: partition i/n cleaned`` by the Dask engine.
 
+    With the Dask engine the workers read their own slices of a CSV or (Geo)Parquet file
+    (:mod:`.slices`); other files and PostGIS rows are read here and sent to them. The
+    engine facts say which (``read``: ``workers`` or ``client`` with ``read_why``).
+
     Returns
     -------
     tuple of (geopandas.GeoDataFrame, pandas.DataFrame, dict)
         Kept alerts with ``precinct_id``, rejects, and the layer's facts (with ``engine``).
     """
-    cfg, tz = sc.alerts, sc.scenario.timezone
     t0 = time.perf_counter()
-    df, cols, read_rej, facts, source = _read(sc, read_file)
-    read_s = time.perf_counter() - t0
-    time_col = str(cols["time"])
-    ctx, tfacts = alert_context(
-        cfg,
-        df[time_col],
-        source=source,
-        time_column=time_col,
-        tz=tz,
-        precincts_m=precincts_m,
-        study_area=study_area,
-        crs=crs,
-        period=sc.period,
-    )
-    facts.update(
-        time_order=tfacts["time_order"],
-        warnings=[f"{Path(source).name}: {w}" for w in tfacts["warnings"]],
-    )
-    engine: dict[str, Any] = {"kind": sc.engine.kind, "read_s": round(read_s, 3)}
-    if sc.engine.kind == "dask":
-        from geo_outreach.engine.dask_engine import clean_partitions, cluster_client, slices
 
-        parts = slices(df, sc.engine.partition_rows)
-        del df
-        with cluster_client(sc.engine) as client:
-            results, efacts = clean_partitions(
-                client, parts, cols, ctx, total=len(parts), progress=progress
-            )
-        engine.update(efacts, partition_rows=sc.engine.partition_rows)
-    else:
+    def context(time_values: pd.Series, column: str, source: str, facts: dict) -> CleanContext:
+        ctx, tfacts = alert_context(
+            sc.alerts,
+            time_values,
+            source=source,
+            time_column=column,
+            tz=sc.scenario.timezone,
+            precincts_m=precincts_m,
+            study_area=study_area,
+            crs=crs,
+            period=sc.period,
+        )
+        facts.update(
+            time_order=tfacts["time_order"],
+            warnings=[f"{Path(source).name}: {w}" for w in tfacts["warnings"]],
+        )
+        return ctx
+
+    if sc.engine.kind != "dask":
+        df, cols, read_rej, facts, source = _read(sc, read_file)
+        read_s = time.perf_counter() - t0
+        ctx = context(df[str(cols["time"])], str(cols["time"]), source, facts)
+        facts["engine"] = {"kind": sc.engine.kind, "read_s": round(read_s, 3)}
         results = [clean_alert_rows(df, cols, ctx)]
-    facts["engine"] = engine
+        return finish_alerts(results, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
+
+    from geo_outreach.engine.dask_engine import (
+        clean_partitions,
+        cluster_client,
+        read_on_workers,
+        scan_ranges,
+        slices,
+    )
+
+    rows = sc.engine.partition_rows
+    with cluster_client(sc.engine) as client:
+        cluster_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        plan: Plan | str = "PostGIS rows"
+        if sc.alerts.source != "postgis":
+            plan = plan_slices(sc.alerts, rows, lambda ranges: scan_ranges(client, ranges))
+        if isinstance(plan, Plan):  # the workers read their own slices
+            parts, cols, read_rej, facts, votes = read_on_workers(client, plan, sc.alerts)
+            read = {"read": "workers"}
+            ctx = context(votes, str(cols["time"]), str(Path(sc.alerts.path or "")), facts)
+        else:  # read on the client, cut and sent to the workers
+            df, cols, read_rej, facts, source = _read(sc, read_file)
+            read = {"read": "client", "read_why": plan}
+            ctx = context(df[str(cols["time"])], str(cols["time"]), source, facts)
+            parts = slices(df, rows)
+            del df
+        read_s = time.perf_counter() - t0
+        results, efacts = clean_partitions(
+            client, parts, cols, ctx, total=len(parts), progress=progress
+        )
+    facts["engine"] = {"cluster_s": round(cluster_s, 3), "read_s": round(read_s, 3), **efacts}
+    facts["engine"].update(read, partition_rows=rows)
     return finish_alerts(results, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
