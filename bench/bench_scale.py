@@ -112,10 +112,13 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
 
     A ``LocalCluster`` of ``BENCH_DASK_WORKERS`` one-thread worker processes (default 2, the
     machine's cores) is started first (its start time is reported apart, ``cluster_s``); the
-    alerts are read on the client, cut into partitions of ``BENCH_DASK_PARTITION_ROWS`` rows
-    (default 250,000) and cleaned on the workers. Peak memory: the client's own peak plus
-    each worker's peak (``peak_rss_mb`` = their sum, an upper bound of the machine's peak;
-    ``client_peak_mb`` and ``worker_peak_mb`` apart).
+    workers read their own slices of the file (CSV byte ranges, Parquet row ranges: ``read``
+    = ``workers``; a file that cannot be sliced is read on the client, ``read`` = ``client``)
+    in partitions of about ``BENCH_DASK_PARTITION_ROWS`` rows (default 250,000) and clean them;
+    the cleaned partitions come back to the client (``load_study`` returns the whole table).
+    Peak memory: the client's own peak plus each worker's peak (``peak_rss_mb`` = their sum,
+    an upper bound of the machine's peak; ``client_peak_mb`` and ``worker_peak_mb`` = the
+    largest worker apart). CPU: client + workers (``RUSAGE_SELF`` of each, start-up included).
     """
     import dataclasses
     import logging
@@ -177,8 +180,9 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
         "load_s": round(t_load, 2),
         "seconds": round(seconds, 2),
         "cluster_s": round(cluster_s, 2),
-        "read_s": facts["engine"]["read_s"],
-        "clean_s": facts["engine"]["clean_s"],
+        "read": facts["engine"]["read"],  # workers (own slices) or client
+        "read_s": facts["engine"]["read_s"],  # plan + read + the day/month order
+        "clean_s": facts["engine"]["clean_s"],  # clean on the workers + results back
         "partitions": facts["engine"]["partitions"],
         "workers": workers,
         "cpu_s": round(cpu_s, 2),  # client + workers (worker start-up imports included)

@@ -180,7 +180,8 @@ def clean_partitions(
     *,
     total: int,
     progress: Progress | None = None,
-) -> tuple[list[Part], dict[str, Any]]:
+    gather: bool = True,
+) -> tuple[list[Any], dict[str, Any]]:
     """Run :func:`clean_alert_rows` on every partition on the cluster; results in input order.
 
     Parameters
@@ -194,11 +195,15 @@ def clean_partitions(
         How many partitions there are (for the progress messages).
     progress
         Called with ``alerts: partition i/total cleaned`` as partitions finish.
+    gather
+        Bring the cleaned partitions to the client; False: return their futures (they stay
+        on the workers, e.g. for :func:`geo_outreach.engine.aggregates.aggregate_partitions`).
 
     Returns
     -------
     tuple of (list, dict)
-        The per-partition results and engine facts (``partitions``, ``workers``, seconds).
+        The per-partition results (or futures) and engine facts (``partitions``,
+        ``workers``, seconds).
     """
     distributed = _distributed()
     t0 = time.perf_counter()
@@ -216,7 +221,7 @@ def clean_partitions(
             done += 1
             if progress is not None:
                 progress(f"alerts: partition {done}/{total} cleaned")
-    results: list[Part] = client.gather(futures)
+    results: list[Any] = client.gather(futures) if gather else futures
     workers = len(client.scheduler_info().get("workers", {}))
     facts = {
         "kind": "dask",
