@@ -271,10 +271,20 @@ def _plan_parquet(path: Path, cfg: AlertLayer, rows: int) -> Plan | str:
     total = pf.metadata.num_rows
     if total == 0:
         return "no rows"  # the file loader gives the error
-    n = max(math.ceil(total / rows), 1)
-    bounds = [round(total * i / n) for i in range(n + 1)]
+    sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
+    if max(sizes) <= rows:  # whole row groups per slice: no group is decoded twice
+        bounds, acc = [0], 0
+        for size in sizes:
+            acc += size
+            if acc - bounds[-1] >= rows:
+                bounds.append(acc)
+        bounds += [total] if bounds[-1] < total else []
+    else:  # a group larger than a slice: slices cut through it (each decodes the group)
+        n = max(math.ceil(total / rows), 1)
+        bounds = [round(total * i / n) for i in range(n + 1)]
     slices = tuple(
-        Slice(str(path), "parquet", bounds[i], bounds[i + 1], bounds[i], geo=geo) for i in range(n)
+        Slice(str(path), "parquet", bounds[i], bounds[i + 1], bounds[i], geo=geo)
+        for i in range(len(bounds) - 1)
     )
     facts = {"format": "geoparquet" if geo else "parquet", "encoding": None}
     return Plan(slices, facts, mapping)

@@ -155,8 +155,15 @@ def _frame(n: int) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize("geo", [False, True])
-def test_parquet_row_ranges_give_the_whole_file_rows(tmp_path, geo):
+@pytest.mark.parametrize(
+    ("geo", "rows", "starts"),
+    [
+        (False, 1200, None),  # row groups of 1500 > 1200: slices cut inside them
+        (True, 1200, None),
+        (False, 4000, [0, 4500, 9000]),  # whole row groups per slice
+    ],
+)
+def test_parquet_row_ranges_give_the_whole_file_rows(tmp_path, geo, rows, starts):
     df = _frame(10_000)
     path = tmp_path / ("alerts.geoparquet" if geo else "alerts.parquet")
     if geo:  # projected CRS: both readers must take it to WGS84 the same way
@@ -171,8 +178,10 @@ def test_parquet_row_ranges_give_the_whole_file_rows(tmp_path, geo):
         from geo_outreach._parse import _point_lonlat
 
         whole["_lon"], whole["_lat"] = _point_lonlat(geom, representative=False)
-    plan = plan_slices(AlertLayer(path=path), 1200, _scan)
-    assert isinstance(plan, Plan) and len(plan.slices) == 9  # cuts inside row groups
+    plan = plan_slices(AlertLayer(path=path), rows, _scan)
+    assert isinstance(plan, Plan)
+    got_starts = [s.start for s in plan.slices]
+    assert got_starts == (starts or [round(10_000 * i / 9) for i in range(9)])
     assert plan.facts["format"] == fmt
     got = pd.concat([read_slice(s)[0] for s in plan.slices], ignore_index=True)
     pd.testing.assert_frame_equal(got, whole)
