@@ -28,7 +28,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -117,13 +117,24 @@ def scan_range(path: str, start: int, stop: int) -> tuple[int, int, bool]:
         Newlines in the range, the offset of its first newline (-1: none), and whether the
         range is NOT plain (a quote character or a carriage return not before a newline).
     """
-    with open(path, "rb") as fh:
+    with _open(path) as fh:
         fh.seek(start)
         raw = fh.read(stop - start + 1)  # one byte more: a CR at the end may precede LF
     body = raw[: stop - start]
     first = body.find(b"\n")
     not_plain = b'"' in body or _lone_cr(raw, stop - start)
     return body.count(b"\n"), (start + first if first >= 0 else -1), not_plain
+
+
+def _open(path: str) -> BinaryIO:
+    """Open the alert file on a worker; a worker that cannot see it gets a clear error."""
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it (with)
+    except OSError as exc:
+        raise InputDataError(
+            f"{path}: a Dask worker cannot read the alert file ({exc.strerror}); every worker "
+            "needs it at this same path (shared storage), or use local workers"
+        ) from None
 
 
 def _lone_cr(raw: bytes, n: int) -> bool:
@@ -224,7 +235,7 @@ def _read_csv(sl: Slice) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]],
     Under ``encoding = "auto"`` a slice that is not UTF-8 is read as GB18030 and says so (the
     third item): the engine then reads every slice as GB18030, as the file loader would.
     """
-    with open(sl.path, "rb") as fh:
+    with _open(sl.path) as fh:
         fh.seek(sl.start)
         raw = sl.prefix + fh.read(sl.stop - sl.start)
     enc, text = sl.encoding, None
@@ -297,6 +308,7 @@ def _read_parquet(sl: Slice) -> pd.DataFrame:
     import pyproj
     import shapely
 
+    _open(sl.path).close()  # a clear error when this worker cannot see the file
     pf = pq.ParquetFile(sl.path)
     sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
     ends = np.cumsum(sizes)

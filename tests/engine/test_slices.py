@@ -194,3 +194,10 @@ def test_time_votes_keep_every_row_that_votes():
     values = pd.Series(["2025-01-02 10:00", " 13/01/2025", "1/2/2025", "待补录", None, "09:30"])
     got = time_votes((pd.DataFrame({"t": values}), [], ""), "t")
     assert got.tolist() == [" 13/01/2025", "1/2/2025", "09:30"]
+
+
+def test_a_worker_that_cannot_see_the_file_says_so(tmp_path):
+    from geo_outreach._errors import InputDataError
+
+    with pytest.raises(InputDataError, match=r"worker cannot read.*same path"):
+        scan_range(str(tmp_path / "gone.csv"), 0, 100)
