@@ -112,10 +112,15 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
 
     A ``LocalCluster`` of ``BENCH_DASK_WORKERS`` one-thread worker processes (default 2, the
     machine's cores) is started first (its start time is reported apart, ``cluster_s``); the
-    alerts are read on the client, cut into partitions of ``BENCH_DASK_PARTITION_ROWS`` rows
-    (default 250,000) and cleaned on the workers. Peak memory: the client's own peak plus
-    each worker's peak (``peak_rss_mb`` = their sum, an upper bound of the machine's peak;
-    ``client_peak_mb`` and ``worker_peak_mb`` apart).
+    workers read their own slices of the file (CSV byte ranges, Parquet row ranges: ``read``
+    = ``workers``; a file that cannot be sliced is read on the client, ``read`` = ``client``)
+    in partitions of about ``BENCH_DASK_PARTITION_ROWS`` rows (default 250,000) and clean them;
+    the cleaned partitions come back to the client (``load_study`` returns the whole table).
+    With ``BENCH_DASK_AGGREGATES=1`` they stay on the workers and only the counts come back
+    (``engine.load_alert_aggregates``: ``mode`` = ``aggregates``).
+    Peak memory: the client's own peak plus each worker's peak (``peak_rss_mb`` = their sum,
+    an upper bound of the machine's peak; ``client_peak_mb`` and ``worker_peak_mb`` = the
+    largest worker apart). CPU: client + workers (``RUSAGE_SELF`` of each, start-up included).
     """
     import dataclasses
     import logging
@@ -126,11 +131,12 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
 
     from geo_outreach import crs as _crs
     from geo_outreach._precincts import load_precincts
-    from geo_outreach.engine import load_alerts_engine
+    from geo_outreach.engine import load_alert_aggregates, load_alerts_engine
     from geo_outreach.io import read_alerts
     from geo_outreach.scenario import load_scenario
 
     workers = int(os.environ.get("BENCH_DASK_WORKERS", "2"))
+    aggregates = os.environ.get("BENCH_DASK_AGGREGATES", "") == "1"
     t0 = time.perf_counter()
     cluster = distributed.LocalCluster(
         n_workers=workers,
@@ -154,14 +160,24 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
         crs = _crs.working_crs(ll)
         precincts = ll.to_crs(crs)
         area = shapely.union_all(precincts.geometry.values)
-        alerts, rejects, facts = load_alerts_engine(
-            sc, read_file=read_alerts, precincts_m=precincts, study_area=area, crs=crs
-        )
-        t_load = time.perf_counter() - t0
-        month = alerts["reported_at"].dt.tz_localize(None).dt.to_period("M")
-        by_month = alerts.groupby([alerts["precinct_id"], month]).size()
-        xy = np.floor(shapely.get_coordinates(alerts.geometry.values) / 500.0).astype(np.int64)
-        grid, _ = np.unique(xy[:, 0] * 1_000_000 + xy[:, 1], return_counts=True)  # as bench_pandas
+        if aggregates:  # counts computed on the workers; no alert table on the client
+            agg = load_alert_aggregates(
+                sc, read_file=read_alerts, precincts_m=precincts, study_area=area, crs=crs
+            )
+            t_load = time.perf_counter() - t0
+            loaded, rejected, facts = agg.facts["rows_loaded"], len(agg.rejects), agg.facts
+            n_months, n_cells = len(agg.precinct_month), len(agg.grid)
+        else:
+            alerts, rejects, facts = load_alerts_engine(
+                sc, read_file=read_alerts, precincts_m=precincts, study_area=area, crs=crs
+            )
+            t_load = time.perf_counter() - t0
+            month = alerts["reported_at"].dt.tz_localize(None).dt.to_period("M")
+            by_month = alerts.groupby([alerts["precinct_id"], month]).size()
+            xy = np.floor(shapely.get_coordinates(alerts.geometry.values) / 500.0).astype(np.int64)
+            grid, _ = np.unique(xy[:, 0] * 1_000_000 + xy[:, 1], return_counts=True)  # as pandas
+            loaded, rejected = len(alerts), len(rejects)
+            n_months, n_cells = len(by_month), len(grid)
         seconds = time.perf_counter() - t0
         usage = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF))
         cpu_s = time.process_time() - c0 + sum(u.ru_utime + u.ru_stime for u in usage.values())
@@ -170,15 +186,17 @@ def bench_dask(scenario: Path) -> dict[str, Any]:
         cluster.close()
     peaks = [u.ru_maxrss / 1024.0 for u in usage.values()]
     return {
-        "loaded": len(alerts),
-        "rejected": len(rejects),
-        "precinct_months": len(by_month),
-        "grid_cells": len(grid),
+        "loaded": loaded,
+        "rejected": rejected,
+        "precinct_months": n_months,
+        "grid_cells": n_cells,
+        "mode": "aggregates" if aggregates else "table",
         "load_s": round(t_load, 2),
         "seconds": round(seconds, 2),
         "cluster_s": round(cluster_s, 2),
-        "read_s": facts["engine"]["read_s"],
-        "clean_s": facts["engine"]["clean_s"],
+        "read": facts["engine"]["read"],  # workers (own slices) or client
+        "read_s": facts["engine"]["read_s"],  # plan + read + the day/month order
+        "clean_s": facts["engine"]["clean_s"],  # clean on the workers + results back
         "partitions": facts["engine"]["partitions"],
         "workers": workers,
         "cpu_s": round(cpu_s, 2),  # client + workers (worker start-up imports included)
