@@ -270,3 +270,18 @@ def test_payload_cannot_close_its_script_element() -> None:
     text = json_for_script(raw)
     assert "</script" not in text.lower() and "<!--" not in text
     assert json.loads(text) == raw
+
+
+def test_hot_levels_of_a_table_equal_the_row_by_row_levels():
+    """Issue 14: the static map and the hot-spot layer read every cell's level at once."""
+    import numpy as np
+    import pandas as pd
+
+    from geo_outreach._validate import HOT_CLASS_LEVELS
+    from geo_outreach.render.style import hot_level, hot_levels
+
+    cells = pd.DataFrame({"hot_class": [*HOT_CLASS_LEVELS, None, np.nan, "x", ""]})
+    expected = [hot_level(r) for _, r in cells.iterrows()]
+    assert hot_levels(cells).tolist() == expected
+    assert sorted(set(expected)) == [-3, -2, -1, 0, 1, 2, 3]
+    assert hot_levels(cells.drop(columns="hot_class")).tolist() == [0] * len(cells)
