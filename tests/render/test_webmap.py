@@ -285,3 +285,23 @@ def test_hot_levels_of_a_table_equal_the_row_by_row_levels():
     assert hot_levels(cells).tolist() == expected
     assert sorted(set(expected)) == [-3, -2, -1, 0, 1, 2, 3]
     assert hot_levels(cells.drop(columns="hot_class")).tolist() == [0] * len(cells)
+
+
+def test_display_reach_cleans_a_reach_layer_once():
+    """Issue 14: the web map and the static maps share one cleaned reach layer."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo_outreach.render.geometry import display_reach
+
+    reach = gpd.GeoDataFrame(
+        {"channel": ["a", "b"]},
+        geometry=[Point(708000, 2492000).buffer(300), Point(709000, 2492500).buffer(500)],
+        crs="EPSG:32649",
+    ).to_crs("EPSG:4326")
+    first = display_reach(reach)
+    assert display_reach(reach) is first
+    copy = reach.copy()
+    again = display_reach(copy)  # another frame: cleaned again, same shapes
+    assert again is not first and again.geom_equals_exact(first.geometry, 1e-9).all()
+    assert display_reach(reach, close_m=10.0) is not first
