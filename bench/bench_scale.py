@@ -98,6 +98,7 @@ def bench_plan(scenario: Path) -> dict[str, Any]:
         "cpu_s": round(child.ru_utime + child.ru_stime, 2),
         "peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
         "stages_s": manifest.get("timings_s", {}),  # issue 14: wall s per plan stage
+        "stages_cpu_s": manifest.get("timings_cpu_s", {}),  # and CPU s (shared machine)
         "outputs_mb": {  # issue 14: a planner's files should stay a few MB
             f.name: round(f.stat().st_size / 1e6, 1)
             for f in sorted(out.iterdir())

@@ -14,6 +14,12 @@ month's alerts in the top ``top_share`` of cells), and the pair with the best me
 channel plans on when it says ``demand = "forecast"`` (:mod:`geo_outreach.channels.problem`).
 This module sits on the analytics floor so that the channels (plan and backtest) and the effect
 report (:mod:`geo_outreach.effect.forecast`) share one implementation.
+
+Issue 14, scale: when it is less work (:func:`use_lattice`; 1M alerts, not the bundled sample),
+alerts are first binned on a lattice that holds every cell centre (:class:`Lattice`, step <=
+bandwidth / 5, linear binning) and the kernel runs from lattice nodes to cells, so the cost is
+cells x stencil whatever the number of alerts. Exact for alerts on nodes; elsewhere within
+~0.2 % of the per-alert sum on dense data (tests/effect/test_forecast.py).
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ DEMAND_CELL_M = 250.0
 TOP_SHARE = 0.05
 N_FOLDS = 3
 KERNEL_CUT = 3.0
+#: issue 14: alerts are binned on a lattice at most ``bandwidth / BINS_PER_BANDWIDTH`` apart
+BINS_PER_BANDWIDTH = 5
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,130 @@ def time_weights(ages_days: FloatArray, half_life_days: float) -> FloatArray:
     return w
 
 
+@dataclass(frozen=True)
+class Lattice:
+    """A square lattice holding every cell centre as a node, and the kernel as a stencil.
+
+    Issue 14: alerts are binned onto the nodes (linear binning: each alert's weight is shared
+    by the 4 nodes around it, in proportion to nearness), and each centre's demand is the
+    kernel-weighted sum of the nodes within the cut, so the work is centres x stencil, not
+    alerts x centres. An alert sitting on a node (every cell centre is one) is counted
+    exactly as by :func:`kernel_matrix`; elsewhere the difference is second order in
+    ``step / bandwidth`` (``step`` <= bandwidth / :data:`BINS_PER_BANDWIDTH`).
+
+    Node ``(i, j)`` sits at ``(x0 + i step, y0 + j step)``; the grid's cells are every
+    ``q``-th node from ``(pad, pad)``: cell ``(a, b)`` is node ``(pad + q a, pad + q b)``.
+    """
+
+    step: float  # metres between nodes (cell_m / q)
+    q: int  # nodes per cell side
+    pad: int  # nodes around the cells (>= the stencil's reach)
+    x0: float  # coordinates of node (0, 0)
+    y0: float
+    shape: tuple[int, int]  # nodes along x and y
+    cells: tuple[int, int]  # cell positions along x and y (a rectangle around the centres)
+    centre_at: npt.NDArray[np.intp]  # flat cell position (a * cells[1] + b) of each centre
+    di: npt.NDArray[np.intp]  # stencil node offsets within the cut
+    dj: npt.NDArray[np.intp]
+    kernel: FloatArray  # kernel weight of each offset
+
+
+def use_lattice(n_points: int, centres: FloatArray, cell_m: float, bandwidth_m: float) -> bool:
+    """Return True when binning on a lattice is less work than the per-alert kernel.
+
+    Per alert, the kernel visits the centres within the cut (``pi (3 bw / cell)^2``); the
+    lattice visits, per centre, its stencil (``pi (3 x BINS_PER_BANDWIDTH)^2`` nodes). Small
+    inputs (the bundled sample) keep the exact per-alert kernel; large ones are binned.
+    """
+    if bandwidth_m <= 0 or len(centres) == 0:
+        return False
+    per_alert = math.pi * (KERNEL_CUT * bandwidth_m / cell_m) ** 2
+    per_centre = math.pi * (KERNEL_CUT * BINS_PER_BANDWIDTH) ** 2
+    return n_points * per_alert > len(centres) * per_centre
+
+
+def make_lattice(centres: FloatArray, cell_m: float, bandwidth_m: float) -> Lattice:
+    """Return the lattice and stencil of a Gaussian of ``bandwidth_m`` over grid ``centres``.
+
+    Parameters
+    ----------
+    centres
+        Cell centres (m x 2, metres, at least one) of a grid of ``cell_m`` cells.
+    cell_m
+        The grid's cell size; the lattice step is ``cell_m`` divided by a whole number.
+    bandwidth_m
+        Gaussian kernel bandwidth (> 0), cut at :data:`KERNEL_CUT` bandwidths.
+    """
+    q = max(1, math.ceil(BINS_PER_BANDWIDTH * cell_m / bandwidth_m))
+    step = cell_m / q
+    cut = KERNEL_CUT * bandwidth_m
+    reach = int(math.floor(cut / step * (1 + 1e-12)))
+    di, dj = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1), indexing="ij")
+    d2 = ((di**2 + dj**2) * step**2).ravel()
+    inside = d2 <= cut**2 * (1 + 1e-12)
+    pad = reach + 1  # room for the stencil and the binning neighbours
+    lo = centres.min(axis=0)
+    a = np.rint((centres[:, 0] - lo[0]) / cell_m).astype(np.intp)
+    b = np.rint((centres[:, 1] - lo[1]) / cell_m).astype(np.intp)
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    return Lattice(
+        step=step, q=q, pad=pad, x0=float(lo[0]) - pad * step, y0=float(lo[1]) - pad * step,
+        shape=(q * (na - 1) + 2 * pad + 1, q * (nb - 1) + 2 * pad + 1), cells=(na, nb),
+        centre_at=a * nb + b, di=di.ravel()[inside], dj=dj.ravel()[inside],
+        kernel=np.exp(-0.5 * d2[inside] / bandwidth_m**2),
+    )  # fmt: skip
+
+
+def bin_points(
+    lat: Lattice, points: FloatArray
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """Linear binning: the 4 nodes around each point (n x 4 flat indices) and their shares.
+
+    Points off the lattice (farther than the kernel cut from every centre) get share 0.
+    """
+    nx, ny = lat.shape
+    fx = (points[:, 0] - lat.x0) / lat.step
+    fy = (points[:, 1] - lat.y0) / lat.step
+    i = np.floor(fx).astype(np.intp)
+    j = np.floor(fy).astype(np.intp)
+    tx, ty = fx - i, fy - j
+    ok = (i >= 0) & (i < nx - 1) & (j >= 0) & (j < ny - 1)
+    base = np.where(ok, i, 0) * ny + np.where(ok, j, 0)
+    nodes = np.stack([base, base + 1, base + ny, base + ny + 1], axis=1)
+    share = np.stack([(1 - tx) * (1 - ty), (1 - tx) * ty, tx * (1 - ty), tx * ty], axis=1)
+    return nodes, np.where(ok[:, None], share, 0.0)
+
+
+def lattice_surface(
+    lat: Lattice, nodes: npt.NDArray[np.intp], share: FloatArray, weights: FloatArray
+) -> FloatArray:
+    """Kernel-smoothed weight at each centre from binned points (:func:`bin_points`).
+
+    ``weights``: one weight per point (n,), or several weightings at once (n x k); the result
+    is (centres,) or (centres x k).
+    """
+    w = np.asarray(weights, dtype=float)
+    cols = w.reshape(len(w), -1)
+    nx, ny = lat.shape
+    grid = np.empty((nx * ny, cols.shape[1]))
+    flat = nodes.ravel()
+    for c in range(cols.shape[1]):
+        grid[:, c] = np.bincount(flat, (share * cols[:, c, None]).ravel(), minlength=nx * ny)
+    g = grid.reshape(nx, ny, cols.shape[1])
+    (na, nb), q, pad = lat.cells, lat.q, lat.pad
+    out = np.zeros((na, nb, cols.shape[1]))
+    tmp = np.empty_like(out)
+    # every cell position at once, one stencil offset at a time (strided views, no copies)
+    for di, dj, k in zip(lat.di, lat.dj, lat.kernel, strict=True):
+        i0, j0 = pad + di, pad + dj
+        np.multiply(g[i0 : i0 + q * (na - 1) + 1 : q, j0 : j0 + q * (nb - 1) + 1 : q], k, out=tmp)
+        out += tmp
+    res: FloatArray = out.reshape(na * nb, -1)[lat.centre_at].reshape(
+        (len(lat.centre_at),) + w.shape[1:]
+    )
+    return res
+
+
 def demand_surface(
     points: FloatArray,
     ages_days: FloatArray,
@@ -149,6 +281,15 @@ def _hit_rate(surface: FloatArray, test_cells: npt.NDArray[np.intp], top: int) -
     return float(chosen[test_cells[ok]].sum() / len(test_cells))
 
 
+def _binned_cells(cell_of: npt.NDArray[np.intp], w: FloatArray, n_cells: int) -> FloatArray:
+    """Weight per cell (bandwidth 0), one column per column of ``w``."""
+    ok = cell_of >= 0
+    out: FloatArray = np.column_stack(
+        [np.bincount(cell_of[ok], weights=w[ok, c], minlength=n_cells) for c in range(w.shape[1])]
+    )
+    return out
+
+
 def _cells(
     study_area: shapely.Geometry, crs: Any, cell_m: float
 ) -> tuple[gpd.GeoDataFrame, FloatArray]:
@@ -161,7 +302,8 @@ def _cells(
 def _cell_of(xy: FloatArray, centres: FloatArray, cell_m: float) -> npt.NDArray[np.intp]:
     if len(xy) == 0:
         return np.zeros(0, dtype=np.intp)
-    dist, idx = cKDTree(centres).query(xy)
+    # issue 14: the bound prunes the search (1M alerts: 1.5 s -> 0.3 s); farther is outside
+    dist, idx = cKDTree(centres).query(xy, distance_upper_bound=cell_m * 0.75 * (1 + 1e-9))
     return np.where(dist <= cell_m * 0.75, idx, -1).astype(np.intp)
 
 
@@ -229,24 +371,28 @@ def choose_forecast(
     cell_of = _cell_of(xy, centres, cell_m)
     top = max(1, int(round(top_share * len(cells))))
     folds = months[-n_folds:]
-    month_of = train["reported_at"].dt.tz_localize(None).dt.to_period("M").to_numpy()
+    local = train["reported_at"].dt.tz_localize(None)
+    month_of = (local.dt.year * 12 + local.dt.month).to_numpy()  # issue 14: ints, not Periods
+    starts = [m.start_time.tz_localize(train_end.tz) for m in folds]
     scores: dict[tuple[float, float], list[float]] = {}
-    for m in folds:
-        start = m.start_time.tz_localize(train_end.tz)
-        past = (train["reported_at"] < start).to_numpy()
-        ages = _ages(train["reported_at"][past], start)
-        test = cell_of[month_of == m]
-        for bw in bandwidths:
-            if bw > 0:
-                k = kernel_matrix(xy[past], centres, bw)
-            for hl in half_lives:
-                w = time_weights(ages, hl)
-                if bw > 0:
-                    surf = k @ w
-                else:
-                    ok = cell_of[past] >= 0
-                    surf = np.bincount(cell_of[past][ok], weights=w[ok], minlength=len(centres))
-                scores.setdefault((bw, hl), []).append(_hit_rate(surf, test, top))
+    for bw in bandwidths:
+        # issue 14: alerts binned once per bandwidth; every fold and half-life reuses the bins
+        binned_cv = use_lattice(len(xy), centres, cell_m, bw)
+        lat = make_lattice(centres, cell_m, bw) if binned_cv else None
+        binned = bin_points(lat, xy) if lat is not None else None
+        for m, start in zip(folds, starts, strict=True):
+            past = (train["reported_at"] < start).to_numpy()
+            ages = _ages(train["reported_at"][past], start)
+            w = np.column_stack([time_weights(ages, hl) for hl in half_lives])
+            if lat is not None and binned is not None:
+                surf = lattice_surface(lat, binned[0][past], binned[1][past], w)
+            elif bw > 0:
+                surf = kernel_matrix(xy[past], centres, bw) @ w
+            else:
+                surf = _binned_cells(cell_of[past], w, len(centres))
+            test = cell_of[month_of == m.year * 12 + m.month]
+            for c, hl in enumerate(half_lives):
+                scores.setdefault((bw, hl), []).append(_hit_rate(surf[:, c], test, top))
     rows = [
         {"bandwidth_m": bw, "half_life_days": hl, "hit_rate": float(np.nanmean(r))}
         for (bw, hl), r in scores.items()
@@ -307,9 +453,15 @@ def forecast_cells(
     cell_of = _cell_of(xy, centres, cell_m)
     w_alert = np.ones(len(alerts)) if weights is None else np.asarray(weights, dtype=float)
     ages = _ages(alerts["reported_at"], at)
-    surf = demand_surface(xy, ages, centres, cell_of, bandwidth_m=choice.bandwidth_m,
-                          half_life_days=choice.half_life_days, weights=w_alert)  # fmt: skip
-    total = float((time_weights(ages, choice.half_life_days) * w_alert).sum())
+    w = time_weights(ages, choice.half_life_days) * w_alert
+    bw = choice.bandwidth_m
+    if use_lattice(len(xy), centres, cell_m, bw):  # issue 14: many alerts: binned on a lattice
+        lat = make_lattice(centres, cell_m, bw)
+        surf = lattice_surface(lat, *bin_points(lat, xy), w)
+    else:
+        surf = demand_surface(xy, ages, centres, cell_of, bandwidth_m=bw,
+                              half_life_days=choice.half_life_days, weights=w_alert)  # fmt: skip
+    total = float(w.sum())
     if surf.sum() > 0:
         surf = surf * (total / float(surf.sum()))
     ok = cell_of >= 0

@@ -25,6 +25,7 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyproj
 import shapely
@@ -51,6 +52,30 @@ def _metric(gdf: gpd.GeoDataFrame, what: str) -> None:
 
 
 # --------------------------------------------------------------------------- grid cells
+
+
+def grid_frame(study_area: shapely.Geometry, cell_m: float) -> tuple[float, float, int, int]:
+    """Return the grid's top-left corner ``x0, y0`` and its size ``nx, ny`` in cells."""
+    minx, miny, maxx, maxy = shapely.bounds(study_area)
+    x0 = math.floor(minx / cell_m) * cell_m
+    y0 = math.ceil(maxy / cell_m) * cell_m
+    nx = max(1, math.ceil((maxx - x0) / cell_m))
+    ny = max(1, math.ceil((y0 - miny) / cell_m))
+    return x0, y0, nx, ny
+
+
+def grid_index(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    frame: tuple[float, float, int, int],
+    cell_m: float,
+) -> npt.NDArray[np.int64]:
+    """Return each point's flat cell ``row * nx + col`` in a :func:`grid_frame` grid (-1: off)."""
+    x0, y0, nx, ny = frame
+    c = np.floor((x - x0) / cell_m).astype(np.int64)
+    r = np.floor((y0 - y) / cell_m).astype(np.int64)
+    ok = (c >= 0) & (c < nx) & (r >= 0) & (r < ny)
+    return np.where(ok, r * nx + c, -1)
 
 
 def grid_cells(
@@ -80,23 +105,16 @@ def grid_cells(
     _metric(alerts, "alerts")
     if not cell_m > 0:
         raise InputDataError(f"cell_m must be positive, got {cell_m}")
-    minx, miny, maxx, maxy = shapely.bounds(study_area)
-    x0 = math.floor(minx / cell_m) * cell_m
-    y0 = math.ceil(maxy / cell_m) * cell_m
-    nx = max(1, math.ceil((maxx - x0) / cell_m))
-    ny = max(1, math.ceil((y0 - miny) / cell_m))
+    x0, y0, nx, ny = grid_frame(study_area, cell_m)
     rows, cols = np.divmod(np.arange(ny * nx), nx)
     boxes = shapely.box(
         x0 + cols * cell_m, y0 - (rows + 1) * cell_m, x0 + (cols + 1) * cell_m, y0 - rows * cell_m
     )
     shapely.prepare(study_area)
     keep = shapely.intersects(study_area, boxes)
-    x = alerts.geometry.x.to_numpy()
-    y = alerts.geometry.y.to_numpy()
-    c = np.floor((x - x0) / cell_m).astype(np.int64)
-    r = np.floor((y0 - y) / cell_m).astype(np.int64)
-    ok = (c >= 0) & (c < nx) & (r >= 0) & (r < ny)
-    counts = np.bincount(r[ok] * nx + c[ok], minlength=ny * nx)
+    flat = grid_index(alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy(),
+                      (x0, y0, nx, ny), cell_m)  # fmt: skip
+    counts = np.bincount(flat[flat >= 0], minlength=ny * nx)
     rows, cols, counts, boxes = rows[keep], cols[keep], counts[keep], boxes[keep]
     return gpd.GeoDataFrame(
         {

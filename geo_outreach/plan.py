@@ -21,6 +21,7 @@ from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.effect.emerging import write_emerging  # issue 13
+from geo_outreach.effect.run import EffectResult, run_effect, scenario_log, write_effect
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach.outputs import (
@@ -33,6 +34,7 @@ from geo_outreach.outputs import (
 )
 from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import render_outputs
+from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
@@ -46,14 +48,16 @@ class _Timer:
 
     progress: Progress | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # issue 14: shared machines
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         if self.progress:
             self.progress(f"{name} ...")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         yield
         self.seconds[name] = round(time.perf_counter() - t0, 3)
+        self.cpu_seconds[name] = round(time.process_time() - c0, 3)
         if self.progress:
             self.progress(f"{name}: done in {self.seconds[name]:.1f} s")
 
@@ -89,6 +93,8 @@ class Plan:
     manifest: dict[str, Any] | None = None
     # issue 12: materials, calendar and visits (None when the scenario asks for none)
     playbook: PlaybookResult | None = None
+    # issue 13: the campaign log's effect (None without a [campaign_log] or when not written)
+    effect: EffectResult | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,7 @@ def _write_plan(
         },
     )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
+    effect = _run_effect(sc, data, timer, out_dir, files)  # issue 13: before the one render
 
     if render:
         with timer("render"):
@@ -238,7 +245,9 @@ def _write_plan(
         gpkg_note = gpkg_alerts_note(len(data.alerts), files)  # issue 14: big runs, no alert points
         if gpkg_note is not None:
             manifest["outputs_gpkg"] = gpkg_note
+    if render or effect is not None:  # the stages timed after the manifest was first written
         manifest["timings_s"] = dict(timer.seconds)
+        manifest["timings_cpu_s"] = dict(timer.cpu_seconds)  # issue 14: this process's CPU
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return Plan(
         scenario=sc,
@@ -249,7 +258,28 @@ def _write_plan(
         files=files,
         manifest=manifest,
         playbook=st.playbook,
+        effect=effect,
     )
+
+
+def _run_effect(
+    sc: Scenario, data: StudyData, timer: _Timer, out_dir: Path, files: dict[str, Path]
+) -> EffectResult | None:
+    """Issue 13: the effect of the scenario's ``[campaign_log]`` (``None`` without one).
+
+    Writes the effect files and chart next to the plan, before the map and briefing are
+    rendered (issue 14: rendered once, not again after the effect), reusing the plan's layers.
+    """
+    src = scenario_log(sc)
+    if src is None:
+        return None
+    with timer("effect"):
+        res = run_effect(sc, src, progress=timer.progress, study=data)
+        written = write_effect(res, out_dir)
+        langs = sc.output.langs or (sc.output.lang,)
+        written.append(write_effect_chart(out_dir, lang=langs[0]))
+        files.update({Path(p).name: Path(p) for p in written})
+    return res
 
 
 def _run_playbook(

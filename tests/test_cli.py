@@ -57,14 +57,27 @@ def test_init_copies_sample_and_the_scenario_validates(tmp_path: Path, capsys):
     assert main(["init", str(target), "--force"]) == 0
 
 
-def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
+def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys, monkeypatch):
     """The bundled scenario through the CLI: all five channels on walking distance, every file."""
     import json
 
     import pandas as pd
 
+    import importlib
+
+    from geo_outreach.render import render_outputs
+
+    renders: list[Path] = []  # issue 14: the map and briefing are rendered once
+
+    def counted(folder, **kw):
+        renders.append(Path(folder))
+        return render_outputs(folder, **kw)
+
+    for name in ("geo_outreach.plan", "geo_outreach.cli.plan", "geo_outreach.cli.evaluate"):
+        monkeypatch.setattr(importlib.import_module(name), "render_outputs", counted)
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    assert len(renders) == 1
     printed = capsys.readouterr().out
     assert f"map.html: {out.resolve() / 'map.html'}" in printed
     for name in (
@@ -131,6 +144,8 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys):
     brief = (out / "briefing.html").read_text(encoding="utf-8")
     assert "本方案按预测需求选点（横幅/LED标语）：带宽" in brief
     assert (out / "effect.json").is_file() and (out / "effect.png").is_file()
+    assert "宣传效果评估（双重差分）" in brief  # rendered after the effect, in the one render
+    assert m["timings_s"]["effect"] > 0 and m["timings_cpu_s"]["effect"] > 0  # issue 14
     # issue 12: the patrol calendar is the peak windows the patrol route shows
     cal = pd.read_csv(out / "calendar.csv", encoding="utf-8-sig", keep_default_na=False)
     peaks = cal[cal["channel"] == "patrols"]

@@ -75,21 +75,36 @@ def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.Data
     a = alerts[np.asarray(inside)]
     n_out = int(len(alerts) - len(a))
     w = channel_weights(a, ch)
-    df = pd.DataFrame(
-        {
-            "x": np.round(a.geometry.x.to_numpy(), 2),
-            "y": np.round(a.geometry.y.to_numpy(), 2),
-            "precinct_id": a["precinct_id"].astype(str).to_numpy()
-            if "precinct_id" in a.columns
-            else "",
-            "weight": w,
-            "alerts": 1,
-        }
-    )
-    agg = df.groupby(["x", "y", "precinct_id"], sort=True, as_index=False).agg(
-        weight=("weight", "sum"), alerts=("alerts", "sum")
+    places, place = _places(a)
+    agg = places.assign(
+        weight=np.bincount(place, weights=w, minlength=len(places)),
+        alerts=np.bincount(place, minlength=len(places)).astype(np.int64),
     )
     return agg[agg["weight"] > 0].reset_index(drop=True), n_out
+
+
+def _places(alerts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.intp]]:
+    """Distinct ``x, y, precinct_id`` of the alerts (sorted by them) and each alert's place.
+
+    Issue 14: numpy sorting instead of a pandas groupby (1M alerts: ~5 s -> ~0.5 s per channel);
+    the same rows and order as ``groupby(["x", "y", "precinct_id"], sort=True)``.
+    """
+    x = np.round(alerts.geometry.x.to_numpy(), 2)
+    y = np.round(alerts.geometry.y.to_numpy(), 2)
+    if "precinct_id" in alerts.columns:
+        codes, names = pd.factorize(alerts["precinct_id"].astype(str).to_numpy(), sort=True)
+    else:
+        codes, names = np.zeros(len(alerts), dtype=np.intp), np.array([""], dtype=object)
+    order = np.lexsort((codes, y, x))
+    xs, ys, cs = x[order], y[order], codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (cs[1:] != cs[:-1])
+    place = np.empty(len(order), dtype=np.intp)
+    place[order] = np.cumsum(first) - 1
+    places = pd.DataFrame(
+        {"x": xs[first], "y": ys[first], "precinct_id": np.asarray(names, dtype=object)[cs[first]]}
+    )
+    return places, place
 
 
 #: issue 13: forecast choices already made, by (train_end, alerts) fingerprint (the CV takes

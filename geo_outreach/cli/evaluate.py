@@ -16,7 +16,7 @@ from geo_outreach.cli._common import (
 )
 from geo_outreach.effect.log import LogSource, load_campaign_log  # issue 13
 from geo_outreach.effect.run import run_effect, scenario_log, write_effect  # issue 13
-from geo_outreach.io import StudyData, load_study
+from geo_outreach.io import load_study
 from geo_outreach.render import render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach._errors import ScenarioError
@@ -62,26 +62,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- issue 13: effect, log
-
-
-def scenario_effect(
-    sc: Scenario, args: argparse.Namespace, study: StudyData | None = None
-) -> None:
-    """After ``plan``/``demo``: estimate the effect of the scenario's ``[campaign_log]``.
-
-    Writes the effect files next to the plan and refreshes its briefing; nothing without a
-    ``[campaign_log]`` section. ``study``: the plan's loaded layers (issue 14: not loaded twice).
-    """
-    src = scenario_log(sc)
-    if src is None:
-        return
-    out = Path(sc.output.dir)
-    res = run_effect(sc, src, progress=_progress(args), study=study)
-    write_effect(res, out)
-    langs = sc.output.langs or (sc.output.lang,)
-    write_effect_chart(out, lang=langs[0])
-    render_outputs(out, basemap=sc.output.basemap, lang=langs)
-    print(f"  effect of the campaign log {src.path.name}: {res.wording['en']}")
 
 
 def _log_source(args: argparse.Namespace, synthetic: bool, sc: Scenario | None = None) -> LogSource:

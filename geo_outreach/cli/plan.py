@@ -17,7 +17,6 @@ from geo_outreach.cli._common import (
     _plan_options,
     _progress,
 )
-from geo_outreach.cli.evaluate import scenario_effect
 from geo_outreach.manifest import rejects_summary
 from geo_outreach.plan import build_plan, validate_scenario
 from geo_outreach.project_init import init_blank, init_from_demo
@@ -57,8 +56,10 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
     for name in ("placements.xlsx", "visits.xlsx", "outputs.gpkg"):  # Excel and QGIS (#11, #12)
         if name in result.files:
             print(f"  {name}: {result.files[name].resolve()}")
-    # issue 13: [campaign_log] -> effect files, briefing refreshed (14: the plan's layers reused)
-    scenario_effect(sc, args, result.data)
+    # issue 13: [campaign_log] -> effect files (issue 14: inside the plan, before its one render)
+    if result.effect is not None and sc.campaign_log is not None:
+        name = Path(sc.campaign_log.path).name
+        print(f"  effect of the campaign log {name}: {result.effect.wording['en']}")
     return 0
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
@@ -86,6 +87,30 @@ def _no_lengths() -> FloatArray:
     return np.zeros(0)
 
 
+#: issue 14: points a :class:`StreetIndex` remembers the snap of (then it starts again)
+MEMO_POINTS = 5_000_000
+
+
+@dataclass
+class _SnapMemo:
+    """The nearest segment of every point a :class:`StreetIndex` has snapped (issue 14)."""
+
+    keys: pd.Index = field(default_factory=lambda: pd.Index(np.zeros(0, dtype=complex)))
+    seg: FloatArray = field(default_factory=_no_lengths)
+    perp: FloatArray = field(default_factory=_no_lengths)
+    frac: FloatArray = field(default_factory=_no_lengths)
+
+    def add(self, keys: npt.NDArray[np.complex128], *values: FloatArray) -> None:
+        self.keys = pd.Index(np.concatenate([self.keys.to_numpy(), keys]))
+        self.seg, self.perp, self.frac = (
+            np.concatenate([old, v]) for old, v in zip((self.seg, self.perp, self.frac), values)
+        )
+
+    def reset(self) -> None:
+        fresh = _SnapMemo()
+        self.keys, self.seg, self.perp, self.frac = fresh.keys, fresh.seg, fresh.perp, fresh.frac
+
+
 @dataclass(frozen=True)
 class StreetIndex:
     """A street graph prepared for repeated coverage queries (see :func:`prepare_network`).
@@ -103,6 +128,8 @@ class StreetIndex:
     edge_len: FloatArray = field(default_factory=_no_lengths, repr=False)
     edge_tree: shapely.STRtree | None = field(default=None, repr=False)  # on the segments
     edge_geoms: LabelArray | None = field(default=None, repr=False)
+    # issue 14: walking channels share demand points; snapping 1M points takes ~13 s
+    _memo: _SnapMemo = field(default_factory=lambda: _SnapMemo(), repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -124,14 +151,49 @@ class StreetIndex:
         plus the part of the street to that end; ``offset`` is the position along the
         segment (for same-street pairs). Without edges, points use their nearest node.
         """
-        import shapely
-
         pts = as_xy(xy, "points")
         n = len(pts)
         if n == 0 or self.edge_tree is None or self.edge_geoms is None or len(self.edge_u) == 0:
             node, d = self.snap(pts)
             idx = np.arange(n)
             return StreetAccess(idx, node, d, np.full(n, -1, dtype=np.int64), np.zeros(n))
+        seg, perp, frac = self.segments(pts)
+        src = np.flatnonzero(seg >= 0)
+        e, perp = seg[src], perp[src]
+        length = self.edge_len[e]
+        off = frac[src] * length
+        return StreetAccess(
+            point=np.concatenate([src, src]),
+            node=np.concatenate([self.edge_u[e], self.edge_v[e]]),
+            extra=np.concatenate([perp + off, perp + (length - off)]),
+            edge=np.concatenate([e, e]),
+            offset=np.concatenate([off, off]),
+        )
+
+    def segments(self, pts: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Nearest segment of each point (-1: none), its distance and position (0-1) along it.
+
+        Points this index has snapped before are looked up, not snapped again (issue 14).
+        """
+        memo = self._memo
+        keys = pts[:, 0] + 1j * pts[:, 1]  # both coordinates, exactly
+        known = memo.keys.get_indexer(keys) if len(memo.keys) else np.full(len(pts), -1)
+        new = np.flatnonzero(known < 0)
+        if len(new) and len(memo.keys) + len(new) > MEMO_POINTS:
+            memo.reset()  # too many points: start again
+            known, new = np.full(len(pts), -1), np.arange(len(pts))
+        if len(new):
+            uniq, first, inv = np.unique(keys[new], return_index=True, return_inverse=True)
+            known[new] = len(memo.keys) + inv
+            memo.add(uniq, *self._nearest_segments(pts[new[first]]))
+        return memo.seg[known].astype(np.int64), memo.perp[known], memo.frac[known]
+
+    def _nearest_segments(self, pts: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Snap points to their nearest segment (STRtree): segment, distance, position."""
+        import shapely
+
+        assert self.edge_tree is not None and self.edge_geoms is not None
+        n = len(pts)
         geoms = shapely.points(pts)
         pair, perp = self.edge_tree.query_nearest(geoms, return_distance=True, all_matches=False)
         src, e = pair[0], pair[1]
@@ -141,16 +203,9 @@ class StreetIndex:
         first[1:] = src[1:] != src[:-1]
         src, e, perp = src[first], e[first], perp[first]
         frac = shapely.line_locate_point(self.edge_geoms[e], geoms[src], normalized=True)
-        frac = np.nan_to_num(np.clip(frac, 0.0, 1.0))
-        length = self.edge_len[e]
-        off = frac * length
-        return StreetAccess(
-            point=np.concatenate([src, src]),
-            node=np.concatenate([self.edge_u[e], self.edge_v[e]]),
-            extra=np.concatenate([perp + off, perp + (length - off)]),
-            edge=np.concatenate([e, e]),
-            offset=np.concatenate([off, off]),
-        )
+        seg, dist, pos = np.full(n, -1.0), np.full(n, np.inf), np.zeros(n)
+        seg[src], dist[src], pos[src] = e, perp, np.nan_to_num(np.clip(frac, 0.0, 1.0))
+        return seg, dist, pos
 
 
 def prepare_network(graph: nx.Graph | StreetIndex) -> StreetIndex:
@@ -263,28 +318,21 @@ class _PairLists:
         return WalkPairs(rows[first], cols[first], dist[first])
 
 
+def _on_street(a: StreetAccess, half: int, name: str) -> pd.DataFrame:
+    """Point, segment, position along it and distance to it (the first entry of each point)."""
+    off = a.offset[:half]
+    return pd.DataFrame(
+        {name: a.point[:half], "edge": a.edge[:half], "off": off, "perp": a.extra[:half] - off}
+    )
+
+
 def _same_street_pairs(d: StreetAccess, c: StreetAccess, radius_m: float, out: _PairLists) -> None:
     """Pairs on the same street segment: walk along it directly."""
     if not (len(d.edge) and (d.edge >= 0).any()):
         return
     half_d = len(d.point) // 2 if (d.edge >= 0).all() else len(d.point)
     half_c = len(c.point) // 2 if (c.edge >= 0).all() else len(c.point)
-    dd = pd.DataFrame(
-        {
-            "row": d.point[:half_d],
-            "edge": d.edge[:half_d],
-            "off": d.offset[:half_d],
-            "perp": d.extra[:half_d] - d.offset[:half_d],
-        }
-    )
-    cc = pd.DataFrame(
-        {
-            "col": c.point[:half_c],
-            "edge": c.edge[:half_c],
-            "off": c.offset[:half_c],
-            "perp": c.extra[:half_c] - c.offset[:half_c],
-        }
-    )
+    dd, cc = _on_street(d, half_d, "row"), _on_street(c, half_c, "col")
     dd = dd[dd["perp"] <= radius_m]
     cc = cc[cc["perp"] <= radius_m]
     both = dd.merge(cc, on="edge", suffixes=("_d", "_c"))

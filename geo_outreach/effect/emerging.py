@@ -38,7 +38,7 @@ from scipy import stats as sps
 
 from geo_outreach.i18n import t
 from geo_outreach._validate import columns_of
-from geo_outreach.hotspots import distance_band, gi_star_z, grid_cells
+from geo_outreach.hotspots import grid_frame, grid_index, distance_band, gi_star_z, grid_cells
 from geo_outreach.join import assign_precincts
 from geo_outreach.outputs import write_output
 
@@ -129,11 +129,21 @@ def _month_bins(
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Return the grid and its counts per cell and month (cells x months)."""
     cells = grid_cells(alerts.iloc[:0], study_area, cell_m=cell_m)
-    month_of = alerts["reported_at"].dt.strftime("%Y-%m").to_numpy()
-    counts = np.zeros((len(cells), len(months)))
-    for j, m in enumerate(months):
-        counts[:, j] = grid_cells(alerts[month_of == m], study_area, cell_m=cell_m)["alerts"]
-    return cells, counts
+    frame = grid_frame(study_area, cell_m)
+    # issue 14: one pass over the alerts (was a grid_cells call and a date format per month)
+    at = np.full(frame[2] * frame[3], -1, dtype=np.int64)
+    at[cells["row"].to_numpy() * frame[2] + cells["col"].to_numpy()] = np.arange(len(cells))
+    flat = grid_index(alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy(), frame, cell_m)
+    cell = np.where(flat >= 0, at[np.maximum(flat, 0)], -1)
+    t = alerts["reported_at"].dt
+    code = (t.year * 12 + t.month - 1).to_numpy()
+    wanted = np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months], dtype=np.int64)
+    month = np.searchsorted(wanted, code) if len(wanted) else np.zeros(len(code), np.int64)
+    ok = (cell >= 0) & (month < len(wanted))
+    ok[ok] = wanted[month[ok]] == code[ok]
+    n_m = len(months)
+    counts = np.bincount(cell[ok] * n_m + month[ok], minlength=len(cells) * n_m)
+    return cells, counts.reshape(len(cells), n_m).astype(float)
 
 
 @dataclass(frozen=True)

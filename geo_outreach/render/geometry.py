@@ -129,6 +129,10 @@ def display_reach(
     """
     if reach is None or reach.empty:
         return reach
+    # issue 14: the web map and both static maps draw the same reach; clean it once
+    for frame, params, done in _CLEANED:
+        if frame is reach and params == (close_m, tolerance_m):
+            return done
     utm = reach.estimate_utm_crs()
     g = reach.to_crs(utm)
     geoms = (
@@ -136,4 +140,9 @@ def display_reach(
     )
     geoms = geoms.where(~geoms.is_empty, g.geometry)
     out: gpd.GeoDataFrame = g.set_geometry(geoms).to_crs("EPSG:4326")
+    _CLEANED[:] = [(reach, (close_m, tolerance_m), out)]
     return out
+
+
+#: the last reach layer cleaned by :func:`display_reach` (the same frame object), and its result
+_CLEANED: list[tuple[gpd.GeoDataFrame, tuple[float, float], gpd.GeoDataFrame]] = []

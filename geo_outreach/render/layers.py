@@ -50,7 +50,7 @@ from geo_outreach.render.style import (
     choropleth_metric,
     class_labels,
     classify,
-    hot_level,
+    hot_levels,
     metric_values,
 )
 
@@ -253,10 +253,9 @@ def hotspot_layer(hot: gpd.GeoDataFrame, lang: str) -> list[Json]:
         One item per significant cell.
     """
     items = []
-    for _, row in hot.iterrows():
-        lvl = hot_level(row)
-        if lvl == 0:
-            continue
+    levels = hot_levels(hot)  # issue 14: only the significant cells are visited
+    for (_, row), lvl in zip(hot[levels != 0].iterrows(), levels[levels != 0], strict=True):
+        lvl = int(lvl)
         items.append(
             {
                 "g": latlngs(row.geometry),

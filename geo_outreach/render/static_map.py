@@ -32,7 +32,7 @@ from geo_outreach.render.style import (
     choropleth_metric,
     cjk_font,
     edge_label,
-    hot_level,
+    hot_levels,
     legend_edges,
     metric_values,
 )
@@ -139,7 +139,7 @@ def _draw_hot_and_uncovered(c: _Canvas, folder: OutputFolder) -> None:
 
     if folder.hotspots is not None and not folder.hotspots.empty:
         hs = c.proj(folder.hotspots)
-        lv = np.array([hot_level(r) for _, r in hs.iterrows()])
+        lv = hot_levels(hs)  # issue 14: vectorised (was a row loop)
         hot = hs[lv > 0]
         if not hot.empty:
             hot.plot(ax=c.ax, facecolor="none", edgecolor=HOT_COLORS[3], linewidth=0.8, zorder=4)

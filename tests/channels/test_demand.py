@@ -69,3 +69,33 @@ def test_a_forecast_channel_plans_on_the_surface_through_the_one_problem() -> No
     # the backtest's per-alert rows ignore the setting (they are the scoring rows)
     per_alert = channel_problem(data, ch, data.alerts, aggregate=False)
     assert per_alert.forecast is None and len(per_alert.demand) == len(data.alerts)
+
+
+def test_channel_demand_groups_like_a_pandas_groupby() -> None:
+    """Issue 14: the numpy grouping gives the rows, order and sums of the groupby it replaced."""
+    from geo_outreach.channels.demand import channel_demand
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    x = 700000.0 + rng.integers(0, 40, n) * 10.0 + rng.choice([0.0, 0.004, 0.006], n)
+    y = 2490000.0 + rng.integers(0, 40, n) * 10.0
+    pid = rng.choice(["p2", "p10", "p1", "outside"], n)
+    cat = rng.choice(["a", "b", "c"], n)
+    alerts = gpd.GeoDataFrame(
+        {"precinct_id": pid, "category": cat, "age_band": ""},
+        geometry=gpd.points_from_xy(x, y), crs=UTM,
+    )  # fmt: skip
+    sc = load_scenario(SAMPLE)
+    ch = dataclasses.replace(sc.channel("cafe_sleeves"), category_weights={"a": 2.5, "b": 0.0})
+    got, n_out = channel_demand(alerts, ch)
+    a = alerts[alerts["precinct_id"] != "outside"]
+    ref = (
+        pd.DataFrame({"x": np.round(a.geometry.x, 2), "y": np.round(a.geometry.y, 2),
+                      "precinct_id": a["precinct_id"].astype(str),
+                      "weight": channel_weights(a, ch), "alerts": 1})
+        .groupby(["x", "y", "precinct_id"], sort=True, as_index=False)
+        .agg(weight=("weight", "sum"), alerts=("alerts", "sum"))
+    )  # fmt: skip
+    ref = ref[ref["weight"] > 0].reset_index(drop=True)
+    assert n_out == int((pid == "outside").sum()) and len(got) < len(a)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)

@@ -158,3 +158,28 @@ def test_network_matrix_random_grid_against_reference():
     within = expected <= 260.0
     np.testing.assert_array_equal(a.toarray().astype(bool), within)
     np.testing.assert_allclose(dist.toarray()[within], expected[within])
+
+
+def test_a_street_index_remembers_its_snaps_and_gives_the_same_walks():
+    """Issue 14: walking channels share demand points; a second snap is a look-up."""
+    rng = np.random.default_rng(5)
+    g = nx.MultiDiGraph(crs="EPSG:32649")
+    for k in range(25):
+        g.add_node(k, x=(k // 5) * 100.0 + rng.uniform(-10, 10), y=(k % 5) * 100.0)
+    for k in range(25):
+        for v in ([k + 5] if k < 20 else []) + ([k + 1] if k % 5 < 4 else []):
+            g.add_edge(k, v, length=100.0 * rng.uniform(1.0, 1.2))
+    demand = rng.uniform(-20, 420, (60, 2))
+    cands = rng.uniform(0, 400, (6, 2))
+    fresh = coverage_matrix_network(prepare_network(g), demand, cands, 180.0, return_distance=True)
+    net = prepare_network(g)
+    net.access(np.vstack([demand[::2], rng.uniform(0, 400, (9, 2))]))  # half of them, and others
+    assert len(net._memo.keys) == 39
+    again = coverage_matrix_network(net, demand, cands, 180.0, return_distance=True)
+    assert len(net._memo.keys) == 39 + 30 + 6  # only the new demand points and the sites
+    for m1, m2 in zip(fresh, again):
+        assert (m1 != m2).nnz == 0 and m1.nnz > 0
+    acc1 = prepare_network(g).access(demand[::-1])
+    acc2 = net.access(demand[::-1])
+    for f in ("point", "node", "extra", "edge", "offset"):
+        np.testing.assert_array_equal(getattr(acc1, f), getattr(acc2, f))

@@ -153,3 +153,27 @@ def test_planted_new_and_consecutive_hot_spots_are_found() -> None:
     assert "4 new hot spot(s) in 东镇 since 2026-09" in lines  # the 4-month blob
     west = [line for line in lines if "西镇" in line]
     assert len(west) == 1 and west[0].endswith("new hot spot(s) in 西镇 since 2026-12")
+
+
+def test_month_bins_count_like_a_grid_per_month() -> None:
+    """Issue 14: one pass over the alerts gives the counts of one grid_cells call per month."""
+    from geo_outreach.effect.emerging import _month_bins
+    from geo_outreach.hotspots import grid_cells
+
+    rng = np.random.default_rng(2)
+    x0, y0, n = 708000.0, 2492000.0, 2000
+    times = pd.Timestamp("2026-01-01", tz=TZ) + pd.to_timedelta(rng.integers(0, 200, n), "D")
+    alerts = gpd.GeoDataFrame(
+        {"reported_at": times},
+        geometry=gpd.points_from_xy(rng.uniform(x0 - 500, x0 + 4500, n),
+                                    rng.uniform(y0 - 500, y0 + 3500, n)),
+        crs=UTM,
+    )  # fmt: skip
+    area = box(x0, y0, x0 + 4000, y0 + 3000)
+    months = ["2026-02", "2026-03", "2026-05"]  # not every month, and not the first
+    cells, counts = _month_bins(alerts, area, 1000.0, months)
+    month_of = alerts["reported_at"].dt.strftime("%Y-%m")
+    for j, m in enumerate(months):
+        expected = grid_cells(alerts[month_of == m], area, cell_m=1000.0)["alerts"]
+        assert counts[:, j].tolist() == expected.astype(float).tolist()
+    assert 0 < counts.sum() < n

@@ -68,3 +68,61 @@ def test_too_short_a_training_period_is_explained() -> None:
     area = box(X0, Y0, X0 + 10000, Y0 + 10000)
     with pytest.raises(InputDataError, match="at least 4 months"):
         choose_forecast(alerts, area, train_end=pd.Timestamp("2026-03-01", tz=TZ))
+
+
+def _lattice_vs_per_alert(cell_m: float, bw: float, on_nodes: bool) -> tuple[float, float]:
+    """Issue 14: max |lattice - per-alert kernel| over the cells, and the largest cell value."""
+    from geo_outreach.forecast import _cells, bin_points, lattice_surface, make_lattice
+
+    rng = np.random.default_rng(7)
+    area = box(X0, Y0, X0 + 6000, Y0 + 4000)
+    _, centres = _cells(area, UTM, cell_m)
+    lat = make_lattice(centres, cell_m, bw)
+    n = 4000
+    if on_nodes:
+        i = rng.integers(0, lat.shape[0], n)
+        j = rng.integers(0, lat.shape[1], n)
+        pts = np.column_stack([lat.x0 + i * lat.step, lat.y0 + j * lat.step])
+    else:
+        pts = np.column_stack([rng.uniform(X0 - 900, X0 + 6900, n),
+                               rng.uniform(Y0 - 900, Y0 + 4900, n)])  # fmt: skip
+    w = rng.random(n)
+    exact = demand_surface(pts, np.zeros(n), centres, np.full(n, -1), bandwidth_m=bw,
+                           half_life_days=math.inf, weights=w)  # fmt: skip
+    binned = lattice_surface(lat, *bin_points(lat, pts), w)
+    return float(np.abs(binned - exact).max()), float(exact.max())
+
+
+@pytest.mark.parametrize(("cell_m", "bw"), [(500.0, 250.0), (250.0, 1000.0)])
+def test_the_lattice_kernel_equals_the_per_alert_kernel(cell_m: float, bw: float) -> None:
+    # alerts on lattice nodes (cell centres are nodes): the same sums
+    diff, top = _lattice_vs_per_alert(cell_m, bw, on_nodes=True)
+    assert diff <= 1e-9 * top
+    # anywhere: linear binning at <= bandwidth / 5 stays within 1 % of the largest cell
+    diff, top = _lattice_vs_per_alert(cell_m, bw, on_nodes=False)
+    assert 0 < diff <= 0.01 * top
+
+
+def test_only_large_inputs_are_binned() -> None:
+    from geo_outreach.forecast import use_lattice
+
+    centres = np.zeros((5000, 2))
+    assert not use_lattice(2400, centres, 500.0, 500.0)  # the bundled sample: exact kernel
+    assert use_lattice(1_000_000, centres, 500.0, 500.0)
+    assert not use_lattice(1_000_000, centres, 500.0, 0.0)  # bandwidth 0: plain binning
+
+
+def test_the_binned_cross_validation_chooses_as_the_exact_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import geo_outreach.forecast as fc
+
+    alerts = moving_hotspot()
+    area = box(X0, Y0, X0 + 10000, Y0 + 10000)
+    kw = {"train_end": pd.Timestamp("2026-12-01", tz=TZ), "cell_m": 500.0, "top_share": 0.02}
+    exact = choose_forecast(alerts, area, **kw)
+    monkeypatch.setattr(fc, "use_lattice", lambda *a: a[3] > 0)  # bin at every size
+    binned = choose_forecast(alerts, area, **kw)
+    assert (binned.bandwidth_m, binned.half_life_days) == (exact.bandwidth_m, exact.half_life_days)
+    rates = exact.table["hit_rate"].to_numpy() - binned.table["hit_rate"].to_numpy()
+    assert np.abs(rates).max() <= 0.02

@@ -270,3 +270,38 @@ def test_payload_cannot_close_its_script_element() -> None:
     text = json_for_script(raw)
     assert "</script" not in text.lower() and "<!--" not in text
     assert json.loads(text) == raw
+
+
+def test_hot_levels_of_a_table_equal_the_row_by_row_levels():
+    """Issue 14: the static map and the hot-spot layer read every cell's level at once."""
+    import numpy as np
+    import pandas as pd
+
+    from geo_outreach._validate import HOT_CLASS_LEVELS
+    from geo_outreach.render.style import hot_level, hot_levels
+
+    cells = pd.DataFrame({"hot_class": [*HOT_CLASS_LEVELS, None, np.nan, "x", ""]})
+    expected = [hot_level(r) for _, r in cells.iterrows()]
+    assert hot_levels(cells).tolist() == expected
+    assert sorted(set(expected)) == [-3, -2, -1, 0, 1, 2, 3]
+    assert hot_levels(cells.drop(columns="hot_class")).tolist() == [0] * len(cells)
+
+
+def test_display_reach_cleans_a_reach_layer_once():
+    """Issue 14: the web map and the static maps share one cleaned reach layer."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo_outreach.render.geometry import display_reach
+
+    reach = gpd.GeoDataFrame(
+        {"channel": ["a", "b"]},
+        geometry=[Point(708000, 2492000).buffer(300), Point(709000, 2492500).buffer(500)],
+        crs="EPSG:32649",
+    ).to_crs("EPSG:4326")
+    first = display_reach(reach)
+    assert display_reach(reach) is first
+    copy = reach.copy()
+    again = display_reach(copy)  # another frame: cleaned again, same shapes
+    assert again is not first and again.geom_equals_exact(first.geometry, 1e-9).all()
+    assert display_reach(reach, close_m=10.0) is not first
