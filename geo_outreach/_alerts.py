@@ -47,7 +47,7 @@ from geo_outreach._parse import (
 )
 from geo_outreach._times import decide_day_order, parse_time_column
 from geo_outreach._validate import OUTSIDE
-from geo_outreach.join import assign_precincts
+from geo_outreach.join import PrecinctGrid, precinct_codes, precinct_grid
 from geo_outreach.scenario import AlertLayer, PeriodConfig
 
 __all__ = [
@@ -92,6 +92,9 @@ class CleanContext:
         Rows after this instant are "time in the future".
     period
         Scenario period bounds (tz-aware or None).
+    grid
+        The precincts' :class:`~geo_outreach.join.PrecinctGrid` (built once, for the fast
+        point-in-precinct join; None: built by each slice).
     """
 
     source: str
@@ -106,6 +109,7 @@ class CleanContext:
     dayfirst: bool | None
     now: pd.Timestamp
     period: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    grid: PrecinctGrid | None = None
 
 
 def period_bounds(
@@ -175,6 +179,7 @@ def alert_context(
         dayfirst=dayfirst,
         now=pd.Timestamp.now(tz) if now is None else now,
         period=period_bounds(period, tz),
+        grid=precinct_grid(precincts_m),
     )
     return ctx, {"time_order": order, "warnings": list(warnings)}
 
@@ -218,22 +223,42 @@ def _age_bands(values: pd.Series) -> np.ndarray:
 
 
 def alert_ids(df: pd.DataFrame, id_col: str | None, stem: str) -> pd.Series:
-    """Alert ids: the id column (blank -> ``row<N>``), else ``<file stem>:<row>``."""
+    """Return alert ids as arrow text (``str``).
+
+    The id column (blank -> ``row<N>``), else ``<file stem>:<row>``.
+    """
     rows = df["_row"].astype(str)
     if id_col is not None:
-        ids = text_ids(df[id_col])
+        col = df[id_col]
+        text = isinstance(col.dtype, pd.StringDtype)  # arrow text: stripped without Python str
+        ids = col.str.strip().fillna("").astype("str") if text else text_ids(col).astype("str")
         return ids.where(ids != "", "row" + rows)
-    return stem + ":" + rows
+    return (stem + ":" + rows).astype("str")
 
 
-def _projected_points(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS) -> gpd.GeoSeries:
-    """WGS84 lon/lat -> points in ``crs``: the arrays are transformed, then points made once.
-
-    The same transformer as ``GeoSeries.to_crs`` (always_xy), so the same coordinates.
-    """
+def _projected_xy(
+    lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat -> x/y arrays in ``crs`` (the transformer of ``GeoSeries.to_crs``)."""
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = tr.transform(lon, lat)
-    return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=crs)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _outside_km(x: np.ndarray, y: np.ndarray, out: np.ndarray, ctx: CleanContext) -> np.ndarray:
+    """Distance (km) to the study area of the points outside every precinct (0 elsewhere).
+
+    Only points that may be farther than ``max_outside_km`` are measured: a point within
+    (a hair less than) the limit keeps 0, which is all the far-outside rule needs to know.
+    """
+    dist_km = np.zeros(len(x))
+    pos = np.flatnonzero(out)  # inside a precinct = distance 0 to the study area
+    if len(pos):
+        shapely.prepare(ctx.study_area)
+        pts = shapely.points(x[pos], y[pos])
+        near = shapely.dwithin(pts, ctx.study_area, ctx.max_outside_km * 1000.0 * (1 - 1e-9))
+        dist_km[pos[~near]] = shapely.distance(pts[~near], ctx.study_area) / 1000.0
+    return dist_km
 
 
 def _far_rejects(
@@ -296,39 +321,50 @@ def clean_alert_rows(
         parts.append(
             reject_frame(
                 "alerts", ctx.source, rows[bad_time].tolist(), reasons[bad_time], time_col,
-                df[time_col].to_numpy(dtype=object)[bad_time],
+                df[time_col][bad_time].to_numpy(dtype=object),
             )
         )  # fmt: skip
     keep &= ~bad_time
-    sel = df[keep]
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], ctx.datum)
-    points = _projected_points(wlon, wlat, ctx.crs)
-    precinct = assign_precincts(points, ctx.precincts_m).to_numpy()
-    dist_km = np.zeros(len(points))
-    out = precinct == OUTSIDE  # inside a precinct = distance 0 to the study area
-    if out.any():
-        shapely.prepare(ctx.study_area)
-        dist_km[out] = shapely.distance(points.values[out], ctx.study_area) / 1000.0
+    del lon, lat
+    x, y = _projected_xy(wlon, wlat, ctx.crs)  # x/y arrays: the points are made once, below
+    codes, ids = precinct_codes(x, y, ctx.precincts_m, ctx.grid)
+    dist_km = _outside_km(x, y, codes < 0, ctx)
     far = dist_km > ctx.max_outside_km
     if far.any():
         parts.append(_far_rejects(ctx, rows[keep][far], dist_km[far], wlon[far], wlat[far], where))
+    rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
+    pos = np.flatnonzero(keep)[~far]  # the kept rows, in order
+    points = gpd.points_from_xy(x[~far], y[~far], crs=ctx.crs)
+    gdf = _kept_alerts(df, cols, ctx, pos, parsed.times.array.take(pos), points)
+    gdf["precinct_id"] = np.append(ids, OUTSIDE).astype(object)[codes[~far]]
+    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
+
+
+def _kept_alerts(
+    df: pd.DataFrame,
+    cols: dict[str, str | None],
+    ctx: CleanContext,
+    pos: np.ndarray,
+    times: Any,
+    points: Any,
+) -> gpd.GeoDataFrame:
+    """Return the kept rows (positions ``pos``) as alerts: ids, times, category, age, ``_row``."""
     cat_col, age_col = cols["category"], cols["age_band"]
-    n = len(sel)
-    gdf = gpd.GeoDataFrame(
+    wanted = ["_row", *dict.fromkeys(c for c in (cols["id"], cat_col, age_col) if c)]
+    sel = df[wanted].iloc[pos]  # only the columns still needed are copied
+    n = len(pos)
+    return gpd.GeoDataFrame(
         {
-            "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).to_numpy(),
-            "reported_at": parsed.times[keep].array,
+            "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).array,
+            "reported_at": times,
             "category": _categories(sel[cat_col]) if cat_col else np.full(n, NO_CATEGORY, object),
             "age_band": _age_bands(sel[age_col]) if age_col else np.full(n, "", dtype=object),
             "_row": sel["_row"].to_numpy(),
         },
-        geometry=points.values,
+        geometry=points,
         crs=ctx.crs,
-    )
-    gdf["precinct_id"] = precinct
-    gdf = gdf[~far].reset_index(drop=True)
-    rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
-    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
+    )  # fmt: skip
 
 
 def _no_rejects() -> pd.DataFrame:

@@ -199,6 +199,32 @@ def parse_coordinate(text: str) -> float:
     return -value if deg < 0 or hemi in ("S", "W", "西", "南") else value
 
 
+#: A plain decimal number (what arrow's cast reads exactly as ``pd.to_numeric`` does).
+_PLAIN_NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+
+
+def _plain_numbers(values: pd.Series) -> pd.Series | None:
+    """:func:`pd.to_numeric` for an arrow text column, fast (None for other columns).
+
+    Cells that are plain decimal numbers are cast by arrow (the same doubles); the others
+    (blank, spaces, ``inf``, words) go through ``pd.to_numeric`` as before.
+    """
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values.array.__arrow_array__()
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_NUMBER), False)
+    nums = pc.cast(pc.if_else(plain, arr, pa.scalar("nan", arr.type)), pa.float64())
+    out = np.asarray(nums.to_numpy(), dtype=float).copy()
+    rest = ~np.asarray(plain.to_numpy(), dtype=bool) & values.notna().to_numpy()
+    if rest.any():
+        got = pd.to_numeric(values[rest], errors="coerce").astype(float)
+        out[rest] = got.to_numpy()
+    return pd.Series(out, index=values.index)
+
+
 def to_float(values: pd.Series) -> pd.Series:
     """Parse numbers (text is stripped first); comma decimals and DMS text are read too.
 
@@ -207,7 +233,9 @@ def to_float(values: pd.Series) -> pd.Series:
     """
     if values.dtype.kind in "fiu":
         return values.astype(float)
-    out = pd.Series(pd.to_numeric(values, errors="coerce"), index=values.index).astype(float)
+    out = _plain_numbers(values)
+    if out is None:
+        out = pd.Series(pd.to_numeric(values, errors="coerce"), index=values.index).astype(float)
     miss = out.isna().to_numpy() & values.notna().to_numpy()
     if miss.any():
         sub = values[miss]
