@@ -379,16 +379,37 @@ def reject_duplicate_ids(
     Run after concatenating every slice's :func:`clean_alert_rows` result: "earlier" is by
     file row (``_row``). The reason names the first row with the id.
     """
-    alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
-    ids = alerts["alert_id"]
+    kept, rej = _drop_duplicate_ids([alerts], column=column, source=source)
+    return kept, rej
+
+
+def _drop_duplicate_ids(
+    frames: list[gpd.GeoDataFrame], *, column: str, source: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """:func:`reject_duplicate_ids` on the concatenation of ``frames``, copying the rows once.
+
+    The duplicates are found on the ids alone; each frame is filtered before the one
+    concatenation, and the rows are sorted by ``_row`` only when they are not in order yet.
+    """
+    rows = np.concatenate([f["_row"].to_numpy() for f in frames])
+    in_order = bool(np.all(rows[1:] > rows[:-1]))
+    order = np.arange(len(rows)) if in_order else np.argsort(rows, kind="stable")
+    ids = pd.concat([f["alert_id"] for f in frames], ignore_index=True).take(order)
     dup = ids.duplicated(keep="first").to_numpy()
-    if not dup.any():
-        return alerts, _no_rejects()
-    first = alerts["_row"].groupby(ids, sort=False).transform("first").to_numpy()
-    reasons = [f"duplicate id (same as row {int(r)})" for r in first[dup].tolist()]
-    rows = [int(r) for r in alerts["_row"].to_numpy()[dup].tolist()]
-    rej = reject_frame("alerts", source, rows, reasons, column, ids.to_numpy()[dup])
-    return alerts[~dup].reset_index(drop=True), rej
+    rej = _no_rejects()
+    if dup.any():
+        first = pd.Series(rows[order]).groupby(ids.to_numpy(), sort=False).transform("first")
+        reasons = [f"duplicate id (same as row {int(r)})" for r in first.to_numpy()[dup].tolist()]
+        dup_rows = [int(r) for r in rows[order][dup].tolist()]
+        rej = reject_frame("alerts", source, dup_rows, reasons, column, ids.to_numpy()[dup])
+    keep = np.empty(len(rows), dtype=bool)
+    keep[order] = ~dup  # back to the frames' own order
+    starts = np.cumsum([0] + [len(f) for f in frames])
+    kept = [f if keep[i:j].all() else f[keep[i:j]] for f, i, j in zip(frames, starts, starts[1:])]
+    alerts = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=frames[0].crs)
+    if not in_order:
+        alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
+    return alerts, rej
 
 
 def finish_alerts(
@@ -417,8 +438,8 @@ def finish_alerts(
         When no row is usable.
     """
     frames = [p[0] for p in parts if len(p[0])] or [parts[0][0]]
-    alerts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=ctx.crs)
-    alerts, dup_rej = reject_duplicate_ids(alerts, column=cols["id"] or "", source=ctx.source)
+    alerts, dup_rej = _drop_duplicate_ids(frames, column=cols["id"] or "", source=ctx.source)
+    del frames
     rej_parts = [read_rejects, *(p[1] for p in parts), dup_rej]
     rejects = pd.concat([r.astype(object) for r in rej_parts if len(r)] or [_no_rejects()])
     rejects = order_rejects(rejects.infer_objects())
@@ -427,7 +448,7 @@ def finish_alerts(
             f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
             f"Check the datum (now {ctx.datum}) and the coordinate columns"
         )
-    alerts = alerts.drop(columns="_row")
+    del alerts["_row"]
     facts.update(
         rows_loaded=len(alerts),
         rows_rejected=len(rejects),

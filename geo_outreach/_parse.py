@@ -24,7 +24,14 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._tables import known_headers, norm_header, read_table, reject_ragged
+from geo_outreach._tables import (
+    known_headers,
+    norm_header,
+    parquet_columns,
+    read_parquet_rows,
+    read_table,
+    reject_ragged,
+)
 from geo_outreach._validate import VENUE_KINDS, osm_tags_query
 from geo_outreach.scenario import AlertLayer, VenueLayer
 
@@ -423,37 +430,6 @@ _VECTOR = (".geojson", ".json", ".gpkg", ".shp")
 _PARQUET = (".parquet", ".geoparquet", ".pq")
 
 
-def read_parquet_rows(path: Path, layer: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
-    """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
-
-    Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
-    cleaning reads both alike), other non-numeric columns become objects; the geometry is
-    None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
-    """
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    try:
-        meta = pq.read_schema(path).metadata or {}
-        geo = b"geo" in meta
-        if geo:
-            g = gpd.read_parquet(path)
-            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
-                g = g.to_crs("EPSG:4326")
-            df, geom = pd.DataFrame(g.drop(columns=g.geometry.name)), g.geometry
-        else:
-            df, geom = pd.read_parquet(path), None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
-        raise InputDataError(
-            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
-        ) from None
-    df = df.reset_index(drop=True)
-    for c in df.columns:  # text stays in arrow (no Python object per cell); the rest as objects
-        if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
-            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
-    df["_row"] = np.arange(len(df)) + 1
-    return df, geom, "geoparquet" if geo else "parquet"
-
-
 def _point_lonlat(geom: gpd.GeoSeries, representative: bool) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat of point geometries (NaN for missing/empty/non-point; other shapes' inner point)."""
     arr = geom.values
@@ -470,7 +446,13 @@ def read_alert_file(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read alerts (GeoJSON & co., (Geo)Parquet or a table); return the rows and column mapping."""
     if path.suffix.lower() in _PARQUET:
-        df, geom, fmt = read_parquet_rows(path, "alerts")
+        names, primary = parquet_columns(path, "alerts")
+        found = find_columns(names, ALERT_COLUMNS, dict(cfg.columns), source=str(path))
+        needed = ("time",) if primary else ("lon", "lat", "time")
+        wanted = (  # only the columns used are read (all when one is missing: the error below)
+            [n for n in names if n in found.values()] if all(found[k] for k in needed) else None
+        )
+        df, geom, fmt = read_parquet_rows(path, "alerts", wanted)
         facts.update(format=fmt, encoding=None)
         if geom is None:
             return df, dict(cfg.columns)

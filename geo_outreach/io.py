@@ -129,6 +129,9 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
 
 # --------------------------------------------------------------------------- alerts
 
+#: Rows per slice when the pandas engine cleans alerts (any split gives the same result).
+CLEAN_ROWS = 1_000_000
+
 
 def read_alerts(
     cfg: AlertLayer,
@@ -166,7 +169,7 @@ def load_alerts(
     :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
     range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
     unparseable time). Read -> :func:`~geo_outreach._alerts.alert_context` (whole column) ->
-    :func:`~geo_outreach._alerts.clean_alert_rows` (all rows as one slice) ->
+    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows) ->
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
     df, cols, read_rej, facts = read_alerts(cfg)
@@ -188,8 +191,12 @@ def load_alerts(
         time_order=tfacts["time_order"],
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    part = clean_alert_rows(df, cols, ctx)
-    return finish_alerts([part], read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
+    parts = [  # slices: the cleaning's intermediate arrays stay the size of one slice
+        clean_alert_rows(df.iloc[i : i + CLEAN_ROWS], cols, ctx)
+        for i in range(0, len(df), CLEAN_ROWS)
+    ]
+    del df  # the raw cells are no longer needed: freed before the global pass
+    return finish_alerts(parts, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 
 
 # --------------------------------------------------------------------------- venues
