@@ -397,11 +397,14 @@ def _drop_duplicate_ids(
     ids = pd.concat([f["alert_id"] for f in frames], ignore_index=True).take(order)
     dup = ids.duplicated(keep="first").to_numpy()
     rej = _no_rejects()
-    if dup.any():
-        first = pd.Series(rows[order]).groupby(ids.to_numpy(), sort=False).transform("first")
-        reasons = [f"duplicate id (same as row {int(r)})" for r in first.to_numpy()[dup].tolist()]
+    if dup.any():  # the first row of each repeated id: looked up among those ids only
+        ids = ids.reset_index(drop=True)
+        rep = ids.isin(ids[dup]).to_numpy()
+        sub = pd.Series(rows[order][rep]).groupby(ids[rep].to_numpy(), sort=False)
+        first = sub.transform("first").to_numpy()[dup[rep]]
+        reasons = [f"duplicate id (same as row {int(r)})" for r in first.tolist()]
         dup_rows = [int(r) for r in rows[order][dup].tolist()]
-        rej = reject_frame("alerts", source, dup_rows, reasons, column, ids.to_numpy()[dup])
+        rej = reject_frame("alerts", source, dup_rows, reasons, column, ids[dup].to_numpy())
     keep = np.empty(len(rows), dtype=bool)
     keep[order] = ~dup  # back to the frames' own order
     starts = np.cumsum([0] + [len(f) for f in frames])
