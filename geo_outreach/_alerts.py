@@ -24,6 +24,9 @@ formats the messages of rejected rows.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,10 @@ import shapely
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
 from geo_outreach._parse import (
+    _PARQUET,
     REJECT_COLUMNS,
+    Rejects,
+    alert_columns,
     classify_points,
     order_rejects,
     reject_frame,
@@ -45,6 +51,7 @@ from geo_outreach._parse import (
     text_ids,
     to_float,
 )
+from geo_outreach._tables import parquet_batches, parquet_columns, parquet_frame
 from geo_outreach._times import decide_day_order, parse_time_column
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.join import PrecinctGrid, precinct_codes, precinct_grid
@@ -54,6 +61,9 @@ __all__ = [
     "CleanContext",
     "alert_context",
     "clean_alert_rows",
+    "clean_slices",
+    "parquet_alert_source",
+    "row_slices",
     "finish_alerts",
     "reject_duplicate_ids",
 ]
@@ -459,3 +469,67 @@ def finish_alerts(
         alerts_outside=int((alerts["precinct_id"] == OUTSIDE).sum()),
     )
     return alerts, rejects, facts
+
+
+#: One slice's cleaning result (:func:`clean_alert_rows`).
+Part = tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]
+
+
+def clean_slices(
+    slices: Iterable[pd.DataFrame], cols: dict[str, str | None], ctx: CleanContext, threads: int
+) -> list[Part]:
+    """:func:`clean_alert_rows` on each slice, up to ``threads`` at a time; results in order.
+
+    Slices are taken from ``slices`` only as a thread frees up (a generator of Parquet
+    batches is never read ahead), and they are independent, so the result is the same as
+    one slice. The shared geometry caches (the precincts' spatial index, the prepared study
+    area) are built first, so the threads only read them.
+    """
+    if threads < 2:
+        return [clean_alert_rows(s, cols, ctx) for s in slices]
+    _ = ctx.precincts_m.sindex
+    shapely.prepare(ctx.study_area)
+    done: list[Part] = []
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Future[Part]] = deque()
+        for s in slices:
+            pending.append(pool.submit(clean_alert_rows, s, cols, ctx))
+            del s
+            if len(pending) >= threads:
+                done.append(pending.popleft().result())
+        done += [f.result() for f in pending]
+    return done
+
+
+def parquet_alert_source(
+    cfg: AlertLayer, rows: int
+) -> tuple[pd.Series, dict[str, str | None], pd.DataFrame, dict[str, Any], Iterable[pd.DataFrame]]:
+    """Read a plain Parquet alert file in batches (the file is never whole in memory).
+
+    Returns the time column (for :func:`alert_context`), the column mapping, the read
+    rejects (none), the facts and the batches of ``rows`` rows (only the used columns), all
+    exactly as :func:`geo_outreach.io.read_alerts` would give them for the whole file.
+    """
+    path = Path(cfg.path or "")
+    names, _ = parquet_columns(path, "alerts")
+    cols = alert_columns(pd.DataFrame(columns=names), path, dict(cfg.columns))
+    wanted = [n for n in names if n in cols.values()]
+    time_col = str(cols["time"])
+    times = parquet_frame(pd.read_parquet(path, columns=[time_col]), 0)[time_col]
+    if len(times) == 0:
+        raise InputDataError(f"{path}: the alert table has a header but no rows")
+    facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
+    facts.update(format="parquet", encoding=None)
+    rej = Rejects("alerts", str(path)).frame()
+    return times, cols, rej, facts, parquet_batches(path, wanted, rows)
+
+
+def row_slices(df: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Yield ``df`` in slices of ``rows`` rows (the frame is released once they are all out)."""
+    for i in range(0, len(df), rows):
+        yield df.iloc[i : i + rows]
+
+
+def is_plain_parquet(path: Path) -> bool:
+    """Tell whether ``path`` is a Parquet file without GeoParquet metadata."""
+    return path.suffix.lower() in _PARQUET and parquet_columns(path, "alerts")[1] is None

@@ -20,7 +20,7 @@ import csv
 import io as _io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -405,12 +405,36 @@ def read_parquet_rows(
         raise InputDataError(
             f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
         ) from None
+    return parquet_frame(df, 0), geom, "geoparquet" if geo else "parquet"
+
+
+def parquet_frame(df: pd.DataFrame, first: int) -> pd.DataFrame:
+    """Parquet rows as the loaders take them; ``first`` = rows of the file before these.
+
+    Text stays in arrow (no Python object per cell), other non-numeric columns become
+    objects; ``_row`` = parquet row + 1.
+    """
     df = df.reset_index(drop=True)
-    for c in df.columns:  # text stays in arrow (no Python object per cell); the rest as objects
+    for c in df.columns:
         if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
             df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
-    df["_row"] = np.arange(len(df)) + 1
-    return df, geom, "geoparquet" if geo else "parquet"
+    df["_row"] = np.arange(len(df)) + first + 1
+    return df
+
+
+def parquet_batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]:
+    """Read a plain Parquet file ``rows`` rows at a time (only ``columns``), as the loaders do.
+
+    Each batch is :func:`parquet_frame` (file row numbers in ``_row``); the file is never
+    whole in memory.
+    """
+    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
+
+    first = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+        df = parquet_frame(batch.to_pandas(), first)
+        first += len(df)
+        yield df
 
 
 def known_headers(aliases: dict[str, tuple[str, ...]]) -> set[str]:

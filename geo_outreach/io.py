@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,14 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._alerts import CleanContext, alert_context, clean_alert_rows, finish_alerts
+from geo_outreach._alerts import (
+    alert_context,
+    clean_slices,
+    finish_alerts,
+    is_plain_parquet,
+    parquet_alert_source,
+    row_slices,
+)
 from geo_outreach._parse import (
     ALERT_COLUMNS,
     REJECT_COLUMNS,
@@ -136,24 +142,6 @@ CLEAN_ROWS = 500_000
 CLEAN_THREADS = 2
 
 
-def _clean_slices(
-    df: pd.DataFrame, cols: dict[str, str | None], ctx: CleanContext
-) -> list[tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]]:
-    """:func:`clean_alert_rows` on slices of ``df``, up to :data:`CLEAN_THREADS` at a time.
-
-    Slices are independent and come back in order, so the result is the same as one slice.
-    Shared geometry caches (the precincts' spatial index, the prepared study area) are built
-    here first, so the threads only read them.
-    """
-    slices = [df.iloc[i : i + CLEAN_ROWS] for i in range(0, len(df), CLEAN_ROWS)]
-    if len(slices) == 1 or CLEAN_THREADS < 2:
-        return [clean_alert_rows(s, cols, ctx) for s in slices]
-    _ = ctx.precincts_m.sindex
-    shapely.prepare(ctx.study_area)
-    with ThreadPoolExecutor(max_workers=CLEAN_THREADS) as pool:
-        return list(pool.map(lambda s: clean_alert_rows(s, cols, ctx), slices))
-
-
 def read_alerts(
     cfg: AlertLayer,
 ) -> tuple[pd.DataFrame, dict[str, str | None], pd.DataFrame, dict[str, Any]]:
@@ -193,12 +181,19 @@ def load_alerts(
     :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows) ->
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
-    df, cols, read_rej, facts = read_alerts(cfg)
     path = Path(cfg.path or "")
+    need_file(path, "alerts")
+    if is_plain_parquet(path):  # read in batches: the raw rows are never all in memory
+        times, cols, read_rej, facts, slices = parquet_alert_source(cfg, CLEAN_ROWS)
+    else:
+        df, cols, read_rej, facts = read_alerts(cfg)
+        times = df[str(cols["time"])]
+        slices = row_slices(df, CLEAN_ROWS)
+        del df  # the slices hold the rows until they are cleaned
     time_col = str(cols["time"])
     ctx, tfacts = alert_context(
         cfg,
-        df[time_col],
+        times,
         source=str(path),
         time_column=time_col,
         tz=tz,
@@ -208,12 +203,13 @@ def load_alerts(
         period=period,
         now=now,
     )
+    del times
     facts.update(
         time_order=tfacts["time_order"],
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    parts = _clean_slices(df, cols, ctx)
-    del df  # the raw cells are no longer needed: freed before the global pass
+    parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
+    del slices  # the raw rows are freed before the global pass
     return finish_alerts(parts, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 
 
