@@ -417,12 +417,24 @@ def _drop_duplicate_ids(
         rej = reject_frame("alerts", source, dup_rows, reasons, column, ids[dup].to_numpy())
     keep = np.empty(len(rows), dtype=bool)
     keep[order] = ~dup  # back to the frames' own order
-    starts = np.cumsum([0] + [len(f) for f in frames])
-    kept = [f if keep[i:j].all() else f[keep[i:j]] for f, i, j in zip(frames, starts, starts[1:])]
-    alerts = gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), crs=frames[0].crs)
+    alerts = _concat_kept(frames, keep)
     if not in_order:
         alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
     return alerts, rej
+
+
+def _concat_kept(frames: list[gpd.GeoDataFrame], keep: np.ndarray) -> gpd.GeoDataFrame:
+    """Concatenate ``frames`` keeping the rows of ``keep``, one column at a time.
+
+    Only one column is ever copied twice (concatenated, then filtered); the points
+    themselves are shared, never copied.
+    """
+    data: dict[str, Any] = {}
+    for c in frames[0].columns:
+        col = pd.concat([f[c] for f in frames], ignore_index=True).array
+        data[c] = col if keep.all() else col[keep]
+    name = frames[0].geometry.name
+    return gpd.GeoDataFrame(data, geometry=name, crs=frames[0].crs, copy=False)
 
 
 def finish_alerts(
