@@ -74,9 +74,9 @@ def order_rejects(df: pd.DataFrame) -> pd.DataFrame:
         return df.reset_index(drop=True)
     rows = df["row"]
     if pd.api.types.infer_dtype(rows, skipna=False) == "integer":  # the usual case: no labels
-        numbered = np.ones(len(rows), dtype=bool)
-    else:
-        numbered = rows.map(lambda r: isinstance(r, (int, np.integer))).to_numpy(dtype=bool)
+        order = np.argsort(pd.to_numeric(rows).to_numpy(), kind="stable")
+        return df.iloc[order].reset_index(drop=True)
+    numbered = rows.map(lambda r: isinstance(r, (int, np.integer))).to_numpy(dtype=bool)
     num = np.where(numbered, pd.to_numeric(rows.where(numbered, 0)).to_numpy(), 0)
     label = np.where(numbered, "", rows.astype(str).to_numpy())
     order = np.lexsort((label, num, ~numbered))
