@@ -537,9 +537,14 @@ def parquet_alert_source(
 
 
 def row_slices(df: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
-    """Yield ``df`` in slices of ``rows`` rows (the frame is released once they are all out)."""
-    for i in range(0, len(df), rows):
-        yield df.iloc[i : i + rows]
+    """Yield ``df`` in slices of ``rows`` rows, keeping only the rows not yet given out.
+
+    Arrow text columns are chunked, so the chunks of rows already cleaned are freed as the
+    slices go (when the caller holds no other reference to ``df``).
+    """
+    while len(df):
+        head, df = df.iloc[:rows], df.iloc[rows:]
+        yield head
 
 
 def is_plain_parquet(path: Path) -> bool:
