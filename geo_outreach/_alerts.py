@@ -24,6 +24,9 @@ formats the messages of rejected rows.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,10 @@ import shapely
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
 from geo_outreach._parse import (
+    _PARQUET,
     REJECT_COLUMNS,
+    Rejects,
+    alert_columns,
     classify_points,
     order_rejects,
     reject_frame,
@@ -45,15 +51,19 @@ from geo_outreach._parse import (
     text_ids,
     to_float,
 )
+from geo_outreach._tables import parquet_batches, parquet_columns, parquet_frame
 from geo_outreach._times import decide_day_order, parse_time_column
 from geo_outreach._validate import OUTSIDE
-from geo_outreach.join import assign_precincts
+from geo_outreach.join import PrecinctGrid, precinct_codes, precinct_grid
 from geo_outreach.scenario import AlertLayer, PeriodConfig
 
 __all__ = [
     "CleanContext",
     "alert_context",
     "clean_alert_rows",
+    "clean_slices",
+    "parquet_alert_source",
+    "row_slices",
     "finish_alerts",
     "reject_duplicate_ids",
 ]
@@ -92,6 +102,9 @@ class CleanContext:
         Rows after this instant are "time in the future".
     period
         Scenario period bounds (tz-aware or None).
+    grid
+        The precincts' :class:`~geo_outreach.join.PrecinctGrid` (built once, for the fast
+        point-in-precinct join; None: built by each slice).
     """
 
     source: str
@@ -106,6 +119,7 @@ class CleanContext:
     dayfirst: bool | None
     now: pd.Timestamp
     period: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    grid: PrecinctGrid | None = None
 
 
 def period_bounds(
@@ -175,6 +189,7 @@ def alert_context(
         dayfirst=dayfirst,
         now=pd.Timestamp.now(tz) if now is None else now,
         period=period_bounds(period, tz),
+        grid=precinct_grid(precincts_m),
     )
     return ctx, {"time_order": order, "warnings": list(warnings)}
 
@@ -218,22 +233,42 @@ def _age_bands(values: pd.Series) -> np.ndarray:
 
 
 def alert_ids(df: pd.DataFrame, id_col: str | None, stem: str) -> pd.Series:
-    """Alert ids: the id column (blank -> ``row<N>``), else ``<file stem>:<row>``."""
+    """Return alert ids as arrow text (``str``).
+
+    The id column (blank -> ``row<N>``), else ``<file stem>:<row>``.
+    """
     rows = df["_row"].astype(str)
     if id_col is not None:
-        ids = text_ids(df[id_col])
+        col = df[id_col]
+        text = isinstance(col.dtype, pd.StringDtype)  # arrow text: stripped without Python str
+        ids = col.str.strip().fillna("").astype("str") if text else text_ids(col).astype("str")
         return ids.where(ids != "", "row" + rows)
-    return stem + ":" + rows
+    return (stem + ":" + rows).astype("str")
 
 
-def _projected_points(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS) -> gpd.GeoSeries:
-    """WGS84 lon/lat -> points in ``crs``: the arrays are transformed, then points made once.
-
-    The same transformer as ``GeoSeries.to_crs`` (always_xy), so the same coordinates.
-    """
+def _projected_xy(
+    lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat -> x/y arrays in ``crs`` (the transformer of ``GeoSeries.to_crs``)."""
     tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = tr.transform(lon, lat)
-    return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=crs)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _outside_km(x: np.ndarray, y: np.ndarray, out: np.ndarray, ctx: CleanContext) -> np.ndarray:
+    """Distance (km) to the study area of the points outside every precinct (0 elsewhere).
+
+    Only points that may be farther than ``max_outside_km`` are measured: a point within
+    (a hair less than) the limit keeps 0, which is all the far-outside rule needs to know.
+    """
+    dist_km = np.zeros(len(x))
+    pos = np.flatnonzero(out)  # inside a precinct = distance 0 to the study area
+    if len(pos):
+        shapely.prepare(ctx.study_area)
+        pts = shapely.points(x[pos], y[pos])
+        near = shapely.dwithin(pts, ctx.study_area, ctx.max_outside_km * 1000.0 * (1 - 1e-9))
+        dist_km[pos[~near]] = shapely.distance(pts[~near], ctx.study_area) / 1000.0
+    return dist_km
 
 
 def _far_rejects(
@@ -296,39 +331,50 @@ def clean_alert_rows(
         parts.append(
             reject_frame(
                 "alerts", ctx.source, rows[bad_time].tolist(), reasons[bad_time], time_col,
-                df[time_col].to_numpy(dtype=object)[bad_time],
+                df[time_col][bad_time].to_numpy(dtype=object),
             )
         )  # fmt: skip
     keep &= ~bad_time
-    sel = df[keep]
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], ctx.datum)
-    points = _projected_points(wlon, wlat, ctx.crs)
-    precinct = assign_precincts(points, ctx.precincts_m).to_numpy()
-    dist_km = np.zeros(len(points))
-    out = precinct == OUTSIDE  # inside a precinct = distance 0 to the study area
-    if out.any():
-        shapely.prepare(ctx.study_area)
-        dist_km[out] = shapely.distance(points.values[out], ctx.study_area) / 1000.0
+    del lon, lat
+    x, y = _projected_xy(wlon, wlat, ctx.crs)  # x/y arrays: the points are made once, below
+    codes, ids = precinct_codes(x, y, ctx.precincts_m, ctx.grid)
+    dist_km = _outside_km(x, y, codes < 0, ctx)
     far = dist_km > ctx.max_outside_km
     if far.any():
         parts.append(_far_rejects(ctx, rows[keep][far], dist_km[far], wlon[far], wlat[far], where))
+    rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
+    pos = np.flatnonzero(keep)[~far]  # the kept rows, in order
+    points = gpd.points_from_xy(x[~far], y[~far], crs=ctx.crs)
+    gdf = _kept_alerts(df, cols, ctx, pos, parsed.times.array.take(pos), points)
+    gdf["precinct_id"] = np.append(ids, OUTSIDE).astype(object)[codes[~far]]
+    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
+
+
+def _kept_alerts(
+    df: pd.DataFrame,
+    cols: dict[str, str | None],
+    ctx: CleanContext,
+    pos: np.ndarray,
+    times: Any,
+    points: Any,
+) -> gpd.GeoDataFrame:
+    """Return the kept rows (positions ``pos``) as alerts: ids, times, category, age, ``_row``."""
     cat_col, age_col = cols["category"], cols["age_band"]
-    n = len(sel)
-    gdf = gpd.GeoDataFrame(
+    wanted = ["_row", *dict.fromkeys(c for c in (cols["id"], cat_col, age_col) if c)]
+    sel = df[wanted].iloc[pos]  # only the columns still needed are copied
+    n = len(pos)
+    return gpd.GeoDataFrame(
         {
-            "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).to_numpy(),
-            "reported_at": parsed.times[keep].array,
+            "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).array,
+            "reported_at": times,
             "category": _categories(sel[cat_col]) if cat_col else np.full(n, NO_CATEGORY, object),
             "age_band": _age_bands(sel[age_col]) if age_col else np.full(n, "", dtype=object),
             "_row": sel["_row"].to_numpy(),
         },
-        geometry=points.values,
+        geometry=points,
         crs=ctx.crs,
-    )
-    gdf["precinct_id"] = precinct
-    gdf = gdf[~far].reset_index(drop=True)
-    rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
-    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
+    )  # fmt: skip
 
 
 def _no_rejects() -> pd.DataFrame:
@@ -343,16 +389,52 @@ def reject_duplicate_ids(
     Run after concatenating every slice's :func:`clean_alert_rows` result: "earlier" is by
     file row (``_row``). The reason names the first row with the id.
     """
-    alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
-    ids = alerts["alert_id"]
+    kept, rej = _drop_duplicate_ids([alerts], column=column, source=source)
+    return kept, rej
+
+
+def _drop_duplicate_ids(
+    frames: list[gpd.GeoDataFrame], *, column: str, source: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """:func:`reject_duplicate_ids` on the concatenation of ``frames``, copying the rows once.
+
+    The duplicates are found on the ids alone; each frame is filtered before the one
+    concatenation, and the rows are sorted by ``_row`` only when they are not in order yet.
+    """
+    rows = np.concatenate([f["_row"].to_numpy() for f in frames])
+    in_order = bool(np.all(rows[1:] > rows[:-1]))
+    order = np.arange(len(rows)) if in_order else np.argsort(rows, kind="stable")
+    ids = pd.concat([f["alert_id"] for f in frames], ignore_index=True).take(order)
     dup = ids.duplicated(keep="first").to_numpy()
-    if not dup.any():
-        return alerts, _no_rejects()
-    first = alerts["_row"].groupby(ids, sort=False).transform("first").to_numpy()
-    reasons = [f"duplicate id (same as row {int(r)})" for r in first[dup].tolist()]
-    rows = [int(r) for r in alerts["_row"].to_numpy()[dup].tolist()]
-    rej = reject_frame("alerts", source, rows, reasons, column, ids.to_numpy()[dup])
-    return alerts[~dup].reset_index(drop=True), rej
+    rej = _no_rejects()
+    if dup.any():  # the first row of each repeated id: looked up among those ids only
+        ids = ids.reset_index(drop=True)
+        rep = ids.isin(ids[dup]).to_numpy()
+        sub = pd.Series(rows[order][rep]).groupby(ids[rep].to_numpy(), sort=False)
+        first = sub.transform("first").to_numpy()[dup[rep]]
+        reasons = [f"duplicate id (same as row {int(r)})" for r in first.tolist()]
+        dup_rows = [int(r) for r in rows[order][dup].tolist()]
+        rej = reject_frame("alerts", source, dup_rows, reasons, column, ids[dup].to_numpy())
+    keep = np.empty(len(rows), dtype=bool)
+    keep[order] = ~dup  # back to the frames' own order
+    alerts = _concat_kept(frames, keep)
+    if not in_order:
+        alerts = alerts.sort_values("_row", kind="stable").reset_index(drop=True)
+    return alerts, rej
+
+
+def _concat_kept(frames: list[gpd.GeoDataFrame], keep: np.ndarray) -> gpd.GeoDataFrame:
+    """Concatenate ``frames`` keeping the rows of ``keep``, one column at a time.
+
+    Only one column is ever copied twice (concatenated, then filtered); the points
+    themselves are shared, never copied.
+    """
+    data: dict[str, Any] = {}
+    for c in frames[0].columns:
+        col = pd.concat([f[c] for f in frames], ignore_index=True).array
+        data[c] = col if keep.all() else col[keep]
+    name = frames[0].geometry.name
+    return gpd.GeoDataFrame(data, geometry=name, crs=frames[0].crs, copy=False)
 
 
 def finish_alerts(
@@ -381,8 +463,8 @@ def finish_alerts(
         When no row is usable.
     """
     frames = [p[0] for p in parts if len(p[0])] or [parts[0][0]]
-    alerts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=ctx.crs)
-    alerts, dup_rej = reject_duplicate_ids(alerts, column=cols["id"] or "", source=ctx.source)
+    alerts, dup_rej = _drop_duplicate_ids(frames, column=cols["id"] or "", source=ctx.source)
+    del frames
     rej_parts = [read_rejects, *(p[1] for p in parts), dup_rej]
     rejects = pd.concat([r.astype(object) for r in rej_parts if len(r)] or [_no_rejects()])
     rejects = order_rejects(rejects.infer_objects())
@@ -391,7 +473,7 @@ def finish_alerts(
             f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
             f"Check the datum (now {ctx.datum}) and the coordinate columns"
         )
-    alerts = alerts.drop(columns="_row")
+    del alerts["_row"]
     facts.update(
         rows_loaded=len(alerts),
         rows_rejected=len(rejects),
@@ -399,3 +481,72 @@ def finish_alerts(
         alerts_outside=int((alerts["precinct_id"] == OUTSIDE).sum()),
     )
     return alerts, rejects, facts
+
+
+#: One slice's cleaning result (:func:`clean_alert_rows`).
+Part = tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]
+
+
+def clean_slices(
+    slices: Iterable[pd.DataFrame], cols: dict[str, str | None], ctx: CleanContext, threads: int
+) -> list[Part]:
+    """:func:`clean_alert_rows` on each slice, up to ``threads`` at a time; results in order.
+
+    Slices are taken from ``slices`` only as a thread frees up (a generator of Parquet
+    batches is never read ahead), and they are independent, so the result is the same as
+    one slice. The shared geometry caches (the precincts' spatial index, the prepared study
+    area) are built first, so the threads only read them.
+    """
+    if threads < 2:
+        return [clean_alert_rows(s, cols, ctx) for s in slices]
+    _ = ctx.precincts_m.sindex
+    shapely.prepare(ctx.study_area)
+    done: list[Part] = []
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Future[Part]] = deque()
+        for s in slices:
+            pending.append(pool.submit(clean_alert_rows, s, cols, ctx))
+            del s
+            if len(pending) >= threads:
+                done.append(pending.popleft().result())
+        done += [f.result() for f in pending]
+    return done
+
+
+def parquet_alert_source(
+    cfg: AlertLayer, rows: int
+) -> tuple[pd.Series, dict[str, str | None], pd.DataFrame, dict[str, Any], Iterable[pd.DataFrame]]:
+    """Read a plain Parquet alert file in batches (the file is never whole in memory).
+
+    Returns the time column (for :func:`alert_context`), the column mapping, the read
+    rejects (none), the facts and the batches of ``rows`` rows (only the used columns), all
+    exactly as :func:`geo_outreach.io.read_alerts` would give them for the whole file.
+    """
+    path = Path(cfg.path or "")
+    names, _ = parquet_columns(path, "alerts")
+    cols = alert_columns(pd.DataFrame(columns=names), path, dict(cfg.columns))
+    wanted = [n for n in names if n in cols.values()]
+    time_col = str(cols["time"])
+    times = parquet_frame(pd.read_parquet(path, columns=[time_col]), 0)[time_col]
+    if len(times) == 0:
+        raise InputDataError(f"{path}: the alert table has a header but no rows")
+    facts: dict[str, Any] = {"layer": "alerts", "path": str(path), "datum": cfg.datum}
+    facts.update(format="parquet", encoding=None)
+    rej = Rejects("alerts", str(path)).frame()
+    return times, cols, rej, facts, parquet_batches(path, wanted, rows)
+
+
+def row_slices(df: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Yield ``df`` in slices of ``rows`` rows, keeping only the rows not yet given out.
+
+    Arrow text columns are chunked, so the chunks of rows already cleaned are freed as the
+    slices go (when the caller holds no other reference to ``df``).
+    """
+    while len(df):
+        head, df = df.iloc[:rows], df.iloc[rows:]
+        yield head
+
+
+def is_plain_parquet(path: Path) -> bool:
+    """Tell whether ``path`` is a Parquet file without GeoParquet metadata."""
+    return path.suffix.lower() in _PARQUET and parquet_columns(path, "alerts")[1] is None

@@ -24,7 +24,14 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._tables import known_headers, norm_header, read_table, reject_ragged
+from geo_outreach._tables import (
+    known_headers,
+    norm_header,
+    parquet_columns,
+    read_parquet_rows,
+    read_table,
+    reject_ragged,
+)
 from geo_outreach._validate import VENUE_KINDS, osm_tags_query
 from geo_outreach.scenario import AlertLayer, VenueLayer
 
@@ -67,9 +74,9 @@ def order_rejects(df: pd.DataFrame) -> pd.DataFrame:
         return df.reset_index(drop=True)
     rows = df["row"]
     if pd.api.types.infer_dtype(rows, skipna=False) == "integer":  # the usual case: no labels
-        numbered = np.ones(len(rows), dtype=bool)
-    else:
-        numbered = rows.map(lambda r: isinstance(r, (int, np.integer))).to_numpy(dtype=bool)
+        order = np.argsort(pd.to_numeric(rows).to_numpy(), kind="stable")
+        return df.iloc[order].reset_index(drop=True)
+    numbered = rows.map(lambda r: isinstance(r, (int, np.integer))).to_numpy(dtype=bool)
     num = np.where(numbered, pd.to_numeric(rows.where(numbered, 0)).to_numpy(), 0)
     label = np.where(numbered, "", rows.astype(str).to_numpy())
     order = np.lexsort((label, num, ~numbered))
@@ -199,6 +206,32 @@ def parse_coordinate(text: str) -> float:
     return -value if deg < 0 or hemi in ("S", "W", "西", "南") else value
 
 
+#: A plain decimal number (what arrow's cast reads exactly as ``pd.to_numeric`` does).
+_PLAIN_NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+
+
+def _plain_numbers(values: pd.Series) -> pd.Series | None:
+    """:func:`pd.to_numeric` for an arrow text column, fast (None for other columns).
+
+    Cells that are plain decimal numbers are cast by arrow (the same doubles); the others
+    (blank, spaces, ``inf``, words) go through ``pd.to_numeric`` as before.
+    """
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values.array.__arrow_array__()
+    plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_NUMBER), False)
+    nums = pc.cast(pc.if_else(plain, arr, pa.scalar("nan", arr.type)), pa.float64())
+    out = np.asarray(nums.to_numpy(), dtype=float).copy()
+    rest = ~np.asarray(plain.to_numpy(), dtype=bool) & values.notna().to_numpy()
+    if rest.any():
+        got = pd.to_numeric(values[rest], errors="coerce").astype(float)
+        out[rest] = got.to_numpy()
+    return pd.Series(out, index=values.index)
+
+
 def to_float(values: pd.Series) -> pd.Series:
     """Parse numbers (text is stripped first); comma decimals and DMS text are read too.
 
@@ -207,7 +240,9 @@ def to_float(values: pd.Series) -> pd.Series:
     """
     if values.dtype.kind in "fiu":
         return values.astype(float)
-    out = pd.Series(pd.to_numeric(values, errors="coerce"), index=values.index).astype(float)
+    out = _plain_numbers(values)
+    if out is None:
+        out = pd.Series(pd.to_numeric(values, errors="coerce"), index=values.index).astype(float)
     miss = out.isna().to_numpy() & values.notna().to_numpy()
     if miss.any():
         sub = values[miss]
@@ -395,37 +430,6 @@ _VECTOR = (".geojson", ".json", ".gpkg", ".shp")
 _PARQUET = (".parquet", ".geoparquet", ".pq")
 
 
-def read_parquet_rows(path: Path, layer: str) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
-    """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
-
-    Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
-    cleaning reads both alike), other non-numeric columns become objects; the geometry is
-    None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1.
-    """
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    try:
-        meta = pq.read_schema(path).metadata or {}
-        geo = b"geo" in meta
-        if geo:
-            g = gpd.read_parquet(path)
-            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
-                g = g.to_crs("EPSG:4326")
-            df, geom = pd.DataFrame(g.drop(columns=g.geometry.name)), g.geometry
-        else:
-            df, geom = pd.read_parquet(path), None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
-        raise InputDataError(
-            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
-        ) from None
-    df = df.reset_index(drop=True)
-    for c in df.columns:  # text stays in arrow (no Python object per cell); the rest as objects
-        if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
-            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
-    df["_row"] = np.arange(len(df)) + 1
-    return df, geom, "geoparquet" if geo else "parquet"
-
-
 def _point_lonlat(geom: gpd.GeoSeries, representative: bool) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat of point geometries (NaN for missing/empty/non-point; other shapes' inner point)."""
     arr = geom.values
@@ -442,7 +446,13 @@ def read_alert_file(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read alerts (GeoJSON & co., (Geo)Parquet or a table); return the rows and column mapping."""
     if path.suffix.lower() in _PARQUET:
-        df, geom, fmt = read_parquet_rows(path, "alerts")
+        names, primary = parquet_columns(path, "alerts")
+        found = find_columns(names, ALERT_COLUMNS, dict(cfg.columns), source=str(path))
+        needed = ("time",) if primary else ("lon", "lat", "time")
+        wanted = (  # only the columns used are read (all when one is missing: the error below)
+            [n for n in names if n in found.values()] if all(found[k] for k in needed) else None
+        )
+        df, geom, fmt = read_parquet_rows(path, "alerts", wanted)
         facts.update(format=fmt, encoding=None)
         if geom is None:
             return df, dict(cfg.columns)

@@ -40,7 +40,14 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._alerts import alert_context, clean_alert_rows, finish_alerts
+from geo_outreach._alerts import (
+    alert_context,
+    clean_slices,
+    finish_alerts,
+    is_plain_parquet,
+    parquet_alert_source,
+    row_slices,
+)
 from geo_outreach._parse import (
     ALERT_COLUMNS,
     REJECT_COLUMNS,
@@ -129,6 +136,11 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
 
 # --------------------------------------------------------------------------- alerts
 
+#: Rows per slice when the pandas engine cleans alerts (any split gives the same result).
+CLEAN_ROWS = 500_000
+#: Slices cleaned at once, in threads (numpy, arrow, pyproj and shapely release the GIL).
+CLEAN_THREADS = 2
+
 
 def read_alerts(
     cfg: AlertLayer,
@@ -166,15 +178,22 @@ def load_alerts(
     :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
     range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
     unparseable time). Read -> :func:`~geo_outreach._alerts.alert_context` (whole column) ->
-    :func:`~geo_outreach._alerts.clean_alert_rows` (all rows as one slice) ->
+    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows) ->
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
-    df, cols, read_rej, facts = read_alerts(cfg)
     path = Path(cfg.path or "")
+    need_file(path, "alerts")
+    if is_plain_parquet(path):  # read in batches: the raw rows are never all in memory
+        times, cols, read_rej, facts, slices = parquet_alert_source(cfg, CLEAN_ROWS)
+    else:
+        df, cols, read_rej, facts = read_alerts(cfg)
+        times = df[str(cols["time"])]
+        slices = row_slices(df, CLEAN_ROWS)
+        del df  # the slices hold the rows until they are cleaned
     time_col = str(cols["time"])
     ctx, tfacts = alert_context(
         cfg,
-        df[time_col],
+        times,
         source=str(path),
         time_column=time_col,
         tz=tz,
@@ -184,12 +203,14 @@ def load_alerts(
         period=period,
         now=now,
     )
+    del times
     facts.update(
         time_order=tfacts["time_order"],
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    part = clean_alert_rows(df, cols, ctx)
-    return finish_alerts([part], read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
+    parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
+    del slices  # the raw rows are freed before the global pass
+    return finish_alerts(parts, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 
 
 # --------------------------------------------------------------------------- venues
