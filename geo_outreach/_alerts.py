@@ -433,7 +433,9 @@ def _concat_kept(frames: list[gpd.GeoDataFrame], keep: np.ndarray) -> gpd.GeoDat
     for c in frames[0].columns:
         col = pd.concat([f[c] for f in frames], ignore_index=True).array
         data[c] = col if keep.all() else col[keep]
-    name = frames[0].geometry.name
+    name = getattr(frames[0], "active_geometry_name", None)
+    if name is None:  # ids and rows only (the Dask engine's counts-only path)
+        return gpd.GeoDataFrame(data, copy=False)
     return gpd.GeoDataFrame(data, geometry=name, crs=frames[0].crs, copy=False)
 
 
