@@ -54,7 +54,7 @@ from geo_outreach._parse import (
 from geo_outreach._tables import parquet_batches, parquet_columns, parquet_frame
 from geo_outreach._times import decide_day_order, parse_time_column
 from geo_outreach._validate import OUTSIDE
-from geo_outreach.join import PrecinctGrid, precinct_codes, precinct_grid
+from geo_outreach.join import GRID_MIN_POINTS, PrecinctGrid, precinct_codes, precinct_grid
 from geo_outreach.scenario import AlertLayer, PeriodConfig
 
 __all__ = [
@@ -189,7 +189,8 @@ def alert_context(
         dayfirst=dayfirst,
         now=pd.Timestamp.now(tz) if now is None else now,
         period=period_bounds(period, tz),
-        grid=precinct_grid(precincts_m),
+        # small layers: the exact test per point (the grid costs ~1 s to build)
+        grid=precinct_grid(precincts_m) if len(time_values) >= GRID_MIN_POINTS else None,
     )
     return ctx, {"time_order": order, "warnings": list(warnings)}
 
