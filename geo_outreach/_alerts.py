@@ -440,6 +440,26 @@ def _concat_kept(frames: list[gpd.GeoDataFrame], keep: np.ndarray) -> gpd.GeoDat
     return gpd.GeoDataFrame(data, geometry=name, crs=frames[0].crs, copy=False)
 
 
+def collect_rejects(frames: list[pd.DataFrame], kept: int, ctx: CleanContext) -> pd.DataFrame:
+    """All rejects of a layer in row order; raise when no row is usable (``kept == 0``).
+
+    Shared by :func:`finish_alerts` and the Dask engine's counts-only path.
+
+    Raises
+    ------
+    InputDataError
+        When no row is usable.
+    """
+    rejects = pd.concat([r.astype(object) for r in frames if len(r)] or [_no_rejects()])
+    rejects = order_rejects(rejects.infer_objects())
+    if kept == 0:
+        raise InputDataError(
+            f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
+            f"Check the datum (now {ctx.datum}) and the coordinate columns"
+        )
+    return rejects
+
+
 def finish_alerts(
     parts: list[tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]],
     *,
@@ -468,14 +488,7 @@ def finish_alerts(
     frames = [p[0] for p in parts if len(p[0])] or [parts[0][0]]
     alerts, dup_rej = _drop_duplicate_ids(frames, column=cols["id"] or "", source=ctx.source)
     del frames
-    rej_parts = [read_rejects, *(p[1] for p in parts), dup_rej]
-    rejects = pd.concat([r.astype(object) for r in rej_parts if len(r)] or [_no_rejects()])
-    rejects = order_rejects(rejects.infer_objects())
-    if len(alerts) == 0:
-        raise InputDataError(
-            f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
-            f"Check the datum (now {ctx.datum}) and the coordinate columns"
-        )
+    rejects = collect_rejects([read_rejects, *(p[1] for p in parts), dup_rej], len(alerts), ctx)
     del alerts["_row"]
     facts.update(
         rows_loaded=len(alerts),

@@ -24,9 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo_outreach._alerts import CleanContext, reject_duplicate_ids
-from geo_outreach._errors import InputDataError
-from geo_outreach._parse import REJECT_COLUMNS, order_rejects
+from geo_outreach._alerts import CleanContext, collect_rejects, reject_duplicate_ids
 from geo_outreach._validate import OUTSIDE
 
 __all__ = ["AlertAggregates", "aggregate_partitions", "table_aggregates"]
@@ -141,14 +139,7 @@ def aggregate_partitions(
     drop_f = client.scatter(drop, broadcast=True, hash=False)
     got = client.gather([client.submit(_counts, f, drop_f, cell_m, pure=False) for f in cleaned])
     parts = client.gather([client.submit(_rejects, f, pure=False) for f in cleaned])
-    frames = [read_rejects, *parts, dup_rej]
-    rejects = pd.concat([r.astype(object) for r in frames if len(r)] or [_empty()])
-    rejects = order_rejects(rejects.infer_objects())
-    if len(kept) == 0:
-        raise InputDataError(
-            f"{ctx.source}: no usable alert rows ({len(rejects)} rejected; see rejects.csv). "
-            f"Check the datum (now {ctx.datum}) and the coordinate columns"
-        )
+    rejects = collect_rejects([read_rejects, *parts, dup_rej], len(kept), ctx)
     pm = pd.concat([g[0] for g in got]).groupby(["precinct_id", "month"]).sum().reset_index()
     grid = pd.concat([g[1] for g in got]).groupby(["ix", "iy"]).sum().reset_index()
     facts.update(
@@ -158,7 +149,3 @@ def aggregate_partitions(
         alerts_outside=int(pm.loc[pm["precinct_id"] == OUTSIDE, "alerts"].sum()),
     )
     return AlertAggregates(pm, grid, float(cell_m), rejects, facts)
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in REJECT_COLUMNS})
