@@ -58,8 +58,10 @@ lint: install-test
 	$(BIN)/mypy || status=1; \
 	exit $$status
 
+# 2 pytest processes (CI has 2 cores), one test file at a time each, slowest files first: see
+# "test-suite time" in tests/conftest.py
 test: install-test chromium poppler postgis lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
 bench: install-test chromium
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -7,7 +7,16 @@ offsets from the south-west corner into WGS84 lon/lat.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +35,117 @@ _to_ll = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
 def xy_to_lonlat(dx: float | np.ndarray, dy: float | np.ndarray) -> tuple:
     """Metres east/north of the south-west corner -> WGS84 lon, lat."""
     return _to_ll.transform(X0 + np.asarray(dx, dtype=float), Y0 + np.asarray(dy, dtype=float))
+
+
+# --------------------------------------------------------------------------- test-suite time
+# ``make test`` runs pytest on 2 processes (pytest-xdist ``-n 2 --dist loadscope
+# --no-loadscope-reorder``): a test file runs whole in one process, so its module fixtures (a
+# rendered folder, a browser) are built once, as in a serial run. Costly read-only outputs
+# (the demo run, the engine's pandas reference plan) are built once per run for both processes
+# (``build_once``). Session fixtures that are servers (the Dask cluster, PostgreSQL) start in
+# each process that needs them.
+
+#: test files (relative to tests/) that take longest, in the order the processes should start
+#: them (longest first, so that neither process is left with a long file at the end); the demo
+#: run (``demo_run``) is built by the first of them, long before test_cli.py needs it
+SLOW_FIRST = (
+    "render/test_map_glance.py",
+    "test_wheel.py",
+    "engine/test_dask_engine.py",
+    "test_cli.py",
+    "test_api.py",
+    "render/test_browser.py",
+    "backtest/test_command.py",
+    "backtest/test_demand.py",
+    "effect/test_cli_effect.py",
+    "engine/test_postgis.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, put the slowest files first (tests keep their order within a file)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    tests = Path(__file__).resolve().parent
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        path = Path(item.path).resolve()
+        rel = path.relative_to(tests).as_posix() if path.is_relative_to(tests) else ""
+        return rank.get(rel, len(rank))
+
+    items.sort(key=key)  # stable
+
+
+def build_once(
+    factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict[str, Any]]
+) -> tuple[Path, dict[str, Any]]:
+    """Build a read-only folder once per test run, shared by the pytest-xdist processes.
+
+    ``build(folder)`` fills the empty ``folder`` and returns JSON-able facts about the run. In
+    a serial run this is a plain temp folder; under xdist the first process to get here builds
+    it in the run's shared temp folder (under a file lock), the others wait and reuse it.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = factory.mktemp(name)
+        return folder, build(folder)
+    import fcntl
+
+    root = factory.getbasetemp().parent  # this run's temp folder, shared by its processes
+    folder, facts = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not facts.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a failed earlier attempt
+            folder.mkdir()
+            facts.write_text(json.dumps(build(folder)), encoding="utf-8")
+        return folder, json.loads(facts.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One ``geo-outreach demo --quiet`` run: its folder (read-only!), exit code, stdout and the
+    folders ``render_outputs`` was called on during the run."""
+
+    out: Path
+    code: int
+    printed: str
+    renders: tuple[Path, ...]
+
+
+def _run_demo(folder: Path) -> dict[str, Any]:
+    from geo_outreach.cli import main
+    from geo_outreach.render import render_outputs
+
+    renders: list[str] = []
+
+    def counted(out: Path, **kw: Any) -> dict[str, Path]:
+        renders.append(str(out))
+        return render_outputs(out, **kw)
+
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        for name in ("geo_outreach.plan", "geo_outreach.cli.plan", "geo_outreach.cli.evaluate"):
+            mp.setattr(importlib.import_module(name), "render_outputs", counted)
+        code = main(["demo", "--out", str(folder / "demo"), "--quiet"])
+    return {"code": code, "printed": printed.getvalue(), "renders": renders}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The bundled demo through the CLI, run once per test run (it costs ~50 CPU s).
+
+    Tests must not write into ``out``: copy it first (``shutil.copytree``) to re-render it.
+    ``render_outputs`` is wrapped (as ``tests/test_cli.py`` did with ``monkeypatch``) so that a
+    test can check the map and briefing are rendered once.
+    """
+    folder, facts = build_once(tmp_path_factory, "demo_run", _run_demo)
+    return DemoRun(
+        out=folder / "demo",
+        code=facts["code"],
+        printed=facts["printed"],
+        renders=tuple(Path(p) for p in facts["renders"]),
+    )
 
 
 def square_precincts() -> gpd.GeoDataFrame:

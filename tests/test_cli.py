@@ -57,28 +57,18 @@ def test_init_copies_sample_and_the_scenario_validates(tmp_path: Path, capsys):
     assert main(["init", str(target), "--force"]) == 0
 
 
-def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys, monkeypatch):
-    """The bundled scenario through the CLI: all five channels on walking distance, every file."""
+def test_demo_end_to_end_writes_every_output(demo_run):
+    """The bundled scenario through the CLI: all five channels on walking distance, every file.
+
+    The run is the session's ``demo_run`` (tests/conftest.py; shared with the map tests)."""
     import json
 
     import pandas as pd
 
-    import importlib
-
-    from geo_outreach.render import render_outputs
-
-    renders: list[Path] = []  # issue 14: the map and briefing are rendered once
-
-    def counted(folder, **kw):
-        renders.append(Path(folder))
-        return render_outputs(folder, **kw)
-
-    for name in ("geo_outreach.plan", "geo_outreach.cli.plan", "geo_outreach.cli.evaluate"):
-        monkeypatch.setattr(importlib.import_module(name), "render_outputs", counted)
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    assert len(renders) == 1
-    printed = capsys.readouterr().out
+    out = demo_run.out
+    assert demo_run.code == 0
+    assert len(demo_run.renders) == 1  # issue 14: the map and briefing are rendered once
+    printed = demo_run.printed
     assert f"map.html: {out.resolve() / 'map.html'}" in printed
     for name in (
         "map.html",

@@ -204,12 +204,18 @@ def run_plan(scenario: Path, out: Path, progress=None):
     return api.plan(scenario, out=out, render=False, progress=progress)
 
 
+def _csv_plan(root: Path) -> dict:
+    run_plan(write_scenario(root, CSV_ALERTS), root / "out")
+    return {}
+
+
 @pytest.fixture(scope="session")
 def csv_plan(tmp_path_factory):
-    """The sample plan from the CSV with the pandas engine: the reference outputs."""
-    root = tmp_path_factory.mktemp("csv_plan")
-    sc = write_scenario(root, CSV_ALERTS)
-    run_plan(sc, root / "out")
+    """The sample plan from the CSV with the pandas engine: the reference outputs (read-only;
+    built once per test run, shared by the pytest-xdist processes)."""
+    from tests.conftest import build_once
+
+    root, _ = build_once(tmp_path_factory, "engine_csv_plan", _csv_plan)
     return root / "out"
 
 

@@ -1,10 +1,11 @@
 """The demo's map read at a glance (issue 11), in Chromium with the network blocked.
 
-One demo plan (``geo-outreach demo``) is rendered in Chinese and, in a copy, in English. The
-tests check what a planner sees: no placement marker hides another at the default view (nor
-zoomed in), the legend and the layer list collapse, a popup opened at the default view is fully
-on screen and below the title card, the what-if sliders change the markers and the covered
-share, the English page has no Chinese outside place names, and two renders are byte-identical.
+One demo plan (``geo-outreach demo``: the session's ``demo_run``, shared with test_cli) is
+rendered in Chinese and, in a copy, in English. The tests check what a planner sees: no
+placement marker hides another at the default view (nor zoomed in), the legend and the layer
+list collapse, a popup opened at the default view is fully on screen and below the title card,
+the what-if sliders change the markers and the covered share, the English page has no Chinese
+outside place names, and two renders are byte-identical.
 Screenshots go to outputs/screenshots/ (map_default, map_768, map_zoomed, map_popup,
 map_whatif, map_en).
 """
@@ -20,7 +21,6 @@ from typing import Any
 import geopandas as gpd
 import pytest
 
-from geo_outreach.cli import main
 from geo_outreach.render import render_outputs
 from tests.render.browser_helpers import (
     PageWatch,
@@ -49,10 +49,11 @@ OVERLAPS = """() => {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("glance") / "demo"
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    en = out.parent / "demo_en"
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_run: Any) -> dict[str, Path]:
+    """The session's demo run (tests/conftest.py, read-only) and an English copy of it."""
+    assert demo_run.code == 0
+    out = demo_run.out
+    en = tmp_path_factory.mktemp("glance") / "demo_en"
     shutil.copytree(out, en)
     written = render_outputs(en, lang="en")
     return {"out": out, "map": out / "map.html", "en": written["map"], "en_dir": en}
