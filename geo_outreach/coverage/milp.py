@@ -301,7 +301,15 @@ LP_ITERATIONS_PER_ROW = 20
 def lp_multipliers(
     arc: sp.csc_matrix, wr: FloatArray, k: int, allowed: BoolArray
 ) -> FloatArray | None:
-    """Optimal Lagrange multipliers of the cover rows: the duals of the LP relaxation.
+    """Return the multipliers of :func:`lp_relaxation` (None when the LP did not finish)."""
+    lp = lp_relaxation(arc, wr, k, allowed)
+    return None if lp is None else lp[0]
+
+
+def lp_relaxation(
+    arc: sp.csc_matrix, wr: FloatArray, k: int, allowed: BoolArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """Solve the LP relaxation: its cover-row duals are the optimal Lagrange multipliers.
 
     The Lagrangian dual equals the LP relaxation, so these multipliers give the best
     Lagrangian bound (the LP value) and the tightest reduced-cost fixing; HiGHS's primal
@@ -321,8 +329,9 @@ def lp_multipliers(
 
     Returns
     -------
-    numpy.ndarray or None
-        Multipliers in ``[0, wr]``; None when the LP did not finish within its budget.
+    tuple of numpy.ndarray, or None
+        Multipliers in ``[0, wr]`` and the LP's site values ``x`` (for rounding); None
+        when the LP did not finish within its budget.
     """
     import highspy
 
@@ -341,9 +350,10 @@ def lp_multipliers(
         return None
     # the duals of the cover rows y_i - sum_j a_ij x_j <= 0 are the multipliers (HiGHS
     # reports them >= 0 for this maximisation; a test checks L(lam) = the LP value)
-    dual = np.asarray(h.getSolution().row_dual[:n], dtype=float)
-    lam: FloatArray = np.clip(dual, 0.0, wr)
-    return lam
+    sol = h.getSolution()
+    lam: FloatArray = np.clip(np.asarray(sol.row_dual[:n], dtype=float), 0.0, wr)
+    x: FloatArray = np.asarray(sol.col_value[:m], dtype=float)
+    return lam, x
 
 
 def _repair_warm(
