@@ -10,7 +10,9 @@ weights the MILP stops at an absolute gap below 1, which already proves optimali
 For the unconstrained problem, :func:`exact_by_thresholds` first rules candidates out by
 Lagrangian reduced costs, and :func:`presolved_milp` applies the exact reductions of
 :func:`~geo_outreach.coverage.reduce.fold_and_drop_dominated`; HiGHS's own presolve is off
-on this already-reduced model (it only cost time). (scipy.optimize.milp would do too but
+on this already-reduced model (it only cost time). The first pass is our own
+branch-and-bound (:func:`~geo_outreach.coverage.branch.branch_and_bound`); HiGHS's MILP
+runs only when its node budget runs out. (scipy.optimize.milp would do too but
 cannot be warm-started; highspy's start-up banner is silenced.)
 """
 

@@ -12,10 +12,14 @@ The solve runs in phases, each a function returning a small frozen record:
 4. :func:`_bound` - Lagrangian bound from the heuristic answer's point (ignores constraints,
    so it is valid for the constrained problem too); its best top-k set may beat the heuristic.
    Before a MILP (above 10,000 non-zeros) the LP relaxation's duals then give the best
-   multipliers (the LP bound) for the reduced-cost fixing.
-5. :func:`_exact` - the HiGHS MILP, warm-started (``exact``, or ``auto`` on instances of at
-   most :data:`AUTO_EXACT_MAX_NNZ` non-zeros), unless the bound already proves the answer
-   optimal; its dual bound tightens the bound.
+   multipliers (the LP bound) for the reduced-cost fixing, and its solution rounded (the
+   largest sites, then the swap search) may give a better start.
+5. :func:`_exact` - the exact solve (``exact``, or ``auto`` on instances of at most
+   :data:`AUTO_EXACT_MAX_NNZ` non-zeros), unless the bound already proves the answer
+   optimal: unconstrained, our own LP branch-and-bound
+   (:mod:`~geo_outreach.coverage.branch`, node budget) and HiGHS's MILP only when that
+   budget runs out; with constraints, the HiGHS MILP, warm-started. Its bound tightens the
+   bound.
 6. :func:`_finish` - pad to the budget, rank the sites, gap and status.
 
 ``status`` says whether optimality was proven, and ``gap`` how far from the bound the answer
