@@ -10,14 +10,14 @@ weights the MILP stops at an absolute gap below 1, which already proves optimali
 For the unconstrained problem, :func:`exact_by_thresholds` first rules candidates out by
 Lagrangian reduced costs, and :func:`presolved_milp` applies the exact reductions of
 :func:`~geo_outreach.coverage.reduce.fold_and_drop_dominated`; HiGHS's own presolve is off
-on this already-reduced model (it only cost time). (scipy.optimize.milp would do too but
+on this already-reduced model (it only cost time). The first pass is our own
+branch-and-bound (:func:`~geo_outreach.coverage.branch.branch_and_bound`); HiGHS's MILP
+runs only when its node budget runs out. (scipy.optimize.milp would do too but
 cannot be warm-started; highspy's start-up banner is silenced.)
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from geo_outreach.coverage._arrays import BoolArray, FloatArray, IntArray, covered_mask
 from geo_outreach.coverage.bound import forced_bounds
+from geo_outreach.coverage.branch import branch_and_bound, quiet_highs
 from geo_outreach.coverage.constraints import Conflicts, ShareGroup, SiteGroup
 from geo_outreach.coverage.heuristics import CoverState
 from geo_outreach.coverage.reduce import fold_and_drop_dominated
@@ -51,25 +52,6 @@ class MilpResult:
     bound: float  # HiGHS dual bound (or the proven bound)
     status: MilpStatus
     notes: tuple[str, ...] = ()
-
-
-class _QuietStdout:
-    """Silence the HiGHS banner that highspy prints on fd 1 when the first Highs() is built."""
-
-    def __enter__(self) -> None:
-        try:
-            sys.stdout.flush()
-            self._fd: int | None = os.dup(1)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.close(devnull)
-        except OSError:  # pragma: no cover - no real fd 1
-            self._fd = None
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.dup2(self._fd, 1)
-            os.close(self._fd)
 
 
 # --------------------------------------------------------------------------- model rows
@@ -201,12 +183,8 @@ _NO_HEURISTICS: dict[str, float | bool] = {
 def _highs(
     time_limit_s: float, integral: bool, presolve: bool, heuristics: bool = True
 ) -> highspy.Highs:
-    import highspy
 
-    with _QuietStdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
+    h = quiet_highs()
     if np.isfinite(time_limit_s):
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.05)))
     # the work budget (deterministic, unlike the time limit)
@@ -214,8 +192,6 @@ def _highs(
     h.setOptionValue("mip_rel_gap", 1e-9)
     # integer weights => integer objective: a gap below 1 already proves optimality
     h.setOptionValue("mip_abs_gap", 1.0 - 1e-6 if integral else 1e-9)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
     if not presolve:
         h.setOptionValue("presolve", "off")
     if not heuristics:
@@ -327,7 +303,15 @@ LP_ITERATIONS_PER_ROW = 20
 def lp_multipliers(
     arc: sp.csc_matrix, wr: FloatArray, k: int, allowed: BoolArray
 ) -> FloatArray | None:
-    """Optimal Lagrange multipliers of the cover rows: the duals of the LP relaxation.
+    """Return the multipliers of :func:`lp_relaxation` (None when the LP did not finish)."""
+    lp = lp_relaxation(arc, wr, k, allowed)
+    return None if lp is None else lp[0]
+
+
+def lp_relaxation(
+    arc: sp.csc_matrix, wr: FloatArray, k: int, allowed: BoolArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """Solve the LP relaxation: its cover-row duals are the optimal Lagrange multipliers.
 
     The Lagrangian dual equals the LP relaxation, so these multipliers give the best
     Lagrangian bound (the LP value) and the tightest reduced-cost fixing; HiGHS's primal
@@ -347,8 +331,9 @@ def lp_multipliers(
 
     Returns
     -------
-    numpy.ndarray or None
-        Multipliers in ``[0, wr]``; None when the LP did not finish within its budget.
+    tuple of numpy.ndarray, or None
+        Multipliers in ``[0, wr]`` and the LP's site values ``x`` (for rounding); None
+        when the LP did not finish within its budget.
     """
     import highspy
 
@@ -367,10 +352,10 @@ def lp_multipliers(
         return None
     # the duals of the cover rows y_i - sum_j a_ij x_j <= 0 are the multipliers (HiGHS
     # reports them >= 0 for this maximisation; a test checks L(lam) = the LP value)
-    dual = np.asarray(h.getSolution().row_dual[:n], dtype=float)
-    lam: FloatArray = np.clip(dual, 0.0, wr)
-    return lam
-
+    sol = h.getSolution()
+    lam: FloatArray = np.clip(np.asarray(sol.row_dual[:n], dtype=float), 0.0, wr)
+    x: FloatArray = np.asarray(sol.col_value[:m], dtype=float)
+    return lam, x
 
 
 def _repair_warm(
@@ -395,6 +380,7 @@ def presolved_milp(
     allowed: BoolArray,
     warm: Sequence[int],
     time_limit_s: float,
+    branch_margin: float | None = None,
 ) -> MilpResult:
     """MILP for the unconstrained problem after exact reductions.
 
@@ -414,6 +400,12 @@ def presolved_milp(
         Start solution in original columns.
     time_limit_s
         HiGHS time limit.
+    branch_margin
+        None: HiGHS's MILP. A number: our own branch-and-bound
+        (:func:`~geo_outreach.coverage.branch.branch_and_bound`, at most
+        :data:`~geo_outreach.coverage.branch.BB_MAX_NODES` nodes), looking only for
+        solutions at least this much better than ``warm``; status "feasible" when its node
+        budget ran out.
 
     Returns
     -------
@@ -432,25 +424,51 @@ def presolved_milp(
         f"exact presolve: {fold.n_dominated} dominated candidates dropped, "
         f"{fold.n_single} single-cover demand rows folded into the objective"
     )
-    r = solve_milp(
+    if branch_margin is not None:
+        bb = branch_and_bound(
+            a3,
+            w3,
+            k,
+            col_obj,
+            warm=sorted(set(warm2)),
+            margin=branch_margin,
+            deadline=time.perf_counter() + time_limit_s,
+        )
+        note += f"; {bb.nodes} branch-and-bound nodes" + (
+            "" if bb.optimal else f" (stopped: {bb.stopped_by} budget)"
+        )
+        r = MilpResult(bb.chosen, bb.value, bb.bound, "optimal" if bb.optimal else "feasible")
+    else:
+        r = _solve_folded(a3, w3, k, col_obj, sorted(set(warm2)), time_limit_s)
+    if r.chosen is None:
+        return MilpResult(None, r.value, r.bound, r.status, (note,))
+    chosen = [int(keep[q]) for q in r.chosen]
+    value = float(wr[covered_mask(arc, chosen)].sum())
+    return MilpResult(chosen, value, r.bound, r.status, (note,))
+
+
+def _solve_folded(
+    a3: sp.csc_matrix,
+    w3: FloatArray,
+    k: int,
+    col_obj: FloatArray,
+    warm: list[int],
+    time_limit_s: float,
+) -> MilpResult:
+    return solve_milp(
         a3,
         w3,
         k,
-        allowed=np.ones(len(keep), dtype=bool),
-        warm=sorted(set(warm2)),
+        allowed=np.ones(a3.shape[1], dtype=bool),
+        warm=warm,
         conflicts=None,
         site_groups=[],
         share_groups=[],
         time_limit_s=time_limit_s,
         col_obj=col_obj,
         highs_presolve=False,
-        heuristics=not warm2,
+        heuristics=not warm,
     )
-    if r.chosen is None:
-        return MilpResult(None, r.value, r.bound, r.status, (note,))
-    chosen = [int(keep[q]) for q in r.chosen]
-    value = float(wr[covered_mask(arc, chosen)].sum())
-    return MilpResult(chosen, value, r.bound, r.status, (note,))
 
 
 def _kept_columns(
@@ -521,27 +539,36 @@ def exact_by_thresholds(
     )
     best_sol, best_val = list(warm), lower
     ub = upper
-    targets: list[float | None] = []
+    # passes: our own branch-and-bound first (T = best value so far); when its node budget
+    # runs out, HiGHS's MILP with a target between the incumbent and the bound, then the
+    # exact HiGHS pass ("final")
+    passes: list[tuple[str, float | None]] = [("branch-and-bound", None)]
     if upper - lower > margin:
-        # between the incumbent and the bound: a target above the optimum makes pass 1 prove
-        # nothing, a low one rules few columns out
-        targets.append(lower + TARGET_FRACTION * (upper - lower))
-    targets.append(None)  # None: the exact pass, T = best value so far
+        # a target above the optimum makes the pass prove nothing, a low one rules few out
+        passes.append(("target", lower + TARGET_FRACTION * (upper - lower)))
+    passes.append(("final", None))
     status: MilpStatus = "feasible"
-    for t in targets:
+    for label, t in passes:
         remaining = deadline - time.perf_counter()
         if remaining <= 0.05:
             break
         thr = (best_val + margin) if t is None else t
         keep = _kept_columns(allowed, forced, thr, best_sol, k)
         ruled_out = int((allowed & ~keep).sum())
+        bb = label == "branch-and-bound"
         r = presolved_milp(
-            arc, wr, k, allowed=keep, warm=best_sol, time_limit_s=max(remaining, 0.1)
+            arc,
+            wr,
+            k,
+            allowed=keep,
+            warm=best_sol,
+            time_limit_s=max(remaining, 0.1),
+            branch_margin=margin if bb else None,
         )
-        label = f"target {t:.6g}" if t is not None else "final"
         notes.append(
-            f"exact pass ({label}): {ruled_out} candidates ruled out by Lagrangian reduced "
-            f"costs; {r.notes[0].removeprefix('exact presolve: ')}"
+            f"exact pass ({label if t is None else f'target {t:.6g}'}): {ruled_out} "
+            "candidates ruled out by Lagrangian reduced costs; "
+            f"{r.notes[0].removeprefix('exact presolve: ')}"
         )
         if r.status == "infeasible" or r.chosen is None:
             break
@@ -554,6 +581,6 @@ def exact_by_thresholds(
             status = "optimal"
             ub = best_val
             break
-        if r.status != "optimal":
-            break  # out of time
+        if r.status != "optimal" and not bb:
+            break  # out of time or nodes
     return MilpResult(best_sol, best_val, ub, status, tuple(notes))
