@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,13 @@ import pyproj
 
 from geo_outreach._errors import InputDataError
 
-__all__ = ["parquet_batches", "parquet_columns", "parquet_frame", "read_parquet_rows"]
+__all__ = [
+    "parquet_batches",
+    "parquet_columns",
+    "parquet_frame",
+    "parquet_row_range",
+    "read_parquet_rows",
+]
 
 
 def parquet_columns(path: Path, layer: str) -> tuple[list[str], str | None]:
@@ -37,21 +44,47 @@ def parquet_columns(path: Path, layer: str) -> tuple[list[str], str | None]:
     return [n for n in names if n != primary], primary
 
 
+def parquet_row_range(
+    path: Path | str, start: int, stop: int, columns: list[str] | None = None
+) -> Any:
+    """Rows ``[start, stop)`` of a Parquet file as a ``pyarrow.Table``.
+
+    Only the row groups holding those rows are decoded (all columns, or ``columns``).
+    """
+    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
+
+    pf = pq.ParquetFile(path)
+    sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
+    ends = np.cumsum(sizes)
+    first = int(np.searchsorted(ends, start, side="right"))
+    last = int(np.searchsorted(ends, max(stop - 1, start), side="right"))
+    groups = list(range(first, min(last, len(sizes) - 1) + 1))
+    skip = start - (int(ends[first - 1]) if first else 0)
+    return pf.read_row_groups(groups, columns=columns).slice(skip, stop - start)
+
+
 def read_parquet_rows(
-    path: Path, layer: str, columns: list[str] | None = None
+    path: Path,
+    layer: str,
+    columns: list[str] | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
     """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
 
     Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
     cleaning reads both alike), other non-numeric columns become objects; the geometry is
     None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1. ``columns``:
-    only these attribute columns are read (None: all).
+    only these attribute columns are read (None: all). ``rows``: only rows ``[start, stop)``
+    of a PLAIN Parquet file (:func:`parquet_row_range`; a GeoParquet file is read whole).
     """
     import pyarrow.parquet as pq  # imported here: only Parquet input needs it
 
     try:
         meta = pq.read_schema(path).metadata or {}
         geo = b"geo" in meta
+        if rows is not None and not geo:
+            table = parquet_row_range(path, rows[0], rows[1], columns)
+            return parquet_frame(table.to_pandas(), rows[0]), None, "parquet"
         if geo:
             primary = json.loads(meta[b"geo"])["primary_column"]
             g = gpd.read_parquet(path, columns=None if columns is None else [*columns, primary])

@@ -250,3 +250,18 @@ def test_csv_blocks_leave_quoted_files_to_the_whole_file_reader(tmp_path):
     rows = "".join(f"A{i},2025-07-01,113.0,22.5\n" for i in range(100))
     path.write_text('警情编号,报警时间,经度,纬度\n"A,1",2025-07-01,113.0,22.5\n' + rows, "utf-8")
     assert _tables.read_csv_blocks(path, "auto", None, None, block_bytes=300) is None
+
+
+def test_parquet_row_range_gives_those_rows_of_the_whole_read(tmp_path):
+    """Issue 14: ``read_parquet_rows(rows=...)`` decodes only the row groups it needs."""
+    from geo_outreach._parquet import read_parquet_rows
+
+    path = tmp_path / "a.parquet"
+    frame = pd.DataFrame({"id": [f"A{i}" for i in range(50)], "x": np.arange(50.0)})
+    frame.to_parquet(path, index=False, row_group_size=7)
+    whole, _, _ = read_parquet_rows(path, "alerts")
+    for start, stop in ((0, 50), (5, 23), (14, 15), (44, 50)):
+        part, geom, fmt = read_parquet_rows(path, "alerts", ["id"], rows=(start, stop))
+        expected = whole[["id", "_row"]].iloc[start:stop].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, expected)
+        assert geom is None and fmt == "parquet"
