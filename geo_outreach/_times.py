@@ -525,8 +525,7 @@ def _fixed_fields(mat: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, list[n
 
     Returns the mask and year, month, day, hour, minute, second.
     """
-    d = mat[:, :_FAST_WIDTH].astype(np.int16) - _DIGIT0
-    digit = (d >= 0) & (d <= 9)
+    d = mat[:, :_FAST_WIDTH] - np.uint8(_DIGIT0)  # wraps below "0": a digit is <= 9
 
     def num(*cols: int) -> np.ndarray:
         out = np.zeros(len(d), dtype=np.int64)
@@ -537,11 +536,17 @@ def _fixed_fields(mat: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, list[n
     def among(col: int, *chars: int) -> np.ndarray:
         return np.isin(mat[:, col], chars)
 
-    date = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1)
+    def digits(*cols: int) -> np.ndarray:
+        out = d[:, cols[0]] <= 9
+        for c in cols[1:]:
+            out &= d[:, c] <= 9
+        return out
+
+    date = digits(0, 1, 2, 3, 5, 6, 8, 9)
     date &= among(4, _DASH, _SLASH) & among(7, _DASH, _SLASH)
-    hm = (lens >= 16) & digit[:, [11, 12, 14, 15]].all(axis=1)
+    hm = (lens >= 16) & digits(11, 12, 14, 15)
     hm &= among(10, _SPACE, _T) & (mat[:, 13] == _COLON)
-    hms = (lens == 19) & digit[:, [17, 18]].all(axis=1) & (mat[:, 16] == _COLON)
+    hms = (lens == 19) & digits(17, 18) & (mat[:, 16] == _COLON)
     ok = date & ((lens == 10) | (hm & ((lens == 16) | hms)))
     clock = [
         np.where(hm, num(11, 12), 0),
