@@ -92,6 +92,7 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - t0, 2),
         "cpu_s": round(time.process_time() - c0, 2),
         "peak_rss_mb": round(_peak_mb(), 0),
+        "loadavg_1m": round(os.getloadavg()[0], 1),  # shared machine: wall s is only fair when idle
     }
 
 

@@ -51,7 +51,7 @@ from geo_outreach._parse import (
     text_ids,
     to_float,
 )
-from geo_outreach._tables import parquet_batches, parquet_columns, parquet_frame
+from geo_outreach._parquet import parquet_batches, parquet_columns, parquet_frame
 from geo_outreach._times import decide_day_order, parse_time_column
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.join import GRID_MIN_POINTS, PrecinctGrid, precinct_codes, precinct_grid

@@ -24,14 +24,8 @@ import shapely
 
 from geo_outreach import crs as _crs
 from geo_outreach._errors import InputDataError
-from geo_outreach._tables import (
-    known_headers,
-    norm_header,
-    parquet_columns,
-    read_parquet_rows,
-    read_table,
-    reject_ragged,
-)
+from geo_outreach._parquet import parquet_columns, read_parquet_rows
+from geo_outreach._tables import known_headers, norm_header, read_table, reject_ragged
 from geo_outreach._validate import VENUE_KINDS, osm_tags_query
 from geo_outreach.scenario import AlertLayer, VenueLayer
 

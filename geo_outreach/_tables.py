@@ -16,18 +16,16 @@ Every frame has ``_row``: the 1-based row of each record in the file (or sheet).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io as _io
-import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 
 from geo_outreach._errors import InputDataError
 
@@ -220,26 +218,24 @@ def _arrow_csv(raw: bytes, offset: int, delim: str, width: int) -> pd.DataFrame 
     return pd.DataFrame({n: table.column(n).to_pandas() for n in names})
 
 
-def _fast_csv(
-    text: str, path: Path, header_row: int | None, known: set[str] | None
-) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]] | None:
-    """:func:`_read_csv_text` for large plain files, vectorised (None: use the csv module).
+def header_line(
+    head: str, header_row: int | None, known: set[str] | None
+) -> tuple[int, str, list[str]] | None:
+    """Find the header line of delimited text from its first lines, as the file loaders do.
 
-    Plain = no quote character, no lone carriage return. Lines are classified with numpy
-    (blank, ragged, good), the good ones parsed by pandas' C reader: the same rows, row numbers
-    and ragged records as the csv module gives (a cell of only non-ASCII spaces such as U+3000
-    counts as text here). Cells stay arrow strings (``str`` dtype), not Python objects: a
-    tenth of the memory; the cleaning reads both alike (tests/io/test_scale.py).
+    Only the first ``max(HEADER_SCAN, header_row) + 50`` lines of ``head`` are read.
+
+    Returns
+    -------
+    tuple of (int, str, list of str) or None
+        The 1-based line of the header, the delimiter and the header cells (stripped); None
+        when no record follows the header among those lines (or ``header_row`` is past them).
     """
-    if len(text) < FAST_CSV_CHARS or '"' in text or text.count("\r") != text.count("\r\n"):
-        return None
-    raw = text.encode("utf-8")
-    arr, starts, ends = _line_bounds(raw)
-    scan = min(len(starts), max(HEADER_SCAN, header_row or 0) + 50)
-    head_text = raw[: ends[scan - 1]].decode("utf-8") if scan else ""
-    first = next((ln for ln in head_text.splitlines() if ln.strip()), "")
-    delim = _delimiter(first)
-    reader = csv.reader(_io.StringIO(head_text), delimiter=delim)
+    head = head.lstrip("\ufeff")
+    lines = head.split("\n")[: max(HEADER_SCAN, header_row or 0) + 50]
+    text = "\n".join(lines)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    reader = csv.reader(_io.StringIO(text), delimiter=_delimiter(first))
     records, line_of = [], []
     for rec in reader:
         if rec and any(c.strip() for c in rec):
@@ -253,8 +249,58 @@ def _fast_csv(
         h = find_header(records, known) or 0
     if h is None or h >= len(records) - 1:
         return None
-    header = [c.strip() for c in records[h]]
-    width, top = len(header), line_of[h]  # header on 1-based line top: the body follows
+    return line_of[h], reader.dialect.delimiter, [c.strip() for c in records[h]]
+
+
+def _fast_csv(
+    text: str,
+    path: Path,
+    header_row: int | None,
+    known: set[str] | None,
+    min_chars: int | None = None,
+) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]] | None:
+    """:func:`_read_csv_text` for plain text of ``min_chars`` characters or more, vectorised.
+
+    None: use the csv module. Plain = no quote character, no lone carriage return; see
+    :func:`fast_csv_bytes`.
+    """
+    least = FAST_CSV_CHARS if min_chars is None else min_chars
+    if len(text) < least or '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    got = fast_csv_bytes(text.encode("utf-8"), header_row, known)
+    return None if got is None else (got[0], got[1])
+
+
+def fast_csv_bytes(
+    raw: bytes, header_row: int | None, known: set[str] | None
+) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]], int] | None:
+    """Parse plain UTF-8 delimited bytes (no quote, no lone carriage return), vectorised.
+
+    Lines are classified with numpy (blank, ragged, good), the good ones parsed by pyarrow:
+    the same rows, row numbers and ragged records as the csv module gives (a cell of only
+    non-ASCII spaces such as U+3000 counts as text here). Cells stay arrow strings (``str``
+    dtype), not Python objects: a tenth of the memory; the cleaning reads both alike
+    (tests/io/test_scale.py).
+
+    Returns
+    -------
+    tuple or None
+        The frame (``_row`` = 1-based line), the ragged records and the header's line; None
+        when the csv module must read it (no header with rows after it in the first lines,
+        a line pyarrow splits differently, text that is not UTF-8).
+    """
+    arr, starts, ends = _line_bounds(raw)
+    scan = min(len(starts), max(HEADER_SCAN, header_row or 0) + 50)
+    try:
+        found = header_line(
+            raw[: ends[scan - 1]].decode("utf-8") if scan else "", header_row, known
+        )
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    if found is None:
+        return None
+    top, delim, header = found  # header on 1-based line top: the body follows
+    width = len(header)
     space = np.zeros(256, dtype=bool)
     space[[9, 13, 32]] = True
     space[ord(delim)] = False
@@ -271,21 +317,32 @@ def _fast_csv(
     if not good_rows.all():  # rows of empty cells: skipped like blank lines
         body = body[good_rows].reset_index(drop=True)
     good = lines[arrow_rows][good_rows]
-    bad = [
-        (int(n) + 1, int(f), width, raw[starts[n] : ends[n]].decode("utf-8").rstrip("\r")[:120])
-        for n, f in zip(lines[ragged], fields[ragged], strict=True)
-    ]
+    try:
+        bad = [
+            (int(n) + 1, int(f), width, raw[starts[n] : ends[n]].decode("utf-8").rstrip("\r")[:120])
+            for n, f in zip(lines[ragged], fields[ragged], strict=True)
+        ]
+    except UnicodeDecodeError:
+        return None
     frame = _frame(header, [], [], None)
     out = pd.DataFrame({name: body[str(j)] for j, name in enumerate(frame.columns[:-1])})
     out["_row"] = (good + 1).astype(int)
-    return out, bad
+    return out, bad, top
 
 
 def _read_csv_text(
-    text: str, path: Path, header_row: int | None, known: set[str] | None
+    text: str,
+    path: Path,
+    header_row: int | None,
+    known: set[str] | None,
+    min_chars: int | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]]:
-    """Parse delimited text; return the frame and the ragged records (row, fields, text)."""
-    fast = _fast_csv(text, path, header_row, known)
+    """Parse delimited text; return the frame and the ragged records (row, fields, text).
+
+    Text of at least ``min_chars`` characters (default :data:`FAST_CSV_CHARS`) is read by
+    the vectorised reader when it can (:func:`_fast_csv`), the rest by the csv module.
+    """
+    fast = _fast_csv(text, path, header_row, known, min_chars)
     if fast is not None:
         return fast
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
@@ -318,6 +375,135 @@ def _read_csv_text(
         else:
             ragged.append((n, len(rec), width, delim.join(rec)[:120]))
     return _frame(header, body, rows, ""), ragged
+
+
+#: Delimited files larger than this (bytes) are read in blocks of this size, cut after a
+#: newline (:func:`read_csv_blocks`): never the whole text, nor its copies, in memory.
+CSV_BLOCK_BYTES = 64 << 20
+#: Encodings whose multi-byte characters never contain a newline, quote or carriage return.
+SPLITTABLE = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "ascii"}
+_BOM = b"\xef\xbb\xbf"
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """Tell whether ``raw`` is valid UTF-8 (arrow's check: no Python text is made)."""
+    import pyarrow as pa
+
+    try:
+        pa.array([raw], type=pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _byte_blocks(path: Path, size: int) -> Iterator[bytes]:
+    """Yield the file's bytes in blocks of about ``size``, each ending just after a newline."""
+    with open(path, "rb") as fh:
+        rest = b""
+        while chunk := fh.read(size):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:
+                rest = chunk
+                continue
+            rest = chunk[cut:]
+            yield chunk[:cut]
+        if rest:
+            yield rest
+
+
+def _block_encoding(head: bytes, encoding: str) -> str | None:
+    """Return the encoding to read blocks with (as :func:`detect_encoding` on the whole file)."""
+    if encoding != "auto":
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            return None  # the whole-file reader names the error
+        return encoding if name in SPLITTABLE else None
+    if head.startswith(_BOM):
+        return "utf-8-sig"
+    head = head[:4000]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 4:
+        return None  # UTF-16
+    return "utf-8"
+
+
+def read_csv_blocks(
+    path: Path,
+    encoding: str,
+    header_row: int | None,
+    known: set[str] | None,
+    block_bytes: int | None = None,
+) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]], str] | None:
+    """Read a plain delimited file block by block: what :func:`read_table` gives, less memory.
+
+    Blocks of ``block_bytes`` (default :data:`CSV_BLOCK_BYTES`) cut after a newline are
+    parsed by :func:`fast_csv_bytes` from the raw bytes (UTF-8 is checked, not decoded;
+    other encodings are decoded block by block), the later blocks with the lines up to the
+    header in front, their rows renumbered as file rows. Under ``auto``, a block that is not
+    UTF-8 switches the whole file to GB18030 (read again), as :func:`detect_encoding` would.
+
+    Returns
+    -------
+    tuple or None
+        The frame, the ragged records and the encoding; None when the file must be read whole
+        (a quote character, a lone carriage return, UTF-16, an encoding that cannot be cut,
+        or anything the vectorised reader leaves to the csv module).
+    """
+    block = block_bytes or CSV_BLOCK_BYTES
+    with open(path, "rb") as fh:
+        enc = _block_encoding(fh.read(4000), encoding)
+    while enc is not None:
+        got = _blocks_as(path, enc, header_row, known, block)
+        if got != "not utf-8":
+            return None if isinstance(got, str) else (*got, enc)
+        enc = "gb18030" if encoding == "auto" and enc == "utf-8" else None
+    return None
+
+
+def _blocks_as(
+    path: Path, enc: str, header_row: int | None, known: set[str] | None, block: int
+) -> tuple[pd.DataFrame, list[tuple[int, int, int, str]]] | str:
+    """:func:`read_csv_blocks` in one encoding; a string says why not."""
+    frames, ragged = [], []
+    prefix, top, lines_before, size = b"", 0, 0, path.stat().st_size
+    utf8 = codecs.lookup(enc).name in ("utf-8", "utf-8-sig")  # checked, not decoded
+    for k, raw in enumerate(_byte_blocks(path, block)):
+        if b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+            return "not plain"
+        if utf8:
+            if not _is_utf8(raw):
+                return "not utf-8"
+            body = raw
+        else:
+            try:
+                body = raw.decode(enc).encode("utf-8")
+            except UnicodeDecodeError:
+                return "cannot decode"
+        if k == 0:
+            while body.startswith(_BOM):  # the whole-file reader strips them too
+                body = body[len(_BOM) :]
+        got = fast_csv_bytes(prefix + body, top if k else header_row, None if k else known)
+        if got is None:
+            return "not vectorised"
+        df, bad, line = got
+        if k == 0:
+            top = line
+            ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+            if len(ends) < max(HEADER_SCAN, header_row or 0) + 50 and len(raw) < size:
+                return "the first block is shorter than the header search"
+            prefix = body[: ends[top - 1] + 1]  # lines 1..header with their newline
+        shift = lines_before - top if k else 0
+        if shift:
+            df["_row"] = df["_row"].to_numpy() + shift
+            bad = [(row + shift, f, w, v) for row, f, w, v in bad]
+        frames.append(df)
+        ragged += bad
+        lines_before += body.count(b"\n")
+        del raw, body
+    if not frames:
+        return "empty"
+    return pd.concat(frames, ignore_index=True), ragged
 
 
 def read_table(
@@ -357,84 +543,14 @@ def read_table(
         return _read_excel(path, sheet, header_row, known)
     if path.suffix.lower() == ".xls":
         raise InputDataError(f"{path}: old Excel .xls is not read; save it as .xlsx or CSV")
+    if path.stat().st_size >= FAST_CSV_CHARS:  # large: in blocks, from the bytes
+        blocks = read_csv_blocks(path, encoding, header_row, known)
+        if blocks is not None:
+            df, ragged, encoding = blocks
+            return df, {"format": "csv", "encoding": encoding, "ragged": ragged}
     text, encoding = _decode(path.read_bytes(), path, encoding, layer)
     df, ragged = _read_csv_text(text.lstrip("\ufeff"), path, header_row, known)
     return df, {"format": "csv", "encoding": encoding, "ragged": ragged}
-
-
-def parquet_columns(path: Path, layer: str) -> tuple[list[str], str | None]:
-    """Attribute column names of a (Geo)Parquet file and its geometry column (None: plain)."""
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    try:
-        schema = pq.read_schema(path)
-        meta = schema.metadata or {}
-        names = [n for n in schema.names if n != "__index_level_0__"]
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
-        raise InputDataError(
-            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
-        ) from None
-    primary = json.loads(meta[b"geo"])["primary_column"] if b"geo" in meta else None
-    return [n for n in names if n != primary], primary
-
-
-def read_parquet_rows(
-    path: Path, layer: str, columns: list[str] | None = None
-) -> tuple[pd.DataFrame, gpd.GeoSeries | None, str]:
-    """Read a (Geo)Parquet file: the attribute rows, the geometry, the format.
-
-    Text columns stay arrow strings (a tenth of the memory of Python ``str`` objects; the
-    cleaning reads both alike), other non-numeric columns become objects; the geometry is
-    None for a plain Parquet file (lon/lat columns then). ``_row`` = row + 1. ``columns``:
-    only these attribute columns are read (None: all).
-    """
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    try:
-        meta = pq.read_schema(path).metadata or {}
-        geo = b"geo" in meta
-        if geo:
-            primary = json.loads(meta[b"geo"])["primary_column"]
-            g = gpd.read_parquet(path, columns=None if columns is None else [*columns, primary])
-            if g.crs is not None and not pyproj.CRS(g.crs).is_geographic:
-                g = g.to_crs("EPSG:4326")
-            df, geom = pd.DataFrame(g.drop(columns=g.geometry.name)), g.geometry
-        else:
-            df, geom = pd.read_parquet(path, columns=columns), None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
-        raise InputDataError(
-            f"{path}: cannot read as (Geo)Parquet ({exc}); check the [{layer}] path"
-        ) from None
-    return parquet_frame(df, 0), geom, "geoparquet" if geo else "parquet"
-
-
-def parquet_frame(df: pd.DataFrame, first: int) -> pd.DataFrame:
-    """Parquet rows as the loaders take them; ``first`` = rows of the file before these.
-
-    Text stays in arrow (no Python object per cell), other non-numeric columns become
-    objects; ``_row`` = parquet row + 1.
-    """
-    df = df.reset_index(drop=True)
-    for c in df.columns:
-        if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
-            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
-    df["_row"] = np.arange(len(df)) + first + 1
-    return df
-
-
-def parquet_batches(path: Path, columns: list[str], rows: int) -> Iterator[pd.DataFrame]:
-    """Read a plain Parquet file ``rows`` rows at a time (only ``columns``), as the loaders do.
-
-    Each batch is :func:`parquet_frame` (file row numbers in ``_row``); the file is never
-    whole in memory.
-    """
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    first = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
-        df = parquet_frame(batch.to_pandas(), first)
-        first += len(df)
-        yield df
 
 
 def known_headers(aliases: dict[str, tuple[str, ...]]) -> set[str]:

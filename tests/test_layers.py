@@ -31,6 +31,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset(
         {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
         | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
+        | {"_parquet"}  # issue 14: (Geo)Parquet readers, split from _tables
     ),
     frozenset({"stats", "density", "hotspots", "forecast"}),  # forecast: issue 13
     frozenset({"analytics"}),

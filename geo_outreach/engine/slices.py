@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io as _io
 import json
 import math
 from dataclasses import dataclass
@@ -35,12 +34,12 @@ import pandas as pd
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._parse import ALERT_COLUMNS, _point_lonlat
+from geo_outreach._parquet import parquet_frame, parquet_row_range
 from geo_outreach._tables import (
-    HEADER_SCAN,
+    SPLITTABLE,
     _decode,
-    _delimiter,
     _read_csv_text,
-    find_header,
+    header_line,
     known_headers,
 )
 from geo_outreach.scenario import AlertLayer
@@ -49,8 +48,6 @@ __all__ = ["Slice", "plan_slices", "read_slice", "scan_range", "time_votes"]
 
 #: Bytes of the head the client reads to find the header and estimate bytes per row.
 HEAD_BYTES = 1 << 20
-#: Encodings whose multi-byte characters never contain the newline byte (safe to cut at it).
-SPLITTABLE = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "ascii"}
 _PARQUET = (".parquet", ".geoparquet", ".pq")
 _TABLE = (".xlsx", ".xlsm", ".xls")
 
@@ -172,23 +169,8 @@ def _head(path: Path, cfg: AlertLayer) -> tuple[str, str, bytes] | str:
 
 def _header_line(text: str, header_row: int | None, known: set[str]) -> int | None:
     """Return the 1-based header line of the head text, found as the file loader finds it."""
-    text = text.lstrip("\ufeff")
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    reader = csv.reader(_io.StringIO(text), delimiter=_delimiter(first))
-    records, line_of = [], []
-    for rec in reader:
-        if rec and any(c.strip() for c in rec):
-            records.append(rec)
-            line_of.append(reader.line_num)
-        if len(records) > max(HEADER_SCAN, header_row or 0) + 50:
-            break
-    if header_row:
-        h = next((i for i, n in enumerate(line_of) if n >= header_row), None)
-    else:
-        h = find_header(records, known) or 0
-    if h is None or h >= len(records) - 1:
-        return None
-    return line_of[h]
+    found = header_line(text, header_row, known)
+    return None if found is None else found[0]
 
 
 def _plan_csv(path: Path, cfg: AlertLayer, rows: int, scan: Any) -> Plan | str:
@@ -304,19 +286,11 @@ def _plan_parquet(path: Path, cfg: AlertLayer, rows: int) -> Plan | str:
 def _read_parquet(sl: Slice) -> pd.DataFrame:
     """Rows ``[start, stop)`` of a (Geo)Parquet file, as ``read_parquet_rows`` gives them."""
     import geopandas as gpd
-    import pyarrow.parquet as pq
     import pyproj
     import shapely
 
     _open(sl.path).close()  # a clear error when this worker cannot see the file
-    pf = pq.ParquetFile(sl.path)
-    sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
-    ends = np.cumsum(sizes)
-    first = int(np.searchsorted(ends, sl.start, side="right"))
-    last = int(np.searchsorted(ends, max(sl.stop - 1, sl.start), side="right"))
-    groups = list(range(first, min(last, len(sizes) - 1) + 1))
-    skip = sl.start - (int(ends[first - 1]) if first else 0)
-    table = pf.read_row_groups(groups).slice(skip, sl.stop - sl.start)
+    table = parquet_row_range(sl.path, sl.start, sl.stop)
     geom = None
     if sl.geo is not None:
         column, crs = sl.geo
@@ -326,11 +300,7 @@ def _read_parquet(sl: Slice) -> pd.DataFrame:
         geom = gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs_obj)
         if not crs_obj.is_geographic:
             geom = geom.to_crs("EPSG:4326")
-    df = table.to_pandas().reset_index(drop=True)
-    for c in df.columns:  # as read_parquet_rows: text stays arrow, the rest as objects
-        if not (pd.api.types.is_numeric_dtype(df[c]) or isinstance(df[c].dtype, pd.StringDtype)):
-            df[c] = df[c].astype(object).where(df[c].notna(), np.nan)
-    df["_row"] = np.arange(sl.start, sl.stop) + 1
+    df = parquet_frame(table.to_pandas(), sl.start)  # as read_parquet_rows gives them
     if geom is not None:
         df["_lon"], df["_lat"] = _point_lonlat(geom, representative=False)
     return df

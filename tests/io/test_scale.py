@@ -218,3 +218,50 @@ def test_iso_times_match_isoformat():
         )
     ).dt.tz_localize("Europe/Berlin", nonexistent="shift_forward")
     assert iso_times(t).tolist() == t.map(lambda x: x.isoformat()).tolist()
+
+
+@pytest.mark.parametrize("kind", ["gb18030_crlf", "utf8_bom", "gbk_late", "header_row"])
+def test_csv_blocks_give_the_whole_file_rows(tmp_path, monkeypatch, kind):
+    """Issue 14: a large CSV read in byte blocks (cut after a newline) = the whole-file read."""
+    path = tmp_path / "a.csv"
+    _messy_csv(path)
+    text = path.read_bytes().decode("gb18030")
+    if kind == "utf8_bom":
+        path.write_bytes(text.replace("\r\n", "\n").encode("utf-8-sig"))
+    if kind == "gbk_late":  # UTF-8 until a late GBK cell: the whole file is read as GB18030
+        late = text.replace("A390,", "甲390,")
+        path.write_bytes(late[:-2000].encode("utf-8") + late[-2000:].encode("gb18030"))
+    known = known_headers(ALERT_COLUMNS)
+    header_row = 2 if kind == "header_row" else None
+    blocks = _tables.read_csv_blocks(path, "auto", header_row, known, block_bytes=3000)
+    assert blocks is not None
+    monkeypatch.setattr(_tables, "FAST_CSV_CHARS", 10**12)  # the csv module, whole file
+    whole, facts = _tables.read_table(path, layer="alerts", known=known, header_row=header_row)
+    pd.testing.assert_frame_equal(blocks[0].astype(object), whole.astype(object))
+    assert (blocks[1], blocks[2]) == (facts["ragged"], facts["encoding"])
+    if kind == "gbk_late":  # the UTF-8 header read as GB18030 is not found, as in the file
+        assert blocks[2] == "gb18030"
+    else:
+        assert len(blocks[1]) == 11 and blocks[0]["_row"].iloc[0] == 3
+
+
+def test_csv_blocks_leave_quoted_files_to_the_whole_file_reader(tmp_path):
+    path = tmp_path / "q.csv"
+    rows = "".join(f"A{i},2025-07-01,113.0,22.5\n" for i in range(100))
+    path.write_text('警情编号,报警时间,经度,纬度\n"A,1",2025-07-01,113.0,22.5\n' + rows, "utf-8")
+    assert _tables.read_csv_blocks(path, "auto", None, None, block_bytes=300) is None
+
+
+def test_parquet_row_range_gives_those_rows_of_the_whole_read(tmp_path):
+    """Issue 14: ``read_parquet_rows(rows=...)`` decodes only the row groups it needs."""
+    from geo_outreach._parquet import read_parquet_rows
+
+    path = tmp_path / "a.parquet"
+    frame = pd.DataFrame({"id": [f"A{i}" for i in range(50)], "x": np.arange(50.0)})
+    frame.to_parquet(path, index=False, row_group_size=7)
+    whole, _, _ = read_parquet_rows(path, "alerts")
+    for start, stop in ((0, 50), (5, 23), (14, 15), (44, 50)):
+        part, geom, fmt = read_parquet_rows(path, "alerts", ["id"], rows=(start, stop))
+        expected = whole[["id", "_row"]].iloc[start:stop].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, expected)
+        assert geom is None and fmt == "parquet"

@@ -123,3 +123,48 @@ def test_bad_time_format_and_reversed_period_are_one_line_errors(scenario_factor
     sc = scenario_factory(extra="[period]\nstart = 2025-02-01\nend = 2024-01-01\n")
     with pytest.raises(ScenarioError, match=r"period.start = '2025-02-01' is after period.end"):
         load_scenario(sc)
+
+
+def _near_miss_cells(n: int, seed: int) -> list[str]:
+    """Seeded time cells in and just around the byte-level fast path's shapes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    junk = np.array(["-", "/", " ", ":", "T", "年", "日", "", ".", "0", "7", "\u3000"])
+    cells = []
+    for _ in range(n):
+        y, mo, d = rng.integers(1985, 2270), rng.integers(0, 14), rng.integers(0, 33)
+        h, mi, s = rng.integers(0, 26), rng.integers(0, 62), rng.integers(0, 62)
+        tail = "".join(rng.choice(junk, rng.integers(0, 3)).tolist())
+        cells.append(
+            [
+                f"{y}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}",
+                f"{y}/{mo}/{d} {h}:{mi:02d}",
+                f"{y}-{mo}-{d}",
+                f"{y}-{mo:02d}-{d:02d}T{h:02d}:{mi}",
+                f"{d:02d}/{mo:02d}/{y} {h}:{mi:02d}",
+                f"{y}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}{tail}",
+                f"{tail}{y}/{mo}-{d}{tail[:1]}",
+            ][rng.integers(0, 7)]
+        )
+    return cells
+
+
+@pytest.mark.parametrize("dayfirst", [None, True])
+def test_byte_level_fast_path_reads_as_the_general_path(monkeypatch, dayfirst):
+    """Issue 14: the numpy reader of ``YYYY-M-D H:MM`` cells changes no time, reason or order."""
+    import numpy as np
+
+    from geo_outreach import _times
+
+    cells = pd.Series(_near_miss_cells(1200, 11), dtype="str")
+    now = pd.Timestamp("2026-12-01", tz=TZ)
+    fast = parse_time_column(cells, TZ, dayfirst=dayfirst, not_after=now)
+    taken, _ = _times._plain_times(cells.str.strip())
+    assert 0.2 < taken.mean() < 0.9  # both paths are exercised
+    none = (np.zeros(len(cells), dtype=bool), np.full(len(cells), "NaT", dtype="datetime64[ns]"))
+    monkeypatch.setattr(_times, "_plain_times", lambda _text: none)
+    slow = parse_time_column(cells, TZ, dayfirst=dayfirst, not_after=now)
+    assert fast.times.equals(slow.times)
+    assert fast.reasons.equals(slow.reasons)
+    assert (fast.order, fast.warnings) == (slow.order, slow.warnings)
