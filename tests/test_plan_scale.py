@@ -1,0 +1,78 @@
+"""Issue 14: the plan at 1M alerts takes shortcuts that must not change any answer.
+
+Each test compares the fast path with the plain one on seeded generated data.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from geo_outreach.coverage import matrix
+from geo_outreach.coverage.snap import street_samples
+
+
+def _street_grid(rng: np.random.Generator) -> nx.MultiDiGraph:
+    """A jittered 12 x 12 street grid (200 m blocks) with a few diagonals, in metres."""
+    g = nx.MultiDiGraph()
+    for i in range(12):
+        for j in range(12):
+            g.add_node(
+                (i, j), x=i * 200.0 + rng.uniform(-30, 30), y=j * 200.0 + rng.uniform(-30, 30)
+            )
+    for i in range(12):
+        for j in range(12):
+            for di, dj in ((1, 0), (0, 1)) + (((1, 1),) if (i + j) % 5 == 0 else ()):
+                if i + di < 12 and j + dj < 12:
+                    g.add_edge((i, j), (i + di, j + dj))
+    return g
+
+
+@pytest.fixture(scope="module")
+def street_points() -> tuple[nx.MultiDiGraph, np.ndarray]:
+    """The grid and 6,000 points: around it (many far from every street) and on its nodes."""
+    rng = np.random.default_rng(14)
+    g = _street_grid(rng)
+    pts = np.round(rng.uniform(-2500, 4700, (6000, 2)), 2)
+    nodes = np.array([[g.nodes[n]["x"], g.nodes[n]["y"]] for n in g.nodes])
+    pts[:300] = nodes[rng.integers(0, len(nodes), 300)]  # on a node: equal distance to 2-5 streets
+    return g, pts
+
+
+def test_bounded_snap_finds_the_unbounded_segment(street_points: tuple) -> None:
+    g, pts = street_points
+    plain = matrix.prepare_network(g).segments(pts)
+    net = matrix.prepare_network(g)
+    for bound in (150.0, 400.0, 1000.0):  # growing: points found nothing are searched again
+        seg, perp, frac = net.segments(pts, bound)
+        near = plain[1] <= bound
+        assert 0 < near.sum() < len(pts)
+        assert np.array_equal(seg[near], plain[0][near])  # same segment, ties included
+        assert np.array_equal(perp[near], plain[1][near])
+        assert np.array_equal(frac[near], plain[2][near])
+        assert (seg[~near] == -1).all() and np.isinf(perp[~near]).all()
+    assert np.array_equal(net.segments(pts)[0], plain[0])  # and unbounded again: every point
+
+
+def test_street_samples_bound_the_distance_to_the_streets(street_points: tuple) -> None:
+    g, pts = street_points
+    net = matrix.prepare_network(g)
+    d_sample, _ = street_samples(net.edge_geoms, 25.0).query(pts)
+    d_street = net.segments(pts)[1]
+    assert (d_street <= d_sample + 1e-9).all()  # samples lie on the streets
+    assert (d_sample <= d_street + 12.5 + 1e-9).all()  # and are at most 25 m apart
+
+
+@pytest.mark.parametrize("radius", [250.0, 800.0])
+def test_walk_pairs_same_with_the_bounded_snap(street_points: tuple, radius: float) -> None:
+    g, pts = street_points
+    cand = pts[::97]
+    fast = matrix.walk_pairs(matrix.prepare_network(g), pts, cand, radius)
+    plain_net = matrix.prepare_network(g)
+    plain_net.segments(np.r_[pts, cand])  # unbounded snap remembered: the old path
+    plain = matrix.walk_pairs(plain_net, pts, cand, radius)
+    assert len(fast.rows) > 100
+    assert np.array_equal(fast.rows, plain.rows)
+    assert np.array_equal(fast.cols, plain.cols)
+    assert np.array_equal(fast.dist, plain.dist)
