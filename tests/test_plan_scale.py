@@ -5,10 +5,14 @@ Each test compares the fast path with the plain one on seeded generated data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
+from geo_outreach import outputs
 from geo_outreach.coverage import matrix
 from geo_outreach.coverage.snap import street_samples
 
@@ -76,3 +80,66 @@ def test_walk_pairs_same_with_the_bounded_snap(street_points: tuple, radius: flo
     assert np.array_equal(fast.rows, plain.rows)
     assert np.array_equal(fast.cols, plain.cols)
     assert np.array_equal(fast.dist, plain.dist)
+
+
+def _csv_cases(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Text, integers and floats with the awkward values of each."""
+    words = np.array(["其他", "冒充客服", "", " a b ", "=SUM(A1)", "-3.5", "x'y", "100%"], object)
+    text = words[rng.integers(0, len(words), n)]
+    text[::17] = None
+    floats = np.array(
+        [round(v, d) for v, d in zip(rng.uniform(-200, 200, n), rng.integers(0, 7, n))]
+    )
+    floats[::13] = np.nan
+    floats[::29] = -0.0
+    floats[::31] = 0.0001
+    return pd.DataFrame(
+        {
+            "id": pd.array([f"A{i:06d}" for i in range(n)], dtype="str"),
+            "text": text,
+            "count": rng.integers(-5, 10**12, n),
+            "lon": floats,
+            "lat": np.round(rng.uniform(20, 25, n), 6),
+        }
+    )
+
+
+def _pandas_csv(frame: pd.DataFrame, path: Path) -> bytes:
+    safe = outputs.excel_safe(frame)
+    safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path.read_bytes()
+
+
+def test_fast_csv_writer_writes_the_pandas_bytes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(outputs, "FAST_CSV_ROWS", 0)
+    frame = _csv_cases(np.random.default_rng(140), 3000)
+    assert outputs._arrow_csv(outputs.excel_safe(frame)) is not None  # the fast path ran
+    got = outputs.write_csv(tmp_path / "fast.csv", frame).read_bytes()
+    assert got == _pandas_csv(frame, tmp_path / "pandas.csv")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": "a,b"},  # pandas quotes these cells
+        {"text": 'say "hi"'},
+        {"text": "two\nlines"},
+        {"lon": 1e-7},  # Python writes an exponent
+        {"lon": 1e17},
+        {"count": True},  # pandas writes True, pyarrow true
+    ],
+)
+def test_fast_csv_writer_leaves_awkward_tables_to_pandas(
+    tmp_path: Path, monkeypatch, change: dict
+) -> None:
+    monkeypatch.setattr(outputs, "FAST_CSV_ROWS", 0)
+    frame = _csv_cases(np.random.default_rng(141), 200)
+    for col, value in change.items():
+        if isinstance(value, bool):
+            frame[col] = frame[col] > 0
+        else:
+            frame[col] = frame[col].astype(object) if isinstance(value, str) else frame[col]
+            frame.loc[5, col] = value
+    assert outputs._arrow_csv(outputs.excel_safe(frame)) is None
+    got = outputs.write_csv(tmp_path / "fast.csv", frame).read_bytes()
+    assert got == _pandas_csv(frame, tmp_path / "pandas.csv")
