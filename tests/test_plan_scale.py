@@ -143,3 +143,53 @@ def test_fast_csv_writer_leaves_awkward_tables_to_pandas(
     assert outputs._arrow_csv(outputs.excel_safe(frame)) is None
     got = outputs.write_csv(tmp_path / "fast.csv", frame).read_bytes()
     assert got == _pandas_csv(frame, tmp_path / "pandas.csv")
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_channel_weights_per_value_equal_the_per_alert_lookup(dtype: object) -> None:
+    from geo_outreach.channels.demand import channel_weights
+    from geo_outreach.scenario import ChannelConfig
+
+    rng = np.random.default_rng(142)
+    values = np.array(["刷单返利", "冒充客服", "nan", "", None, "其他"], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "category": pd.Series(values[rng.integers(0, 6, 500)], dtype=dtype),
+            "age_band": pd.Series(values[rng.integers(0, 6, 500)], dtype=dtype),
+        }
+    )
+    cats = {"刷单返利": 2.0, "nan": 3.0, "": 0.5}
+    ages = {"冒充客服": 4.0, "": 0.25}
+    ch = ChannelConfig(name="t", radius_m=100.0, category_weights=cats,
+                       age_weights=ages)  # fmt: skip
+    want = (
+        frame["category"].astype(str).map(cats).fillna(1.0).to_numpy()
+        * frame["age_band"].fillna("").astype(str).map(ages).fillna(1.0).to_numpy()
+    )
+    assert np.array_equal(channel_weights(frame, ch), want)
+    assert len(np.unique(want)) > 4
+
+
+def test_channel_demand_remembers_only_the_same_table() -> None:
+    import geopandas as gpd
+
+    from geo_outreach.channels import demand
+    from geo_outreach.scenario import ChannelConfig
+
+    rng = np.random.default_rng(143)
+    ch = ChannelConfig(name="t", radius_m=100.0)
+
+    def table(n: int) -> gpd.GeoDataFrame:
+        xy = np.round(rng.uniform(0, 50, (n, 2)))  # many alerts per place
+        return gpd.GeoDataFrame(
+            {"precinct_id": rng.choice(["A", "B", "outside"], n), "category": "x"},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        )
+
+    first, second = table(3000), table(2000)
+    got1, out1 = demand.channel_demand(first, ch)
+    got2, out2 = demand.channel_demand(second, ch)  # a new table: computed afresh
+    demand._LAST_PLACES.clear()
+    assert got2.equals(demand.channel_demand(second, ch)[0])
+    assert out2 == int((second["precinct_id"] == "outside").sum()) != out1
+    assert got1["alerts"].sum() == 3000 - out1 and got2["alerts"].sum() == 2000 - out2
