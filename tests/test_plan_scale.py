@@ -193,3 +193,22 @@ def test_channel_demand_remembers_only_the_same_table() -> None:
     assert got2.equals(demand.channel_demand(second, ch)[0])
     assert out2 == int((second["precinct_id"] == "outside").sum()) != out1
     assert got1["alerts"].sum() == 3000 - out1 and got2["alerts"].sum() == 2000 - out2
+
+
+def test_alerts_csv_order_is_the_pandas_sort() -> None:
+    from geo_outreach.manifest import _time_id_order
+
+    rng = np.random.default_rng(144)
+    n = 5000
+    times = np.array(["2025-01-01T08:00:00+08:00", "2025-01-01T08:00:00+09:00",
+                      "2024-12-31T23:59:59+08:00", "2025-01-01T08:00:00.5+08:00"])  # fmt: skip
+    ids = np.array(["b", "a", "é", "Z", "10", "9", "甲", "a "], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "reported_at": times[rng.integers(0, 4, n)],
+            "alert_id": pd.array(ids[rng.integers(0, 8, n)], dtype="str"),
+            "row": np.arange(n),  # ties on both keys keep their order
+        }
+    )
+    want = frame.sort_values(["reported_at", "alert_id"], kind="stable").index.to_numpy()
+    assert np.array_equal(_time_id_order(frame), want)
