@@ -67,10 +67,10 @@ def test_demo_end_to_end_writes_every_output(tmp_path: Path, capsys, monkeypatch
 
     from geo_outreach.render import render_outputs
 
-    renders: list[Path] = []  # issue 14: the map and briefing are rendered once
+    renders: list[object] = []  # issue 14: the map and briefing are rendered once
 
     def counted(folder, **kw):
-        renders.append(Path(folder))
+        renders.append(folder)  # a path, or the folder read once (plan)
         return render_outputs(folder, **kw)
 
     for name in ("geo_outreach.plan", "geo_outreach.cli.plan", "geo_outreach.cli.evaluate"):
