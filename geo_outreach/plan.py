@@ -313,8 +313,9 @@ def _run_playbook(
 def scenario_warnings(sc: Scenario, data: StudyData) -> list[str]:
     """Return the scenario's warnings that need the data (weight keys matching no alert)."""
     alerts = data.alerts
-    categories = alerts["category"].astype(str) if "category" in alerts else []
-    ages = alerts["age_band"].astype(str) if "age_band" in alerts else []
+    # issue 14: the distinct values only (the check builds a set of them; 1M alerts ~5 s)
+    categories = alerts["category"].astype(str).unique() if "category" in alerts else []
+    ages = alerts["age_band"].astype(str).unique() if "age_band" in alerts else []
     return weight_key_warnings(sc, categories, ages)
 
 
