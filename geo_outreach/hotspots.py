@@ -44,6 +44,8 @@ WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周�
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Distinct alert sites above which :func:`cluster_labels` snaps to a grid.
 MAX_SITES = 100_000
+#: issue 14: DBSCAN on at least this many sites searches neighbours in 2 threads
+PARALLEL_SITES = 50_000
 
 
 def _metric(gdf: gpd.GeoDataFrame, what: str) -> None:
@@ -297,7 +299,12 @@ def cluster_labels(
         sites = np.column_stack([x.min() + (cx + 0.5) * snap, y.min() + (cy + 0.5) * snap])
         log.info("clusters: %d alerts snapped to %d sites of %g m", n, len(sites), snap)
     weight = np.bincount(inverse, minlength=len(sites)).astype(float)
-    db = DBSCAN(eps=eps_m, min_samples=min_samples, metric="euclidean", algorithm="kd_tree")
+    # issue 14: the neighbour search of many sites on both cores (chunks of queries in
+    # threads, joined in order: the same labels)
+    jobs = 2 if len(sites) >= PARALLEL_SITES else None
+    db = DBSCAN(
+        eps=eps_m, min_samples=min_samples, metric="euclidean", algorithm="kd_tree", n_jobs=jobs
+    )
     site_label = db.fit(sites, sample_weight=weight).labels_
     raw = site_label[inverse]
     # renumber by size (desc), ties by the smallest x then y of a member site
@@ -501,8 +508,7 @@ def peak_windows(
     n = len(alerts)
     if n == 0:
         return []
-    mat = np.zeros((7, 24), dtype=np.int64)
-    np.add.at(mat, (wday, hour), 1)
+    mat = np.bincount(wday * 24 + hour, minlength=7 * 24).reshape(7, 24).astype(np.int64)
     if not by_weekday:
         mat = mat.sum(axis=0, keepdims=True)
     starts = 24 - hours + 1

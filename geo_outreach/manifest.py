@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geo_outreach._validate import OUTSIDE, check_written, columns_of
@@ -133,6 +134,27 @@ def write_alerts_parquet(alerts: gpd.GeoDataFrame, out_dir: Path) -> Path:
     return atomic_write(Path(out_dir) / "alerts.parquet", lambda p: frame.to_parquet(p))
 
 
+def _time_id_order(alerts: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Row order by ``reported_at`` text then ``alert_id`` (as a stable pandas sort).
+
+    Issue 14: pyarrow's sort (1M alerts: ~6 -> ~2 s); text compares by code point in both.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keys = pa.table(
+        {c: pa.array(alerts[c], type=pa.string(), from_pandas=True) for c in KEYS_ORDER}
+    )
+    order: npt.NDArray[np.int64] = pc.sort_indices(
+        keys, sort_keys=[(c, "ascending") for c in KEYS_ORDER]
+    ).to_numpy()
+    return order
+
+
+#: the sort keys of ``alerts.csv``
+KEYS_ORDER = ("reported_at", "alert_id")
+
+
 def write_base_layers(
     data: StudyData, out_dir: Path, alerts_parquet: bool | None = None
 ) -> dict[str, Path]:
@@ -163,7 +185,8 @@ def write_base_layers(
             "lon": a.geometry.x.round(6),
             "lat": a.geometry.y.round(6),
         }
-    ).sort_values(["reported_at", "alert_id"], kind="stable")
+    )
+    alerts = alerts.iloc[_time_id_order(alerts)]
     files["alerts.csv"] = write_output(out_dir, "alerts.csv", alerts)
     if alerts_parquet or (alerts_parquet is None and len(data.alerts) >= PARQUET_ROWS):
         files["alerts.parquet"] = write_alerts_parquet(a, out_dir)  # issue 14: a is WGS84

@@ -95,9 +95,71 @@ def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
     Text cells that Excel would run as a formula are escaped (:func:`excel_safe`).
     """
     safe = excel_safe(df)
+    fast = _arrow_csv(safe) if len(safe) >= FAST_CSV_ROWS else None
+    if fast is not None:  # issue 14: the same bytes, ~20x faster
+        return atomic_write(path, lambda p: p.write_bytes(fast))
     return atomic_write(
         path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n")
     )
+
+
+#: issue 14: tables of at least this many rows are written by pyarrow (1M-row alerts.csv:
+#: ~9 s with pandas), byte for byte as pandas would
+FAST_CSV_ROWS = 100_000
+
+
+def _arrow_column(col: pd.Series) -> Any:
+    """Return the column as pyarrow text exactly as pandas writes it (None: unsure)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = col.to_numpy()
+    if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+        return pa.array(values).cast(pa.string())
+    if col.dtype == np.float64:
+        finite = np.isfinite(values)
+        size = np.abs(values[finite])
+        if not (((size >= 1e-4) & (size < 1e16)) | (size == 0)).all() or np.isinf(values).any():
+            return None  # Python's repr would use an exponent: leave it to pandas
+        text = pa.array(values, mask=~finite).cast(pa.string())  # NaN: empty, as pandas
+        whole = pa.array((values == np.floor(values)) & finite)
+        return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
+        try:  # arrow-backed text: no copy through Python objects
+            arr = pa.array(col, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+        return arr.cast(pa.string()) if text else None  # numbers in an object column: pandas
+    return None
+
+
+def _arrow_csv(df: pd.DataFrame) -> bytes | None:
+    """Return ``df`` as UTF-8-BOM CSV bytes by pyarrow, or None when pandas must write it.
+
+    Only text, integer and float columns (floats that Python writes without an exponent) and
+    no cell that pandas would quote: pyarrow refuses those with ``quoting_style="none"``.
+    """
+    import io as _io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(c) for c in df.columns]
+    if len(names) < 2 or any(set(n) & set(',"\n\r') for n in names):
+        return None  # a lone empty cell is written as "" by pandas; odd header names
+    cols = [_arrow_column(df[c]) for c in df.columns]
+    if any(c is None for c in cols):
+        return None
+    buf = _io.BytesIO()
+    buf.write(("\ufeff" + ",".join(names) + "\n").encode("utf-8"))
+    try:
+        table = pa.table(dict(zip(names, cols)))
+        opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        pacsv.write_csv(table, buf, opts)
+    except pa.ArrowInvalid:  # a cell with a comma, quote or line break: pandas quotes it
+        return None
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- Excel safety (#10)

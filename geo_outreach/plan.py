@@ -33,7 +33,7 @@ from geo_outreach.outputs import (
     write_output,
 )
 from geo_outreach.playbook import PlaybookResult
-from geo_outreach.render import render_outputs
+from geo_outreach.render import load_output_folder, render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
@@ -235,13 +235,14 @@ def _write_plan(
 
     if render:
         with timer("render"):
+            folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
             rendered = render_outputs(
-                out_dir, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
+                folder, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
             )
             files.update({Path(p).name: Path(p) for p in rendered.values()})
         # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
         with timer("exports"):
-            files.update(write_exports(out_dir))
+            files.update(write_exports(folder))
         gpkg_note = gpkg_alerts_note(len(data.alerts), files)  # issue 14: big runs, no alert points
         if gpkg_note is not None:
             manifest["outputs_gpkg"] = gpkg_note
@@ -312,8 +313,9 @@ def _run_playbook(
 def scenario_warnings(sc: Scenario, data: StudyData) -> list[str]:
     """Return the scenario's warnings that need the data (weight keys matching no alert)."""
     alerts = data.alerts
-    categories = alerts["category"].astype(str) if "category" in alerts else []
-    ages = alerts["age_band"].astype(str) if "age_band" in alerts else []
+    # issue 14: the distinct values only (the check builds a set of them; 1M alerts ~5 s)
+    categories = alerts["category"].astype(str).unique() if "category" in alerts else []
+    ages = alerts["age_band"].astype(str).unique() if "age_band" in alerts else []
     return weight_key_warnings(sc, categories, ages)
 
 

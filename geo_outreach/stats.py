@@ -182,15 +182,16 @@ def monthly_trends(
     ids = sorted(precincts["precinct_id"].astype(str).unique())
     series = [ALL, *ids] + ([OUTSIDE] if (pid == OUTSIDE).any() else [])
     pos = {p: i for i, p in enumerate(series)}
-    row = np.array([pos.get(p, -1) for p in pid])
+    codes, uniq = pd.factorize(pid)  # issue 14: a lookup per distinct precinct, not per alert
+    row = np.array([pos.get(p, -1) for p in uniq], dtype=np.int64)[codes]
     unknown = sorted(set(pid[row < 0]))
     if unknown:
         raise InputDataError(
             f"alerts: precinct_id values {unknown[:5]} are not in the precinct layer; assign them "
             "with join.assign_precincts against the same precincts"
         )
-    counts = np.zeros((len(series), n_months), dtype=np.int64)
-    np.add.at(counts, (row, months - first), 1)
+    cell = row * n_months + (months - first)  # issue 14: bincount, not np.add.at
+    counts = np.bincount(cell, minlength=len(series) * n_months).reshape(len(series), n_months)
     counts[0] = counts[1 : 1 + len(ids)].sum(axis=0)
 
     def shifted(lag: int) -> np.ndarray:

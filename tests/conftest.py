@@ -119,8 +119,8 @@ def _run_demo(folder: Path) -> dict[str, Any]:
 
     renders: list[str] = []
 
-    def counted(out: Path, **kw: Any) -> dict[str, Path]:
-        renders.append(str(out))
+    def counted(out: Any, **kw: Any) -> dict[str, Path]:
+        renders.append(str(getattr(out, "path", out)))  # a path, or the folder read once (plan)
         return render_outputs(out, **kw)
 
     printed = io.StringIO()

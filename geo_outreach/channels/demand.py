@@ -10,6 +10,9 @@ cross-validation, the choice cached per training set). Used by
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -32,6 +35,18 @@ FloatArray = npt.NDArray[np.float64]
 # =========================================================================== demand
 
 
+def _per_value(col: pd.Series, rule: Callable[[pd.Series], pd.Series]) -> FloatArray:
+    """Apply ``rule`` to each distinct value of ``col`` once and spread it back to the rows.
+
+    Issue 14: the same numbers as ``rule(col)`` (missing values are a value of their own),
+    without a dictionary lookup per alert.
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    per_value: FloatArray = np.asarray(rule(pd.Series(uniques)), dtype=float)
+    spread: FloatArray = per_value[codes]
+    return spread
+
+
 def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
     """Weight of each alert for channel ``ch``: category weight x age-band weight (1.0 default).
 
@@ -40,23 +55,55 @@ def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
     InputDataError
         When a weight is negative.
     """
+    cat: Any = 1.0
     if ch.category_weights:
-        # issue 14: a dict lookup per distinct value (was a Python call per alert)
-        cat: Any = alerts["category"].astype(str).map(ch.category_weights).fillna(1.0)
-    else:
-        cat = 1.0
+        weights = ch.category_weights
+        cat = _per_value(alerts["category"], lambda v: v.astype(str).map(weights).fillna(1.0))
+    age: Any = 1.0
     if ch.age_weights and "age_band" in alerts.columns:
-        age: Any = (
-            alerts["age_band"].fillna("").astype(str).map(ch.age_weights).fillna(1.0)
+        ages = ch.age_weights
+        age = _per_value(
+            alerts["age_band"], lambda v: v.fillna("").astype(str).map(ages).fillna(1.0)
         )
-    else:
-        age = 1.0
     w: FloatArray = (
         np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
     )
     if (w < 0).any():
         raise InputDataError(f"channels.{ch.name}: category/age weights must be >= 0")
     return w
+
+
+@dataclass(frozen=True)
+class _Places:
+    """The alerts inside the precincts and their distinct places (the same for every channel)."""
+
+    alerts: pd.DataFrame  # category (and age_band) of the alerts inside the precincts
+    n_out: int  # alerts outside every precinct
+    places: pd.DataFrame  # x, y, precinct_id
+    place: npt.NDArray[np.intp]  # place of each alert inside
+
+
+#: issue 14: the places of the last alert table (a plan's channels share it; 1M alerts ~1.5 s
+#: per channel); kept with a weak reference, so a new table never gets an old answer
+_LAST_PLACES: list[tuple[weakref.ref[gpd.GeoDataFrame], _Places]] = []
+
+
+def _alert_places(alerts: gpd.GeoDataFrame) -> _Places:
+    """Return the alerts inside the precincts and their places (kept for the last table)."""
+    if _LAST_PLACES and _LAST_PLACES[0][0]() is alerts:
+        return _LAST_PLACES[0][1]
+    if "precinct_id" in alerts.columns:
+        inside = alerts["precinct_id"].astype(str) != OUTSIDE
+    else:
+        inside = np.ones(len(alerts), bool)
+    a = alerts[np.asarray(inside)]
+    places, place = _places(a)
+    kinds = a[[c for c in ("category", "age_band") if c in a.columns]]  # for the weights
+    found = _Places(
+        alerts=pd.DataFrame(kinds), n_out=int(len(alerts) - len(a)), places=places, place=place
+    )
+    _LAST_PLACES[:] = [(weakref.ref(alerts), found)]
+    return found
 
 
 def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.DataFrame, int]:
@@ -68,19 +115,14 @@ def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.Data
         A frame ``x, y, precinct_id, weight, alerts`` (weight > 0, sorted by location) and the
         number of alerts left out because they lie outside every precinct.
     """
-    if "precinct_id" in alerts.columns:
-        inside = alerts["precinct_id"].astype(str) != OUTSIDE
-    else:
-        inside = np.ones(len(alerts), bool)
-    a = alerts[np.asarray(inside)]
-    n_out = int(len(alerts) - len(a))
-    w = channel_weights(a, ch)
-    places, place = _places(a)
-    agg = places.assign(
-        weight=np.bincount(place, weights=w, minlength=len(places)),
-        alerts=np.bincount(place, minlength=len(places)).astype(np.int64),
+    found = _alert_places(alerts)
+    w = channel_weights(found.alerts, ch)
+    place, n = found.place, len(found.places)
+    agg = found.places.assign(
+        weight=np.bincount(place, weights=w, minlength=n),
+        alerts=np.bincount(place, minlength=n).astype(np.int64),
     )
-    return agg[agg["weight"] > 0].reset_index(drop=True), n_out
+    return agg[agg["weight"] > 0].reset_index(drop=True), found.n_out
 
 
 def _places(alerts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.intp]]:

@@ -41,6 +41,7 @@ from geo_outreach._validate import columns_of
 from geo_outreach.hotspots import grid_frame, grid_index, distance_band, gi_star_z, grid_cells
 from geo_outreach.join import assign_precincts
 from geo_outreach.outputs import write_output
+from geo_outreach.stats import month_index
 
 HOT_PATTERNS: tuple[str, ...] = (
     "new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
@@ -295,7 +296,7 @@ def write_emerging(
     pathlib.Path or None
         The written file, or None when the alerts span fewer than 3 months.
     """
-    if len(alerts) == 0 or alerts["reported_at"].dt.strftime("%Y-%m").nunique() < 3:
+    if len(alerts) == 0 or len(np.unique(month_index(alerts["reported_at"]))) < 3:  # 3 months
         return None
     cells = emerging_hotspots(alerts, study_area, precincts, cell_m=cell_m)
     cells = cells[cells["pattern"] != "none"].reset_index(drop=True)

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from geo_outreach._errors import InputDataError
+from geo_outreach.stats import month_index, month_label
 
 Unit = Literal["precinct", "grid"]
 
@@ -122,7 +123,9 @@ def build_panel(
         raise InputDataError("no alerts to build the area x month panel from")
     times = alerts["reported_at"]
     months = month_range(times.min(), times.max())
-    month_of = times.dt.strftime("%Y-%m").to_numpy()
+    # issue 14: "YYYY-MM" per distinct month, not a strftime per alert (1M alerts ~3 s)
+    codes, inv = np.unique(month_index(times), return_inverse=True)
+    month_of = np.array([month_label(c) for c in codes], dtype=object)[inv.ravel()]
     uid = _alert_units(alerts.reset_index(drop=True), units, unit).to_numpy()
     counts = (
         pd.DataFrame({"unit_id": uid, "month": month_of})

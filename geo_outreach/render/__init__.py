@@ -33,7 +33,7 @@ __all__ = [
 
 
 def render_outputs(
-    out_dir: str | Path,
+    out_dir: str | Path | OutputFolder,
     *,
     basemap: str | None = None,
     lang: str | Sequence[str] | None = None,
@@ -47,7 +47,8 @@ def render_outputs(
     Parameters
     ----------
     out_dir
-        The output folder of a plan.
+        The output folder of a plan, or that folder already read (issue 14: ``plan`` reads
+        it once for the render and the exports).
     basemap
         See :func:`geo_outreach.render.webmap.resolve_basemap`; default: the manifest's
         ``output.basemap``, else ``none``.
@@ -70,7 +71,7 @@ def render_outputs(
     ValueError
         For an unsupported language.
     """
-    folder = load_output_folder(out_dir)
+    folder = out_dir if isinstance(out_dir, OutputFolder) else load_output_folder(out_dir)
     cfg = folder.manifest.get("output") or {}
     basemap = basemap if basemap is not None else cfg.get("basemap") or "none"
     langs = parse_langs(lang if lang is not None else cfg.get("lang") or "zh")

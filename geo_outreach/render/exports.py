@@ -554,20 +554,20 @@ def write_visits_xlsx(folder: OutputFolder | str | Path) -> Path | None:
     return _save(wb, folder.path / "visits.xlsx")
 
 
-def write_exports(out_dir: str | Path) -> dict[str, Path]:
+def write_exports(out_dir: str | Path | OutputFolder) -> dict[str, Path]:
     """Write ``outputs.gpkg``, ``placements.xlsx`` and (with visits) ``visits.xlsx``.
 
     Parameters
     ----------
     out_dir
-        The output folder of a plan.
+        The output folder of a plan, or that folder already read (issue 14).
 
     Returns
     -------
     dict
         File name -> path.
     """
-    folder = load_output_folder(out_dir)
+    folder = out_dir if isinstance(out_dir, OutputFolder) else load_output_folder(out_dir)
     out = {"outputs.gpkg": write_gpkg(folder), "placements.xlsx": write_xlsx(folder)}
     visits = write_visits_xlsx(folder)
     if visits is not None:
