@@ -38,12 +38,12 @@ def xy_to_lonlat(dx: float | np.ndarray, dy: float | np.ndarray) -> tuple:
 
 
 # --------------------------------------------------------------------------- test-suite time
-# ``make test`` runs pytest on 2 processes (pytest-xdist ``-n 2 --dist loadscope
-# --no-loadscope-reorder``): a test file runs whole in one process, so its module fixtures (a
-# rendered folder, a browser) are built once, as in a serial run. Costly read-only outputs
-# (the demo run, the engine's pandas reference plan) are built once per run for both processes
-# (``build_once``). Session fixtures that are servers (the Dask cluster, PostgreSQL) start in
-# each process that needs them.
+# ``make test PYTEST_ARGS="$(XDIST)"`` runs pytest on 2 processes (pytest-xdist ``-n 2 --dist
+# loadscope --no-loadscope-reorder``; serial stays the default until that is proven): a test
+# file runs whole in one process, so its module fixtures (a rendered folder, a browser) are
+# built once, as in a serial run. Costly read-only outputs (the demo run, the engine's pandas
+# reference plan) are built once per run for both processes (``build_once``). Session fixtures
+# that are servers (the Dask cluster, PostgreSQL) start in each process that needs them.
 
 #: test files (relative to tests/) that take longest, in the order the processes should start
 #: them (longest first, so that neither process is left with a long file at the end); the demo
