@@ -38,8 +38,8 @@ def xy_to_lonlat(dx: float | np.ndarray, dy: float | np.ndarray) -> tuple:
 
 
 # --------------------------------------------------------------------------- test-suite time
-# ``make test PYTEST_ARGS="$(XDIST)"`` runs pytest on 2 processes (pytest-xdist ``-n 2 --dist
-# loadscope --no-loadscope-reorder``; serial stays the default until that is proven): a test
+# ``make test`` runs pytest on 2 processes (pytest-xdist ``-n 2 --dist loadscope
+# --no-loadscope-reorder``; ``make test PYTEST_ARGS=`` runs serially): a test
 # file runs whole in one process, so its module fixtures (a rendered folder, a browser) are
 # built once, as in a serial run. Costly read-only outputs (the demo run, the engine's pandas
 # reference plan) are built once per run for both processes (``build_once``). Session fixtures
