@@ -63,6 +63,7 @@ from geo_outreach._parse import (
     reject_duplicates,
     to_float,
 )
+from geo_outreach._pool import clean_in_processes, start_early
 from geo_outreach._precincts import PRECINCT_COLUMNS, load_precincts
 from geo_outreach._tables import detect_encoding, read_table, reject_ragged
 from geo_outreach._times import parse_times
@@ -140,6 +141,12 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
 CLEAN_ROWS = 500_000
 #: Slices cleaned at once, in threads (numpy, arrow, pyproj and shapely release the GIL).
 CLEAN_THREADS = 2
+#: Worker processes for layers of :data:`PROCESS_MIN_ROWS` rows or more (``_pool``; 0: threads).
+CLEAN_PROCESSES = 2
+#: Smaller layers are cleaned in threads: starting the workers and sending the rows costs more.
+PROCESS_MIN_ROWS = 2_000_000
+#: Files of this size or more start the worker processes' imports before they are read.
+PROCESS_MIN_BYTES = 60_000_000
 
 
 def read_alerts(
@@ -183,6 +190,8 @@ def load_alerts(
     """
     path = Path(cfg.path or "")
     need_file(path, "alerts")
+    if CLEAN_PROCESSES > 1 and path.stat().st_size >= PROCESS_MIN_BYTES:
+        start_early()  # the workers' imports run while the file is read
     if is_plain_parquet(path):  # read in batches: the raw rows are never all in memory
         times, cols, read_rej, facts, slices = parquet_alert_source(cfg, CLEAN_ROWS)
     else:
@@ -191,6 +200,7 @@ def load_alerts(
         slices = row_slices(df, CLEAN_ROWS)
         del df  # the slices hold the rows until they are cleaned
     time_col = str(cols["time"])
+    n_rows = len(times)
     ctx, tfacts = alert_context(
         cfg,
         times,
@@ -208,7 +218,10 @@ def load_alerts(
         time_order=tfacts["time_order"],
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
+    if CLEAN_PROCESSES > 1 and n_rows >= PROCESS_MIN_ROWS:
+        parts = clean_in_processes(slices, cols, ctx, CLEAN_PROCESSES)
+    else:
+        parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
     del slices  # the raw rows are freed before the global pass
     return finish_alerts(parts, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 
