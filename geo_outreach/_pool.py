@@ -38,11 +38,15 @@ from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
 
 from geo_outreach._alerts import CleanContext, Part, TablePart, clean_alert_table, with_points
+from geo_outreach._parquet import parquet_frame, parquet_row_range
 
-__all__ = ["clean_in_processes", "forkserver_pid", "start_early"]
+__all__ = ["ParquetRange", "clean_in_processes", "forkserver_pid", "start_early"]
 
 #: Modules the fork server imports once (every worker is forked with them loaded).
 PRELOAD = ["geo_outreach._alerts"]
@@ -53,16 +57,38 @@ _CTX: dict[str, Any] = {}
 WORKER_STATS: dict[int, tuple[float, float]] = {}
 
 
+@dataclass(frozen=True)
+class ParquetRange:
+    """Rows ``[start, stop)`` of a plain Parquet file, read by the worker itself.
+
+    The parent sends only this (small) instead of the rows; the worker reads the columns
+    ``columns`` as :func:`geo_outreach._parquet.parquet_batches` gives them (``_row`` = file
+    row + 1). Ranges should hold whole row groups (:func:`geo_outreach._parquet.row_group_ranges`).
+    """
+
+    path: Path
+    start: int
+    stop: int
+    columns: tuple[str, ...]
+
+    def read(self) -> pd.DataFrame:
+        """Return the rows as the loaders take them."""
+        table = parquet_row_range(self.path, self.start, self.stop, list(self.columns))
+        return parquet_frame(table.to_pandas(), self.start)
+
+
 def _init(cols: dict[str, str | None], ctx: CleanContext) -> None:
     """Worker initializer: keep the column mapping and context (sent once per worker)."""
     _CTX["cols"], _CTX["ctx"] = cols, ctx
 
 
-def _clean(df: pd.DataFrame) -> tuple[TablePart, int, float, float]:
-    """Clean one slice with the context of :func:`_init` (the worker task).
+def _clean(rows: pd.DataFrame | ParquetRange) -> tuple[TablePart, int, float, float]:
+    """Clean one slice (read here first if a :class:`ParquetRange`) with :func:`_init`'s context.
 
     Returns the result and this worker's pid, CPU seconds and peak RSS (MB) so far.
     """
+    df = rows.read() if isinstance(rows, ParquetRange) else rows
+    del rows
     part = clean_alert_table(df, _CTX["cols"], _CTX["ctx"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     return part, os.getpid(), time.process_time(), peak
@@ -127,7 +153,7 @@ def _main_hidden() -> Iterator[None]:
 
 
 def clean_in_processes(
-    slices: Iterable[pd.DataFrame],
+    slices: Iterable[pd.DataFrame | ParquetRange],
     cols: dict[str, str | None],
     ctx: CleanContext,
     processes: int,
@@ -137,9 +163,9 @@ def clean_in_processes(
     Parameters
     ----------
     slices
-        Raw slices (``_row`` included), e.g. a generator of Parquet batches: a slice is taken
+        Raw slices (``_row`` included), e.g. a generator of CSV row slices: a slice is taken
         only when a worker is about to be free, so at most ``processes + 1`` raw slices are
-        in flight.
+        in flight; or :class:`ParquetRange` items, which the workers read themselves.
     cols, ctx
         The column mapping and the layer's context.
     processes

@@ -63,7 +63,8 @@ from geo_outreach._parse import (
     reject_duplicates,
     to_float,
 )
-from geo_outreach._pool import clean_in_processes, start_early
+from geo_outreach._parquet import parquet_columns, row_group_ranges
+from geo_outreach._pool import ParquetRange, clean_in_processes, start_early
 from geo_outreach._precincts import PRECINCT_COLUMNS, load_precincts
 from geo_outreach._tables import detect_encoding, read_table, reject_ragged
 from geo_outreach._times import parse_times
@@ -219,6 +220,10 @@ def load_alerts(
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
     if CLEAN_PROCESSES > 1 and n_rows >= PROCESS_MIN_ROWS:
+        ranges = row_group_ranges(path, CLEAN_ROWS) if is_plain_parquet(path) else None
+        if ranges is not None:  # the workers read their own row groups
+            used = tuple(n for n in parquet_columns(path, "alerts")[0] if n in cols.values())
+            slices = [ParquetRange(path, a, b, used) for a, b in ranges]
         parts = clean_in_processes(slices, cols, ctx, CLEAN_PROCESSES)
     else:
         parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)

@@ -17,12 +17,15 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import shapely
 from shapely.geometry import Polygon
 
 from geo_outreach import crs as _crs
 from geo_outreach import _pool, io
+from geo_outreach._parquet import row_group_ranges
 from geo_outreach._parse import to_float
 from geo_outreach._precincts import load_precincts
 from geo_outreach._times import parse_time_column
@@ -132,12 +135,21 @@ def test_threaded_slices_equal_one_slice(messy, monkeypatch, threads):
     assert rej["reason"].str.startswith("duplicate id").any()  # the global pass ran on slices
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_process_slices_equal_one_slice(messy, monkeypatch, fmt):
-    """Slices cleaned in 2 worker processes give the threaded path's alerts, rejects, facts."""
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "row_groups"])
+def test_process_slices_equal_one_slice(messy, monkeypatch, tmp_path, fmt):
+    """Slices cleaned in 2 worker processes give the threaded path's alerts, rejects, facts.
+
+    ``parquet``: one row group, read by the parent in batches; ``row_groups``: groups of 250
+    rows, which the workers read themselves (:class:`geo_outreach._pool.ParquetRange`).
+    """
     cfg = messy["sc"].alerts
-    if fmt == "parquet":
-        cfg = dataclasses.replace(cfg, path=messy["dir"] / "alerts.parquet")
+    if fmt != "csv":
+        path = messy["dir"] / "alerts.parquet"
+        if fmt == "row_groups":
+            pq.write_table(pq.read_table(path), tmp_path / "groups.parquet", row_group_size=250)
+            path = tmp_path / "groups.parquet"
+            assert len(row_group_ranges(path, 300) or []) == 8  # 2000 rows: 8 ranges of 250
+        cfg = dataclasses.replace(cfg, path=path)
     want, want_rej, want_facts = io.load_alerts(cfg, **messy["kw"])  # small: threads
     monkeypatch.setattr(io, "CLEAN_ROWS", 300)
     monkeypatch.setattr(io, "PROCESS_MIN_ROWS", 1)
@@ -150,6 +162,20 @@ def test_process_slices_equal_one_slice(messy, monkeypatch, fmt):
     pd.testing.assert_frame_equal(rej, want_rej)
     assert facts == want_facts
     assert rej["reason"].str.startswith("duplicate id").any()  # across slices, after the pool
+
+
+def test_row_group_ranges_keep_groups_whole(tmp_path):
+    path = tmp_path / "g.parquet"
+    pq.write_table(pa.table({"a": np.arange(1000)}), path, row_group_size=200)
+    assert row_group_ranges(path, 450) == [(0, 400), (400, 800), (800, 1000)]
+    assert row_group_ranges(path, 200) == [
+        (0, 200),
+        (200, 400),
+        (400, 600),
+        (600, 800),
+        (800, 1000),
+    ]
+    assert row_group_ranges(path, 99) is None  # a group of 200 > 2 x 99: decoded many times
 
 
 def test_small_layers_are_not_sent_to_processes(messy, monkeypatch):
