@@ -41,6 +41,18 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux: KiB
 
 
+def _children() -> list[int]:
+    """Pids of this process's children (Linux ``/proc``)."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == me:
+                found.append(int(stat.parent.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return found
+
+
 def _worker_usage() -> tuple[float, float]:
     """CPU s and peak RSS (MB) of the loader's worker processes (``geo_outreach._pool``).
 
@@ -54,8 +66,9 @@ def _worker_usage() -> tuple[float, float]:
         return 0.0, 0.0
     cpu = sum(c for c, _ in _pool.WORKER_STATS.values())
     peak = sum(p for _, p in _pool.WORKER_STATS.values())
-    pid = _pool.forkserver_pid() if _pool.WORKER_STATS else None
-    if pid:
+    for pid in _children() if _pool.WORKER_STATS else []:
+        if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            continue
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         cpu += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -46,7 +46,7 @@ import pandas as pd
 from geo_outreach._alerts import CleanContext, Part, TablePart, clean_alert_table, with_points
 from geo_outreach._parquet import parquet_frame, parquet_row_range
 
-__all__ = ["ParquetRange", "clean_in_processes", "forkserver_pid", "start_early"]
+__all__ = ["ParquetRange", "clean_in_processes", "start_early"]
 
 #: Modules the fork server imports once (every worker is forked with them loaded).
 PRELOAD = ["geo_outreach._alerts"]
@@ -112,14 +112,6 @@ def start_early() -> None:
         _mp_context()
         with _main_hidden():
             forkserver.ensure_running()
-
-
-def forkserver_pid() -> int | None:
-    """Return the fork server's pid, if it runs (the bench's CPU and memory accounting)."""
-    from multiprocessing import forkserver
-
-    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # noqa: SLF001
-    return int(pid) if pid else None
 
 
 def _mp_context() -> Any:
