@@ -186,7 +186,9 @@ def load_alerts(
     :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
     range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
     unparseable time). Read -> :func:`~geo_outreach._alerts.alert_context` (whole column) ->
-    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows) ->
+    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows, in
+    threads; from :data:`PROCESS_MIN_ROWS` rows in :data:`CLEAN_PROCESSES` worker processes,
+    :func:`geo_outreach._pool.clean_in_processes`) ->
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
     path = Path(cfg.path or "")
