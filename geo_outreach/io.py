@@ -146,8 +146,20 @@ CLEAN_THREADS = 2
 CLEAN_PROCESSES = 2
 #: Smaller layers are cleaned in threads: starting the workers and sending the rows costs more.
 PROCESS_MIN_ROWS = 2_000_000
-#: Files of this size or more start the worker processes' imports before they are read.
-PROCESS_MIN_BYTES = 60_000_000
+
+
+def _rows_estimate(path: Path) -> int:
+    """Rows of a Parquet file (its footer), else the file size over the first MB's line length.
+
+    Only decides whether the worker processes start before the file is read.
+    """
+    if is_plain_parquet(path):
+        import pyarrow.parquet as pq  # imported here: only Parquet input needs it
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    return path.stat().st_size * head.count(b"\n") // max(len(head), 1)
 
 
 def read_alerts(
@@ -193,7 +205,7 @@ def load_alerts(
     """
     path = Path(cfg.path or "")
     need_file(path, "alerts")
-    if CLEAN_PROCESSES > 1 and path.stat().st_size >= PROCESS_MIN_BYTES:
+    if CLEAN_PROCESSES > 1 and _rows_estimate(path) >= PROCESS_MIN_ROWS:
         start_early()  # the workers' imports run while the file is read
     if is_plain_parquet(path):  # read in batches: the raw rows are never all in memory
         times, cols, read_rej, facts, slices = parquet_alert_source(cfg, CLEAN_ROWS)

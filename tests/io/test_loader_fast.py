@@ -153,7 +153,6 @@ def test_process_slices_equal_one_slice(messy, monkeypatch, tmp_path, fmt):
     want, want_rej, want_facts = io.load_alerts(cfg, **messy["kw"])  # small: threads
     monkeypatch.setattr(io, "CLEAN_ROWS", 300)
     monkeypatch.setattr(io, "PROCESS_MIN_ROWS", 1)
-    monkeypatch.setattr(io, "PROCESS_MIN_BYTES", 1)
     _pool.WORKER_STATS.clear()
     got, rej, facts = io.load_alerts(cfg, **messy["kw"])
     assert _pool.WORKER_STATS and os.getpid() not in _pool.WORKER_STATS  # cleaned elsewhere
