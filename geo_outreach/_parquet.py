@@ -63,25 +63,17 @@ def parquet_row_range(
     return pf.read_row_groups(groups, columns=columns).slice(skip, stop - start)
 
 
-#: pyarrow's default largest row group (rows): such a group is one slice of its own.
-ARROW_GROUP_ROWS = 1 << 20
-
-
-def row_group_ranges(
-    path: Path | str, rows: int, max_group_rows: int | None = None
-) -> list[tuple[int, int]] | None:
+def row_group_ranges(path: Path | str, rows: int) -> list[tuple[int, int]] | None:
     """Row ranges of whole row groups, each about ``rows`` rows (groups merged up to it).
 
     A range never cuts a row group, so reading the ranges decodes every group once. None
-    when a group holds more than ``max_group_rows`` rows (default: ``2 * rows``, at least
-    :data:`ARROW_GROUP_ROWS`): a file of such groups is read in batches instead.
+    when a group holds more than ``2 * rows`` rows (ranges would decode it several times).
     """
     import pyarrow.parquet as pq  # imported here: only Parquet input needs it
 
     meta = pq.ParquetFile(path).metadata
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    limit = max(2 * rows, ARROW_GROUP_ROWS) if max_group_rows is None else max_group_rows
-    if not sizes or max(sizes) > limit:
+    if not sizes or max(sizes) > 2 * rows:
         return None
     ranges: list[tuple[int, int]] = []
     start = stop = 0
