@@ -235,7 +235,10 @@ def load_alerts(
     )
     if CLEAN_PROCESSES > 1 and n_rows >= PROCESS_MIN_ROWS:
         ranges = row_group_ranges(path, CLEAN_ROWS) if is_plain_parquet(path) else None
-        if ranges is not None:  # the workers read their own row groups
+        if ranges and all(b - a == CLEAN_ROWS for a, b in ranges[:-1]):
+            # the workers read their own row groups; only when they are the parent's batches:
+            # other slices give the same values in other arrow chunks, and a Parquet file
+            # written from the table could then differ in its bytes
             used = tuple(n for n in parquet_columns(path, "alerts")[0] if n in cols.values())
             slices = [ParquetRange(path, a, b, used) for a, b in ranges]
         parts = clean_in_processes(slices, cols, ctx, CLEAN_PROCESSES)

@@ -139,16 +139,16 @@ def test_threaded_slices_equal_one_slice(messy, monkeypatch, threads):
 def test_process_slices_equal_one_slice(messy, monkeypatch, tmp_path, fmt):
     """Slices cleaned in 2 worker processes give the threaded path's alerts, rejects, facts.
 
-    ``parquet``: one row group, read by the parent in batches; ``row_groups``: groups of 250
-    rows, which the workers read themselves (:class:`geo_outreach._pool.ParquetRange`).
+    ``parquet``: one row group, read by the parent in batches; ``row_groups``: groups of 300
+    rows (= the slices), which the workers read themselves (``_pool.ParquetRange``).
     """
     cfg = messy["sc"].alerts
     if fmt != "csv":
         path = messy["dir"] / "alerts.parquet"
         if fmt == "row_groups":
-            pq.write_table(pq.read_table(path), tmp_path / "groups.parquet", row_group_size=250)
+            pq.write_table(pq.read_table(path), tmp_path / "groups.parquet", row_group_size=300)
             path = tmp_path / "groups.parquet"
-            assert len(row_group_ranges(path, 300) or []) == 8  # 2000 rows: 8 ranges of 250
+            assert len(row_group_ranges(path, 300) or []) == 7  # 2000 rows: 6 x 300 + 200
         cfg = dataclasses.replace(cfg, path=path)
     want, want_rej, want_facts = io.load_alerts(cfg, **messy["kw"])  # small: threads
     monkeypatch.setattr(io, "CLEAN_ROWS", 300)
