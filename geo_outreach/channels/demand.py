@@ -10,7 +10,6 @@ cross-validation, the choice cached per training set). Used by
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,8 +73,12 @@ def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
 
 
 @dataclass(frozen=True)
-class _Places:
-    """The alerts inside the precincts and their distinct places (the same for every channel)."""
+class AlertPlaces:
+    """The alerts inside the precincts and their distinct places (the same for every channel).
+
+    Made by :func:`alert_places` once per alert table; :func:`channel_demand` weights it
+    per channel (issue 14: a plan's channels share it; 1M alerts ~1.5 s).
+    """
 
     alerts: pd.DataFrame  # category (and age_band) of the alerts inside the precincts
     n_out: int  # alerts outside every precinct
@@ -83,15 +86,8 @@ class _Places:
     place: npt.NDArray[np.intp]  # place of each alert inside
 
 
-#: issue 14: the places of the last alert table (a plan's channels share it; 1M alerts ~1.5 s
-#: per channel); kept with a weak reference, so a new table never gets an old answer
-_LAST_PLACES: list[tuple[weakref.ref[gpd.GeoDataFrame], _Places]] = []
-
-
-def _alert_places(alerts: gpd.GeoDataFrame) -> _Places:
-    """Return the alerts inside the precincts and their places (kept for the last table)."""
-    if _LAST_PLACES and _LAST_PLACES[0][0]() is alerts:
-        return _LAST_PLACES[0][1]
+def alert_places(alerts: gpd.GeoDataFrame) -> AlertPlaces:
+    """Return the alerts inside the precincts and their places (see :class:`AlertPlaces`)."""
     if "precinct_id" in alerts.columns:
         inside = alerts["precinct_id"].astype(str) != OUTSIDE
     else:
@@ -99,23 +95,40 @@ def _alert_places(alerts: gpd.GeoDataFrame) -> _Places:
     a = alerts[np.asarray(inside)]
     places, place = _places(a)
     kinds = a[[c for c in ("category", "age_band") if c in a.columns]]  # for the weights
-    found = _Places(
+    return AlertPlaces(
         alerts=pd.DataFrame(kinds), n_out=int(len(alerts) - len(a)), places=places, place=place
     )
-    _LAST_PLACES[:] = [(weakref.ref(alerts), found)]
-    return found
 
 
-def channel_demand(alerts: gpd.GeoDataFrame, ch: ChannelConfig) -> tuple[pd.DataFrame, int]:
+def channel_demand(
+    alerts: gpd.GeoDataFrame, ch: ChannelConfig, places: AlertPlaces | None = None
+) -> tuple[pd.DataFrame, int]:
     """Weighted demand points of a channel, aggregated to unique (location, precinct).
+
+    Parameters
+    ----------
+    alerts
+        The alerts (working CRS, ``precinct_id``).
+    ch
+        The channel (its category and age weights).
+    places
+        ``alert_places(alerts)``, when the caller made it once for several channels
+        (default: made here).
 
     Returns
     -------
     tuple
         A frame ``x, y, precinct_id, weight, alerts`` (weight > 0, sorted by location) and the
         number of alerts left out because they lie outside every precinct.
+
+    Raises
+    ------
+    ValueError
+        When ``places`` was made from a table of another length.
     """
-    found = _alert_places(alerts)
+    found = alert_places(alerts) if places is None else places
+    if len(found.alerts) + found.n_out != len(alerts):
+        raise ValueError("channel_demand: places were made from another alert table")
     w = channel_weights(found.alerts, ch)
     place, n = found.place, len(found.places)
     agg = found.places.assign(
@@ -158,7 +171,8 @@ def forecast_choice(
     alerts: gpd.GeoDataFrame, study_area: shapely.Geometry, train_end: pd.Timestamp
 ) -> ForecastChoice:
     """Bandwidth and half-life chosen on ``alerts`` before ``train_end`` (cached per input)."""
-    before = alerts[alerts["reported_at"] < train_end]
+    keep = (alerts["reported_at"] < train_end).to_numpy()
+    before = alerts if keep.all() else alerts[keep]  # issue 14: often all of them
     key = (
         str(train_end),
         len(before),
