@@ -164,7 +164,9 @@ class StreetIndex:
         memo = self._memo
         bound = np.inf if max_distance is None else float(max_distance)
         keys = pts[:, 0] + 1j * pts[:, 1]  # both coordinates, exactly
-        known = memo.keys.get_indexer(keys) if len(memo.keys) else np.full(len(pts), -1)
+        known = memo.recall(pts)
+        if known is None:
+            known = memo.keys.get_indexer(keys) if len(memo.keys) else np.full(len(pts), -1)
         new = np.flatnonzero(known < 0)
         if len(new) and len(memo.keys) + len(new) > MEMO_POINTS:
             memo.reset()  # too many points: start again
@@ -179,6 +181,7 @@ class StreetIndex:
             known[new] = len(memo.keys) + inv
             found = self._nearest_segments(pts[new[first]], bound)
             memo.add(uniq, *found, np.full(len(uniq), bound))
+        memo.remember(pts, known)
         return memo.seg[known].astype(np.int64), memo.perp[known], memo.frac[known]
 
     def _nearest_segments(

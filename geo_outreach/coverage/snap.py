@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 #: metres between the street points of the "far from every street" pre-test
 SAMPLE_STEP_M = 25.0
+#: point arrays :meth:`SnapMemo.remember` keeps, and the fewest points worth keeping
+RECALL_KEEP = 2
+RECALL_MIN = 10_000
 
 
 def _no_lengths() -> FloatArray:
@@ -47,6 +50,21 @@ class SnapMemo:
     frac: FloatArray = field(default_factory=_no_lengths)
     bound: FloatArray = field(default_factory=_no_lengths)
     samples: cKDTree | None = None
+    #: issue 14: the last large point arrays looked up and their slots (the walking channels
+    #: of a plan share one demand array, so its lookup is done once)
+    recent: list[tuple[FloatArray, IntArray]] = field(default_factory=list)
+
+    def recall(self, pts: FloatArray) -> IntArray | None:
+        """Slots of ``pts`` when the same array (equal values) was looked up last."""
+        for old, slots in self.recent:
+            if old.shape == pts.shape and np.array_equal(old, pts):
+                return slots.copy()
+        return None
+
+    def remember(self, pts: FloatArray, slots: IntArray) -> None:
+        """Keep ``pts`` and its slots (arrays of at least :data:`RECALL_MIN` points)."""
+        if len(pts) >= RECALL_MIN:
+            self.recent = [(pts.copy(), slots.copy())] + self.recent[: RECALL_KEEP - 1]
 
     def add(self, keys: npt.NDArray[np.complex128], *values: FloatArray) -> None:
         """Append new points (their keys, then segment, distance, position and bound)."""
@@ -66,6 +84,7 @@ class SnapMemo:
         fresh = SnapMemo()
         self.keys, self.seg, self.perp, self.frac = fresh.keys, fresh.seg, fresh.perp, fresh.frac
         self.bound = fresh.bound
+        self.recent = []
 
 
 def street_samples(edge_geoms: LabelArray, step: float = SAMPLE_STEP_M) -> cKDTree:
