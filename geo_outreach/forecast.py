@@ -345,7 +345,7 @@ def _cell_of(xy: FloatArray, centres: FloatArray, cell_m: float) -> npt.NDArray[
 
 
 def _cell_of_tree(xy: FloatArray, centres: FloatArray, cell_m: float) -> npt.NDArray[np.intp]:
-    """The plain KD-tree search :func:`_cell_of` must equal (kept for the tests)."""
+    """Return the plain KD-tree search that :func:`_cell_of` must equal (for the tests)."""
     if len(xy) == 0:
         return np.zeros(0, dtype=np.intp)
     dist, idx = cKDTree(centres).query(xy, distance_upper_bound=cell_m * 0.75 * (1 + 1e-9))

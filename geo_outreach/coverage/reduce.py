@@ -95,9 +95,7 @@ def _mix(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return out
 
 
-def _same_rows(
-    a: sp.csr_matrix, g: LabelArray | None
-) -> tuple[IntArray, IntArray] | None:
+def _same_rows(a: sp.csr_matrix, g: LabelArray | None) -> tuple[IntArray, IntArray] | None:
     """First row of each distinct (group, row) and each row's position among them (-1: empty).
 
     ``None`` when two different rows share a hash (then :func:`_same_rows_loop` decides).

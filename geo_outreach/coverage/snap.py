@@ -121,7 +121,7 @@ def street_samples(edge_geoms: LabelArray, step: float = SAMPLE_STEP_M) -> cKDTr
 
 
 def _maybe_near(samples: cKDTree, pts: FloatArray, reach: float) -> BoolArray:
-    """False for points surely farther than ``reach`` from every sample (a coarse grid test).
+    """Return False for points surely farther than ``reach`` from every sample (grid test).
 
     Issue 14: most alerts of a large study lie far from the streets, and their bounded
     KD-tree search is the slow one. A grid cell whose centre is farther than ``reach`` + half
@@ -139,27 +139,29 @@ def _maybe_near(samples: cKDTree, pts: FloatArray, reach: float) -> BoolArray:
     margin = FAR_CELL_M * math.sqrt(0.5) + 1.0
     d_cell, _ = samples.query(centres, distance_upper_bound=reach + margin)
     near_cell: BoolArray = np.isfinite(d_cell)
-    return near_cell[ij[:, 0] * nj + ij[:, 1]]
+    out: BoolArray = near_cell[ij[:, 0] * nj + ij[:, 1]]
+    return out
 
 
 def _clear_winners(
     memo: SnapMemo, edge_geoms: LabelArray, pts: FloatArray, reach: float
-) -> tuple[IntArray, IntArray, BoolArray]:
-    """Each point's nearest sample distance class, and its nearest segment where it is clear.
+) -> tuple[BoolArray, IntArray]:
+    """Whether each point is near the streets, and its nearest segment where it is clear.
 
     Issue 14: the segments of the :data:`NEAR_SAMPLES` samples nearest to a point hold its
     nearest segment when the last of them is farther than the first + half a sample step
     (every segment within the nearest distance has a sample that near). The nearest of
     those, measured here, is the answer when no other segment is within a relative
-    :data:`TIE_TOLERANCE` (+ :data:`TIE_FLOOR_M`) of it: then the search over all segments finds the same one.
+    :data:`TIE_TOLERANCE` (+ :data:`TIE_FLOOR_M`) of it: then the search over all segments
+    finds the same one.
     Ties (points nearest to a street node shared by several segments) are left to that
     search, which breaks them its own way.
 
     Returns
     -------
     tuple
-        Whether a sample is within ``reach`` (n,), the clear nearest segment (-1: not clear),
-        per point.
+        Whether a sample is within ``reach``, and the clear nearest segment (-1: not clear
+        or not near), per point.
     """
     import shapely
 
