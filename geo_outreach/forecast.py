@@ -371,6 +371,7 @@ def choose_forecast(
     n_folds: int = N_FOLDS,
     bandwidths: tuple[float, ...] = BANDWIDTHS,
     half_lives: tuple[float, ...] = HALF_LIVES,
+    xy: FloatArray | None = None,
 ) -> ForecastChoice:
     """Choose the bandwidth and half-life by next-month hit rate before ``train_end``.
 
@@ -388,6 +389,8 @@ def choose_forecast(
         Number of monthly test folds (the last months before ``train_end``).
     bandwidths, half_lives
         The candidates; include 0 and inf to keep the raw demand among them.
+    xy
+        Issue 14: the alerts' coordinates when the caller has them (n x 2, same order).
 
     Returns
     -------
@@ -413,7 +416,7 @@ def choose_forecast(
             f"{train_end:%Y-%m-%d}; move the split later or lower n_folds"
         )
     cells, centres = _cells(study_area, train.crs, cell_m)
-    xy = _xy(train)
+    xy = _xy(train) if xy is None else (xy if before.all() else xy[before])
     cell_of = _cell_of(xy, centres, cell_m)
     top = max(1, int(round(top_share * len(cells))))
     folds = months[-n_folds:]
@@ -472,6 +475,7 @@ def forecast_cells(
     at: pd.Timestamp,
     weights: FloatArray | None = None,
     cell_m: float = DEMAND_CELL_M,
+    xy: FloatArray | None = None,
 ) -> pd.DataFrame:
     """Evaluate the chosen surface on a grid: the demand points of a forecast channel.
 
@@ -489,6 +493,8 @@ def forecast_cells(
         Weight of each alert (the channel's category x age weights; default 1).
     cell_m
         Cell size of the demand grid.
+    xy
+        Issue 14: the alerts' coordinates when the caller has them (n x 2, same order).
 
     Returns
     -------
@@ -498,7 +504,7 @@ def forecast_cells(
         (training alerts in the cell), one row per cell with weight > 0, grid order.
     """
     cells, centres = _cells(study_area, alerts.crs, cell_m)
-    xy = _xy(alerts)
+    xy = _xy(alerts) if xy is None else xy
     cell_of = _cell_of(xy, centres, cell_m)
     w_alert = np.ones(len(alerts)) if weights is None else np.asarray(weights, dtype=float)
     ages = _ages(alerts["reported_at"], at)

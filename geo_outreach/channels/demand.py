@@ -168,23 +168,32 @@ _CHOICES: dict[tuple[Any, ...], ForecastChoice] = {}
 
 
 def forecast_choice(
-    alerts: gpd.GeoDataFrame, study_area: shapely.Geometry, train_end: pd.Timestamp
+    alerts: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    train_end: pd.Timestamp,
+    xy: FloatArray | None = None,
 ) -> ForecastChoice:
-    """Bandwidth and half-life chosen on ``alerts`` before ``train_end`` (cached per input)."""
+    """Bandwidth and half-life chosen on ``alerts`` before ``train_end`` (cached per input).
+
+    ``xy``: the alerts' coordinates when the caller has them (issue 14: read once).
+    """
     keep = (alerts["reported_at"] < train_end).to_numpy()
     before = alerts if keep.all() else alerts[keep]  # issue 14: often all of them
+    if xy is None:
+        xy = np.column_stack([alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()])
+    bxy = xy if keep.all() else xy[keep]
     key = (
         str(train_end),
         len(before),
-        round(float(before.geometry.x.sum()), 3),
-        round(float(before.geometry.y.sum()), 3),
+        round(float(pd.Series(bxy[:, 0]).sum()), 3),
+        round(float(pd.Series(bxy[:, 1]).sum()), 3),
         shapely.to_wkb(study_area, hex=True)[:64],
         round(float(shapely.area(study_area)), 1),
     )
     if key not in _CHOICES:
         if len(_CHOICES) > 32:
             _CHOICES.clear()
-        _CHOICES[key] = choose_forecast(before, study_area, train_end=train_end)
+        _CHOICES[key] = choose_forecast(before, study_area, train_end=train_end, xy=bxy)
     return _CHOICES[key]
 
 
@@ -210,9 +219,10 @@ def forecast_demand(
 
     inside = (alerts["precinct_id"].astype(str) != OUTSIDE).to_numpy()
     train = alerts[inside & (alerts["reported_at"] < train_end).to_numpy()]
-    choice = forecast_choice(train, data.study_area, train_end)
+    txy = np.column_stack([train.geometry.x.to_numpy(), train.geometry.y.to_numpy()])
+    choice = forecast_choice(train, data.study_area, train_end, txy)
     cells = forecast_cells(train, data.study_area, choice, at=train_end,
-                           weights=channel_weights(train, ch))  # fmt: skip
+                           weights=channel_weights(train, ch), xy=txy)  # fmt: skip
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=data.crs)
     cells.insert(2, "precinct_id", assign_precincts(pts, data.precincts).astype(str).to_numpy())
     cells = cells[(cells["precinct_id"] != OUTSIDE) & (cells["weight"] > 0)]

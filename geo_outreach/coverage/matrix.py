@@ -166,7 +166,7 @@ class StreetIndex:
         keys = pts[:, 0] + 1j * pts[:, 1]  # both coordinates, exactly
         known = memo.recall(pts)
         if known is None:
-            known = memo.keys.get_indexer(keys) if len(memo.keys) else np.full(len(pts), -1)
+            known = memo.lookup(keys)
         new = np.flatnonzero(known < 0)
         if len(new) and len(memo.keys) + len(new) > MEMO_POINTS:
             memo.reset()  # too many points: start again
@@ -174,7 +174,7 @@ class StreetIndex:
         hit = known[known >= 0]
         redo = np.unique(hit[(memo.seg[hit] < 0) & (memo.bound[hit] < bound)])
         if len(redo):  # nothing within a smaller bound: search again within this one
-            xy = np.c_[memo.keys.to_numpy()[redo].real, memo.keys.to_numpy()[redo].imag]
+            xy = np.c_[memo.keys[redo].real, memo.keys[redo].imag]
             memo.put(redo, *self._nearest_segments(xy, bound), np.full(len(redo), bound))
         if len(new):
             uniq, first, inv = np.unique(keys[new], return_index=True, return_inverse=True)
