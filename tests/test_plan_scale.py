@@ -170,31 +170,6 @@ def test_channel_weights_per_value_equal_the_per_alert_lookup(dtype: object) -> 
     assert len(np.unique(want)) > 4
 
 
-def test_channel_demand_remembers_only_the_same_table() -> None:
-    import geopandas as gpd
-
-    from geo_outreach.channels import demand
-    from geo_outreach.scenario import ChannelConfig
-
-    rng = np.random.default_rng(143)
-    ch = ChannelConfig(name="t", radius_m=100.0)
-
-    def table(n: int) -> gpd.GeoDataFrame:
-        xy = np.round(rng.uniform(0, 50, (n, 2)))  # many alerts per place
-        return gpd.GeoDataFrame(
-            {"precinct_id": rng.choice(["A", "B", "outside"], n), "category": "x"},
-            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
-        )
-
-    first, second = table(3000), table(2000)
-    got1, out1 = demand.channel_demand(first, ch)
-    got2, out2 = demand.channel_demand(second, ch)  # a new table: computed afresh
-    demand._LAST_PLACES.clear()
-    assert got2.equals(demand.channel_demand(second, ch)[0])
-    assert out2 == int((second["precinct_id"] == "outside").sum()) != out1
-    assert got1["alerts"].sum() == 3000 - out1 and got2["alerts"].sum() == 2000 - out2
-
-
 def test_alerts_csv_order_is_the_pandas_sort() -> None:
     from geo_outreach.manifest import _time_id_order
 

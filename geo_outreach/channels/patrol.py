@@ -385,14 +385,17 @@ def nearest_venue_names(points: gpd.GeoDataFrame, venues: gpd.GeoDataFrame | Non
     nxy = points_xy(named)
     pxy = points_xy(points)
     d_any, i_any = cKDTree(nxy).query(pxy)
-    out = [str(named["name"].iloc[i]).strip() for i in i_any]
+    # issue 14: the names are read once (1M-alert plan: 2 s of column lookups per point)
+    named_names = [str(v).strip() for v in named["name"].tolist()]
+    out = [named_names[i] for i in i_any]
     kinds = named["kind"].astype(str) if "kind" in named.columns else None
     land = named[kinds.isin(LANDMARK_KINDS)] if kinds is not None else named.iloc[0:0]
     if len(land):
         d_land, i_land = cKDTree(points_xy(land)).query(pxy)
+        land_names = [str(v).strip() for v in land["name"].tolist()]
         for j in range(len(out)):
             if d_land[j] <= 2.0 * d_any[j] + 50.0:
-                out[j] = str(land["name"].iloc[i_land[j]]).strip()
+                out[j] = land_names[i_land[j]]
     return out
 
 

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from geo_outreach import coverage as cov
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import columns_of
+from geo_outreach.channels.demand import AlertPlaces, alert_places
 from geo_outreach.channels.patrol import HOT_CLASSES, ROUTE_COLUMNS, patrol_route, points_xy
 from geo_outreach.channels.problem import (
     ChannelProblem,
@@ -207,8 +208,11 @@ def _place_channel(
     hotspots: gpd.GeoDataFrame | None,
     peak_windows: Sequence[dict[str, Any]],
     seed: int,
+    places: AlertPlaces | None,
 ) -> _Placed:
-    problem = channel_problem(data, ch, data.alerts, network=network, hotspots=hotspots)
+    problem = channel_problem(
+        data, ch, data.alerts, network=network, hotspots=hotspots, places=places
+    )
     _check_budget(problem)
     sol = solve_channel(problem, seed=seed)
     pl = _placements(problem, sol)
@@ -286,12 +290,16 @@ def plan_channels(
         c.distance == "walk" or c.type == "patrol" for c in channels
     )
     net = cov.prepare_network(data.streets) if need_net else None
+    # issue 14: the alerts' places are the same for every channel on raw demand
+    raw = any(c.demand != "forecast" for c in channels)
+    places = alert_places(data.alerts) if raw else None
     placed = [
         _place_channel(
-            data, ch, network=net, hotspots=hotspots, peak_windows=peak_windows, seed=seed
+            data, ch, network=net, hotspots=hotspots, peak_windows=peak_windows, seed=seed,
+            places=places,
         )
         for ch in channels
-    ]
+    ]  # fmt: skip
     placements = _concat([p.placements for p in placed], PLACEMENT_COLUMNS, crs)
     curves = [p.curve for p in placed]
     routes = [p.route for p in placed if p.route is not None]

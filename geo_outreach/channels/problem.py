@@ -46,6 +46,7 @@ from geo_outreach import coverage as cov
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.channels.demand import (
+    AlertPlaces,
     _alert_demand,
     channel_demand,
     default_train_end,
@@ -393,6 +394,7 @@ def channel_problem(
     hotspots: gpd.GeoDataFrame | None = None,
     aggregate: bool = True,
     train_end: pd.Timestamp | None = None,
+    places: AlertPlaces | None = None,
 ) -> ChannelProblem:
     """Candidates, demand and coverage matrix of one channel.
 
@@ -416,6 +418,9 @@ def channel_problem(
     train_end
         Issue 13, ``demand = "forecast"`` with ``aggregate=True``: the forecast date (alerts
         before it are used); default the day after the last alert.
+    places
+        Issue 14: ``alert_places(alerts)`` made once for several channels (raw demand with
+        ``aggregate=True``); default: made for this channel.
 
     Raises
     ------
@@ -443,7 +448,7 @@ def channel_problem(
         if n_out:
             notes.append(f"{n_out} alerts outside every precinct are not counted as demand")
     elif aggregate:
-        demand, n_out = channel_demand(alerts, ch)
+        demand, n_out = channel_demand(alerts, ch, places)
         if n_out:
             notes.append(f"{n_out} alerts outside every precinct are not counted as demand")
     else:

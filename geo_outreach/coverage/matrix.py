@@ -164,7 +164,9 @@ class StreetIndex:
         memo = self._memo
         bound = np.inf if max_distance is None else float(max_distance)
         keys = pts[:, 0] + 1j * pts[:, 1]  # both coordinates, exactly
-        known = memo.keys.get_indexer(keys) if len(memo.keys) else np.full(len(pts), -1)
+        known = memo.recall(pts)
+        if known is None:
+            known = memo.lookup(keys)
         new = np.flatnonzero(known < 0)
         if len(new) and len(memo.keys) + len(new) > MEMO_POINTS:
             memo.reset()  # too many points: start again
@@ -172,13 +174,14 @@ class StreetIndex:
         hit = known[known >= 0]
         redo = np.unique(hit[(memo.seg[hit] < 0) & (memo.bound[hit] < bound)])
         if len(redo):  # nothing within a smaller bound: search again within this one
-            xy = np.c_[memo.keys.to_numpy()[redo].real, memo.keys.to_numpy()[redo].imag]
+            xy = np.c_[memo.keys[redo].real, memo.keys[redo].imag]
             memo.put(redo, *self._nearest_segments(xy, bound), np.full(len(redo), bound))
         if len(new):
             uniq, first, inv = np.unique(keys[new], return_index=True, return_inverse=True)
             known[new] = len(memo.keys) + inv
             found = self._nearest_segments(pts[new[first]], bound)
             memo.add(uniq, *found, np.full(len(uniq), bound))
+        memo.remember(pts, known)
         return memo.seg[known].astype(np.int64), memo.perp[known], memo.frac[known]
 
     def _nearest_segments(

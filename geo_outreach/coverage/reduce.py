@@ -13,6 +13,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
@@ -52,7 +54,8 @@ def reduce_demand(
     Returns
     -------
     ReducedDemand
-        The reduced matrix (uint8), weights, groups and the row mapping.
+        The reduced matrix (uint8), weights, groups and the row mapping. Merged rows are
+        in the order of their first row, and each weight is summed in row order.
     """
     a = sp.csr_matrix(a)
     a.sum_duplicates()
@@ -62,42 +65,90 @@ def reduce_demand(
     if len(w) != n:
         raise InputDataError(f"weights have {len(w)} values for {n} demand rows")
     g = None if groups is None else np.asarray(groups, dtype=object)
+    # issue 14: rows grouped by a hash of their columns (numpy), checked exactly; the plain
+    # loop only if two different rows share a hash
+    found = _same_rows(a, g)
+    if found is None:
+        found = _same_rows_loop(a, g)
+    rep_rows, inverse = found
+    reached = inverse >= 0
+    new_w = np.bincount(inverse[reached], weights=w[reached], minlength=len(rep_rows))
+    # a sum in row order, as a loop would add them (np.sum adds pairwise)
+    unreachable = np.bincount(np.zeros(int((~reached).sum()), dtype=np.intp), w[~reached])
+    m_red = a[rep_rows] if len(rep_rows) else sp.csr_matrix((0, a.shape[1]), dtype=a.dtype)
+    m_red = sp.csr_matrix(m_red, dtype=np.uint8)
+    m_red.data[:] = 1
+    return ReducedDemand(
+        matrix=m_red,
+        weights=np.asarray(new_w, dtype=float),
+        groups=None if g is None else g[rep_rows],
+        inverse=inverse,
+        unreachable_weight=float(unreachable[0]) if len(unreachable) else 0.0,
+    )
+
+
+def _mix(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64's finaliser: a well-spread 64-bit hash of each value (wrapping)."""
+    v = (v ^ (v >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    v = (v ^ (v >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: npt.NDArray[np.uint64] = v ^ (v >> np.uint64(31))
+    return out
+
+
+def _same_rows(a: sp.csr_matrix, g: LabelArray | None) -> tuple[IntArray, IntArray] | None:
+    """First row of each distinct (group, row) and each row's position among them (-1: empty).
+
+    ``None`` when two different rows share a hash (then :func:`_same_rows_loop` decides).
+    """
+    n = a.shape[0]
+    lens = np.diff(a.indptr).astype(np.int64)
+    rows = np.flatnonzero(lens > 0)
+    inverse = np.full(n, -1, dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros(0, dtype=np.int64), inverse
+    pos = np.arange(len(a.indices), dtype=np.int64) - np.repeat(a.indptr[:-1], lens)
+    with np.errstate(over="ignore"):
+        key = (a.indices.astype(np.uint64) << np.uint64(32)) | pos.astype(np.uint64)
+        h = np.add.reduceat(_mix(key), a.indptr[rows])
+    code = np.zeros(len(rows), dtype=np.int64)
+    if g is not None:
+        code = pd.factorize(g[rows], use_na_sentinel=False)[0].astype(np.int64)
+    order = np.lexsort((h, lens[rows], code))  # stable: the first row of a group leads it
+    hs, ls, cs = h[order], lens[rows][order], code[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (hs[1:] != hs[:-1]) | (ls[1:] != ls[:-1]) | (cs[1:] != cs[:-1])
+    lead = rows[order][new][np.cumsum(new) - 1]  # the group's first row, per sorted row
+    rep_of = np.empty(len(rows), dtype=np.int64)
+    rep_of[order] = lead
+    # exact check: every row has the same columns as its group's first row
+    of_entry = np.repeat(rep_of, lens[rows])
+    if not np.array_equal(a.indices, a.indices[a.indptr[of_entry] + pos]):
+        return None
+    rep_rows = np.unique(rep_of)  # groups in the order of their first row
+    inverse[rows] = np.searchsorted(rep_rows, rep_of)
+    return rep_rows, inverse
+
+
+def _same_rows_loop(a: sp.csr_matrix, g: LabelArray | None) -> tuple[IntArray, IntArray]:
+    """:func:`_same_rows` by a dictionary of row bytes (exact, slow)."""
+    n = a.shape[0]
     inverse = np.full(n, -1, dtype=np.int64)
     keys: dict[Hashable, int] = {}
     indptr, indices = a.indptr, a.indices.astype(np.int32, copy=False)
     rep_rows: list[int] = []
-    new_w: list[float] = []
-    unreachable = 0.0
     for i in range(n):
         lo, hi = indptr[i], indptr[i + 1]
         if lo == hi:
-            unreachable += w[i]
             continue
         key: Hashable = indices[lo:hi].tobytes()
         if g is not None:
             key = (g[i], key)
         r = keys.get(key)
         if r is None:
-            r = len(rep_rows)
-            keys[key] = r
+            r = keys[key] = len(rep_rows)
             rep_rows.append(i)
-            new_w.append(0.0)
-        new_w[r] += w[i]
         inverse[i] = r
-    m_red = (
-        a[np.array(rep_rows, dtype=np.int64)]
-        if rep_rows
-        else sp.csr_matrix((0, a.shape[1]), dtype=a.dtype)
-    )
-    m_red = sp.csr_matrix(m_red, dtype=np.uint8)
-    m_red.data[:] = 1
-    return ReducedDemand(
-        matrix=m_red,
-        weights=np.array(new_w, dtype=float),
-        groups=None if g is None else g[np.array(rep_rows, dtype=np.int64)],
-        inverse=inverse,
-        unreachable_weight=float(unreachable),
-    )
+    return np.array(rep_rows, dtype=np.int64), inverse
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,42 @@ def test_channel_demand_groups_like_a_pandas_groupby() -> None:
     ref = ref[ref["weight"] > 0].reset_index(drop=True)
     assert n_out == int((pid == "outside").sum()) and len(got) < len(a)
     pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_channel_demand_takes_the_places_made_once() -> None:
+    """Issue 14: the plan makes the alerts' places once and passes them to every channel."""
+    from geo_outreach.channels.demand import alert_places, channel_demand
+
+    rng = np.random.default_rng(143)
+    sc = load_scenario(SAMPLE)
+    ch = dataclasses.replace(sc.channel("cafe_sleeves"), category_weights={"a": 3.0})
+
+    def table(n: int) -> gpd.GeoDataFrame:
+        xy = 700000.0 + np.round(rng.uniform(0, 50, (n, 2)))  # many alerts per place
+        return gpd.GeoDataFrame(
+            {"precinct_id": rng.choice(["A", "B", "outside"], n), "category": "a"},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM,
+        )  # fmt: skip
+
+    first, second = table(3000), table(2000)
+    places = alert_places(first)
+    got, n_out = channel_demand(first, ch, places)
+    pd.testing.assert_frame_equal(got, channel_demand(first, ch)[0], check_exact=True)
+    assert n_out == int((first["precinct_id"] == "outside").sum()) == places.n_out
+    assert got["alerts"].sum() == 3000 - n_out and got["weight"].sum() == 3.0 * (3000 - n_out)
+    with pytest.raises(ValueError, match="another alert table"):
+        channel_demand(second, ch, places)
+
+
+def test_the_centimetre_key_orders_like_the_lexsort() -> None:
+    """Issue 14: one integer sort key gives the three-key lexsort's order, ties included."""
+    from geo_outreach.channels.demand import _xy_order
+
+    rng = np.random.default_rng(8)
+    x = np.round(700000.0 + rng.integers(0, 50, 20000) * 0.37 + rng.uniform(0, 0.02, 20000), 2)
+    y = np.round(2490000.0 - rng.integers(0, 50, 20000) * 0.51, 2)
+    codes = rng.integers(0, 4, 20000)
+    want = np.lexsort((codes, y, x))
+    assert np.array_equal(_xy_order(x, y, codes, 4), want)
+    x[5] = np.nan  # not finite: the plain lexsort
+    assert np.array_equal(_xy_order(x, y, codes, 4), np.lexsort((codes, y, x)))

@@ -57,9 +57,7 @@ def test_dominated_column_kept_when_the_optimum_needs_it_and_its_dominator(brute
     # column 2 (w 1). After folding, columns 0 and 1 cover the same row r0 with the same
     # objective 10, so 1 is "dominated" by 0; but with k = 2 the optimum is {0, 1} (23),
     # not {0, 2} (14): dropping column 1 would lose it.
-    a = sp.csc_matrix(
-        np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.uint8)
-    )
+    a = sp.csc_matrix(np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.uint8))
     w = np.array([3.0, 10.0, 10.0, 1.0])
     fold = fold_and_drop_dominated(a, w, np.ones(3, dtype=bool), 2)
     assert 1 in set(fold.columns.tolist())
@@ -90,3 +88,55 @@ def test_fold_keeps_the_optimum_on_clustered_instances(seed, brute):
             for c in itertools.combinations(range(len(fold.columns)), k)
         )
         assert math.isclose(best, brute(sp.csr_matrix(a), w, k)), (seed, k)
+
+
+def _loop_reduce(a: sp.csr_matrix, w: np.ndarray, groups: np.ndarray | None) -> tuple:
+    """The row-by-row reduction before issue 14 (first-seen order, sums in row order)."""
+    a = sp.csr_matrix(a)
+    a.sum_duplicates()
+    a.sort_indices()
+    keys: dict = {}
+    reps: list[int] = []
+    sums: list[float] = []
+    inverse = np.full(a.shape[0], -1)
+    lost = 0.0
+    for i in range(a.shape[0]):
+        cols = a.indices[a.indptr[i] : a.indptr[i + 1]]
+        if len(cols) == 0:
+            lost += w[i]
+            continue
+        key = (None if groups is None else groups[i], cols.tobytes())
+        if key not in keys:
+            keys[key] = len(reps)
+            reps.append(i)
+            sums.append(0.0)
+        sums[keys[key]] += w[i]
+        inverse[i] = keys[key]
+    return reps, np.array(sums), inverse, lost
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("grouped", [False, True])
+def test_reduce_demand_equals_the_row_loop_bit_for_bit(
+    seed: int, grouped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the hashed grouping gives the loop's rows, order and sums, exactly."""
+    import geo_outreach.coverage.reduce as red_mod
+
+    rng = np.random.default_rng(40 + seed)
+    base = sp.random(300, 12, density=0.2, random_state=rng, format="csr")
+    a = sp.csr_matrix(base[rng.integers(0, 300, 3000)])  # many identical rows, some empty
+    a.data[:] = 1
+    w = rng.random(3000) * 10 ** rng.uniform(-3, 3, 3000)  # sums that depend on the order
+    groups = rng.choice(np.array(["p1", "p2", "p3"], dtype=object), 3000) if grouped else None
+    reps, sums, inverse, lost = _loop_reduce(a, w, groups)
+    for hashed in (True, False):
+        if not hashed:  # every row the same hash: the exact check sends it to the loop
+            monkeypatch.setattr(red_mod, "_mix", lambda v: np.zeros_like(v))
+            assert red_mod._same_rows(sp.csr_matrix(a), groups) is None
+        red = reduce_demand(a, w, groups=groups)
+        assert np.array_equal(red.weights, sums)  # bit for bit
+        assert np.array_equal(red.inverse, inverse)
+        assert red.unreachable_weight == lost and lost > 0
+        assert (red.matrix != sp.csr_matrix(a)[reps]).nnz == 0
+        assert groups is None or list(red.groups) == list(groups[reps])

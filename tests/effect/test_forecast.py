@@ -126,3 +126,71 @@ def test_the_binned_cross_validation_chooses_as_the_exact_one(
     assert (binned.bandwidth_m, binned.half_life_days) == (exact.bandwidth_m, exact.half_life_days)
     rates = exact.table["hit_rate"].to_numpy() - binned.table["hit_rate"].to_numpy()
     assert np.abs(rates).max() <= 0.02
+
+
+def _centres(cell_m: float) -> np.ndarray:
+    from geo_outreach.forecast import _cells
+
+    return _cells(box(X0, Y0, X0 + 6000, Y0 + 4000), UTM, cell_m)[1]
+
+
+def _strided_surface(lat, nodes, share, weights):  # type: ignore[no-untyped-def]
+    """The lattice kernel before issue 14's phases: strided views of the node grid."""
+    cols = np.asarray(weights, dtype=float).reshape(len(weights), -1)
+    nx, ny = lat.shape
+    grid = np.empty((nx * ny, cols.shape[1]))
+    for c in range(cols.shape[1]):
+        grid[:, c] = np.bincount(
+            nodes.ravel(), (share * cols[:, c, None]).ravel(), minlength=nx * ny
+        )
+    g = grid.reshape(nx, ny, cols.shape[1])
+    (na, nb), q, pad = lat.cells, lat.q, lat.pad
+    out = np.zeros((na, nb, cols.shape[1]))
+    for di, dj, k in zip(lat.di, lat.dj, lat.kernel, strict=True):
+        i0, j0 = pad + di, pad + dj
+        out += g[i0 : i0 + q * (na - 1) + 1 : q, j0 : j0 + q * (nb - 1) + 1 : q] * k
+    return out.reshape(na * nb, -1)[lat.centre_at].reshape(
+        (len(lat.centre_at),) + weights.shape[1:]
+    )
+
+
+@pytest.mark.parametrize(("cell_m", "bw"), [(500.0, 250.0), (250.0, 1000.0), (250.0, 500.0)])
+def test_the_lattice_phases_give_the_strided_sums_bit_for_bit(cell_m: float, bw: float) -> None:
+    """Issue 14: contiguous phase blocks: the same products summed in the same order."""
+    from geo_outreach.forecast import bin_points, lattice_surface, make_lattice
+
+    rng = np.random.default_rng(int(cell_m + bw))
+    centres = _centres(cell_m)
+    centres = centres[rng.random(len(centres)) < 0.7]  # holes in the grid
+    lat = make_lattice(centres, cell_m, bw)
+    pts = np.column_stack([rng.uniform(X0 - 900, X0 + 6900, 4000),
+                           rng.uniform(Y0 - 900, Y0 + 4900, 4000)])  # fmt: skip
+    w = rng.random((4000, 3))
+    binned = bin_points(lat, pts)
+    assert np.array_equal(lattice_surface(lat, *binned, w), _strided_surface(lat, *binned, w))
+    one = lattice_surface(lat, *binned, w[:, 0])
+    assert one.shape == (len(centres),)
+    assert np.array_equal(one, _strided_surface(lat, *binned, w[:, 0]))
+
+
+@pytest.mark.parametrize("cell_m", [500.0, 250.0])
+def test_cell_lookup_equals_the_tree_search(cell_m: float) -> None:
+    """Issue 14: cells by arithmetic, ties (sides, corners) and holes by the KD-tree."""
+    from geo_outreach.forecast import _cell_of, _cell_of_tree
+
+    rng = np.random.default_rng(int(cell_m))
+    centres = _centres(cell_m)
+    centres = centres[rng.random(len(centres)) < 0.8]  # cells missing: nearest neighbour or -1
+    lo = centres.min(axis=0)
+    k = rng.integers(-2, 14, (3000, 2))
+    pts = np.vstack([
+        np.column_stack([rng.uniform(X0 - 900, X0 + 6900, 6000),
+                         rng.uniform(Y0 - 900, Y0 + 4900, 6000)]),
+        lo + (k + 0.5) * cell_m,  # corners of four cells
+        lo + (k + [0.5, 0.0]) * cell_m,  # sides of two
+        lo + (k + [0.5, 0.2]) * cell_m + rng.normal(0, 1e-4, (3000, 2)),  # next to a side
+    ])  # fmt: skip
+    got = _cell_of(pts, centres, cell_m)
+    assert np.array_equal(got, _cell_of_tree(pts, centres, cell_m))
+    assert (got == -1).sum() > 100 and (got >= 0).sum() > 6000
+    assert len(_cell_of(pts[:0], centres, cell_m)) == 0
