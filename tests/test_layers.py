@@ -34,7 +34,7 @@ FLOORS: tuple[frozenset[str], ...] = (
         | {"_parquet"}  # issue 14: (Geo)Parquet readers, split from _tables
         | {"_time_bytes"}  # issue 14: the byte-level time reader, split from _times
     ),
-    frozenset({"stats", "density", "hotspots", "forecast"}),  # forecast: issue 13
+    frozenset({"stats", "density", "hotspots", "forecast"} | {"_dbscan"}),  # issue 13, 14
     frozenset({"analytics"}),
     frozenset({"coverage"}),
     frozenset({"channels"}),
