@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_outreach import _geojson
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach._validate import OUTPUT_FILES, check_written
 from geo_outreach._version import __version__
@@ -224,9 +225,20 @@ def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6) -> Path:
     """Write GeoJSON in WGS84 with fixed coordinate precision, atomically and deterministically."""
     g = gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs("EPSG:4326")
-    text = g.to_json(drop_id=True, ensure_ascii=False, to_wgs84=False)
-    data = json.loads(text)
-    data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    fast = _geojson.features(g, precision)  # issue 14: the same text, no round trip per feature
+    if fast is not None:
+        data: dict[str, Any] = {"type": "FeatureCollection", "features": fast, "crs": crs}
+    else:
+        data = _geojson_slow(g, precision)
+        data["crs"] = crs
+        data.pop("bbox", None)
+    return write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _geojson_slow(g: gpd.GeoDataFrame, precision: int) -> dict[str, Any]:
+    """Return the feature collection by geopandas' ``to_json`` (any geometry), rounded."""
+    data: dict[str, Any] = json.loads(g.to_json(drop_id=True, ensure_ascii=False, to_wgs84=False))
 
     def rnd(c: Any) -> Any:
         if isinstance(c, float):
@@ -238,8 +250,7 @@ def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6
     for feat in data.get("features", []):
         if feat.get("geometry"):
             feat["geometry"]["coordinates"] = rnd(feat["geometry"]["coordinates"])
-    data.pop("bbox", None)
-    return write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return data
 
 
 # --------------------------------------------------------------------------- provenance

@@ -27,7 +27,7 @@ FLOORS: tuple[frozenset[str], ...] = (
         {"_errors", "_validate", "_version", "i18n", "_toml", "scenario", "scenario_checks"}
         | {"scenario_doc"}
     ),
-    frozenset({"crs", "join", "outputs"}),
+    frozenset({"crs", "join", "outputs", "_geojson"}),  # _geojson: issue 14
     frozenset(
         {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
         | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
