@@ -203,12 +203,40 @@ def _starts_formula(col: pd.Series, skip: int = 0) -> np.ndarray:
 
     Non-text cells are False (issue 14: vectorised, no Python call per cell).
     """
+    fast = _starts_formula_arrow(col, skip)
+    if fast is not None:
+        return fast
     try:
         text = col.str.slice(skip) if skip else col
         starts = text.str.startswith(FORMULA_STARTS, na=False)
     except AttributeError:  # no text at all in an object column (.str refuses it)
         starts = col.map(lambda v: isinstance(v, str) and v[skip:].startswith(FORMULA_STARTS))
     return np.asarray(starts.fillna(False), dtype=bool)
+
+
+def _starts_formula_arrow(col: pd.Series, skip: int) -> np.ndarray | None:
+    """:func:`_starts_formula` by one RE2 match on pyarrow text (None: not all text or null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(col) == 0 or not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+        return None
+    if any(len(c) != 1 for c in FORMULA_STARTS):
+        return None  # the pattern below is a character class
+    try:
+        arr = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    # (?s): "." also matches a line break, as str.slice counts it; one "." per skipped character
+    pattern = "(?s)^" + "." * skip + "[" + "".join(_RE2_CLASS.get(c, c) for c in FORMULA_STARTS)
+    hit = pc.match_substring_regex(arr, pattern + "]").fill_null(False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+#: characters written escaped inside an RE2 character class
+_RE2_CLASS = {"-": "\\-", "]": "\\]", "\\": "\\\\", "^": "\\^", "\t": "\\t", "\r": "\\r"}
 
 
 def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -65,3 +66,51 @@ def test_fast_geojson_declines_3d_and_collections() -> None:
     assert _geojson.features(coll, 6) is None
     empty = gpd.GeoDataFrame({"a": []}, geometry=[], crs="EPSG:4326")
     assert _geojson.features(empty, 6) == []
+
+
+def _texts(rng: np.random.Generator, n: int) -> list[object]:
+    alphabet = list("=+-@'\t\r\n a1.é警情") + ["\u3000", "\U0001f600"]
+    out: list[object] = []
+    for _ in range(n):
+        k = int(rng.integers(0, 4))
+        out.append("".join(rng.choice(alphabet, size=k)))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_formula_mask_by_arrow_equals_pandas(dtype: object) -> None:
+    rng = np.random.default_rng(7)
+    values = _texts(rng, 3000) + [None, float("nan"), "", "-3.5", "=SUM(A1)"]
+    col = pd.Series(values, dtype=dtype)
+    for skip in (0, 1, 2):
+        fast = outputs._starts_formula_arrow(col, skip)
+        assert fast is not None
+        text = col.str.slice(skip) if skip else col
+        plain = np.asarray(text.str.startswith(outputs.FORMULA_STARTS, na=False), dtype=bool)
+        np.testing.assert_array_equal(fast, plain)
+        assert 0 < fast.sum() < len(col)
+
+
+def test_formula_mask_leaves_mixed_columns_to_pandas() -> None:
+    mixed = pd.Series(["=a", 3, None], dtype=object)
+    assert outputs._starts_formula_arrow(mixed, 0) is None
+    np.testing.assert_array_equal(outputs._starts_formula(mixed), [True, False, False])
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_alert_order_by_time_keys_equals_text_sort(zone: str) -> None:
+    from geo_outreach.manifest import _time_id_order, iso_times
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    # DST switches (New York: two offsets, and local times that repeat in the autumn hour)
+    seconds = rng.integers(0, 3 * 365 * 86400, size=n) // 1800 * 1800  # many ties
+    times = pd.Series(pd.to_datetime(1_700_000_000 + seconds, unit="s", utc=True)).dt.tz_convert(
+        zone
+    )
+    ids = pd.Series([f"A{k:03d}" for k in rng.integers(0, 500, size=n)], dtype="str")
+    frame = pd.DataFrame({"alert_id": ids, "reported_at": iso_times(times)})
+    by_text = frame.sort_values(["reported_at", "alert_id"], kind="stable").index.to_numpy()
+    np.testing.assert_array_equal(_time_id_order(frame, times), by_text)
+    np.testing.assert_array_equal(_time_id_order(frame), by_text)
+    assert frame["reported_at"].tolist() == times.map(lambda t: t.isoformat()).tolist()
