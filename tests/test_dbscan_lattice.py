@@ -98,3 +98,22 @@ def test_cluster_labels_same_with_and_without_the_lattice(monkeypatch: pytest.Mo
     slow = hotspots.cluster_labels(alerts, eps_m=300.0, min_samples=15, max_sites=500)
     pd.testing.assert_series_equal(fast, slow)
     assert fast.max() >= 2 and (fast == -1).any()
+
+
+def test_hull_of_a_line_is_the_hull_of_the_points() -> None:
+    # alert_clusters builds hulls from a line through the points (no Point per alert)
+    import shapely
+
+    rng = np.random.default_rng(5)
+    for trial in range(600):
+        k = int(rng.integers(2, 40))
+        pts = rng.integers(0, 6, size=(k, 2)) * rng.choice([1.0, 0.1, 1e-3]) + 5e5
+        if trial % 3 == 0:
+            pts = rng.normal(size=(k, 2))
+        if trial % 7 == 0:
+            pts[:, 1] = pts[:, 0] * 2.0  # collinear
+        if trial % 11 == 0:
+            pts[:] = pts[0]  # one place
+        want = shapely.convex_hull(shapely.multipoints(pts))
+        got = shapely.convex_hull(shapely.linestrings(pts))
+        assert got.wkb == want.wkb
