@@ -114,3 +114,24 @@ def test_alert_order_by_time_keys_equals_text_sort(zone: str) -> None:
     np.testing.assert_array_equal(_time_id_order(frame, times), by_text)
     np.testing.assert_array_equal(_time_id_order(frame), by_text)
     assert frame["reported_at"].tolist() == times.map(lambda t: t.isoformat()).tolist()
+
+
+def test_points_to_wgs84_equals_to_crs() -> None:
+    from geo_outreach.manifest import _points_to_wgs84
+
+    rng = np.random.default_rng(9)
+    xy = rng.uniform([600_000, 2_480_000], [680_000, 2_540_000], size=(2000, 2))
+    alerts = gpd.GeoDataFrame(
+        {"alert_id": [f"A{k}" for k in range(2000)]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs="EPSG:32649",
+        index=pd.RangeIndex(5, 2005),
+    )
+    want, got = alerts.to_crs("EPSG:4326"), _points_to_wgs84(alerts)
+    assert got.crs.to_json() == want.crs.to_json()
+    assert list(got.columns) == list(want.columns) and got.index.equals(want.index)
+    assert (
+        shapely.to_wkb(got.geometry.values).tolist()
+        == shapely.to_wkb(want.geometry.values).tolist()
+    )
+    assert alerts.crs.to_epsg() == 32649  # the input is left as it was
