@@ -114,10 +114,10 @@ def _arrow_column(col: pd.Series) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = col.to_numpy()
     if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
-        return pa.array(values).cast(pa.string())
+        return pa.array(col.to_numpy()).cast(pa.string())
     if col.dtype == np.float64:
+        values = col.to_numpy()  # issue 14: text columns are not copied to Python objects
         finite = np.isfinite(values)
         size = np.abs(values[finite])
         if not (((size >= 1e-4) & (size < 1e16)) | (size == 0)).all() or np.isinf(values).any():
