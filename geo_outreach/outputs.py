@@ -34,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_outreach import _geojson
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach._validate import OUTPUT_FILES, check_written
 from geo_outreach._version import __version__
@@ -113,10 +114,10 @@ def _arrow_column(col: pd.Series) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = col.to_numpy()
     if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
-        return pa.array(values).cast(pa.string())
+        return pa.array(col.to_numpy()).cast(pa.string())
     if col.dtype == np.float64:
+        values = col.to_numpy()  # issue 14: text columns are not copied to Python objects
         finite = np.isfinite(values)
         size = np.abs(values[finite])
         if not (((size >= 1e-4) & (size < 1e16)) | (size == 0)).all() or np.isinf(values).any():
@@ -202,12 +203,40 @@ def _starts_formula(col: pd.Series, skip: int = 0) -> np.ndarray:
 
     Non-text cells are False (issue 14: vectorised, no Python call per cell).
     """
+    fast = _starts_formula_arrow(col, skip)
+    if fast is not None:
+        return fast
     try:
         text = col.str.slice(skip) if skip else col
         starts = text.str.startswith(FORMULA_STARTS, na=False)
     except AttributeError:  # no text at all in an object column (.str refuses it)
         starts = col.map(lambda v: isinstance(v, str) and v[skip:].startswith(FORMULA_STARTS))
     return np.asarray(starts.fillna(False), dtype=bool)
+
+
+def _starts_formula_arrow(col: pd.Series, skip: int) -> np.ndarray | None:
+    """:func:`_starts_formula` by one RE2 match on pyarrow text (None: not all text or null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(col) == 0 or not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
+        return None
+    if any(len(c) != 1 for c in FORMULA_STARTS):
+        return None  # the pattern below is a character class
+    try:
+        arr = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    # (?s): "." also matches a line break, as str.slice counts it; one "." per skipped character
+    pattern = "(?s)^" + "." * skip + "[" + "".join(_RE2_CLASS.get(c, c) for c in FORMULA_STARTS)
+    hit = pc.match_substring_regex(arr, pattern + "]").fill_null(False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+#: characters written escaped inside an RE2 character class
+_RE2_CLASS = {"-": "\\-", "]": "\\]", "\\": "\\\\", "^": "\\^", "\t": "\\t", "\r": "\\r"}
 
 
 def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
@@ -224,9 +253,20 @@ def excel_unescape(df: pd.DataFrame) -> pd.DataFrame:
 def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6) -> Path:
     """Write GeoJSON in WGS84 with fixed coordinate precision, atomically and deterministically."""
     g = gdf if gdf.crs is None or gdf.crs.to_epsg() == 4326 else gdf.to_crs("EPSG:4326")
-    text = g.to_json(drop_id=True, ensure_ascii=False, to_wgs84=False)
-    data = json.loads(text)
-    data["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    fast = _geojson.features(g, precision)  # issue 14: the same text, no round trip per feature
+    if fast is not None:
+        data: dict[str, Any] = {"type": "FeatureCollection", "features": fast, "crs": crs}
+    else:
+        data = _geojson_slow(g, precision)
+        data["crs"] = crs
+        data.pop("bbox", None)
+    return write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _geojson_slow(g: gpd.GeoDataFrame, precision: int) -> dict[str, Any]:
+    """Return the feature collection by geopandas' ``to_json`` (any geometry), rounded."""
+    data: dict[str, Any] = json.loads(g.to_json(drop_id=True, ensure_ascii=False, to_wgs84=False))
 
     def rnd(c: Any) -> Any:
         if isinstance(c, float):
@@ -238,8 +278,7 @@ def write_geojson(path: str | Path, gdf: gpd.GeoDataFrame, *, precision: int = 6
     for feat in data.get("features", []):
         if feat.get("geometry"):
             feat["geometry"]["coordinates"] = rnd(feat["geometry"]["coordinates"])
-    data.pop("bbox", None)
-    return write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return data
 
 
 # --------------------------------------------------------------------------- provenance

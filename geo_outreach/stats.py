@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from functools import lru_cache
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -100,12 +100,61 @@ def pct_change(current: np.ndarray | float, earlier: np.ndarray | float) -> np.n
     return out
 
 
-@lru_cache(maxsize=65536)
-def _binom_p(k1: int, k2: int) -> float:
-    n = k1 + k2
-    if n == 0:
-        return math.nan
-    return float(sps.binomtest(k1, n, 0.5).pvalue)
+def _search(
+    pmf: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    d: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
+    """Run scipy's ``_binary_search_for_binom_tst`` on arrays: ``pmf(x, rows)`` at rows' points."""
+    lo, hi = lo.astype(float), hi.astype(float)
+    found = np.full(len(lo), np.nan)
+    done = np.zeros(len(lo), dtype=bool)
+    while True:
+        rows = np.flatnonzero(~done & (lo < hi))
+        if len(rows) == 0:
+            break
+        mid = lo[rows] + (hi[rows] - lo[rows]) // 2
+        val = pmf(mid, rows)
+        less, more = val < d[rows], val > d[rows]
+        lo[rows[less]] = mid[less] + 1
+        hi[rows[more]] = mid[more] - 1
+        hit = ~less & ~more
+        found[rows[hit]] = mid[hit]
+        done[rows[hit]] = True
+    rest = np.flatnonzero(~done)
+    found[rest] = np.where(pmf(lo[rest], rest) <= d[rest], lo[rest], lo[rest] - 1)
+    return found
+
+
+def _binom_p_many(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``binomtest(k, n, 0.5).pvalue`` for arrays (n >= 1), step for step as scipy's.
+
+    Issue 14: scipy's algorithm (the other tail found by binary search on the pmf, relative
+    tolerance 1e-7) with every pmf/cdf/sf call on arrays: the same numbers, no Python per test.
+    """
+    binom, p, rerr = sps.binom, 0.5, 1 + 1e-7
+    k, n = k.astype(np.int64), n.astype(np.int64)
+    d = binom.pmf(k, n, p)
+    pval = np.ones(len(k))
+    low = np.flatnonzero(k < p * n)
+    if len(low):
+        kl, nl, dl = k[low], n[low], d[low]
+        ix = _search(
+            lambda x, r: -binom.pmf(x, nl[r], p), -dl * rerr, np.ceil(p * nl), nl.astype(float)
+        )
+        y = nl - ix + (dl * rerr == binom.pmf(ix, nl, p)).astype(np.int64)
+        pval[low] = binom.cdf(kl, nl, p) + binom.sf(nl - y, nl, p)
+    high = np.flatnonzero(k > p * n)
+    if len(high):
+        kh, nh, dh = k[high], n[high], d[high]
+        ix = _search(
+            lambda x, r: binom.pmf(x, nh[r], p), dh * rerr, np.zeros(len(high)), np.floor(p * nh)
+        )
+        y = ix + 1
+        pval[high] = binom.cdf(y - 1, nh, p) + binom.sf(kh - 1, nh, p)
+    out: np.ndarray = np.where(pval < 1.0, pval, 1.0)  # min(1.0, pval) as scipy
+    return out
 
 
 def change_p(current: np.ndarray | float, earlier: np.ndarray | float) -> np.ndarray:
@@ -119,8 +168,14 @@ def change_p(current: np.ndarray | float, earlier: np.ndarray | float) -> np.nda
     shape = cur.shape
     cur, old = cur.ravel(), old.ravel()
     out = np.full(cur.shape, np.nan)
-    for i in np.flatnonzero(np.isfinite(cur) & np.isfinite(old)):
-        out[i] = _binom_p(int(cur[i]), int(old[i]))
+    ok = np.flatnonzero(np.isfinite(cur) & np.isfinite(old))
+    k1, k2 = cur[ok].astype(np.int64), old[ok].astype(np.int64)  # int(): toward zero
+    some = (k1 + k2) != 0
+    # issue 14: each distinct pair once, on arrays (was one scipy binomtest call per pair)
+    pairs, inv = np.unique(np.column_stack([k1[some], k2[some]]), axis=0, return_inverse=True)
+    if len(pairs):
+        vals = _binom_p_many(pairs[:, 0], pairs[:, 0] + pairs[:, 1])
+        out[ok[some]] = vals[inv.ravel()]
     return out.reshape(shape)
 
 

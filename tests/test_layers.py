@@ -27,7 +27,7 @@ FLOORS: tuple[frozenset[str], ...] = (
         {"_errors", "_validate", "_version", "i18n", "_toml", "scenario", "scenario_checks"}
         | {"scenario_doc"}
     ),
-    frozenset({"crs", "join", "outputs"}),
+    frozenset({"crs", "join", "outputs", "_geojson"}),  # _geojson: issue 14
     frozenset(
         {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
         | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
@@ -35,7 +35,7 @@ FLOORS: tuple[frozenset[str], ...] = (
         | {"_time_bytes"}  # issue 14: the byte-level time reader, split from _times
         | {"_pool"}  # issue 14: alert slices cleaned in worker processes
     ),
-    frozenset({"stats", "density", "hotspots", "forecast"}),  # forecast: issue 13
+    frozenset({"stats", "density", "hotspots", "forecast"} | {"_dbscan"}),  # issue 13, 14
     frozenset({"analytics"}),
     frozenset({"coverage"}),
     frozenset({"channels"}),
