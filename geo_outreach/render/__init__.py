@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from geo_outreach.outputs import write_text
-from geo_outreach.render.briefing import render_briefing
+from geo_outreach.render.briefing import render_briefing, start_briefing
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.naming import lang_name, parse_langs
 from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
@@ -78,9 +78,11 @@ def render_outputs(
     written: dict[str, Path] = {}
     for i, code in enumerate(langs):
         suffix = "" if i == 0 else f"_{code}"
+        # issue 14: Chromium prints the briefing while the web map is drawn
+        briefing, finish = start_briefing(folder, lang=code)
         page = render_map(folder, basemap=basemap, lang=code)
         written["map" + suffix] = write_text(folder.path / lang_name("map.html", code), page)
-        for kind, path in render_briefing(folder, lang=code).items():
+        for kind, path in {**briefing, **finish()}.items():
             written[kind + suffix] = path
     log.info("rendered %s", ", ".join(str(p) for p in written.values()))
     return written
