@@ -33,7 +33,7 @@ from geo_outreach.outputs import (
     write_output,
 )
 from geo_outreach.playbook import PlaybookResult
-from geo_outreach.render import load_output_folder, render_outputs
+from geo_outreach.render import load_output_folder, render_briefings, render_maps, render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
 from geo_outreach.scenario import Scenario
@@ -315,14 +315,19 @@ def _write_stages(
         effect = _run_effect(sc, data, timer, out_dir, files)  # issue 13: before the one render
 
     if render:
+        langs = sc.output.langs or sc.output.lang
         with timer("render"):
             folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
-            if timer.workers and _parallel.can_fork():  # issue 14: exports beside the render
+            if timer.workers and _parallel.can_fork():  # issue 14: exports and maps beside
                 timer.start("exports", lambda: write_exports(folder), jobs)
-            rendered = render_outputs(
-                folder, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
-            )
-            files.update({Path(p).name: Path(p) for p in rendered.values()})
+                maps = lambda: render_maps(folder, basemap=sc.output.basemap, lang=langs)  # noqa: E731
+                timer.start("map", maps, jobs)
+                rendered = render_briefings(folder, lang=langs)
+            else:
+                rendered = render_outputs(folder, basemap=sc.output.basemap, lang=langs)
+        if "map" in jobs:  # the maps first, as render_outputs lists them
+            rendered = {**timer.finish("map", jobs), **rendered}
+        files.update({Path(p).name: Path(p) for p in rendered.values()})
         # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
         if "exports" in jobs:
             files.update(timer.finish("exports", jobs))
