@@ -95,8 +95,18 @@ def can_fork() -> bool:
     return (cpus or 1) >= 2 and threading.active_count() == 1
 
 
+#: Workers run this much nicer than the parent: the parent's stages are the longest chain
+#: (load -> analytics -> channels -> playbook -> briefing), so with more runnable processes
+#: than cores (workers, Chromium) the parent keeps a whole core and the workers share the rest.
+NICE = 5
+
+
 def _run(conn: Connection, fn: Callable[[], Any]) -> None:
     """Run ``fn`` in the worker; send a :class:`Done` or the error back, and close."""
+    try:
+        os.nice(NICE)
+    except OSError:  # pragma: no cover - not allowed here: run at the parent's priority
+        pass
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         value = fn()

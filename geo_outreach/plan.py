@@ -228,6 +228,9 @@ def _compute(
             timer.start("base layers", base, jobs)
             if scenario_log(sc) is not None:  # reads only the scenario, the data and its log
                 timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
+            if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
+                visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
+                timer.start("visits", visits, jobs)  # needs no placement
         else:
             with timer("base layers"):
                 files.update(base())
@@ -255,7 +258,8 @@ def _compute(
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
-    pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files)  # issue 12
+    visit_plans = timer.finish("visits", jobs) if jobs and "visits" in jobs else None
+    pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files, visit_plans)
     return _Stages(data, result, ch, pb, warnings)
 
 
@@ -394,18 +398,25 @@ def _run_playbook(
     timer: _Timer,
     out_dir: Path | None,
     files: dict[str, Path],
+    visit_plans: playbook.VisitPlans | None = None,
 ) -> PlaybookResult | None:
     """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``).
 
     The patrol calendar uses ``peak_windows``, the same windows the patrol route and the
-    manifest show.
+    manifest show. ``visit_plans``: the visits channels, already planned in a worker process
+    (issue 14).
     """
     if not playbook.has_playbook(sc):
         return None
     with timer("playbook"):
         placements = ch.placements if ch is not None else data.venues.iloc[:0].assign(channel="")
         pb = playbook.run_playbook(
-            sc, data.precincts, data.alerts, placements, peak_windows=peak_windows
+            sc,
+            data.precincts,
+            data.alerts,
+            placements,
+            peak_windows=peak_windows,
+            visit_plans=visit_plans,
         )
         if out_dir is not None:
             for p in playbook.write_playbook(pb, sc, out_dir):

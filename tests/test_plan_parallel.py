@@ -12,12 +12,16 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from geo_outreach import _parallel
 from geo_outreach._errors import GeoOutreachError, InputDataError
 from geo_outreach.scenario import load_scenario, with_overrides
-from tests.conftest import CHANNELS, layout_rows, venues_csv
+from geo_outreach.playbook.grid import generated_grid
+from tests.conftest import layout_rows, square_precincts, venues_csv, xy_to_lonlat
+from tests.playbook.test_stage import PLAYBOOK
 
 plan_module = importlib.import_module("geo_outreach.plan")  # geo_outreach.plan is the api function
 
@@ -65,9 +69,20 @@ def test_cancel_stops_a_running_worker() -> None:
 
 
 def _scenario(scenario_factory, tmp_path: Path) -> Path:
+    """Placements with stock, firm visits, elderly grid visits and a campaign calendar."""
     venues_csv(tmp_path / "venues.csv")
+    rng = np.random.default_rng(14)
+    lon, lat = xy_to_lonlat(rng.uniform(100, 5900, 9), rng.uniform(100, 1900, 9))
+    pd.DataFrame({"firm_id": [f"F{i}" for i in range(9)], "name": [f"企业{i}" for i in range(9)],
+                  "employees": rng.integers(10, 300, 9), "lon": lon, "lat": lat}).to_csv(
+        tmp_path / "firms.csv", index=False)  # fmt: skip
+    cells = generated_grid(square_precincts(), 1000.0, "C")
+    eld = rng.integers(0, 40, len(cells))
+    pd.DataFrame({"cell_id": cells["cell_id"], "elderly": eld, "living_alone": eld // 3}).to_csv(
+        tmp_path / "residents.csv", index=False
+    )
     path: Path = scenario_factory(
-        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=CHANNELS
+        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK
     )
     return path
 
@@ -93,11 +108,16 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert serial.manifest is not None and workers.manifest is not None
     assert "timings_overlap" not in serial.manifest
     overlap = workers.manifest["timings_overlap"]  # the worker stages ran, beside what
-    assert set(overlap) == {"base layers", "exports", "map"}
+    assert set(overlap) == {"base layers", "exports", "map", "visits"}
+    assert "channels" in overlap["visits"]  # the visits need no placement
     assert "render" in overlap["exports"] and "render" in overlap["map"]  # beside the briefing
-    assert set(workers.manifest["timings_s"]) == set(serial.manifest["timings_s"]) | {"map"}
+    assert set(workers.manifest["timings_s"]) == set(serial.manifest["timings_s"]) | {
+        "map",
+        "visits",
+    }
     files = _data_files(tmp_path / "serial")
     assert len(files) > 10 and _data_files(tmp_path / "workers") == files
+    assert {"visits.csv", "visit_schedule.csv", "calendar.ics", "materials.csv"} <= set(files)
     for key in ("outputs_sha256", "plan_hash"):
         assert workers.manifest[key] == serial.manifest[key]
     assert list(workers.files) == list(serial.files)  # the same files, in the same order
