@@ -35,7 +35,12 @@ from geo_outreach.outputs import (
 from geo_outreach.playbook import PlaybookResult
 from geo_outreach.render import load_output_folder, render_briefings, render_maps, render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
-from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
+from geo_outreach.render.exports import (  # issue 11 briefing
+    GPKG_MAX_ALERT_POINTS,
+    gpkg_alerts_note,
+    write_exports,
+)
+from geo_outreach.render.folder import with_alerts
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
@@ -321,13 +326,10 @@ def _write_stages(
     if render:
         langs = sc.output.langs or sc.output.lang
         with timer("render"):
-            folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
             if timer.workers and _parallel.can_fork():  # issue 14: exports and maps beside
-                timer.start("exports", lambda: write_exports(folder), jobs)
-                maps = lambda: render_maps(folder, basemap=sc.output.basemap, lang=langs)  # noqa: E731
-                timer.start("map", maps, jobs)
-                rendered = render_briefings(folder, lang=langs)
+                rendered = _render_beside(sc, data, out_dir, timer, jobs)
             else:
+                folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
                 rendered = render_outputs(folder, basemap=sc.output.basemap, lang=langs)
         if "map" in jobs:  # the maps first, as render_outputs lists them
             rendered = {**timer.finish("map", jobs), **rendered}
@@ -337,7 +339,7 @@ def _write_stages(
             files.update(timer.finish("exports", jobs))
         else:
             with timer("exports"):
-                files.update(write_exports(folder))
+                files.update(write_exports(folder))  # the folder read for the render
         gpkg_note = gpkg_alerts_note(len(data.alerts), files)  # issue 14: big runs, no alert points
         if gpkg_note is not None:
             manifest["outputs_gpkg"] = gpkg_note
@@ -358,6 +360,24 @@ def _write_stages(
         playbook=st.playbook,
         effect=effect,
     )
+
+
+def _render_beside(
+    sc: Scenario, data: StudyData, out_dir: Path, timer: _Timer, jobs: dict[str, _parallel.Job]
+) -> dict[str, Path]:
+    """Issue 14: the briefing here while worker processes draw the web maps and the exports.
+
+    Only the map worker reads ``alerts.csv`` (the briefing needs its row count, the exports
+    leave the alert points out above ``GPKG_MAX_ALERT_POINTS``). Returns the briefing files.
+    """
+    folder = load_output_folder(out_dir, alerts=False)
+    folder = dataclasses.replace(folder, alert_rows=len(data.alerts))  # the rows it holds
+    langs = sc.output.langs or sc.output.lang
+    few = len(data.alerts) <= GPKG_MAX_ALERT_POINTS
+    timer.start("exports", lambda: write_exports(with_alerts(folder) if few else folder), jobs)
+    maps = lambda: render_maps(with_alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
+    timer.start("map", maps, jobs)
+    return render_briefings(folder, lang=langs)
 
 
 def _run_effect(

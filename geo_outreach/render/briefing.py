@@ -105,6 +105,8 @@ def _is_partial(r: Any) -> bool:
 def _total(folder: OutputFolder) -> int | None:
     if folder.alerts is not None:
         return len(folder.alerts)
+    if folder.alert_rows is not None:  # issue 14: alerts.csv counted, not read
+        return folder.alert_rows
     return int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
 
 
