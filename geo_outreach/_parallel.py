@@ -15,10 +15,11 @@ process is used instead:
 Forking a process that has live threads can deadlock the child when another thread held a lock
 at the instant of the fork. When ``plan`` forks, no Python thread is running (checked:
 :func:`can_fork` refuses otherwise and the stage runs serially); the native pools that may be
-alive are pyarrow's (Arrow re-creates its thread pools in a forked child) and OpenBLAS's
-(``pthread_atfork`` handlers); glibc's malloc is fork-safe. joblib's pools (DBSCAN) are not
-alive at the fork points (they are forked before the analytics, or after them once the pools
-have been shut down).
+alive are pyarrow's (Arrow registers ``arrow::internal::RegisterAtFork`` handlers and
+re-creates its pools in the child; its jemalloc is fork-aware too) and OpenBLAS's
+(``pthread_atfork`` handlers); glibc's malloc is fork-safe. joblib's and the loader's pools are
+not alive at the fork points (their ``with`` blocks have shut them down; a fork server is a
+process, not a thread). A worker is never forked from a worker.
 
 Errors in a worker surface in the parent as :class:`StageError` naming the stage (the worker's
 exception as the message, its traceback logged at DEBUG level, ``--verbose``); a worker that
