@@ -8,8 +8,10 @@ and day-first times) and each measurement runs in a FRESH subprocess so its peak
 - ``pandas``: load + clean + datum + precinct join (``io.load_alerts``) + binning (precinct x
   month counts and 500 m grid counts) with the pandas engine;
 - ``plan``: ``geo-outreach plan`` end to end on the 1M scenario (``--plan``; maps, briefing
-  and exports included), with the wall seconds per stage (``manifest.json`` ``timings_s``)
-  and the output files over 1 MB.
+  and exports included), with the wall and CPU seconds per stage (``manifest.json``
+  ``timings_s``, ``timings_cpu_s``; ``timings_overlap``: the stages run in worker processes and
+  what they ran beside), CPU and peak memory including the plan's worker processes, and the
+  output files over 1 MB.
 
 One function per engine (:func:`bench_pandas`); another engine adds its own function and its
 name to ``ENGINES``. ``--code DIR`` runs the measurement with another checkout's code on the
