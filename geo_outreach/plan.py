@@ -145,9 +145,10 @@ class _Stages:
     warnings: list[str]
 
 
-#: Issue 14: from this many alerts, ``plan`` runs the base layers, the effect and the exports in
-#: worker processes beside the other stages (:mod:`geo_outreach._parallel`); smaller runs stay
-#: serial (the sample: forking would cost more than it saves).
+#: Issue 14: from this many alerts, ``plan`` runs the base layers, the emerging hot spots, the
+#: effect, the visits, the web maps and the exports in worker processes beside the other stages
+#: (:mod:`geo_outreach._parallel`); smaller runs stay serial (the sample: forking would cost more
+#: than it saves, and the run is short anyway).
 PARALLEL_ALERTS = 100_000
 
 
@@ -219,9 +220,11 @@ def _compute(
 ) -> _Stages:
     """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given.
 
-    Issue 14: with ``jobs`` (a dict to fill) and a large run on 2+ cores, the base layers and
-    the effect start in worker processes right after the load (nothing but the render and the
-    exports reads their files); the caller collects them (:meth:`_Timer.finish`).
+    Issue 14: with ``jobs`` (a dict to fill) and a large run on 2+ cores, the base layers, the
+    emerging hot spots, the effect and the visits channels start in worker processes right
+    after the load: they need only the loaded data, and only later stages read what they
+    write. They are collected where the serial run would have run them, so the files are
+    listed in the same order (:meth:`_Timer.finish`; base layers and effect: by the caller).
     """
     with timer("load"):
         data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
@@ -231,6 +234,10 @@ def _compute(
         base = lambda: write_base_layers(data, out_dir, sc.output.alerts_parquet)  # noqa: E731
         if jobs is not None and len(data.alerts) >= PARALLEL_ALERTS and _parallel.can_fork():
             timer.start("base layers", base, jobs)
+            emerging = lambda: write_emerging(  # noqa: E731
+                data.alerts, data.study_area, data.precincts, out_dir
+            )
+            timer.start("emerging hot spots", emerging, jobs)
             if scenario_log(sc) is not None:  # reads only the scenario, the data and its log
                 timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
             if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
@@ -245,9 +252,12 @@ def _compute(
         if out_dir is not None:
             files.update(_write_analytics(result, data, out_dir))
     if out_dir is not None:  # issue 13: emerging hot spots (grid x month trend)
-        with timer("emerging hot spots"):
-            em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
-            files.update({em.name: em} if em is not None else {})
+        if jobs and "emerging hot spots" in jobs:  # issue 14: ran beside the analytics
+            em = timer.finish("emerging hot spots", jobs)
+        else:
+            with timer("emerging hot spots"):
+                em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
+        files.update({em.name: em} if em is not None else {})
 
     ch: ChannelsResult | None = None
     placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed

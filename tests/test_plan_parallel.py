@@ -108,7 +108,7 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert serial.manifest is not None and workers.manifest is not None
     assert "timings_overlap" not in serial.manifest
     overlap = workers.manifest["timings_overlap"]  # the worker stages ran, beside what
-    assert set(overlap) == {"base layers", "exports", "map", "visits"}
+    assert set(overlap) == {"base layers", "emerging hot spots", "exports", "map", "visits"}
     assert "channels" in overlap["visits"]  # the visits need no placement
     assert "render" in overlap["exports"] and "render" in overlap["map"]  # beside the briefing
     assert set(workers.manifest["timings_s"]) == set(serial.manifest["timings_s"]) | {
