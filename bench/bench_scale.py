@@ -8,8 +8,10 @@ and day-first times) and each measurement runs in a FRESH subprocess so its peak
 - ``pandas``: load + clean + datum + precinct join (``io.load_alerts``) + binning (precinct x
   month counts and 500 m grid counts) with the pandas engine;
 - ``plan``: ``geo-outreach plan`` end to end on the 1M scenario (``--plan``; maps, briefing
-  and exports included), with the wall seconds per stage (``manifest.json`` ``timings_s``)
-  and the output files over 1 MB.
+  and exports included), with the wall and CPU seconds per stage (``manifest.json``
+  ``timings_s``, ``timings_cpu_s``; ``timings_overlap``: the stages run in worker processes and
+  what they ran beside), CPU and peak memory including the plan's worker processes, and the
+  output files over 1 MB.
 
 One function per engine (:func:`bench_pandas`); another engine adds its own function and its
 name to ``ENGINES``. ``--code DIR`` runs the measurement with another checkout's code on the
@@ -184,23 +186,65 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
     }
 
 
+def _tree_memory_mb(root: int) -> tuple[float, float]:
+    """Resident and proportional memory (RSS, PSS; MB) of ``root`` and its descendants (Linux).
+
+    Issue 14: ``plan`` forks worker processes; their pages shared copy-on-write with the parent
+    count once in PSS and in every process in RSS (the sum of RSS is an upper bound).
+    """
+    rss = pss = 0.0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    kb = float(value.split()[0]) / 1024.0
+                    rss, pss = (rss + kb, pss) if key == "Rss" else (rss, pss + kb)
+            kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:  # the process ended meanwhile
+            continue
+        todo += [int(k) for k in kids]
+    return rss, pss
+
+
 def bench_plan(scenario: Path) -> dict[str, Any]:
-    """``geo-outreach plan`` end to end (maps and briefing included) in a child process."""
+    """``geo-outreach plan`` end to end (maps and briefing included) in a child process.
+
+    CPU: the plan's process and every process it started (its worker processes, Chromium;
+    ``RUSAGE_CHILDREN``). Peak memory: ``peak_rss_mb`` is the largest single process
+    (``ru_maxrss``); ``peak_tree_rss_mb`` / ``peak_tree_pss_mb`` are the largest sums over the
+    plan's process tree, sampled every 0.2 s (issue 14: the plan forks worker processes).
+    """
     out = RESULTS / "plan_out"
     cmd = [sys.executable, "-m", "geo_outreach", "plan", str(scenario), "--out", str(out)]
     t0 = time.perf_counter()
-    done = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, cwd=Path.cwd())
+    load0 = os.getloadavg()[0]
+    proc = subprocess.Popen(
+        [*cmd, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    tree_rss = tree_pss = 0.0
+    while proc.poll() is None:
+        rss, pss = _tree_memory_mb(proc.pid)
+        tree_rss, tree_pss = max(tree_rss, rss), max(tree_pss, pss)
+        time.sleep(0.2)
+    _, stderr = proc.communicate()
     seconds = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
+    if proc.returncode != 0:
+        raise RuntimeError(stderr[-2000:])
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
         "seconds": round(seconds, 2),
         "cpu_s": round(child.ru_utime + child.ru_stime, 2),
         "peak_rss_mb": round(_peak_mb(resource.RUSAGE_CHILDREN)),
+        "peak_tree_rss_mb": round(tree_rss),  # issue 14: plan + its workers, summed
+        "peak_tree_pss_mb": round(tree_pss),
+        "loadavg_1m": [round(load0, 1), round(os.getloadavg()[0], 1)],  # at start, at end
         "stages_s": manifest.get("timings_s", {}),  # issue 14: wall s per plan stage
         "stages_cpu_s": manifest.get("timings_cpu_s", {}),  # and CPU s (shared machine)
+        "stages_overlap": manifest.get("timings_overlap", {}),  # issue 14: worker stages
         "outputs_mb": {  # issue 14: a planner's files should stay a few MB
             f.name: round(f.stat().st_size / 1e6, 1)
             for f in sorted(out.iterdir())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo_outreach import analytics, channels, playbook
+from geo_outreach import _parallel, analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
@@ -33,9 +33,14 @@ from geo_outreach.outputs import (
     write_output,
 )
 from geo_outreach.playbook import PlaybookResult
-from geo_outreach.render import load_output_folder, render_outputs
+from geo_outreach.render import load_output_folder, render_briefings, render_maps, render_outputs
 from geo_outreach.render.effect import write_effect_chart  # issue 13
-from geo_outreach.render.exports import gpkg_alerts_note, write_exports  # issue 11 briefing
+from geo_outreach.render.exports import (  # issue 11 briefing
+    GPKG_MAX_ALERT_POINTS,
+    gpkg_alerts_note,
+    write_exports,
+)
+from geo_outreach.render.folder import with_alerts
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
@@ -49,6 +54,8 @@ class _Timer:
     progress: Progress | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # issue 14: shared machines
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # perf_counter start, end
+    workers: set[str] = field(default_factory=set)  # issue 14: stages run in a worker process
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -56,10 +63,40 @@ class _Timer:
             self.progress(f"{name} ...")
         t0, c0 = time.perf_counter(), time.process_time()
         yield
-        self.seconds[name] = round(time.perf_counter() - t0, 3)
-        self.cpu_seconds[name] = round(time.process_time() - c0, 3)
+        self.record(name, t0, time.perf_counter(), time.process_time() - c0)
+
+    def record(self, name: str, start: float, end: float, cpu_s: float) -> None:
+        """Record a stage's wall span and CPU seconds (and report it done)."""
+        self.spans[name] = (start, end)
+        self.seconds[name] = round(end - start, 3)
+        self.cpu_seconds[name] = round(cpu_s, 3)
         if self.progress:
             self.progress(f"{name}: done in {self.seconds[name]:.1f} s")
+
+    def start(self, name: str, fn: Callable[[], Any], jobs: dict[str, _parallel.Job]) -> None:
+        """Start stage ``name`` in a worker process (:mod:`geo_outreach._parallel`)."""
+        if self.progress:
+            self.progress(f"{name} ... (in a worker process)")
+        jobs[name] = _parallel.start(name, fn)
+        self.workers.add(name)
+
+    def finish(self, name: str, jobs: dict[str, _parallel.Job]) -> Any:
+        """Wait for the worker of stage ``name``, record its timings, return its value."""
+        done = _parallel.finish(jobs.pop(name))
+        self.record(name, done.start, done.end, done.cpu_s)
+        return done.value
+
+    def overlaps(self) -> dict[str, list[str]]:
+        """Issue 14: worker stage -> the stages that ran at the same time (manifest)."""
+        out = {}
+        for name in sorted(self.workers & set(self.spans)):
+            a0, a1 = self.spans[name]
+            out[name] = [
+                other
+                for other, (b0, b1) in sorted(self.spans.items(), key=lambda kv: kv[1])
+                if other != name and b0 < a1 and a0 < b1
+            ]
+        return out
 
 
 @dataclass(frozen=True)
@@ -108,6 +145,13 @@ class _Stages:
     warnings: list[str]
 
 
+#: Issue 14: from this many alerts, ``plan`` runs the base layers, the emerging hot spots, the
+#: effect, the visits, the web maps and the exports in worker processes beside the other stages
+#: (:mod:`geo_outreach._parallel`); smaller runs stay serial (the sample: forking would cost more
+#: than it saves, and the run is short anyway).
+PARALLEL_ALERTS = 100_000
+
+
 #: The former name of :class:`Plan`.
 PlanResult = Plan
 
@@ -142,7 +186,7 @@ def build_plan(
         The stage results, and the files written.
     """
     if not write:
-        st = _compute(sc, _Timer(progress), None, {})
+        st = _compute(sc, _Timer(progress), None, {}, None)
         return Plan(
             scenario=sc,
             data=st.data,
@@ -168,25 +212,52 @@ def _os_reason(exc: OSError) -> str:
 
 
 def _compute(
-    sc: Scenario, timer: _Timer, out_dir: Path | None, files: dict[str, Path]
+    sc: Scenario,
+    timer: _Timer,
+    out_dir: Path | None,
+    files: dict[str, Path],
+    jobs: dict[str, _parallel.Job] | None,
 ) -> _Stages:
-    """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given."""
+    """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given.
+
+    Issue 14: with ``jobs`` (a dict to fill) and a large run on 2+ cores, the base layers, the
+    emerging hot spots, the effect and the visits channels start in worker processes right
+    after the load: they need only the loaded data, and only later stages read what they
+    write. They are collected where the serial run would have run them, so the files are
+    listed in the same order (:meth:`_Timer.finish`; base layers and effect: by the caller).
+    """
     with timer("load"):
         data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
     # what makes validate fail is a warning here: the plan runs, and says so
     warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
-        with timer("base layers"):
-            files.update(write_base_layers(data, out_dir, sc.output.alerts_parquet))
+        base = lambda: write_base_layers(data, out_dir, sc.output.alerts_parquet)  # noqa: E731
+        if jobs is not None and len(data.alerts) >= PARALLEL_ALERTS and _parallel.can_fork():
+            timer.start("base layers", base, jobs)
+            emerging = lambda: write_emerging(  # noqa: E731
+                data.alerts, data.study_area, data.precincts, out_dir
+            )
+            timer.start("emerging hot spots", emerging, jobs)
+            if scenario_log(sc) is not None:  # reads only the scenario, the data and its log
+                timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
+            if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
+                visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
+                timer.start("visits", visits, jobs)  # needs no placement
+        else:
+            with timer("base layers"):
+                files.update(base())
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)
         if out_dir is not None:
             files.update(_write_analytics(result, data, out_dir))
     if out_dir is not None:  # issue 13: emerging hot spots (grid x month trend)
-        with timer("emerging hot spots"):
-            em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
-            files.update({em.name: em} if em is not None else {})
+        if jobs and "emerging hot spots" in jobs:  # issue 14: ran beside the analytics
+            em = timer.finish("emerging hot spots", jobs)
+        else:
+            with timer("emerging hot spots"):
+                em = write_emerging(data.alerts, data.study_area, data.precincts, out_dir)
+        files.update({em.name: em} if em is not None else {})
 
     ch: ChannelsResult | None = None
     placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
@@ -202,7 +273,8 @@ def _compute(
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
-    pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files)  # issue 12
+    visit_plans = timer.finish("visits", jobs) if jobs and "visits" in jobs else None
+    pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files, visit_plans)
     return _Stages(data, result, ch, pb, warnings)
 
 
@@ -212,8 +284,32 @@ def _write_plan(
     """Run the stages and write every file into ``out_dir`` (the staging folder)."""
     timer = _Timer(progress)
     files: dict[str, Path] = {}
-    st = _compute(sc, timer, out_dir, files)
+    jobs: dict[str, _parallel.Job] = {}
+    try:
+        return _write_stages(sc, out_dir, timer, files, jobs, render=render, run=run)
+    finally:
+        for job in jobs.values():  # a stage failed: stop the workers still running
+            _parallel.cancel(job)
+
+
+def _write_stages(
+    sc: Scenario,
+    out_dir: Path,
+    timer: _Timer,
+    files: dict[str, Path],
+    jobs: dict[str, _parallel.Job],
+    *,
+    render: bool,
+    run: dict[str, Any],
+) -> Plan:
+    """Run the stages for :func:`_write_plan` (``jobs``: the worker processes it started)."""
+    st = _compute(sc, timer, out_dir, files, jobs)
     data, result, ch = st.data, st.analytics, st.channels
+    if "base layers" in jobs:  # issue 14: its files first, as the serial run lists them
+        base = timer.finish("base layers", jobs)
+        files_now = dict(files)
+        files.clear()
+        files.update({**base, **files_now})
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
         sc,
@@ -231,24 +327,37 @@ def _write_plan(
         },
     )
     files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
-    effect = _run_effect(sc, data, timer, out_dir, files)  # issue 13: before the one render
+    if "effect" in jobs:  # issue 14: ran in a worker since the load
+        effect, written = timer.finish("effect", jobs)
+        files.update(written)
+    else:
+        effect = _run_effect(sc, data, timer, out_dir, files)  # issue 13: before the one render
 
     if render:
+        langs = sc.output.langs or sc.output.lang
         with timer("render"):
-            folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
-            rendered = render_outputs(
-                folder, basemap=sc.output.basemap, lang=sc.output.langs or sc.output.lang
-            )
-            files.update({Path(p).name: Path(p) for p in rendered.values()})
+            if timer.workers and _parallel.can_fork():  # issue 14: exports and maps beside
+                rendered = _render_beside(sc, data, out_dir, timer, jobs)
+            else:
+                folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
+                rendered = render_outputs(folder, basemap=sc.output.basemap, lang=langs)
+        if "map" in jobs:  # the maps first, as render_outputs lists them
+            rendered = {**timer.finish("map", jobs), **rendered}
+        files.update({Path(p).name: Path(p) for p in rendered.values()})
         # issue 11 briefing: outputs.gpkg (QGIS, styled) and placements.xlsx (Excel)
-        with timer("exports"):
-            files.update(write_exports(folder))
+        if "exports" in jobs:
+            files.update(timer.finish("exports", jobs))
+        else:
+            with timer("exports"):
+                files.update(write_exports(folder))  # the folder read for the render
         gpkg_note = gpkg_alerts_note(len(data.alerts), files)  # issue 14: big runs, no alert points
         if gpkg_note is not None:
             manifest["outputs_gpkg"] = gpkg_note
     if render or effect is not None:  # the stages timed after the manifest was first written
         manifest["timings_s"] = dict(timer.seconds)
-        manifest["timings_cpu_s"] = dict(timer.cpu_seconds)  # issue 14: this process's CPU
+        manifest["timings_cpu_s"] = dict(timer.cpu_seconds)  # issue 14: each stage's process
+        if timer.workers:  # issue 14: the stages run in worker processes, and beside what
+            manifest["timings_overlap"] = timer.overlaps()
         files["manifest.json"] = write_json(out_dir / "manifest.json", manifest)
     return Plan(
         scenario=sc,
@@ -263,6 +372,24 @@ def _write_plan(
     )
 
 
+def _render_beside(
+    sc: Scenario, data: StudyData, out_dir: Path, timer: _Timer, jobs: dict[str, _parallel.Job]
+) -> dict[str, Path]:
+    """Issue 14: the briefing here while worker processes draw the web maps and the exports.
+
+    Only the map worker reads ``alerts.csv`` (the briefing needs its row count, the exports
+    leave the alert points out above ``GPKG_MAX_ALERT_POINTS``). Returns the briefing files.
+    """
+    folder = load_output_folder(out_dir, alerts=False)
+    folder = dataclasses.replace(folder, alert_rows=len(data.alerts))  # the rows it holds
+    langs = sc.output.langs or sc.output.lang
+    few = len(data.alerts) <= GPKG_MAX_ALERT_POINTS
+    timer.start("exports", lambda: write_exports(with_alerts(folder) if few else folder), jobs)
+    maps = lambda: render_maps(with_alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
+    timer.start("map", maps, jobs)
+    return render_briefings(folder, lang=langs)
+
+
 def _run_effect(
     sc: Scenario, data: StudyData, timer: _Timer, out_dir: Path, files: dict[str, Path]
 ) -> EffectResult | None:
@@ -271,16 +398,26 @@ def _run_effect(
     Writes the effect files and chart next to the plan, before the map and briefing are
     rendered (issue 14: rendered once, not again after the effect), reusing the plan's layers.
     """
-    src = scenario_log(sc)
-    if src is None:
+    if scenario_log(sc) is None:
         return None
     with timer("effect"):
-        res = run_effect(sc, src, progress=timer.progress, study=data)
-        written = write_effect(res, out_dir)
-        langs = sc.output.langs or (sc.output.lang,)
-        written.append(write_effect_chart(out_dir, lang=langs[0]))
-        files.update({Path(p).name: Path(p) for p in written})
+        res, written = _effect_files(sc, data, out_dir, timer.progress)
+        files.update(written)
     return res
+
+
+def _effect_files(
+    sc: Scenario, data: StudyData, out_dir: Path, progress: Progress | None
+) -> tuple[EffectResult, dict[str, Path]]:
+    """Estimate the effect of the scenario's campaign log; write its files and chart."""
+    src = scenario_log(sc)
+    if src is None:  # pragma: no cover - callers check first
+        raise GeoOutreachError("the scenario has no [campaign_log]")
+    res = run_effect(sc, src, progress=progress, study=data)
+    written = write_effect(res, out_dir)
+    langs = sc.output.langs or (sc.output.lang,)
+    written.append(write_effect_chart(out_dir, lang=langs[0]))
+    return res, {Path(p).name: Path(p) for p in written}
 
 
 def _run_playbook(
@@ -291,18 +428,25 @@ def _run_playbook(
     timer: _Timer,
     out_dir: Path | None,
     files: dict[str, Path],
+    visit_plans: playbook.VisitPlans | None = None,
 ) -> PlaybookResult | None:
     """Issue 12: materials, calendar and visits after the channels (written when ``out_dir``).
 
     The patrol calendar uses ``peak_windows``, the same windows the patrol route and the
-    manifest show.
+    manifest show. ``visit_plans``: the visits channels, already planned in a worker process
+    (issue 14).
     """
     if not playbook.has_playbook(sc):
         return None
     with timer("playbook"):
         placements = ch.placements if ch is not None else data.venues.iloc[:0].assign(channel="")
         pb = playbook.run_playbook(
-            sc, data.precincts, data.alerts, placements, peak_windows=peak_windows
+            sc,
+            data.precincts,
+            data.alerts,
+            placements,
+            peak_windows=peak_windows,
+            visit_plans=visit_plans,
         )
         if out_dir is not None:
             for p in playbook.write_playbook(pb, sc, out_dir):

@@ -42,7 +42,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"backtest", "playbook"}),  # issue 12: playbook sits above channels
     frozenset({"effect"}),  # issue 13
     frozenset({"render"}),
-    frozenset({"manifest", "plan"}),
+    frozenset({"manifest", "plan", "_parallel"}),  # _parallel: issue 14, worker processes
     frozenset({"api", "__init__", "project_init"}),
     frozenset({"cli", "__main__"}),
 )

@@ -12,11 +12,19 @@ from __future__ import annotations
 from geo_outreach.playbook.grid import benefit_scores, generated_grid, plan_grid_visits, walk_order
 from geo_outreach.playbook.materials import allocate, largest_remainder, plan_materials
 from geo_outreach.playbook.schedule import best_slot, calendar_table, channel_slots
-from geo_outreach.playbook.stage import PlaybookResult, has_playbook, run_playbook, write_playbook
+from geo_outreach.playbook.stage import (
+    PlaybookResult,
+    VisitPlans,
+    has_playbook,
+    plan_visit_channels,
+    run_playbook,
+    write_playbook,
+)
 from geo_outreach.playbook.visits import plan_visits
 
 __all__ = [
     "PlaybookResult",
+    "VisitPlans",
     "allocate",
     "benefit_scores",
     "best_slot",
@@ -27,6 +35,7 @@ __all__ = [
     "largest_remainder",
     "plan_grid_visits",
     "plan_materials",
+    "plan_visit_channels",
     "plan_visits",
     "run_playbook",
     "walk_order",

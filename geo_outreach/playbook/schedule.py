@@ -12,7 +12,9 @@ in ``calendar.csv``). Over the scenario's ``campaign = {start, end}`` each slot 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from geo_outreach._validate import columns_of
@@ -78,15 +81,37 @@ def _weights(ch: ChannelConfig, alerts: pd.DataFrame) -> np.ndarray:
     return w
 
 
+def alert_xy(alerts: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the alerts' point coordinates, n x 2 (NaN for an empty point, as ``geometry.x``)."""
+    g = alerts.geometry.values
+    return np.column_stack([shapely.get_x(g), shapely.get_y(g)])
+
+
 def reached_alerts(
-    alerts: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, radius_m: float
+    alerts: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    radius_m: float,
+    xy: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Boolean mask of the alerts within ``radius_m`` (straight line) of any site (working CRS)."""
+    """Boolean mask of the alerts within ``radius_m`` (straight line) of any site (working CRS).
+
+    ``xy``: the alerts' coordinates (n x 2) when the caller has them (issue 14: read once for
+    every channel, not once per channel). Only the alerts in the sites' bounding box grown by
+    the radius are measured (the others are farther on one axis alone); each is measured as
+    before, so the mask is the same.
+    """
     if len(alerts) == 0 or len(sites) == 0:
         return np.zeros(len(alerts), dtype=bool)
-    tree = cKDTree(np.column_stack([sites.geometry.x, sites.geometry.y]))
-    d, _ = tree.query(np.column_stack([alerts.geometry.x, alerts.geometry.y]), k=1)
-    return np.asarray(d <= radius_m)
+    pts = alert_xy(alerts) if xy is None else xy
+    at = np.column_stack([sites.geometry.x, sites.geometry.y])
+    pad = radius_m * (1.0 + 1e-9) + 1e-6  # a margin: no rounding can put a point left out inside
+    box = ((pts >= at.min(axis=0) - pad) & (pts <= at.max(axis=0) + pad)).all(axis=1)
+    near = np.flatnonzero(box)
+    mask = np.zeros(len(alerts), dtype=bool)
+    if len(near):
+        d, _ = cKDTree(at).query(pts[near], k=1)
+        mask[near] = d <= radius_m
+    return mask
 
 
 def best_slot(
@@ -172,6 +197,7 @@ def channel_slots(
     any; without them it falls back to the reached alerts like the other channels.
     """
     slots = []
+    xy = alert_xy(alerts)  # issue 14: once, not per channel
     for ch in channels:
         if ch.type == "visits":
             continue
@@ -181,7 +207,7 @@ def channel_slots(
                 slots += peaks
                 continue
         sites = placements[placements["channel"].astype(str) == ch.name]
-        mask = reached_alerts(alerts, sites, ch.radius_m)
+        mask = reached_alerts(alerts, sites, ch.radius_m, xy)
         slots.append(best_slot(ch, alerts[mask], timezone))
     return slots
 
@@ -277,8 +303,34 @@ def write_ics(path: Path, events: Sequence[dict[str, object]], *, name: str) -> 
             ev.add("location", str(e["location"]))
         cal.add_component(ev)
     if hasattr(cal, "add_missing_timezones"):
-        cal.add_missing_timezones()
+        _add_missing_timezones(cal)
     return atomic_write(path, lambda p: p.write_bytes(cal.to_ical()))
+
+
+@functools.lru_cache(maxsize=16)
+def _vtimezone(tzid: str) -> Any:
+    """Return the VTIMEZONE component of ``tzid`` (``None`` for a zone icalendar does not know).
+
+    Issue 14: icalendar builds it by walking the zone's UTC offsets over 1970-2038 (~75,000
+    ``utcoffset`` calls, ~0.1 s); a plan writes ~20 calendars in one zone, so it is built once
+    per process and copied into each calendar.
+    """
+    import icalendar
+
+    try:
+        return icalendar.Timezone.from_tzid(tzid)
+    except ValueError:
+        return None
+
+
+def _add_missing_timezones(cal: Any) -> None:
+    """``Calendar.add_missing_timezones()`` (same components, same place) from a cache."""
+    at = len(cal.timezones)
+    for tzid in cal.get_missing_tzids():
+        tz = _vtimezone(tzid)
+        if tz is not None:
+            cal.subcomponents.insert(at, copy.deepcopy(tz))
+            at += 1
 
 
 def calendar_events(

@@ -97,36 +97,25 @@ def has_playbook(sc: Scenario) -> bool:
     )
 
 
-def run_playbook(
-    sc: Scenario, precincts: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame,
-    placements: gpd.GeoDataFrame, *, peak_windows: Sequence[dict[str, Any]] | None = None,
-) -> PlaybookResult:  # fmt: skip
-    """Plan materials, the calendar and the visits of scenario ``sc``.
+@dataclass(frozen=True)
+class VisitPlans:
+    """The visits channels' plans (:func:`plan_visit_channels`): they need no placement."""
 
-    Parameters
-    ----------
-    sc
-        The scenario (channels, ``campaign``, ``key_dates``).
-    precincts, alerts
-        The study's layers (working CRS).
-    placements
-        The channels stage's placements (working CRS).
-    peak_windows
-        The plan's peak windows (``manifest.json`` ``peak_windows``, the ones the patrol route
-        shows); computed from ``alerts`` by the same function when not given.
+    schedules: list[pd.DataFrame]
+    visits: list[pd.DataFrame]
+    grids: list[gpd.GeoDataFrame]
+    notes: list[Note]
 
-    Returns
-    -------
-    PlaybookResult
+
+def plan_visit_channels(
+    sc: Scenario, precincts: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame
+) -> VisitPlans:
+    """Plan the firm/school visits and the elderly grid visits of ``sc``'s visits channels.
+
+    Issue 14: they depend on the layers only, not on the placements, so ``plan`` can run
+    them beside the channels stage (in a worker process) and hand them to :func:`run_playbook`.
     """
     tz = sc.scenario.timezone
-    placing = [c for c in sc.channels if c.type != "visits"]
-    materials = plan_materials(placing, placements)
-    by_precinct = materials_by_precinct(placing, placements, materials, precincts)
-    if peak_windows is None and any(c.type == "patrol" for c in placing):
-        peak_windows = compute_peak_windows(alerts) if len(alerts) else []
-    slots = tuple(channel_slots(placing, placements, alerts, tz, peak_windows))
-    calendar = calendar_table(slots, sc.campaign, sc.key_dates, tz)
     schedules, visit_frames, grids = [], [], []
     notes: list[Note] = []
     weeks = campaign_weeks(sc)
@@ -145,6 +134,45 @@ def run_playbook(
             visit_frames.append(gv.visits)
             grids.append(gv.cells)
             notes += gv.items
+    return VisitPlans(schedules, visit_frames, grids, notes)
+
+
+def run_playbook(
+    sc: Scenario, precincts: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame,
+    placements: gpd.GeoDataFrame, *, peak_windows: Sequence[dict[str, Any]] | None = None,
+    visit_plans: VisitPlans | None = None,
+) -> PlaybookResult:  # fmt: skip
+    """Plan materials, the calendar and the visits of scenario ``sc``.
+
+    Parameters
+    ----------
+    sc
+        The scenario (channels, ``campaign``, ``key_dates``).
+    precincts, alerts
+        The study's layers (working CRS).
+    placements
+        The channels stage's placements (working CRS).
+    peak_windows
+        The plan's peak windows (``manifest.json`` ``peak_windows``, the ones the patrol route
+        shows); computed from ``alerts`` by the same function when not given.
+    visit_plans
+        :func:`plan_visit_channels` already run (issue 14: beside the channels stage);
+        planned here when not given.
+
+    Returns
+    -------
+    PlaybookResult
+    """
+    tz = sc.scenario.timezone
+    placing = [c for c in sc.channels if c.type != "visits"]
+    materials = plan_materials(placing, placements)
+    by_precinct = materials_by_precinct(placing, placements, materials, precincts)
+    if peak_windows is None and any(c.type == "patrol" for c in placing):
+        peak_windows = compute_peak_windows(alerts) if len(alerts) else []
+    slots = tuple(channel_slots(placing, placements, alerts, tz, peak_windows))
+    calendar = calendar_table(slots, sc.campaign, sc.key_dates, tz)
+    part = visit_plans if visit_plans is not None else plan_visit_channels(sc, precincts, alerts)
+    schedules, visit_frames, grids, notes = part.schedules, part.visits, part.grids, part.notes
     schedule = pd.concat(schedules, ignore_index=True) if schedules else _empty(SCHEDULE_COLUMNS)
     visits = pd.concat(visit_frames, ignore_index=True) if visit_frames else _empty(VISIT_COLUMNS)
     grid = (

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from geo_outreach.outputs import write_text
-from geo_outreach.render.briefing import render_briefing
+from geo_outreach.render.briefing import render_briefing, start_briefing
 from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.naming import lang_name, parse_langs
 from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
@@ -27,6 +27,8 @@ __all__ = [
     "load_output_folder",
     "render_briefing",
     "render_map",
+    "render_briefings",
+    "render_maps",
     "render_outputs",
     "resolve_basemap",
 ]
@@ -72,15 +74,57 @@ def render_outputs(
         For an unsupported language.
     """
     folder = out_dir if isinstance(out_dir, OutputFolder) else load_output_folder(out_dir)
-    cfg = folder.manifest.get("output") or {}
-    basemap = basemap if basemap is not None else cfg.get("basemap") or "none"
-    langs = parse_langs(lang if lang is not None else cfg.get("lang") or "zh")
+    basemap, langs = _settings(folder, basemap, lang)
     written: dict[str, Path] = {}
     for i, code in enumerate(langs):
         suffix = "" if i == 0 else f"_{code}"
-        page = render_map(folder, basemap=basemap, lang=code)
-        written["map" + suffix] = write_text(folder.path / lang_name("map.html", code), page)
-        for kind, path in render_briefing(folder, lang=code).items():
+        # issue 14: Chromium prints the briefing while the web map is drawn
+        briefing, finish = start_briefing(folder, lang=code)
+        written["map" + suffix] = _write_map(folder, basemap, code)
+        for kind, path in {**briefing, **finish()}.items():
             written[kind + suffix] = path
     log.info("rendered %s", ", ".join(str(p) for p in written.values()))
+    return written
+
+
+def _settings(
+    folder: OutputFolder, basemap: str | None, lang: str | Sequence[str] | None
+) -> tuple[str, list[str]]:
+    """Return the base map and the languages: as given, else the manifest's, else the defaults."""
+    cfg = folder.manifest.get("output") or {}
+    basemap = basemap if basemap is not None else cfg.get("basemap") or "none"
+    return basemap, list(parse_langs(lang if lang is not None else cfg.get("lang") or "zh"))
+
+
+def _write_map(folder: OutputFolder, basemap: str, lang: str) -> Path:
+    page = render_map(folder, basemap=basemap, lang=lang)
+    return write_text(folder.path / lang_name("map.html", lang), page)
+
+
+def render_maps(
+    folder: OutputFolder, *, basemap: str | None = None, lang: str | Sequence[str] | None = None
+) -> dict[str, Path]:
+    """Write only the web maps of :func:`render_outputs` (issue 14: in a worker process).
+
+    Returns
+    -------
+    dict
+        ``map`` (first language), ``map_<lang>`` (the others).
+    """
+    basemap, langs = _settings(folder, basemap, lang)
+    return {
+        "map" + ("" if i == 0 else f"_{code}"): _write_map(folder, basemap, code)
+        for i, code in enumerate(langs)
+    }
+
+
+def render_briefings(
+    folder: OutputFolder, *, lang: str | Sequence[str] | None = None
+) -> dict[str, Path]:
+    """Write only the briefings of :func:`render_outputs` (keys as there, without the maps)."""
+    _, langs = _settings(folder, None, lang)
+    written: dict[str, Path] = {}
+    for i, code in enumerate(langs):
+        for kind, path in render_briefing(folder, lang=code).items():
+            written[kind + ("" if i == 0 else f"_{code}")] = path
     return written

@@ -16,7 +16,9 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,8 @@ def _is_partial(r: Any) -> bool:
 def _total(folder: OutputFolder) -> int | None:
     if folder.alerts is not None:
         return len(folder.alerts)
+    if folder.alert_rows is not None:  # issue 14: alerts.csv counted, not read
+        return folder.alert_rows
     return int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
 
 
@@ -417,6 +421,27 @@ def render_briefing(
         and the fallback PDF are skipped with a logged warning when the static map cannot be
         drawn (the HTML is then written without the map images).
     """
+    written, finish = start_briefing(folder, lang=lang, pdf=pdf)
+    written.update(finish())
+    return written
+
+
+def start_briefing(
+    folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
+) -> tuple[dict[str, Path], Callable[[], dict[str, Path]]]:
+    """Write the briefing's PNG and HTML, and start printing its PDF in the background.
+
+    Issue 14: Chromium prints for ~3 s in its own process; the caller draws the web map
+    meanwhile and then calls ``finish``. Arguments as :func:`render_briefing`.
+
+    Returns
+    -------
+    tuple
+        The files written so far by kind, and ``finish``: waits for Chromium and returns
+        ``{"briefing_pdf": path}`` (the matplotlib map page when Chromium failed; ``{}`` when
+        no PDF could be written). Call it from the thread that called this function: the
+        fallback draws with matplotlib, which is not thread-safe.
+    """
     if not isinstance(folder, OutputFolder):
         folder = load_output_folder(folder)
     default = (folder.manifest.get("output") or {}).get("lang") or "zh"
@@ -438,25 +463,46 @@ def render_briefing(
     page = briefing_html(folder, lang=lang, map_png=maps.overview, inset_png=maps.inset)
     html_path = write_text(folder.path / lang_name("briefing.html", lang), page)
     written["briefing_html"] = html_path
-    if pdf:
-        pdf_path = folder.path / lang_name("briefing.pdf", lang)
+    if not pdf:
+        return written, dict
+    pdf_path = folder.path / lang_name("briefing.pdf", lang)
+    printed: dict[str, Path | PdfPrintError] = {}
+
+    def print_it() -> None:  # the thread only waits on Chromium (a subprocess: no GIL held)
         try:
-            written["briefing_pdf"] = print_pdf(html_path, pdf_path)
+            printed["pdf"] = print_pdf(html_path, pdf_path)
         except PdfPrintError as exc:
-            if maps.pdf is None and maps.overview is not None:
-                maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
-            if maps.pdf is None:
-                log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
-            else:
-                log.warning(
-                    "%s: %s; wrote only the map page (matplotlib) instead of the whole "
-                    "briefing",
-                    pdf_path.name,
-                    exc,
-                )
-                data = maps.pdf
-                written["briefing_pdf"] = atomic_write(pdf_path, lambda p: p.write_bytes(data))
-    return written
+            printed["pdf"] = exc
+
+    thread = threading.Thread(target=print_it, name="briefing pdf", daemon=True)
+    thread.start()
+
+    def finish() -> dict[str, Path]:
+        thread.join()
+        got = printed.get("pdf", PdfPrintError("Chromium printing stopped"))
+        if isinstance(got, Path):
+            return {"briefing_pdf": got}
+        return _fallback_written(folder, lang, maps, pdf_path, got)
+
+    return written, finish
+
+
+def _fallback_written(
+    folder: OutputFolder, lang: str, maps: _Maps, pdf_path: Path, exc: PdfPrintError
+) -> dict[str, Path]:
+    """Chromium failed: write the matplotlib map page as the PDF (``{}`` when it fails too)."""
+    if maps.pdf is None and maps.overview is not None:
+        maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
+    if maps.pdf is None:
+        log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
+        return {}
+    log.warning(
+        "%s: %s; wrote only the map page (matplotlib) instead of the whole briefing",
+        pdf_path.name,
+        exc,
+    )
+    data = maps.pdf
+    return {"briefing_pdf": atomic_write(pdf_path, lambda p: p.write_bytes(data))}
 
 
 @dataclass(frozen=True)

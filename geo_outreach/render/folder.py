@@ -9,6 +9,7 @@ under their names, and a file from another version is an error that names the fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from geo_outreach.outputs import excel_unescape, sha256_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OutputFolder", "load_output_folder"]
+__all__ = ["OutputFolder", "load_output_folder", "with_alerts"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class OutputFolder:
     evaluation: pd.DataFrame | None = None
     evaluation_summary: dict[str, Any] | None = None  # evaluation.json (``geo-outreach evaluate``)
     density_path: Path | None = None
+    #: issue 14: the rows of ``alerts.csv`` when the table was not read (``alerts`` is None;
+    #: :func:`with_alerts` reads it)
+    alert_rows: int | None = None
 
     @property
     def title(self) -> str:
@@ -215,13 +219,16 @@ def _same_plan(
     return summary
 
 
-def load_output_folder(out_dir: str | Path) -> OutputFolder:
+def load_output_folder(out_dir: str | Path, *, alerts: bool = True) -> OutputFolder:
     """Read the files of an output folder.
 
     Parameters
     ----------
     out_dir
         The output folder of a plan (``geo-outreach plan``).
+    alerts
+        Also read ``alerts.csv`` (issue 14: ``plan`` on many alerts reads it only in the worker
+        process that draws the web map, :func:`with_alerts`).
 
     Returns
     -------
@@ -247,7 +254,7 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         path=out,
         manifest=manifest,
         precincts=precincts,
-        alerts=_read_csv(out / "alerts.csv"),
+        alerts=_read_csv(out / "alerts.csv") if alerts else None,
         venues=_read_geo(out / "venues.geojson"),
         streets=_read_geo(out / "streets.geojson"),
         hotspots=_read_geo(out / "hotspots.geojson"),
@@ -263,3 +270,10 @@ def load_output_folder(out_dir: str | Path) -> OutputFolder:
         evaluation_summary=evaluation_summary,
         density_path=density if density.is_file() else None,
     )
+
+
+def with_alerts(folder: OutputFolder) -> OutputFolder:
+    """Return ``folder`` with ``alerts.csv`` read (itself when it was read already)."""
+    if folder.alerts is not None:
+        return folder
+    return dataclasses.replace(folder, alerts=_read_csv(folder.path / "alerts.csv"))
