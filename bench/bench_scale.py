@@ -43,92 +43,10 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _children() -> list[int]:
-    """Pids of this process's children (Linux ``/proc``)."""
-    me, found = os.getpid(), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == me:
-                found.append(int(stat.parent.name))
-        except OSError:  # the process ended meanwhile
-            continue
-    return found
-
-
-def _worker_usage() -> tuple[float, float]:
-    """CPU s and peak RSS (MB) of the loader's worker processes (``geo_outreach._pool``).
-
-    They are the fork server's children, not ours: each worker reports its own CPU and peak
-    with every slice, and the fork server's own CPU (its imports) and peak are read from
-    ``/proc``. (0, 0) when the load ran in threads.
-    """
-    try:
-        from geo_outreach import _pool
-    except ImportError:  # an older checkout (--code): threads only
-        return 0.0, 0.0
-    cpu = sum(c for c, _ in _pool.WORKER_STATS.values())
-    peak = sum(p for _, p in _pool.WORKER_STATS.values())
-    for pid in _children() if _pool.WORKER_STATS else []:
-        if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            continue
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peak += int(line.split()[1]) / 1024.0
-    return cpu, peak
-
-
-def _tree_rss_mb(root: int) -> float:
-    """RSS (MB) of process ``root`` and all its descendants now (Linux ``/proc``)."""
-    kids: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        kids.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        todo += kids.get(pid, [])
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-        except OSError:
-            continue
-    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-class _TreePeak:
-    """Sample the RSS of this process and its descendants (loader workers) every 0.2 s."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
-
-    def stop(self) -> float:
-        """Stop sampling; return the largest sum seen (MB)."""
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
 def bench_pandas(scenario: Path) -> dict[str, Any]:
     """Load + clean + datum + join + binning of the scenario's alerts, pandas engine.
 
     The binning counts integer codes with ``numpy.bincount`` (precinct x month, 500 m cells).
-    CPU s and peak RSS include the loader's worker processes (for layers of
-    ``io.PROCESS_MIN_ROWS`` rows or more): ``cpu_s`` = this process + workers + fork server,
-    ``peak_rss_mb`` = the sum of their peaks (an upper bound of the machine's peak),
-    ``sampled_peak_mb`` = the largest sum of their RSS seen at one time (sampled 5x a second).
     """
     import numpy as np
     import pandas as pd
@@ -139,7 +57,6 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
     from geo_outreach.io import load_alerts
     from geo_outreach.scenario import load_scenario
 
-    sampler = _TreePeak()
     t0, c0 = time.perf_counter(), time.process_time()
     sc = load_scenario(scenario)
     ll, _, _ = load_precincts(sc.precincts)
@@ -166,8 +83,6 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
     ix, iy = ix - ix.min(), iy - iy.min()
     grid = np.bincount(ix * (iy.max() + 1) + iy)
     t_bin = time.perf_counter() - t0 - t_load
-    child_cpu, child_peak = _worker_usage()
-    tree_peak = sampler.stop()
     return {
         "loaded": len(alerts),
         "rejected": len(rejects),
@@ -177,11 +92,8 @@ def bench_pandas(scenario: Path) -> dict[str, Any]:
         "load_s": round(t_load, 2),
         "bin_s": round(t_bin, 2),
         "seconds": round(time.perf_counter() - t0, 2),
-        "cpu_s": round(time.process_time() - c0 + child_cpu, 2),
-        "worker_cpu_s": round(child_cpu, 2),  # worker processes + fork server (in cpu_s)
-        "peak_rss_mb": round(_peak_mb() + child_peak, 0),
-        "parent_peak_mb": round(_peak_mb(), 0),
-        "sampled_peak_mb": round(tree_peak, 0),  # sum over the process tree, sampled 5x a second
+        "cpu_s": round(time.process_time() - c0, 2),
+        "peak_rss_mb": round(_peak_mb(), 0),
         "loadavg_1m": round(os.getloadavg()[0], 1),  # shared machine: wall s is only fair when idle
     }
 

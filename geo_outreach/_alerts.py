@@ -71,9 +71,6 @@ __all__ = [
 #: Category of an alert without one.
 NO_CATEGORY = "未分类"
 
-#: One slice's cleaning result (:func:`clean_alert_rows`).
-Part = tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]
-
 
 @dataclass(frozen=True, eq=False)
 class CleanContext:
@@ -312,21 +309,6 @@ def clean_alert_rows(
         rejected: :func:`finish_alerts`); the rejects of the slice (in row order); facts
         ``rows_in`` and ``time_order`` (the order seen in this slice, "" when none).
     """
-    return with_points(clean_alert_table(df, cols, ctx), ctx.crs)
-
-
-#: One slice's cleaning result without shapely objects (:func:`clean_alert_table`).
-TablePart = tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
-
-
-def clean_alert_table(
-    df: pd.DataFrame, cols: dict[str, str | None], ctx: CleanContext
-) -> TablePart:
-    """:func:`clean_alert_rows` with the kept points as ``x``/``y`` columns, not shapely points.
-
-    Plain numpy/arrow columns only, so a worker process sends it back cheaply (a pickled
-    shapely point costs ~20x its creation); :func:`with_points` makes the points.
-    """
     lon_col, lat_col, time_col = str(cols["lon"]), str(cols["lat"]), str(cols["time"])
     where = f"{lon_col}/{lat_col}"
     rows = df["_row"].to_numpy()
@@ -356,7 +338,7 @@ def clean_alert_table(
     keep &= ~bad_time
     wlon, wlat = _crs.to_wgs84_lonlat(lon.to_numpy()[keep], lat.to_numpy()[keep], ctx.datum)
     del lon, lat
-    x, y = _projected_xy(wlon, wlat, ctx.crs)  # x/y arrays: the points are made once, at the end
+    x, y = _projected_xy(wlon, wlat, ctx.crs)  # x/y arrays: the points are made once, below
     codes, ids = precinct_codes(x, y, ctx.precincts_m, ctx.grid)
     dist_km = _outside_km(x, y, codes < 0, ctx)
     far = dist_km > ctx.max_outside_km
@@ -364,20 +346,10 @@ def clean_alert_table(
         parts.append(_far_rejects(ctx, rows[keep][far], dist_km[far], wlon[far], wlat[far], where))
     rejects = order_rejects(pd.concat(parts, ignore_index=True)) if parts else _no_rejects()
     pos = np.flatnonzero(keep)[~far]  # the kept rows, in order
-    table = _kept_alerts(df, cols, ctx, pos, parsed.times.array.take(pos))
-    table["x"], table["y"] = x[~far], y[~far]
-    table["precinct_id"] = np.append(ids, OUTSIDE).astype(object)[codes[~far]]
-    return table, rejects, {"rows_in": len(df), "time_order": parsed.order}
-
-
-def with_points(part: TablePart, crs: pyproj.CRS) -> Part:
-    """Turn a :func:`clean_alert_table` result into :func:`clean_alert_rows`' (points made)."""
-    table, rejects, facts = part
-    data = {c: table[c].array for c in table.columns if c not in ("x", "y", "precinct_id")}
-    points = gpd.points_from_xy(table["x"].to_numpy(), table["y"].to_numpy(), crs=crs)
-    gdf = gpd.GeoDataFrame(data, geometry=points, crs=crs)
-    gdf["precinct_id"] = table["precinct_id"].to_numpy(dtype=object)
-    return gdf, rejects, facts
+    points = gpd.points_from_xy(x[~far], y[~far], crs=ctx.crs)
+    gdf = _kept_alerts(df, cols, ctx, pos, parsed.times.array.take(pos), points)
+    gdf["precinct_id"] = np.append(ids, OUTSIDE).astype(object)[codes[~far]]
+    return gdf, rejects, {"rows_in": len(df), "time_order": parsed.order}
 
 
 def _kept_alerts(
@@ -386,20 +358,23 @@ def _kept_alerts(
     ctx: CleanContext,
     pos: np.ndarray,
     times: Any,
-) -> pd.DataFrame:
+    points: Any,
+) -> gpd.GeoDataFrame:
     """Return the kept rows (positions ``pos``) as alerts: ids, times, category, age, ``_row``."""
     cat_col, age_col = cols["category"], cols["age_band"]
     wanted = ["_row", *dict.fromkeys(c for c in (cols["id"], cat_col, age_col) if c)]
     sel = df[wanted].iloc[pos]  # only the columns still needed are copied
     n = len(pos)
-    return pd.DataFrame(
+    return gpd.GeoDataFrame(
         {
             "alert_id": alert_ids(sel, cols["id"], Path(ctx.source).stem).array,
             "reported_at": times,
             "category": _categories(sel[cat_col]) if cat_col else np.full(n, NO_CATEGORY, object),
             "age_band": _age_bands(sel[age_col]) if age_col else np.full(n, "", dtype=object),
             "_row": sel["_row"].to_numpy(),
-        }
+        },
+        geometry=points,
+        crs=ctx.crs,
     )  # fmt: skip
 
 
@@ -522,6 +497,10 @@ def finish_alerts(
         alerts_outside=int((alerts["precinct_id"] == OUTSIDE).sum()),
     )
     return alerts, rejects, facts
+
+
+#: One slice's cleaning result (:func:`clean_alert_rows`).
+Part = tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]
 
 
 def clean_slices(

@@ -63,29 +63,6 @@ def parquet_row_range(
     return pf.read_row_groups(groups, columns=columns).slice(skip, stop - start)
 
 
-def row_group_ranges(path: Path | str, rows: int) -> list[tuple[int, int]] | None:
-    """Row ranges of whole row groups, each about ``rows`` rows (groups merged up to it).
-
-    A range never cuts a row group, so reading the ranges decodes every group once. None
-    when a group holds more than ``2 * rows`` rows (ranges would decode it several times).
-    """
-    import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-    meta = pq.ParquetFile(path).metadata
-    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    if not sizes or max(sizes) > 2 * rows:
-        return None
-    ranges: list[tuple[int, int]] = []
-    start = stop = 0
-    for size in sizes:
-        if stop > start and stop - start + size > rows:
-            ranges.append((start, stop))
-            start = stop
-        stop += size
-    ranges += [(start, stop)] if stop > start else []
-    return ranges
-
-
 def read_parquet_rows(
     path: Path,
     layer: str,

@@ -63,8 +63,6 @@ from geo_outreach._parse import (
     reject_duplicates,
     to_float,
 )
-from geo_outreach._parquet import parquet_columns, row_group_ranges
-from geo_outreach._pool import ParquetRange, clean_in_processes, start_early
 from geo_outreach._precincts import PRECINCT_COLUMNS, load_precincts
 from geo_outreach._tables import detect_encoding, read_table, reject_ragged
 from geo_outreach._times import parse_times
@@ -142,24 +140,6 @@ def _distance_km(points: gpd.GeoSeries, study_area: shapely.Geometry) -> np.ndar
 CLEAN_ROWS = 500_000
 #: Slices cleaned at once, in threads (numpy, arrow, pyproj and shapely release the GIL).
 CLEAN_THREADS = 2
-#: Worker processes for layers of :data:`PROCESS_MIN_ROWS` rows or more (``_pool``; 0: threads).
-CLEAN_PROCESSES = 2
-#: Smaller layers are cleaned in threads: starting the workers and sending the rows costs more.
-PROCESS_MIN_ROWS = 2_000_000
-
-
-def _rows_estimate(path: Path) -> int:
-    """Rows of a Parquet file (its footer), else the file size over the first MB's line length.
-
-    Only decides whether the worker processes start before the file is read.
-    """
-    if is_plain_parquet(path):
-        import pyarrow.parquet as pq  # imported here: only Parquet input needs it
-
-        return int(pq.ParquetFile(path).metadata.num_rows)
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    return path.stat().st_size * head.count(b"\n") // max(len(head), 1)
 
 
 def read_alerts(
@@ -198,15 +178,11 @@ def load_alerts(
     :func:`geo_outreach._times.parse_time_column` (no time, time without a date, time out of
     range, time in the future -- after ``now``, default the run's clock --, outside ``period``,
     unparseable time). Read -> :func:`~geo_outreach._alerts.alert_context` (whole column) ->
-    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows, in
-    threads; from :data:`PROCESS_MIN_ROWS` rows in :data:`CLEAN_PROCESSES` worker processes,
-    :func:`geo_outreach._pool.clean_in_processes`) ->
+    :func:`~geo_outreach._alerts.clean_alert_rows` (slices of :data:`CLEAN_ROWS` rows) ->
     :func:`~geo_outreach._alerts.finish_alerts` (duplicate ids).
     """
     path = Path(cfg.path or "")
     need_file(path, "alerts")
-    if CLEAN_PROCESSES > 1 and _rows_estimate(path) >= PROCESS_MIN_ROWS:
-        start_early()  # the workers' imports run while the file is read
     if is_plain_parquet(path):  # read in batches: the raw rows are never all in memory
         times, cols, read_rej, facts, slices = parquet_alert_source(cfg, CLEAN_ROWS)
     else:
@@ -215,7 +191,6 @@ def load_alerts(
         slices = row_slices(df, CLEAN_ROWS)
         del df  # the slices hold the rows until they are cleaned
     time_col = str(cols["time"])
-    n_rows = len(times)
     ctx, tfacts = alert_context(
         cfg,
         times,
@@ -233,17 +208,7 @@ def load_alerts(
         time_order=tfacts["time_order"],
         warnings=[f"{path.name}: {w}" for w in tfacts["warnings"]],
     )
-    if CLEAN_PROCESSES > 1 and n_rows >= PROCESS_MIN_ROWS:
-        ranges = row_group_ranges(path, CLEAN_ROWS) if is_plain_parquet(path) else None
-        if ranges and all(b - a == CLEAN_ROWS for a, b in ranges[:-1]):
-            # the workers read their own row groups; only when they are the parent's batches:
-            # other slices give the same values in other arrow chunks, and a Parquet file
-            # written from the table could then differ in its bytes
-            used = tuple(n for n in parquet_columns(path, "alerts")[0] if n in cols.values())
-            slices = [ParquetRange(path, a, b, used) for a, b in ranges]
-        parts = clean_in_processes(slices, cols, ctx, CLEAN_PROCESSES)
-    else:
-        parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
+    parts = clean_slices(slices, cols, ctx, CLEAN_THREADS)
     del slices  # the raw rows are freed before the global pass
     return finish_alerts(parts, read_rejects=read_rej, cols=cols, ctx=ctx, facts=facts)
 

@@ -33,7 +33,6 @@ FLOORS: tuple[frozenset[str], ...] = (
         | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
         | {"_parquet"}  # issue 14: (Geo)Parquet readers, split from _tables
         | {"_time_bytes"}  # issue 14: the byte-level time reader, split from _times
-        | {"_pool"}  # issue 14: alert slices cleaned in worker processes
     ),
     frozenset({"stats", "density", "hotspots", "forecast"} | {"_dbscan"}),  # issue 13, 14
     frozenset({"analytics"}),

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import shapely
 from shapely.geometry import Polygon
 
 from geo_outreach import crs as _crs
-from geo_outreach import _pool, io
-from geo_outreach._parquet import row_group_ranges
+from geo_outreach import io
 from geo_outreach._parse import to_float
 from geo_outreach._precincts import load_precincts
 from geo_outreach._times import parse_time_column
@@ -133,80 +127,6 @@ def test_threaded_slices_equal_one_slice(messy, monkeypatch, threads):
     pd.testing.assert_frame_equal(rej2, rej)
     assert facts2 == facts
     assert rej["reason"].str.startswith("duplicate id").any()  # the global pass ran on slices
-
-
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "row_groups"])
-def test_process_slices_equal_one_slice(messy, monkeypatch, tmp_path, fmt):
-    """Slices cleaned in 2 worker processes give the threaded path's alerts, rejects, facts.
-
-    ``parquet``: one row group, read by the parent in batches; ``row_groups``: groups of 300
-    rows (= the slices), which the workers read themselves (``_pool.ParquetRange``).
-    """
-    cfg = messy["sc"].alerts
-    if fmt != "csv":
-        path = messy["dir"] / "alerts.parquet"
-        if fmt == "row_groups":
-            pq.write_table(pq.read_table(path), tmp_path / "groups.parquet", row_group_size=300)
-            path = tmp_path / "groups.parquet"
-            assert len(row_group_ranges(path, 300) or []) == 7  # 2000 rows: 6 x 300 + 200
-        cfg = dataclasses.replace(cfg, path=path)
-    want, want_rej, want_facts = io.load_alerts(cfg, **messy["kw"])  # small: threads
-    monkeypatch.setattr(io, "CLEAN_ROWS", 300)
-    monkeypatch.setattr(io, "PROCESS_MIN_ROWS", 1)
-    _pool.WORKER_STATS.clear()
-    got, rej, facts = io.load_alerts(cfg, **messy["kw"])
-    assert _pool.WORKER_STATS and os.getpid() not in _pool.WORKER_STATS  # cleaned elsewhere
-    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want))
-    assert got.crs == want.crs
-    pd.testing.assert_frame_equal(rej, want_rej)
-    assert facts == want_facts
-    assert rej["reason"].str.startswith("duplicate id").any()  # across slices, after the pool
-
-
-def test_row_group_ranges_keep_groups_whole(tmp_path):
-    path = tmp_path / "g.parquet"
-    pq.write_table(pa.table({"a": np.arange(1000)}), path, row_group_size=200)
-    assert row_group_ranges(path, 450) == [(0, 400), (400, 800), (800, 1000)]
-    assert row_group_ranges(path, 200) == [
-        (0, 200),
-        (200, 400),
-        (400, 600),
-        (600, 800),
-        (800, 1000),
-    ]
-    assert row_group_ranges(path, 99) is None  # a group of 200 > 2 x 99: decoded many times
-
-
-def test_small_layers_are_not_sent_to_processes(messy, monkeypatch):
-    def no_pool(*args, **kwargs):
-        raise AssertionError("a 2,000-row layer started worker processes")
-
-    monkeypatch.setattr(io, "clean_in_processes", no_pool)
-    monkeypatch.setattr(io, "start_early", no_pool)
-    alerts, _, _ = io.load_alerts(messy["sc"].alerts, **messy["kw"])
-    assert len(alerts) > 1000
-
-
-def test_workers_do_not_rerun_an_unguarded_script(tmp_path):
-    """A script without ``if __name__ == "__main__":`` runs once, not again in each worker."""
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        "from concurrent.futures import ProcessPoolExecutor\n"
-        "from geo_outreach import _pool\n"
-        "_pool.PRELOAD.clear()  # the fork server imports nothing: a cheaper test\n"
-        "print('script ran', flush=True)\n"
-        "with _pool._main_hidden():\n"
-        "    pool = ProcessPoolExecutor(1, mp_context=_pool._mp_context())\n"
-        "    got = pool.submit(abs, -3)\n"
-        "print('worker says', got.result(), flush=True)\n"
-        "pool.shutdown()\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=ROOT
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.splitlines() == ["script ran", "worker says 3"]
 
 
 def test_parquet_reads_only_the_used_columns(messy):
