@@ -18,8 +18,8 @@ at the instant of the fork. When ``plan`` forks, no Python thread is running (ch
 alive are pyarrow's (Arrow registers ``arrow::internal::RegisterAtFork`` handlers and
 re-creates its pools in the child; its jemalloc is fork-aware too) and OpenBLAS's
 (``pthread_atfork`` handlers); glibc's malloc is fork-safe. joblib's and the loader's pools are
-not alive at the fork points (their ``with`` blocks have shut them down; a fork server is a
-process, not a thread). A worker is never forked from a worker.
+not alive at the fork points (their ``with`` blocks have shut them down). A worker is never
+forked from a worker.
 
 Errors in a worker surface in the parent as :class:`StageError` naming the stage (the worker's
 exception as the message, its traceback logged at DEBUG level, ``--verbose``); a worker that
