@@ -55,6 +55,7 @@ demo: install fonts
 lint: install-test
 	@status=0; \
 	$(BIN)/ruff check geo_outreach tests bench scripts || status=1; \
+	$(BIN)/ruff format --check geo_outreach tests bench scripts || status=1; \
 	$(BIN)/mypy || status=1; \
 	exit $$status
 

@@ -176,8 +176,12 @@ EMERGING_OUTPUT_FILES: tuple[str, ...] = ("emerging_hotspots.geojson",)
 RENDERED_FILES += ("map.en.html", "briefing.en.html", "briefing.en.png", "briefing.en.pdf")
 EXPORT_FILES: tuple[str, ...] = ("outputs.gpkg", "placements.xlsx", "visits.xlsx")  # issue 12 xlsx
 OUTPUT_FILES: tuple[str, ...] = (
-    PLAN_OUTPUT_FILES + EVALUATION_OUTPUT_FILES + RENDERED_FILES + EXPORT_FILES
-    + EFFECT_OUTPUT_FILES + EMERGING_OUTPUT_FILES
+    PLAN_OUTPUT_FILES
+    + EVALUATION_OUTPUT_FILES
+    + RENDERED_FILES
+    + EXPORT_FILES
+    + EFFECT_OUTPUT_FILES
+    + EMERGING_OUTPUT_FILES
 )
 REQUIRED_OUTPUTS: tuple[str, ...] = ("manifest.json", "precincts.geojson")
 
@@ -300,35 +304,103 @@ OUTPUT_COLUMNS: dict[str, tuple[str, ...]] = {
     "evaluation.csv": _EVALUATION,
     # issue 12: the playbook stage
     "materials.csv": (
-        "channel", "label", "venue_id", "name", "precinct_id", "basis", "basis_value", "share",
-        "quantity", "stock",
+        "channel",
+        "label",
+        "venue_id",
+        "name",
+        "precinct_id",
+        "basis",
+        "basis_value",
+        "share",
+        "quantity",
+        "stock",
     ),
     "materials_by_precinct.csv": (  # issue 12 (gaps)
-        "channel", "label", "precinct_id", "precinct", "sites", "quantity",
+        "channel",
+        "label",
+        "precinct_id",
+        "precinct",
+        "sites",
+        "quantity",
     ),
     "calendar.csv": (
-        "channel", "label", "kind", "start", "end", "weekdays", "hours", "share", "title",
+        "channel",
+        "label",
+        "kind",
+        "start",
+        "end",
+        "weekdays",
+        "hours",
+        "share",
+        "title",
     ),
     "visit_schedule.csv": (
-        "channel", "station_id", "station", "order", "target_id", "target", "kind", "employees",
-        "exposure", "date", "start", "end", "status", "lon", "lat",
+        "channel",
+        "station_id",
+        "station",
+        "order",
+        "target_id",
+        "target",
+        "kind",
+        "employees",
+        "exposure",
+        "date",
+        "start",
+        "end",
+        "status",
+        "lon",
+        "lat",
     ),
     "visits.csv": (
-        "channel", "visitor_id", "role", "grid_id", "cell_id", "order", "week", "households",
-        "elderly", "living_alone", "mode", "benefit", "status",
+        "channel",
+        "visitor_id",
+        "role",
+        "grid_id",
+        "cell_id",
+        "order",
+        "week",
+        "households",
+        "elderly",
+        "living_alone",
+        "mode",
+        "benefit",
+        "status",
     ),
     "visit_grid.geojson": (
-        "grid_id", "role", "cell_id", "precinct_id", "generated", "elderly", "living_alone",
-        "alerts", "benefit",
+        "grid_id",
+        "role",
+        "cell_id",
+        "precinct_id",
+        "generated",
+        "elderly",
+        "living_alone",
+        "alerts",
+        "benefit",
     ),
     # issue 13: the effect estimate (one "overall" row, then one "event" row per month)
     "effect.csv": (
-        "row_type", "event_time", "pct", "pct_lo", "pct_hi", "coef", "se", "n_units"
+        "row_type",
+        "event_time",
+        "pct",
+        "pct_lo",
+        "pct_hi",
+        "coef",
+        "se",
+        "n_units",
     ),  # fmt: skip
     "campaign_log_rejects.csv": ("layer", "file", "row", "column", "reason", "value"),
     "emerging_hotspots.geojson": (
-        "cell_id", "precinct_id", "precinct_name", "alerts", "pattern", "hot_months",
-        "first_hot_month", "run_start_month", "last_month_z", "mk_z", "mk_p",
+        "cell_id",
+        "precinct_id",
+        "precinct_name",
+        "alerts",
+        "pattern",
+        "hot_months",
+        "first_hot_month",
+        "run_start_month",
+        "last_month_z",
+        "mk_z",
+        "mk_p",
     ),  # fmt: skip
 }
 

@@ -181,9 +181,7 @@ def make_lattice(centres: FloatArray, cell_m: float, bandwidth_m: float) -> Latt
     )  # fmt: skip
 
 
-def bin_points(
-    lat: Lattice, points: FloatArray
-) -> tuple[npt.NDArray[np.intp], FloatArray]:
+def bin_points(lat: Lattice, points: FloatArray) -> tuple[npt.NDArray[np.intp], FloatArray]:
     """Linear binning: the 4 nodes around each point (n x 4 flat indices) and their shares.
 
     Points off the lattice (farther than the kernel cut from every centre) get share 0.
@@ -270,9 +268,9 @@ def demand_surface(
         w = w * weights
     if bandwidth_m <= 0:
         ok = cell_ids >= 0
-        out: FloatArray = np.bincount(
-            cell_ids[ok], weights=w[ok], minlength=len(centres)
-        ).astype(float)
+        out: FloatArray = np.bincount(cell_ids[ok], weights=w[ok], minlength=len(centres)).astype(
+            float
+        )
         return out
     res: FloatArray = kernel_matrix(points, centres, bandwidth_m) @ w
     return res

@@ -429,7 +429,7 @@ def _check_source(sc: Scenario) -> None:
         extra = [k for k in ("query", "table") if getattr(a, k) is not None]
         if extra:
             raise ScenarioError(
-                f"alerts.{extra[0]} is for source = \"postgis\"; set it or remove the key"
+                f'alerts.{extra[0]} is for source = "postgis"; set it or remove the key'
             )
     else:
         if a.path is not None:

@@ -299,7 +299,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "AlertLayer.query": (
         "PostGIS: a SELECT returning the alert columns (a geometry column is read as lon/lat); "
         "add ORDER BY for stable row numbers",
-        '"SELECT * FROM alerts WHERE reported_at >= \'2024-01-01\' ORDER BY id"',
+        "\"SELECT * FROM alerts WHERE reported_at >= '2024-01-01' ORDER BY id\"",
     ),
     "AlertLayer.table": ("PostGIS: a table or view to read whole", '"public.alerts"'),
     "EngineConfig.kind": (

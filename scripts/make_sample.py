@@ -1463,6 +1463,7 @@ def playbook_files(
 
 def playbook_readme(files: dict[Path, bytes]) -> str:
     """The README section on the playbook files."""
+
     def rows(rel: Path) -> int:
         return files[rel].decode("utf-8").count("\n") - 2
 

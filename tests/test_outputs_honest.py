@@ -208,16 +208,30 @@ def test_backtest_of_another_plan_is_never_shown(plan_dir, caplog):
 def test_csv_text_cells_are_escaped_numbers_are_not(tmp_path: Path):
     frame = pd.DataFrame(
         {
-            "value": ["=HYPERLINK(\"http://x\")", "+1+2", "-cmd|' /C calc'!A0", "@SUM(A1)", "ok",
-                      "-3.5", "'quoted", "\tTab"],
+            "value": [
+                '=HYPERLINK("http://x")',
+                "+1+2",
+                "-cmd|' /C calc'!A0",
+                "@SUM(A1)",
+                "ok",
+                "-3.5",
+                "'quoted",
+                "\tTab",
+            ],
             "n": [-1.5, -2, 0, 3, 4, 5, 6, 7],
         }
     )
     path = outputs.write_csv(tmp_path / "rejects.csv", frame)
     raw = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False)
     assert list(raw["value"]) == [
-        "'=HYPERLINK(\"http://x\")", "'+1+2", "'-cmd|' /C calc'!A0", "'@SUM(A1)", "ok",
-        "-3.5", "''quoted", "'\tTab",
+        '\'=HYPERLINK("http://x")',
+        "'+1+2",
+        "'-cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "ok",
+        "-3.5",
+        "''quoted",
+        "'\tTab",
     ]
     assert raw["n"].tolist() == [-1.5, -2, 0, 3, 4, 5, 6, 7]  # still numbers
     assert path.read_text(encoding="utf-8-sig").splitlines()[1].endswith(",-1.5")
@@ -229,12 +243,12 @@ def test_plan_csv_escapes_an_injected_category_and_render_reads_it_back(
     scenario_factory, tmp_path: Path
 ):
     rows = alert_rows()
-    rows[0]["案件类别"] = "=HYPERLINK(\"http://evil\")"
+    rows[0]["案件类别"] = '=HYPERLINK("http://evil")'
     sc = scenario_factory(rows)
     out = tmp_path / "run"
     assert main(["plan", str(sc), "--out", str(out), "--quiet"]) == 0
     raw = pd.read_csv(out / "alerts.csv", encoding="utf-8-sig", dtype=str)
-    assert "'=HYPERLINK(\"http://evil\")" in set(raw["category"])
+    assert '\'=HYPERLINK("http://evil")' in set(raw["category"])
     assert not raw.stack().str.startswith(("=", "+", "@")).any()
     stats = pd.read_csv(out / "precinct_stats.csv", encoding="utf-8-sig")
     assert pd.api.types.is_numeric_dtype(stats["alerts"])

@@ -219,6 +219,4 @@ def test_failed_plan_run_leaves_previous_outputs_complete(
     assert _leftover_temp(out) == []
     # the run wrote into a staging folder: the previous folder is untouched, manifest included
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run.")) == [
-        ".run.lock"
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".run.")) == [".run.lock"]

@@ -133,8 +133,12 @@ def test_nan_weights_and_toml_nan_literal_are_errors(tmp_path: Path):
 def test_edge_values_are_accepted(tmp_path: Path):
     ch = {**CH, "radius_m": 50_000, "min_share_per_precinct": 1.0, "budget": 1}
     sc = parse_scenario(
-        {**BASE, "scenario": {"seed": 0}, "channels": {"x": ch}, "alerts": {
-            "path": "a.csv", "max_outside_km": 0}},
+        {
+            **BASE,
+            "scenario": {"seed": 0},
+            "channels": {"x": ch},
+            "alerts": {"path": "a.csv", "max_outside_km": 0},
+        },
         base=tmp_path,
     )
     assert sc.channel("x").radius_m == 50_000.0 and sc.scenario.seed == 0

@@ -196,9 +196,7 @@ def _wgs84_points(rows: pd.DataFrame) -> gpd.GeoSeries:
     for d in DATUMS:
         m = ((rows["site_id"] == "") & (rows["datum"] == d)).to_numpy()
         if m.any():
-            x, y = _crs.to_wgs84_lonlat(
-                rows["lon"].to_numpy()[m], rows["lat"].to_numpy()[m], d
-            )
+            x, y = _crs.to_wgs84_lonlat(rows["lon"].to_numpy()[m], rows["lat"].to_numpy()[m], d)
             for j, p in zip(np.flatnonzero(m), shapely.points(x, y), strict=True):
                 geoms[j] = p
     return gpd.GeoSeries(geoms, crs="EPSG:4326")

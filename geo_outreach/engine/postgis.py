@@ -83,7 +83,7 @@ def _connect(cfg: AlertLayer, tz: str) -> tuple[Any, _Secret]:
     dsn = os.environ.get(cfg.dsn_env, "")
     if not dsn.strip():
         raise InputDataError(
-            f"[alerts] source = \"postgis\": the environment variable {cfg.dsn_env} is not set; "
+            f'[alerts] source = "postgis": the environment variable {cfg.dsn_env} is not set; '
             "set it to a connection string like postgresql://user@host:5432/db (the password "
             "can come from ~/.pgpass or PGPASSWORD)"
         )
@@ -271,9 +271,5 @@ def read_postgis_alerts(
         frames = list(rows.chunks(FETCH_ROWS))
     finally:
         rows.close()
-    df = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else _frame([], rows.names, 0, tz)
-    )
+    df = pd.concat(frames, ignore_index=True) if frames else _frame([], rows.names, 0, tz)
     return df, rows.mapping, rows.facts

@@ -127,8 +127,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The other channels ({names}) use the past alerts as they are.",
     },
     "demand_raw_all": {
-        "zh": "本方案按过去警情的原始分布选点（场景未设置 demand = \"forecast\"）。",
-        "en": 'This plan places every channel by the past alerts as they are (no channel sets '
+        "zh": '本方案按过去警情的原始分布选点（场景未设置 demand = "forecast"）。',
+        "en": "This plan places every channel by the past alerts as they are (no channel sets "
         'demand = "forecast").',
     },
     "effect_chart_y": {

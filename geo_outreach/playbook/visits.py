@@ -100,7 +100,7 @@ def lunch_break(ch: ChannelConfig) -> tuple[int, int] | None:
         a, b = (dt.time.fromisoformat(x.strip()) for x in text.split("-"))
     except ValueError:
         raise ScenarioError(
-            f'channels.{ch.name}.lunch = {ch.lunch!r} is not a time range; write it like '
+            f"channels.{ch.name}.lunch = {ch.lunch!r} is not a time range; write it like "
             '"12:00-14:00" (or "" for no lunch break)'
         ) from None
     start, end = a.hour * 60 + a.minute, b.hour * 60 + b.minute
@@ -216,8 +216,9 @@ def plan_visits(
         short = sum(p is None for p in placed)
         if station == OUTSIDE:
             ids = grp["target_id"].tolist()[:5]
-            notes.append(note(f"pbn_outside_{kind}", label=label, channel=ch.name, n=len(grp),
-                              ids=ids))
+            notes.append(
+                note(f"pbn_outside_{kind}", label=label, channel=ch.name, n=len(grp), ids=ids)
+            )
         elif short:
             notes.append(
                 note(

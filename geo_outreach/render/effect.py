@@ -241,4 +241,3 @@ def demand_html(manifest: dict[str, Any], *, lang: str = "zh") -> str:
     else:
         parts.append(t("demand_raw_all", lang))
     return f'<p class="demand" id="demand-used">{esc(" ".join(parts))}</p>'
-

@@ -269,10 +269,20 @@ def _grid_layers(pf: PlaybookFiles, datum: str, lang: str) -> list[PlaybookLayer
         t("layer_pb_police", lang), f"background:transparent;border:2px dashed {POLICE_COLOR}"
     )
     return [
-        PlaybookLayer("pb_grid", t("layer_pb_grid", lang), [_js_layer(cells, GRID_PANE)], False,
-                      _grid_legend(lang)),  # fmt: skip
-        PlaybookLayer("pb_police", t("layer_pb_police", lang), [_js_layer(lines, GRID_PANE)],
-                      False, police_key),  # fmt: skip
+        PlaybookLayer(
+            "pb_grid",
+            t("layer_pb_grid", lang),
+            [_js_layer(cells, GRID_PANE)],
+            False,
+            _grid_legend(lang),
+        ),  # fmt: skip
+        PlaybookLayer(
+            "pb_police",
+            t("layer_pb_police", lang),
+            [_js_layer(lines, GRID_PANE)],
+            False,
+            police_key,
+        ),  # fmt: skip
     ]
 
 

@@ -225,4 +225,3 @@ def top_precincts(sites: pd.DataFrame, n: int = 3) -> list[str]:
     counts = sites["precinct"].astype(str).value_counts()
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [k for k, _ in ordered[:n] if k]
-

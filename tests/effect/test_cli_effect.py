@@ -130,4 +130,3 @@ def test_the_planted_effect_is_inside_the_ci_on_the_sample() -> None:
     assert est.pct_lo <= planted_pct <= est.pct_hi
     # the check the estimator is built on: treated precincts' pre-trend differs (see the note)
     assert not est.pretrend_ok and est.claim is False
-

@@ -153,12 +153,15 @@ lon = "经度"
 lat = "纬度"
 """
 
-CSV_ALERTS = f"""
+CSV_ALERTS = (
+    f"""
 [alerts]
-path = "{SAMPLE / 'alerts.csv'}"
+path = "{SAMPLE / "alerts.csv"}"
 datum = "gcj02"
 encoding = "gbk"
-""" + SAMPLE_COLUMNS
+"""
+    + SAMPLE_COLUMNS
+)
 
 
 def write_scenario(folder: Path, alerts: str, engine: str = "") -> Path:
@@ -171,13 +174,13 @@ timezone = "Asia/Shanghai"
 seed = 7
 
 [precincts]
-path = "{REPO / 'data' / 'boundaries' / 'xinhui_precincts.geojson'}"
+path = "{REPO / "data" / "boundaries" / "xinhui_precincts.geojson"}"
 id_column = "precinct_id"
 name_column = "name"
 population_column = "population"
 
 [[venues]]
-path = "{SAMPLE / 'xinhui_venues.osm.bz2'}"
+path = "{SAMPLE / "xinhui_venues.osm.bz2"}"
 
 [channels.square_dance]
 venue_kinds = ["plaza", "park"]

@@ -183,7 +183,8 @@ def test_geoparquet_alerts_and_venues(large, tmp_path):
     text = large["sc"].path.read_text(encoding="utf-8")
     text = text.split("[[venues]]")[0] + (
         f'[[venues]]\npath = "{(tmp_path / "venues.parquet").as_posix()}"\n'
-        + "[" + text.split("[[venues]]")[1].split("\n[", 1)[1]
+        + "["
+        + text.split("[[venues]]")[1].split("\n[", 1)[1]
     )
     scn = tmp_path / "s.toml"
     scn.write_text(text, encoding="utf-8")

@@ -191,9 +191,10 @@ def test_visits_xlsx_and_placements_quantity_match_the_csv_files(scenario: Path)
     written = write_exports(out)
     assert set(written) == {"outputs.gpkg", "placements.xlsx", "visits.xlsx"}
     first = {n: written[n].read_bytes() for n in ("placements.xlsx", "visits.xlsx")}
-    assert write_visits_xlsx(out) is not None and write_xlsx(out).read_bytes() == first[
-        "placements.xlsx"
-    ]
+    assert (
+        write_visits_xlsx(out) is not None
+        and write_xlsx(out).read_bytes() == first["placements.xlsx"]
+    )
     assert (out / "visits.xlsx").read_bytes() == first["visits.xlsx"]  # same bytes twice
     ids = {"visitor_id": str, "cell_id": str, "target_id": str}
     read = {"dtype": ids, "keep_default_na": False, "na_values": [""]}
@@ -281,9 +282,19 @@ def test_legend_has_entries_for_the_playbook_and_emerging_layers(scenario: Path)
     plan = build_plan(load_scenario(scenario), render=False)
     out = Path(plan.out_dir or "")
     cell = shapely.box(113.03, 22.52, 113.04, 22.53)
-    props = {"cell_id": "E1", "precinct_id": "A", "precinct_name": "甲", "alerts": 9,
-             "pattern": "intensifying", "hot_months": 3, "first_hot_month": "2025-01",
-             "run_start_month": "2025-03", "last_month_z": 2.5, "mk_z": 2.1, "mk_p": 0.03}
+    props = {
+        "cell_id": "E1",
+        "precinct_id": "A",
+        "precinct_name": "甲",
+        "alerts": 9,
+        "pattern": "intensifying",
+        "hot_months": 3,
+        "first_hot_month": "2025-01",
+        "run_start_month": "2025-03",
+        "last_month_z": 2.5,
+        "mk_z": 2.1,
+        "mk_p": 0.03,
+    }
     feats = [{"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(cell)}]
     (out / "emerging_hotspots.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8"

@@ -219,9 +219,7 @@ def test_tile_basemap_still_works_offline(
         page.close()
 
 
-def test_legend_lists_only_the_layers_that_are_on(
-    browser: Any, rendered: dict[str, Path]
-) -> None:
+def test_legend_lists_only_the_layers_that_are_on(browser: Any, rendered: dict[str, Path]) -> None:
     """Issue 12 gaps: a legend entry shows while its layer is on, and hides when it is off."""
     page, watch = open_page(browser, rendered["map"])
 
