@@ -69,6 +69,9 @@ class SnapMemo:
     #: issue 14: the last large point arrays looked up and their slots (the walking channels
     #: of a plan share one demand array, so its lookup is done once)
     recent: list[tuple[FloatArray, IntArray]] = field(default_factory=list)
+    #: issue 14: new points are searched at least this far (the plan's largest walking
+    #: radius: its channels then snap their shared demand once, not again per larger radius)
+    floor: float = 0.0
 
     def recall(self, pts: FloatArray) -> IntArray | None:
         """Slots of ``pts`` when the same array (equal values) was looked up last."""
@@ -191,14 +194,15 @@ def _clear_winners(
     n_samples = memo.samples.n
     k = min(NEAR_SAMPLES, n_samples)
     near = _maybe_near(memo.samples, pts, reach)
+    # issue 14: one k-nearest query per block; the nearest sample (finite within ``reach``)
+    # says whether the point is near, as a query of the nearest alone did
     sub = np.flatnonzero(near)
-    d_near, _ = memo.samples.query(pts[sub], distance_upper_bound=reach)
-    near[sub] = np.isfinite(d_near)
-    at = np.flatnonzero(near)
-    for lo in range(0, len(at), SNAP_BLOCK):
-        p = pts[at[lo : lo + SNAP_BLOCK]]
+    for lo in range(0, len(sub), SNAP_BLOCK):
+        at = sub[lo : lo + SNAP_BLOCK]
+        p = pts[at]
         dk, ik = memo.samples.query(p, k=k, distance_upper_bound=reach)
         dk, ik = dk.reshape(len(p), k), ik.reshape(len(p), k)
+        near[at] = np.isfinite(dk[:, 0])
         thr = dk[:, 0] + SAMPLE_STEP_M / 2 + 1e-6
         covered = (dk[:, -1] > thr) & (thr < reach) & np.isfinite(dk[:, 0])
         cand = memo.sample_seg[np.minimum(ik, n_samples - 1)]
@@ -213,7 +217,7 @@ def _clear_winners(
         d_best, s_best = dd[rows, j], cand[rows, j]
         tol = TIE_TOLERANCE * d_best + TIE_FLOOR_M  # measuring errors are ~1e-9 m here
         tie = ((cand != s_best[:, None]) & (dd <= (d_best + tol)[:, None])).any(axis=1)
-        best[at[lo : lo + SNAP_BLOCK]] = np.where(covered & ~tie, s_best, -1)
+        best[at] = np.where(covered & ~tie, s_best, -1)
     return near, best
 
 
