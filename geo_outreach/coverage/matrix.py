@@ -305,11 +305,17 @@ class _PairLists:
         cols = np.concatenate(self.cols)
         dist = np.concatenate(self.dist)
         # several routes per pair (two ends of each street, or along the street): keep the shortest
-        order = np.lexsort((dist, cols, rows))
-        rows, cols, dist = rows[order], cols[order], dist[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        return WalkPairs(rows[first], cols[first], dist[first])
+        # issue 14: one integer key (rows x columns < 2**62) and the minimum per pair: the
+        # pairs, order and distances of ``np.lexsort((dist, cols, rows))``, ~2x faster
+        key = rows * (int(cols.max()) + 1) + cols
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        at = np.flatnonzero(first)
+        return WalkPairs(
+            rows[order[at]], cols[order[at]], np.minimum.reduceat(dist[order], at)
+        )
 
 
 def _on_street(a: StreetAccess, half: int, name: str) -> pd.DataFrame:
