@@ -313,9 +313,7 @@ class _PairLists:
         first = np.ones(len(key), dtype=bool)
         first[1:] = key[1:] != key[:-1]
         at = np.flatnonzero(first)
-        return WalkPairs(
-            rows[order[at]], cols[order[at]], np.minimum.reduceat(dist[order], at)
-        )
+        return WalkPairs(rows[order[at]], cols[order[at]], np.minimum.reduceat(dist[order], at))
 
 
 def _on_street(a: StreetAccess, half: int, name: str) -> pd.DataFrame:
