@@ -123,3 +123,20 @@ def test_snap_within_searches_once_and_pairs_stay_the_same(
     once = len(np.unique(pts, axis=0)) + len(np.unique(sites, axis=0))
     assert searched[id(floored._memo)] == once
     assert searched[id(plain._memo)] > once  # the plain index searched far points again
+
+
+def test_segment_distance_and_fraction_are_geos_numbers_bit_for_bit() -> None:
+    """Issue 14: the clear points' distance and position without shapely geometries."""
+    rng = np.random.default_rng(2026)
+    n = 20_000
+    a = np.round(rng.uniform(0, 3000, (n, 2)), rng.integers(0, 7))
+    b = a + rng.normal(0, 200, (n, 2))
+    p = a + rng.normal(0, 300, (n, 2))
+    b[:50] = a[:50]  # segments of length 0
+    p[50:100], p[100:150] = a[50:100], b[100:150]  # points on an end
+    p[150:200] = (a[150:200] + b[150:200]) / 2  # on the segment
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    pts = shapely.points(p)
+    assert np.array_equal(snap.segment_distance(p, a, b), shapely.distance(pts, lines))
+    want = shapely.line_locate_point(lines, pts, normalized=True)
+    assert np.array_equal(snap.segment_fraction(p, a, b), want)
