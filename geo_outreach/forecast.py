@@ -194,9 +194,15 @@ def bin_points(lat: Lattice, points: FloatArray) -> tuple[npt.NDArray[np.intp], 
     tx, ty = fx - i, fy - j
     ok = (i >= 0) & (i < nx - 1) & (j >= 0) & (j < ny - 1)
     base = np.where(ok, i, 0) * ny + np.where(ok, j, 0)
-    nodes = np.stack([base, base + 1, base + ny, base + ny + 1], axis=1)
-    share = np.stack([(1 - tx) * (1 - ty), (1 - tx) * ty, tx * (1 - ty), tx * ty], axis=1)
-    return nodes, np.where(ok[:, None], share, 0.0)
+    # issue 14: written in place column by column (the numbers of stacking the four products)
+    nodes = np.empty((len(points), 4), dtype=np.intp)
+    share = np.empty((len(points), 4))
+    sx, sy = 1 - tx, 1 - ty
+    for c, (step, u, v) in enumerate(((0, sx, sy), (1, sx, ty), (ny, tx, sy), (ny + 1, tx, ty))):
+        np.add(base, step, out=nodes[:, c])
+        np.multiply(u, v, out=share[:, c])
+    share[~ok] = 0.0
+    return nodes, share
 
 
 def lattice_surface(
@@ -435,7 +441,11 @@ def choose_forecast(
         binned = bin_points(lat, xy) if lat is not None else None
         for m, (past, w) in zip(folds, fold_data, strict=True):
             if lat is not None and binned is not None:
-                surf = lattice_surface(lat, binned[0][past], binned[1][past], w)
+                # issue 14: rows taken by position (a boolean mask of n x 4 arrays is ~5x slower)
+                at = np.flatnonzero(past)
+                surf = lattice_surface(
+                    lat, binned[0].take(at, axis=0), binned[1].take(at, axis=0), w
+                )
             elif bw > 0:
                 surf = kernel_matrix(xy[past], centres, bw) @ w
             else:

@@ -22,6 +22,7 @@ import shapely
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
+from geo_outreach.channels.patrol import points_xy
 from geo_outreach.forecast import ForecastChoice, choose_forecast, forecast_cells
 
 if TYPE_CHECKING:
@@ -86,13 +87,19 @@ class AlertPlaces:
     place: npt.NDArray[np.intp]  # place of each alert inside
 
 
+#: the alert columns :func:`alert_places` and :func:`forecast_demand` read (with the geometry)
+_PLACE_COLUMNS = ("reported_at", "category", "age_band", "precinct_id")
+
+
 def alert_places(alerts: gpd.GeoDataFrame) -> AlertPlaces:
     """Return the alerts inside the precincts and their places (see :class:`AlertPlaces`)."""
     if "precinct_id" in alerts.columns:
         inside = alerts["precinct_id"].astype(str) != OUTSIDE
     else:
         inside = np.ones(len(alerts), bool)
-    a = alerts[np.asarray(inside)]
+    # issue 14: only the columns used here are subset (the alert table has more)
+    a = alerts[[c for c in _PLACE_COLUMNS if c in alerts.columns] + [alerts.geometry.name]]
+    a = a[np.asarray(inside)]
     places, place = _places(a)
     kinds = a[[c for c in ("category", "age_band") if c in a.columns]]  # for the weights
     return AlertPlaces(
@@ -164,8 +171,8 @@ def _places(alerts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.intp
     Issue 14: numpy sorting instead of a pandas groupby (1M alerts: ~5 s -> ~0.5 s per channel);
     the same rows and order as ``groupby(["x", "y", "precinct_id"], sort=True)``.
     """
-    x = np.round(alerts.geometry.x.to_numpy(), 2)
-    y = np.round(alerts.geometry.y.to_numpy(), 2)
+    xy = points_xy(alerts)
+    x, y = np.round(xy[:, 0], 2), np.round(xy[:, 1], 2)
     if "precinct_id" in alerts.columns:
         codes, names = pd.factorize(alerts["precinct_id"].astype(str), sort=True)
     else:
@@ -200,7 +207,7 @@ def forecast_choice(
     keep = (alerts["reported_at"] < train_end).to_numpy()
     before = alerts if keep.all() else alerts[keep]  # issue 14: often all of them
     if xy is None:
-        xy = np.column_stack([alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()])
+        xy = points_xy(alerts)
     bxy = xy if keep.all() else xy[keep]
     key = (
         str(train_end),
@@ -238,8 +245,9 @@ def forecast_demand(
     from geo_outreach.join import assign_precincts
 
     inside = (alerts["precinct_id"].astype(str) != OUTSIDE).to_numpy()
-    train = alerts[inside & (alerts["reported_at"] < train_end).to_numpy()]
-    txy = np.column_stack([train.geometry.x.to_numpy(), train.geometry.y.to_numpy()])
+    cols = [c for c in _PLACE_COLUMNS if c in alerts.columns] + [alerts.geometry.name]
+    train = alerts[cols][inside & (alerts["reported_at"] < train_end).to_numpy()]
+    txy = points_xy(train)
     choice = forecast_choice(train, data.study_area, train_end, txy)
     cells = forecast_cells(train, data.study_area, choice, at=train_end,
                            weights=channel_weights(train, ch), xy=txy)  # fmt: skip

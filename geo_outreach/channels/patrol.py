@@ -54,10 +54,17 @@ class PatrolRoute:
     notes: tuple[str, ...] = ()
 
 
-def points_xy(gdf: gpd.GeoDataFrame) -> FloatArray:
-    """``(n, 2)`` x/y of a point layer (``(0, 2)`` when empty)."""
+def points_xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> FloatArray:
+    """``(n, 2)`` x/y of a point layer (``(0, 2)`` when empty).
+
+    Issue 14: the numbers of ``geometry.x`` / ``.y``, read by shapely directly when every
+    geometry is a point (geopandas names each row's type first: 1M alerts ~0.2 s).
+    """
     if len(gdf) == 0:
         return np.zeros((0, 2))
+    geoms = gdf.geometry.to_numpy() if isinstance(gdf, gpd.GeoDataFrame) else gdf.to_numpy()
+    if (shapely.get_type_id(geoms) == 0).all():
+        return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)])
     return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
 
 

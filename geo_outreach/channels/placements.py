@@ -290,6 +290,9 @@ def plan_channels(
         c.distance == "walk" or c.type == "patrol" for c in channels
     )
     net = cov.prepare_network(data.streets) if need_net else None
+    walking = [c.radius_m for c in channels if c.distance == "walk"]
+    if net is not None and walking:  # issue 14: the shared demand is snapped once
+        net.snap_within(max(walking) + 1.0)
     # issue 14: the alerts' places are the same for every channel on raw demand
     raw = any(c.demand != "forecast" for c in channels)
     places = alert_places(data.alerts) if raw else None

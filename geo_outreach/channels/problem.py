@@ -508,13 +508,14 @@ def solve_channel(
     a = problem.matrix if rows is None else problem.matrix[rows]
     demand = problem.demand if rows is None else problem.demand.iloc[rows]
     w = demand["weight"].to_numpy(dtype=float)
-    group = demand["precinct_id"].to_numpy()
     pids = problem.precinct_ids
     kw: dict[str, Any] = {}
     if constrained and ch.min_per_precinct > 0:
         kw["min_per_group"] = {p: ch.min_per_precinct for p in pids}
         kw["group_of_candidate"] = problem.candidates["precinct_id"].to_numpy()
     if constrained and ch.min_share_per_precinct > 0:
+        # issue 14: read only here (1M alerts: ~0.1 s per channel to turn into objects)
+        group = demand["precinct_id"].to_numpy()
         present = set(group[w > 0])
         kw["min_share_per_group"] = {p: ch.min_share_per_precinct for p in pids if p in present}
         kw["group_of_demand"] = group

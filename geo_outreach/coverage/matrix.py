@@ -163,6 +163,7 @@ class StreetIndex:
         """
         memo = self._memo
         bound = np.inf if max_distance is None else float(max_distance)
+        search = max(bound, memo.floor)  # issue 14: see :meth:`snap_within`
         keys = pts[:, 0] + 1j * pts[:, 1]  # both coordinates, exactly
         known = memo.recall(pts)
         if known is None:
@@ -175,14 +176,23 @@ class StreetIndex:
         redo = np.unique(hit[(memo.seg[hit] < 0) & (memo.bound[hit] < bound)])
         if len(redo):  # nothing within a smaller bound: search again within this one
             xy = np.c_[memo.keys[redo].real, memo.keys[redo].imag]
-            memo.put(redo, *self._nearest_segments(xy, bound), np.full(len(redo), bound))
+            memo.put(redo, *self._nearest_segments(xy, search), np.full(len(redo), search))
         if len(new):
             uniq, first, inv = np.unique(keys[new], return_index=True, return_inverse=True)
             known[new] = len(memo.keys) + inv
-            found = self._nearest_segments(pts[new[first]], bound)
-            memo.add(uniq, *found, np.full(len(uniq), bound))
+            found = self._nearest_segments(pts[new[first]], search)
+            memo.add(uniq, *found, np.full(len(uniq), search))
         memo.remember(pts, known)
         return memo.seg[known].astype(np.int64), memo.perp[known], memo.frac[known]
+
+    def snap_within(self, bound: float) -> None:
+        """Search the nearest segment of new points at least ``bound`` metres far from now on.
+
+        Issue 14: a plan's walking channels share their demand points; searched once within
+        the largest radius (+1 m), they are not searched again for each larger one. The
+        segment found for a point is the same whatever the bound it is found within.
+        """
+        self._memo.floor = max(self._memo.floor, float(bound))
 
     def _nearest_segments(
         self, pts: FloatArray, bound: float = np.inf
@@ -295,11 +305,15 @@ class _PairLists:
         cols = np.concatenate(self.cols)
         dist = np.concatenate(self.dist)
         # several routes per pair (two ends of each street, or along the street): keep the shortest
-        order = np.lexsort((dist, cols, rows))
-        rows, cols, dist = rows[order], cols[order], dist[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        return WalkPairs(rows[first], cols[first], dist[first])
+        # issue 14: one integer key (rows x columns < 2**62) and the minimum per pair: the
+        # pairs, order and distances of ``np.lexsort((dist, cols, rows))``, ~2x faster
+        key = rows * (int(cols.max()) + 1) + cols
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        at = np.flatnonzero(first)
+        return WalkPairs(rows[order[at]], cols[order[at]], np.minimum.reduceat(dist[order], at))
 
 
 def _on_street(a: StreetAccess, half: int, name: str) -> pd.DataFrame:

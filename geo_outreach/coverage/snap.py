@@ -69,6 +69,9 @@ class SnapMemo:
     #: issue 14: the last large point arrays looked up and their slots (the walking channels
     #: of a plan share one demand array, so its lookup is done once)
     recent: list[tuple[FloatArray, IntArray]] = field(default_factory=list)
+    #: issue 14: new points are searched at least this far (the plan's largest walking
+    #: radius: its channels then snap their shared demand once, not again per larger radius)
+    floor: float = 0.0
 
     def recall(self, pts: FloatArray) -> IntArray | None:
         """Slots of ``pts`` when the same array (equal values) was looked up last."""
@@ -191,14 +194,15 @@ def _clear_winners(
     n_samples = memo.samples.n
     k = min(NEAR_SAMPLES, n_samples)
     near = _maybe_near(memo.samples, pts, reach)
+    # issue 14: one k-nearest query per block; the nearest sample (finite within ``reach``)
+    # says whether the point is near, as a query of the nearest alone did
     sub = np.flatnonzero(near)
-    d_near, _ = memo.samples.query(pts[sub], distance_upper_bound=reach)
-    near[sub] = np.isfinite(d_near)
-    at = np.flatnonzero(near)
-    for lo in range(0, len(at), SNAP_BLOCK):
-        p = pts[at[lo : lo + SNAP_BLOCK]]
+    for lo in range(0, len(sub), SNAP_BLOCK):
+        at = sub[lo : lo + SNAP_BLOCK]
+        p = pts[at]
         dk, ik = memo.samples.query(p, k=k, distance_upper_bound=reach)
         dk, ik = dk.reshape(len(p), k), ik.reshape(len(p), k)
+        near[at] = np.isfinite(dk[:, 0])
         thr = dk[:, 0] + SAMPLE_STEP_M / 2 + 1e-6
         covered = (dk[:, -1] > thr) & (thr < reach) & np.isfinite(dk[:, 0])
         cand = memo.sample_seg[np.minimum(ik, n_samples - 1)]
@@ -213,8 +217,51 @@ def _clear_winners(
         d_best, s_best = dd[rows, j], cand[rows, j]
         tol = TIE_TOLERANCE * d_best + TIE_FLOOR_M  # measuring errors are ~1e-9 m here
         tie = ((cand != s_best[:, None]) & (dd <= (d_best + tol)[:, None])).any(axis=1)
-        best[at[lo : lo + SNAP_BLOCK]] = np.where(covered & ~tie, s_best, -1)
+        best[at] = np.where(covered & ~tie, s_best, -1)
     return near, best
+
+
+def segment_distance(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+    """Distance of each point to its segment ``a``-``b``, as GEOS computes it (bit for bit).
+
+    Issue 14: ``shapely.distance(point, segment)`` without making the points: GEOS's
+    ``Distance::pointToSegment`` (endpoint distance outside the segment, else the
+    perpendicular), the same operations in the same order (tests/coverage/test_snap.py).
+    """
+    dxa, dya = p[:, 0] - a[:, 0], p[:, 1] - a[:, 1]
+    dxb, dyb = p[:, 0] - b[:, 0], p[:, 1] - b[:, 1]
+    ux, uy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    len2 = ux * ux + uy * uy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (dxa * ux + dya * uy) / len2
+        s = ((a[:, 1] - p[:, 1]) * ux - (a[:, 0] - p[:, 0]) * uy) / len2
+    to_a = np.sqrt(dxa * dxa + dya * dya)
+    out = np.where(r <= 0.0, to_a, np.where(r >= 1.0, np.sqrt(dxb * dxb + dyb * dyb),
+                                            np.abs(s) * np.sqrt(len2)))  # fmt: skip
+    same = (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+    res: FloatArray = np.where(same, to_a, out)
+    return res
+
+
+def segment_fraction(p: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+    """Position (0-1) of each point's nearest place on its segment, as GEOS computes it.
+
+    Issue 14: ``shapely.line_locate_point(segment, point, normalized=True)`` without making
+    the points: GEOS's projection factor, times the length, over the length (0 for a
+    segment of length 0, as shapely).
+    """
+    ux, uy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    len2 = ux * ux + uy * uy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((p[:, 0] - a[:, 0]) * ux + (p[:, 1] - a[:, 1]) * uy) / len2
+    on_a = (p[:, 0] == a[:, 0]) & (p[:, 1] == a[:, 1])
+    on_b = (p[:, 0] == b[:, 0]) & (p[:, 1] == b[:, 1])
+    r = np.where(on_a, 0.0, np.where(on_b, 1.0, r))
+    length = np.sqrt(len2)
+    along = np.where(r <= 0.0, 0.0, np.where(r <= 1.0, 0.0 + r * length, 0.0 + length))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res: FloatArray = np.where(length > 0, along / length, 0.0)
+    return res
 
 
 def nearest_segments(
@@ -229,8 +276,8 @@ def nearest_segments(
     Points with no segment within ``bound`` metres (``inf``: no limit) get segment -1 and
     distance ``inf``. The others get the segment of ``STRtree.query_nearest`` (ties broken
     its way) and its distance; a point whose nearest segment is clear (issue 14,
-    :func:`_clear_winners`) gets it without that search, with the distance from
-    ``shapely.distance`` (the same number).
+    :func:`_clear_winners`) gets it without that search, with the distance and position of
+    :func:`segment_distance` and :func:`segment_fraction` (GEOS's numbers, no geometry made).
     """
     import shapely
 
@@ -244,24 +291,30 @@ def nearest_segments(
     reach = bound + SAMPLE_STEP_M / 2 + 1.0  # +1 m: rounding never drops a point
     near, clear = _clear_winners(memo, edge_geoms, pts, reach)
     look = np.flatnonzero(near)
-    geoms = shapely.points(pts[look])
-    e = clear[look]
-    perp = np.full(len(look), np.inf)
-    done = e >= 0
-    perp[done] = shapely.distance(geoms[done], edge_geoms[e[done]])
+    p, e = pts[look], clear[look]
+    perp, frac = np.full(len(look), np.inf), np.zeros(len(look))
+    done = np.flatnonzero(e >= 0)
+    coords = shapely.get_coordinates(edge_geoms)
+    a_end, b_end = coords[0::2][e[done]], coords[1::2][e[done]]
+    perp[done] = segment_distance(p[done], a_end, b_end)
+    frac[done] = segment_fraction(p[done], a_end, b_end)
     # the rest: the search over all segments, each point on its own (shapely's max_distance
     # was slower here)
-    left = np.flatnonzero(~done)
-    pair, d_left = tree.query_nearest(geoms[left], return_distance=True, all_matches=False)
+    left = np.flatnonzero(e < 0)
+    geoms = shapely.points(p[left])
+    pair, d_left = tree.query_nearest(geoms, return_distance=True, all_matches=False)
     src, e_left = pair[0], pair[1]
     order = np.argsort(src, kind="stable")
     src, e_left, d_left = src[order], e_left[order], d_left[order]
     first = np.ones(len(src), dtype=bool)
     first[1:] = src[1:] != src[:-1]
-    e[left[src[first]]], perp[left[src[first]]] = e_left[first], d_left[first]
+    found = left[src[first]]
+    e[found], perp[found] = e_left[first], d_left[first]
+    frac[found] = shapely.line_locate_point(
+        edge_geoms[e[found]], geoms[src[first]], normalized=True
+    )
     src = np.flatnonzero((e >= 0) & (perp <= bound))
-    e, perp = e[src], perp[src]
-    frac = shapely.line_locate_point(edge_geoms[e], geoms[src], normalized=True)
+    e, perp, frac = e[src], perp[src], frac[src]
     at = look[src]
     seg[at], dist[at], pos[at] = e, perp, np.nan_to_num(np.clip(frac, 0.0, 1.0))
     return seg, dist, pos

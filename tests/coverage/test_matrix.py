@@ -183,3 +183,22 @@ def test_a_street_index_remembers_its_snaps_and_gives_the_same_walks():
     acc2 = net.access(demand[::-1])
     for f in ("point", "node", "extra", "edge", "offset"):
         np.testing.assert_array_equal(getattr(acc1, f), getattr(acc2, f))
+
+
+def test_shortest_pairs_equal_the_three_key_lexsort() -> None:
+    """Issue 14: one integer key + minimum per pair = lexsort((dist, cols, rows)) then firsts."""
+    from geo_outreach.coverage.matrix import _PairLists
+
+    rng = np.random.default_rng(14)
+    out = _PairLists()
+    for _ in range(5):  # pieces with repeated pairs and equal distances
+        n = 400
+        out.append(rng.integers(0, 50, n), rng.integers(0, 7, n), rng.integers(0, 20, n) / 4.0)
+    rows, cols, dist = (np.concatenate(v) for v in (out.rows, out.cols, out.dist))
+    order = np.lexsort((dist, cols, rows))
+    rows, cols, dist = rows[order], cols[order], dist[order]
+    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+    got = out.shortest()
+    assert len(got.rows) < len(rows)  # there were repeated pairs
+    assert np.array_equal(got.rows, rows[first]) and np.array_equal(got.cols, cols[first])
+    assert np.array_equal(got.dist, dist[first])

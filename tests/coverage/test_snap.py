@@ -90,3 +90,53 @@ def test_far_grid_never_drops_a_near_point(grid_points: tuple) -> None:
         d, _ = tree.query(many, distance_upper_bound=reach)
         assert maybe[np.isfinite(d)].all()  # every point within reach kept
         assert (~maybe).sum() > 1000  # and the grid drops many far ones
+
+
+def test_snap_within_searches_once_and_pairs_stay_the_same(
+    grid_points: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the plan's largest walking radius as a floor: one search, the same pairs."""
+    net, pts = grid_points
+    rng = np.random.default_rng(7)
+    sites = net.xy[rng.integers(0, len(net.xy), 12)] + rng.normal(0, 30, (12, 2))
+    plain = matrix.prepare_network(_grid(np.random.default_rng(1414)))
+    floored = matrix.prepare_network(_grid(np.random.default_rng(1414)))
+    floored.snap_within(251.0)
+    searched = {id(plain._memo): 0, id(floored._memo): 0}  # points searched per index
+    search = snap.nearest_segments
+
+    def counted(tree, geoms, xy, bound, memo):  # type: ignore[no-untyped-def]
+        searched[id(memo)] += len(xy)
+        return search(tree, geoms, xy, bound, memo)
+
+    monkeypatch.setattr(matrix, "nearest_segments", counted)
+    for radius in (150.0, 40.0, 250.0):  # the demand first snapped within a smaller radius
+        want = matrix.walk_pairs(plain, pts, sites, radius)
+        got = matrix.walk_pairs(floored, pts, sites, radius)
+        for a, b in zip((got.rows, got.cols, got.dist), (want.rows, want.cols, want.dist)):
+            assert np.array_equal(a, b)
+        seg_p, perp_p, _ = plain.segments(pts, radius + 1.0)
+        seg_f, perp_f, _ = floored.segments(pts, radius + 1.0)
+        near = perp_p <= radius + 1.0
+        assert np.array_equal(seg_f[near], seg_p[near])
+        assert np.array_equal(perp_f[near], perp_p[near])
+    once = len(np.unique(pts, axis=0)) + len(np.unique(sites, axis=0))
+    assert searched[id(floored._memo)] == once
+    assert searched[id(plain._memo)] > once  # the plain index searched far points again
+
+
+def test_segment_distance_and_fraction_are_geos_numbers_bit_for_bit() -> None:
+    """Issue 14: the clear points' distance and position without shapely geometries."""
+    rng = np.random.default_rng(2026)
+    n = 20_000
+    a = np.round(rng.uniform(0, 3000, (n, 2)), rng.integers(0, 7))
+    b = a + rng.normal(0, 200, (n, 2))
+    p = a + rng.normal(0, 300, (n, 2))
+    b[:50] = a[:50]  # segments of length 0
+    p[50:100], p[100:150] = a[50:100], b[100:150]  # points on an end
+    p[150:200] = (a[150:200] + b[150:200]) / 2  # on the segment
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    pts = shapely.points(p)
+    assert np.array_equal(snap.segment_distance(p, a, b), shapely.distance(pts, lines))
+    want = shapely.line_locate_point(lines, pts, normalized=True)
+    assert np.array_equal(snap.segment_fraction(p, a, b), want)

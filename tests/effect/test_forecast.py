@@ -194,3 +194,24 @@ def test_cell_lookup_equals_the_tree_search(cell_m: float) -> None:
     assert np.array_equal(got, _cell_of_tree(pts, centres, cell_m))
     assert (got == -1).sum() > 100 and (got >= 0).sum() > 6000
     assert len(_cell_of(pts[:0], centres, cell_m)) == 0
+
+
+def test_binning_in_place_gives_the_stacked_shares_bit_for_bit() -> None:
+    """Issue 14: bin_points writes its columns in place: the numbers of the stacked products."""
+    from geo_outreach.forecast import bin_points, make_lattice
+
+    rng = np.random.default_rng(1450)
+    lat = make_lattice(_centres(500.0), 500.0, 250.0)
+    pts = np.column_stack([rng.uniform(X0 - 3000, X0 + 9000, 5000),
+                           rng.uniform(Y0 - 3000, Y0 + 7000, 5000)])  # fmt: skip
+    nodes, share = bin_points(lat, pts)
+    nx, ny = lat.shape
+    fx, fy = (pts[:, 0] - lat.x0) / lat.step, (pts[:, 1] - lat.y0) / lat.step
+    i, j = np.floor(fx).astype(np.intp), np.floor(fy).astype(np.intp)
+    tx, ty = fx - i, fy - j
+    ok = (i >= 0) & (i < nx - 1) & (j >= 0) & (j < ny - 1)
+    assert 500 < ok.sum() < 4500  # points on and off the lattice
+    base = np.where(ok, i, 0) * ny + np.where(ok, j, 0)
+    want = np.stack([(1 - tx) * (1 - ty), (1 - tx) * ty, tx * (1 - ty), tx * ty], axis=1)
+    assert np.array_equal(nodes, np.stack([base, base + 1, base + ny, base + ny + 1], axis=1))
+    assert np.array_equal(share, np.where(ok[:, None], want, 0.0))
