@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo_outreach import _parallel, analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.effect.emerging import write_emerging  # issue 13
-from geo_outreach.effect.run import EffectResult, run_effect, scenario_log, write_effect
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach.outputs import (
@@ -43,6 +42,9 @@ from geo_outreach.render.exports import (  # issue 11 briefing
 from geo_outreach.render.folder import with_alerts
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
+
+if TYPE_CHECKING:  # issue 14: imported where the effect runs (statsmodels: a worker at 1M)
+    from geo_outreach.effect.run import EffectResult
 
 Progress = Callable[[str], None]
 
@@ -238,7 +240,7 @@ def _compute(
                 data.alerts, data.study_area, data.precincts, out_dir
             )
             timer.start("emerging hot spots", emerging, jobs)
-            if scenario_log(sc) is not None:  # reads only the scenario, the data and its log
+            if sc.campaign_log is not None:  # reads only the scenario, the data and its log
                 timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
             if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
                 visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
@@ -398,7 +400,7 @@ def _run_effect(
     Writes the effect files and chart next to the plan, before the map and briefing are
     rendered (issue 14: rendered once, not again after the effect), reusing the plan's layers.
     """
-    if scenario_log(sc) is None:
+    if sc.campaign_log is None:
         return None
     with timer("effect"):
         res, written = _effect_files(sc, data, out_dir, timer.progress)
@@ -410,6 +412,8 @@ def _effect_files(
     sc: Scenario, data: StudyData, out_dir: Path, progress: Progress | None
 ) -> tuple[EffectResult, dict[str, Path]]:
     """Estimate the effect of the scenario's campaign log; write its files and chart."""
+    from geo_outreach.effect.run import run_effect, scenario_log, write_effect
+
     src = scenario_log(sc)
     if src is None:  # pragma: no cover - callers check first
         raise GeoOutreachError("the scenario has no [campaign_log]")

@@ -8,17 +8,41 @@ only downwards: folder, format -> style -> layers, assets -> webmap, static_map 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from geo_outreach.outputs import write_text
-from geo_outreach.render.briefing import render_briefing, start_briefing
-from geo_outreach.render.folder import OutputFolder, load_output_folder
 from geo_outreach.render.naming import lang_name, parse_langs
-from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
+
+if TYPE_CHECKING:  # imported on first use (issue 14: ``render.naming`` is light, the CLI's)
+    from geo_outreach.render.briefing import render_briefing
+    from geo_outreach.render.folder import OutputFolder, load_output_folder
+    from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
 
 log = logging.getLogger(__name__)
+
+#: Re-exported name -> its module (imported on first use, PEP 562: the submodule
+#: ``geo_outreach.render.naming`` must not pull in pandas and matplotlib's neighbours)
+_LAZY = {
+    "BASEMAPS": "webmap",
+    "OutputFolder": "folder",
+    "load_output_folder": "folder",
+    "render_briefing": "briefing",
+    "render_map": "webmap",
+    "resolve_basemap": "webmap",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name from its submodule on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BASEMAPS",
@@ -73,6 +97,9 @@ def render_outputs(
     ValueError
         For an unsupported language.
     """
+    from geo_outreach.render.briefing import start_briefing
+    from geo_outreach.render.folder import OutputFolder, load_output_folder
+
     folder = out_dir if isinstance(out_dir, OutputFolder) else load_output_folder(out_dir)
     basemap, langs = _settings(folder, basemap, lang)
     written: dict[str, Path] = {}
@@ -97,6 +124,9 @@ def _settings(
 
 
 def _write_map(folder: OutputFolder, basemap: str, lang: str) -> Path:
+    from geo_outreach.outputs import write_text
+    from geo_outreach.render.webmap import render_map
+
     page = render_map(folder, basemap=basemap, lang=lang)
     return write_text(folder.path / lang_name("map.html", lang), page)
 
@@ -122,6 +152,8 @@ def render_briefings(
     folder: OutputFolder, *, lang: str | Sequence[str] | None = None
 ) -> dict[str, Path]:
     """Write only the briefings of :func:`render_outputs` (keys as there, without the maps)."""
+    from geo_outreach.render.briefing import render_briefing
+
     _, langs = _settings(folder, None, lang)
     written: dict[str, Path] = {}
     for i, code in enumerate(langs):
