@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from geo_outreach.render.naming import lang_name, parse_langs
 
 if TYPE_CHECKING:  # imported on first use (issue 14: ``render.naming`` is light, the CLI's)
-    from geo_outreach.render.briefing import render_briefing
+    from geo_outreach.render.briefing import BriefingMaps, render_briefing
     from geo_outreach.render.folder import OutputFolder, load_output_folder
     from geo_outreach.render.webmap import BASEMAPS, render_map, resolve_basemap
 
@@ -47,6 +47,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BASEMAPS",
     "OutputFolder",
+    "draw_briefing_maps_early",
     "lang_name",
     "load_output_folder",
     "render_briefing",
@@ -149,14 +150,45 @@ def render_maps(
 
 
 def render_briefings(
-    folder: OutputFolder, *, lang: str | Sequence[str] | None = None
+    folder: OutputFolder,
+    *,
+    lang: str | Sequence[str] | None = None,
+    drawn: dict[str, tuple[BriefingMaps, dict[str, Path]]] | None = None,
 ) -> dict[str, Path]:
-    """Write only the briefings of :func:`render_outputs` (keys as there, without the maps)."""
-    from geo_outreach.render.briefing import render_briefing
+    """Write only the briefings of :func:`render_outputs` (keys as there, without the maps).
+
+    ``drawn``: language -> the static maps :func:`draw_briefing_maps_early` drew (else they
+    are drawn here).
+    """
+    from geo_outreach.render.briefing import start_briefing
 
     _, langs = _settings(folder, None, lang)
     written: dict[str, Path] = {}
     for i, code in enumerate(langs):
-        for kind, path in render_briefing(folder, lang=code).items():
+        briefing, finish = start_briefing(folder, lang=code, drawn=(drawn or {}).get(code))
+        for kind, path in {**briefing, **finish()}.items():
             written[kind + ("" if i == 0 else f"_{code}")] = path
     return written
+
+
+def draw_briefing_maps_early(
+    out_dir: Path, manifest: dict[str, Any], *, lang: str | Sequence[str]
+) -> dict[str, tuple[BriefingMaps, dict[str, Path]]]:
+    """Issue 14: draw the briefings' static maps and write ``briefing.png`` before the manifest.
+
+    ``plan`` runs this in a worker process as soon as the channels are written, beside the
+    playbook: the static maps need only the layers and the manifest's title, period, notes
+    and channels, which ``manifest`` (built as the final one) holds.
+
+    Returns
+    -------
+    dict
+        Language -> what :func:`geo_outreach.render.briefing.draw_briefing_maps` returned,
+        for :func:`render_briefings`.
+    """
+    from geo_outreach.render.briefing import draw_briefing_maps
+    from geo_outreach.render.folder import load_output_folder
+
+    folder = load_output_folder(out_dir, alerts=False, manifest=manifest)
+    _, langs = _settings(folder, None, lang)
+    return {code: draw_briefing_maps(folder, code) for code in langs}

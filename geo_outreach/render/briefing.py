@@ -54,9 +54,11 @@ from geo_outreach.render.summary import appendix_html, site_tables_html, summary
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BriefingMaps",
     "HeadlineFigures",
     "briefing_html",
     "coverage_svg",
+    "draw_briefing_maps",
     "headline_figures",
     "render_briefing",
 ]
@@ -396,6 +398,15 @@ def _rows_of(frame: pd.DataFrame | None, ch: ChannelStyle) -> pd.DataFrame | Non
 # --------------------------------------------------------------------------- writing
 
 
+@dataclass(frozen=True)
+class BriefingMaps:
+    """The static maps drawn for one briefing, as PNG/PDF bytes (None when not drawn)."""
+
+    overview: bytes | None = None
+    inset: bytes | None = None
+    pdf: bytes | None = None
+
+
 def render_briefing(
     folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
 ) -> dict[str, Path]:
@@ -427,12 +438,18 @@ def render_briefing(
 
 
 def start_briefing(
-    folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
+    folder: OutputFolder | str | Path,
+    *,
+    lang: str | None = None,
+    pdf: bool = True,
+    drawn: tuple[BriefingMaps, dict[str, Path]] | None = None,
 ) -> tuple[dict[str, Path], Callable[[], dict[str, Path]]]:
     """Write the briefing's PNG and HTML, and start printing its PDF in the background.
 
     Issue 14: Chromium prints for ~3 s in its own process; the caller draws the web map
-    meanwhile and then calls ``finish``. Arguments as :func:`render_briefing`.
+    meanwhile and then calls ``finish``. ``drawn``: what :func:`draw_briefing_maps` returned
+    for this folder and language (``plan`` draws the maps in a worker process while the
+    playbook runs); else they are drawn here. Other arguments as :func:`render_briefing`.
 
     Returns
     -------
@@ -446,20 +463,8 @@ def start_briefing(
         folder = load_output_folder(folder)
     default = (folder.manifest.get("output") or {}).get("lang") or "zh"
     lang = check_lang(lang if lang is not None else default)
-    written: dict[str, Path] = {}
-    maps = _Maps()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="Glyph .* missing from font", category=UserWarning
-            )
-            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
-    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
-        log.warning(
-            "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
-            type(exc).__name__,
-            exc,
-        )
+    maps, png = drawn if drawn is not None else draw_briefing_maps(folder, lang, pdf=pdf)
+    written = dict(png)
     page = briefing_html(folder, lang=lang, map_png=maps.overview, inset_png=maps.inset)
     html_path = write_text(folder.path / lang_name("briefing.html", lang), page)
     written["briefing_html"] = html_path
@@ -487,12 +492,49 @@ def start_briefing(
     return written, finish
 
 
+def draw_briefing_maps(
+    folder: OutputFolder, lang: str, *, pdf: bool = True
+) -> tuple[BriefingMaps, dict[str, Path]]:
+    """Draw the briefing's static maps and write ``briefing.png`` (the first half of the render).
+
+    Parameters
+    ----------
+    folder
+        The output folder (its manifest needs only the title, period, notes and channels).
+    lang
+        ``zh`` or ``en``.
+    pdf
+        Also draw the map page as a PDF when there is no Chromium (the fallback PDF).
+
+    Returns
+    -------
+    tuple
+        The maps for the page, and ``{"briefing_png": path}`` (both empty, with a logged
+        warning, when the static map fails: the interactive map and tables are still useful).
+    """
+    written: dict[str, Path] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Glyph .* missing from font", category=UserWarning
+            )
+            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
+    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
+        log.warning(
+            "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
+            type(exc).__name__,
+            exc,
+        )
+        return BriefingMaps(), {}
+    return maps, written
+
+
 def _fallback_written(
-    folder: OutputFolder, lang: str, maps: _Maps, pdf_path: Path, exc: PdfPrintError
+    folder: OutputFolder, lang: str, maps: BriefingMaps, pdf_path: Path, exc: PdfPrintError
 ) -> dict[str, Path]:
     """Chromium failed: write the matplotlib map page as the PDF (``{}`` when it fails too)."""
     if maps.pdf is None and maps.overview is not None:
-        maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
+        maps = BriefingMaps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
     if maps.pdf is None:
         log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
         return {}
@@ -503,15 +545,6 @@ def _fallback_written(
     )
     data = maps.pdf
     return {"briefing_pdf": atomic_write(pdf_path, lambda p: p.write_bytes(data))}
-
-
-@dataclass(frozen=True)
-class _Maps:
-    """The static maps drawn for one briefing (None when not drawn)."""
-
-    overview: bytes | None = None
-    inset: bytes | None = None
-    pdf: bytes | None = None
 
 
 def _savefig(fig: Any, fmt: str, dpi: int | None = None) -> bytes:
@@ -537,7 +570,7 @@ def _fallback_pdf(folder: OutputFolder, lang: str) -> bytes | None:
 
 def _draw_maps(
     folder: OutputFolder, lang: str, written: dict[str, Path], *, fallback_pdf: bool
-) -> _Maps:
+) -> BriefingMaps:
     """Write briefing.png (150 dpi); return lighter PNGs for the page (and the fallback PDF)."""
     import matplotlib.pyplot as plt
 
@@ -559,4 +592,4 @@ def _draw_maps(
             inset = _savefig(fig, "png", 110)
         finally:
             plt.close(fig)
-    return _Maps(overview=overview, inset=inset, pdf=fallback)
+    return BriefingMaps(overview=overview, inset=inset, pdf=fallback)
