@@ -373,15 +373,18 @@ def _render_beside(
     Only the map worker reads ``alerts.csv`` (the briefing needs its row count, the exports
     leave the alert points out above ``GPKG_MAX_ALERT_POINTS``). Returns the briefing files.
     """
-    folder = load_output_folder(out_dir, alerts=False)
+    # the files were hashed into manifest.json by this run a moment ago: not checked again
+    folder = load_output_folder(out_dir, alerts=False, verify=False)
     folder = dataclasses.replace(folder, alert_rows=len(data.alerts))  # the rows it holds
     langs = sc.output.langs or sc.output.lang
     few = len(data.alerts) <= GPKG_MAX_ALERT_POINTS
     timer.start("exports", lambda: write_exports(with_alerts(folder) if few else folder), jobs)
     maps = lambda: render_maps(with_alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
     timer.start("map", maps, jobs)
-    drawn = timer.finish("briefing maps", jobs) if "briefing maps" in jobs else None
-    return render_briefings(folder, lang=langs, drawn=drawn)
+    if "briefing maps" not in jobs:
+        return render_briefings(folder, lang=langs)
+    # the page is built while the worker still draws its maps
+    return render_briefings(folder, lang=langs, drawn=lambda: timer.finish("briefing maps", jobs))
 
 
 def _run_effect(

@@ -8,9 +8,10 @@ only downwards: folder, format -> style -> layers, assets -> webmap, static_map 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,19 +154,21 @@ def render_briefings(
     folder: OutputFolder,
     *,
     lang: str | Sequence[str] | None = None,
-    drawn: dict[str, tuple[BriefingMaps, dict[str, Path]]] | None = None,
+    drawn: Callable[[], dict[str, tuple[BriefingMaps, dict[str, Path]]]] | None = None,
 ) -> dict[str, Path]:
     """Write only the briefings of :func:`render_outputs` (keys as there, without the maps).
 
-    ``drawn``: language -> the static maps :func:`draw_briefing_maps_early` drew (else they
-    are drawn here).
+    ``drawn``: waits for and returns what :func:`draw_briefing_maps_early` drew (language ->
+    maps), called once the first page is built (else the maps are drawn here).
     """
     from geo_outreach.render.briefing import start_briefing
 
     _, langs = _settings(folder, None, lang)
+    got = functools.cache(drawn) if drawn is not None else None
     written: dict[str, Path] = {}
     for i, code in enumerate(langs):
-        briefing, finish = start_briefing(folder, lang=code, drawn=(drawn or {}).get(code))
+        maps = (lambda c=code: got()[c]) if got is not None else None
+        briefing, finish = start_briefing(folder, lang=code, drawn=maps)
         for kind, path in {**briefing, **finish()}.items():
             written[kind + ("" if i == 0 else f"_{code}")] = path
     return written

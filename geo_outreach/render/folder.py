@@ -220,7 +220,11 @@ def _same_plan(
 
 
 def load_output_folder(
-    out_dir: str | Path, *, alerts: bool = True, manifest: dict[str, Any] | None = None
+    out_dir: str | Path,
+    *,
+    alerts: bool = True,
+    manifest: dict[str, Any] | None = None,
+    verify: bool = True,
 ) -> OutputFolder:
     """Read the files of an output folder.
 
@@ -235,6 +239,9 @@ def load_output_folder(
         The manifest to use instead of ``manifest.json`` (issue 14: ``plan`` draws the
         briefing's static maps before it writes ``manifest.json``; the hashes are then not
         checked: the files were written by the same run a moment ago).
+    verify
+        Check the files' sha256 against ``manifest.json`` (``plan`` renders the folder it has
+        just hashed: ``False``).
 
     Returns
     -------
@@ -250,7 +257,8 @@ def load_output_folder(
     out = Path(out_dir)
     if manifest is None:
         manifest = _read_manifest(out)
-        _check_hashes(out, manifest)
+        if verify:
+            _check_hashes(out, manifest)
     precincts = _read_geo(out / "precincts.geojson")
     if precincts is None or "precinct_id" not in precincts.columns:
         raise InputDataError(f"{out / 'precincts.geojson'}: no precinct_id property; {_FIX}")
