@@ -9,6 +9,7 @@ module only runs the stages, times them and reports progress through a callback.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -360,6 +361,9 @@ def _start_briefing_maps(
 
     def draw() -> dict[str, Any]:
         manifest = build_manifest(sc, data, timings={}, channels=ch.summaries)
+        # as manifest.json will hold it (write_json): sorted keys (the channels' order and
+        # colours on the map), JSON types
+        manifest = json.loads(json.dumps(manifest, sort_keys=True, default=str))
         return draw_briefing_maps_early(out_dir, manifest, lang=langs)
 
     timer.start("briefing maps", draw, jobs, nice=0)  # the render waits for it: not nicer

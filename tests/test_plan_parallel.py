@@ -108,9 +108,20 @@ def _scenario(scenario_factory, tmp_path: Path) -> Path:
         tmp_path / "residents.csv", index=False
     )
     path: Path = scenario_factory(
-        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK
+        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK + BANNERS
     )
     return path
+
+
+#: A second placed channel, after ``plazas`` in the scenario but before it in manifest.json's
+#: sorted keys (the static map's channel colours follow the manifest)
+BANNERS = """
+[channels.banners]
+label = "横幅"
+venue_kinds = ["plaza"]
+budget = 1
+radius_m = 200
+"""
 
 
 def _data_files(folder: Path) -> dict[str, bytes]:
