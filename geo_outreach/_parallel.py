@@ -7,7 +7,7 @@ process is used instead:
 - it inherits the loaded study (1M alerts, the street graph) for free, copy-on-write, where a
   ``spawn``/``forkserver`` child would need it pickled over (seconds, and twice the memory);
 - the stages given to a worker only write files and return small values (file names, the effect
-  estimate), which come back pickled through a pipe;
+  estimate, the briefing's map images: ~1 MB of PNG), which come back pickled through a pipe;
 - the worker never forks again and never starts a pool; it leaves by ``os._exit`` (the
   :mod:`multiprocessing` child bootstrap), so the parent's ``finally`` blocks (the staging
   folder, the folder lock) never run in it.
@@ -100,6 +100,7 @@ def can_fork() -> bool:
 #: Workers run this much nicer than the parent: the parent's stages are the longest chain
 #: (load -> analytics -> channels -> playbook -> briefing), so with more runnable processes
 #: than cores (workers, Chromium) the parent keeps a whole core and the workers share the rest.
+#: A worker the parent will soon wait for runs at ``nice=0`` (the briefing's static maps).
 NICE = 5
 
 
