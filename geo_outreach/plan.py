@@ -297,6 +297,8 @@ def _write_stages(
             if timer.workers and _parallel.can_fork():  # issue 14: exports and maps beside
                 rendered = _render_beside(sc, data, out_dir, timer, jobs)
             else:
+                if "briefing maps" in jobs:  # no fork now: let it end (its PNG is drawn again)
+                    timer.finish("briefing maps", jobs)
                 folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
                 rendered = render_outputs(folder, basemap=sc.output.basemap, lang=langs)
         if "map" in jobs:  # the maps first, as render_outputs lists them
