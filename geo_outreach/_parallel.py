@@ -7,7 +7,7 @@ process is used instead:
 - it inherits the loaded study (1M alerts, the street graph) for free, copy-on-write, where a
   ``spawn``/``forkserver`` child would need it pickled over (seconds, and twice the memory);
 - the stages given to a worker only write files and return small values (file names, the effect
-  estimate), which come back pickled through a pipe;
+  estimate, the briefing's map images: ~1 MB of PNG), which come back pickled through a pipe;
 - the worker never forks again and never starts a pool; it leaves by ``os._exit`` (the
   :mod:`multiprocessing` child bootstrap), so the parent's ``finally`` blocks (the staging
   folder, the folder lock) never run in it.
@@ -37,8 +37,9 @@ import pickle
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -47,7 +48,7 @@ from geo_outreach._errors import GeoOutreachError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Job", "StageError", "can_fork", "cancel", "finish", "start"]
+__all__ = ["Job", "StageError", "StageTimer", "can_fork", "cancel", "finish", "start"]
 
 
 class StageError(GeoOutreachError, RuntimeError):
@@ -99,13 +100,14 @@ def can_fork() -> bool:
 #: Workers run this much nicer than the parent: the parent's stages are the longest chain
 #: (load -> analytics -> channels -> playbook -> briefing), so with more runnable processes
 #: than cores (workers, Chromium) the parent keeps a whole core and the workers share the rest.
+#: A worker the parent will soon wait for runs at ``nice=0`` (the briefing's static maps).
 NICE = 5
 
 
-def _run(conn: Connection, fn: Callable[[], Any]) -> None:
+def _run(conn: Connection, fn: Callable[[], Any], nice: int = NICE) -> None:
     """Run ``fn`` in the worker; send a :class:`Done` or the error back, and close."""
     try:
-        os.nice(NICE)
+        os.nice(nice)
     except OSError:  # pragma: no cover - not allowed here: run at the parent's priority
         pass
     t0, c0 = time.perf_counter(), time.process_time()
@@ -126,7 +128,7 @@ def _run(conn: Connection, fn: Callable[[], Any]) -> None:
         conn.close()
 
 
-def start(name: str, fn: Callable[[], Any]) -> Job:
+def start(name: str, fn: Callable[[], Any], *, nice: int = NICE) -> Job:
     """Start ``fn()`` in a forked worker process; collect it with :func:`finish`.
 
     Parameters
@@ -135,6 +137,9 @@ def start(name: str, fn: Callable[[], Any]) -> Job:
         The stage name (used in errors).
     fn
         What the worker runs; it must return a picklable value.
+    nice
+        How much nicer than the parent the worker runs (default :data:`NICE`; 0 for a stage
+        the parent will soon wait for, such as the briefing's static maps).
 
     Returns
     -------
@@ -142,7 +147,9 @@ def start(name: str, fn: Callable[[], Any]) -> Job:
     """
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_run, args=(child, fn), name=f"geo_outreach {name}", daemon=True)
+    proc = ctx.Process(
+        target=_run, args=(child, fn, nice), name=f"geo_outreach {name}", daemon=True
+    )
     proc.start()
     child.close()  # the parent keeps only its reading end: EOF when the worker dies
     return Job(name, proc, parent)
@@ -186,3 +193,67 @@ def cancel(job: Job) -> None:
         job.process.terminate()
     job.process.join()
     job.conn.close()
+
+
+# --------------------------------------------------------------------------- the stage timer
+
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class StageTimer:
+    """Times named stages and reports progress (``progress=None``: quiet); used by ``plan``.
+
+    Stages run here (``with timer(name):``) or in a worker process (:meth:`start`, then
+    :meth:`finish`); :meth:`overlaps` says which stages ran at the same time (issue 14).
+    """
+
+    progress: Progress | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # issue 14: shared machines
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # perf_counter start, end
+    workers: set[str] = field(default_factory=set)  # issue 14: stages run in a worker process
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress(f"{name} ...")
+        t0, c0 = time.perf_counter(), time.process_time()
+        yield
+        self.record(name, t0, time.perf_counter(), time.process_time() - c0)
+
+    def record(self, name: str, start: float, end: float, cpu_s: float) -> None:
+        """Record a stage's wall span and CPU seconds (and report it done)."""
+        self.spans[name] = (start, end)
+        self.seconds[name] = round(end - start, 3)
+        self.cpu_seconds[name] = round(cpu_s, 3)
+        if self.progress:
+            self.progress(f"{name}: done in {self.seconds[name]:.1f} s")
+
+    def start(
+        self, name: str, fn: Callable[[], Any], jobs: dict[str, Job], *, nice: int = NICE
+    ) -> None:
+        """Start stage ``name`` in a worker process (:func:`start`)."""
+        if self.progress:
+            self.progress(f"{name} ... (in a worker process)")
+        jobs[name] = start(name, fn, nice=nice)
+        self.workers.add(name)
+
+    def finish(self, name: str, jobs: dict[str, Job]) -> Any:
+        """Wait for the worker of stage ``name``, record its timings, return its value."""
+        done = finish(jobs.pop(name))
+        self.record(name, done.start, done.end, done.cpu_s)
+        return done.value
+
+    def overlaps(self) -> dict[str, list[str]]:
+        """Issue 14: worker stage -> the stages that ran at the same time (manifest)."""
+        out = {}
+        for name in sorted(self.workers & set(self.spans)):
+            a0, a1 = self.spans[name]
+            out[name] = [
+                other
+                for other, (b0, b1) in sorted(self.spans.items(), key=lambda kv: kv[1])
+                if other != name and b0 < a1 and a0 < b1
+            ]
+        return out

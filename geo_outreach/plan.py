@@ -9,19 +9,17 @@ module only runs the stages, times them and reports progress through a callback.
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo_outreach import _parallel, analytics, channels, playbook
 from geo_outreach.analytics import AnalyticsResult
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
 from geo_outreach.effect.emerging import write_emerging  # issue 13
-from geo_outreach.effect.run import EffectResult, run_effect, scenario_log, write_effect
 from geo_outreach.manifest import build_manifest, write_base_layers
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach.outputs import (
@@ -33,7 +31,13 @@ from geo_outreach.outputs import (
     write_output,
 )
 from geo_outreach.playbook import PlaybookResult
-from geo_outreach.render import load_output_folder, render_briefings, render_maps, render_outputs
+from geo_outreach.render import (
+    draw_briefing_maps_early,
+    load_output_folder,
+    render_briefings,
+    render_maps,
+    render_outputs,
+)
 from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach.render.exports import (  # issue 11 briefing
     GPKG_MAX_ALERT_POINTS,
@@ -44,59 +48,11 @@ from geo_outreach.render.folder import with_alerts
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
+if TYPE_CHECKING:  # issue 14: imported where the effect runs (statsmodels: a worker at 1M)
+    from geo_outreach.effect.run import EffectResult
+
 Progress = Callable[[str], None]
-
-
-@dataclass
-class _Timer:
-    """Times named stages and reports progress (``progress=None``: quiet)."""
-
-    progress: Progress | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
-    cpu_seconds: dict[str, float] = field(default_factory=dict)  # issue 14: shared machines
-    spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # perf_counter start, end
-    workers: set[str] = field(default_factory=set)  # issue 14: stages run in a worker process
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        if self.progress:
-            self.progress(f"{name} ...")
-        t0, c0 = time.perf_counter(), time.process_time()
-        yield
-        self.record(name, t0, time.perf_counter(), time.process_time() - c0)
-
-    def record(self, name: str, start: float, end: float, cpu_s: float) -> None:
-        """Record a stage's wall span and CPU seconds (and report it done)."""
-        self.spans[name] = (start, end)
-        self.seconds[name] = round(end - start, 3)
-        self.cpu_seconds[name] = round(cpu_s, 3)
-        if self.progress:
-            self.progress(f"{name}: done in {self.seconds[name]:.1f} s")
-
-    def start(self, name: str, fn: Callable[[], Any], jobs: dict[str, _parallel.Job]) -> None:
-        """Start stage ``name`` in a worker process (:mod:`geo_outreach._parallel`)."""
-        if self.progress:
-            self.progress(f"{name} ... (in a worker process)")
-        jobs[name] = _parallel.start(name, fn)
-        self.workers.add(name)
-
-    def finish(self, name: str, jobs: dict[str, _parallel.Job]) -> Any:
-        """Wait for the worker of stage ``name``, record its timings, return its value."""
-        done = _parallel.finish(jobs.pop(name))
-        self.record(name, done.start, done.end, done.cpu_s)
-        return done.value
-
-    def overlaps(self) -> dict[str, list[str]]:
-        """Issue 14: worker stage -> the stages that ran at the same time (manifest)."""
-        out = {}
-        for name in sorted(self.workers & set(self.spans)):
-            a0, a1 = self.spans[name]
-            out[name] = [
-                other
-                for other, (b0, b1) in sorted(self.spans.items(), key=lambda kv: kv[1])
-                if other != name and b0 < a1 and a0 < b1
-            ]
-        return out
+_Timer = _parallel.StageTimer  # issue 14: times the stages, here and in worker processes
 
 
 @dataclass(frozen=True)
@@ -217,6 +173,8 @@ def _compute(
     out_dir: Path | None,
     files: dict[str, Path],
     jobs: dict[str, _parallel.Job] | None,
+    *,
+    render: bool = False,
 ) -> _Stages:
     """Run load, analytics, channels and playbook; write their files into ``out_dir`` if given.
 
@@ -225,6 +183,8 @@ def _compute(
     after the load: they need only the loaded data, and only later stages read what they
     write. They are collected where the serial run would have run them, so the files are
     listed in the same order (:meth:`_Timer.finish`; base layers and effect: by the caller).
+    With ``render`` the briefing's static maps start in a worker once the channels are
+    written (:func:`_start_briefing_maps`).
     """
     with timer("load"):
         data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
@@ -238,7 +198,7 @@ def _compute(
                 data.alerts, data.study_area, data.precincts, out_dir
             )
             timer.start("emerging hot spots", emerging, jobs)
-            if scenario_log(sc) is not None:  # reads only the scenario, the data and its log
+            if sc.campaign_log is not None:  # reads only the scenario, the data and its log
                 timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
             if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
                 visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
@@ -273,6 +233,8 @@ def _compute(
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
+        if render and jobs and "base layers" in jobs and out_dir and _parallel.can_fork():
+            _start_briefing_maps(sc, data, ch, out_dir, timer, files, jobs)
     visit_plans = timer.finish("visits", jobs) if jobs and "visits" in jobs else None
     pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files, visit_plans)
     return _Stages(data, result, ch, pb, warnings)
@@ -303,13 +265,9 @@ def _write_stages(
     run: dict[str, Any],
 ) -> Plan:
     """Run the stages for :func:`_write_plan` (``jobs``: the worker processes it started)."""
-    st = _compute(sc, timer, out_dir, files, jobs)
+    st = _compute(sc, timer, out_dir, files, jobs, render=render)
     data, result, ch = st.data, st.analytics, st.channels
-    if "base layers" in jobs:  # issue 14: its files first, as the serial run lists them
-        base = timer.finish("base layers", jobs)
-        files_now = dict(files)
-        files.clear()
-        files.update({**base, **files_now})
+    _collect_base_layers(timer, files, jobs)
     outputs = {name: sha256_file(path) for name, path in sorted(files.items())}
     manifest = build_manifest(
         sc,
@@ -339,6 +297,8 @@ def _write_stages(
             if timer.workers and _parallel.can_fork():  # issue 14: exports and maps beside
                 rendered = _render_beside(sc, data, out_dir, timer, jobs)
             else:
+                if "briefing maps" in jobs:  # no fork now: let it end (its PNG is drawn again)
+                    timer.finish("briefing maps", jobs)
                 folder = load_output_folder(out_dir)  # issue 14: read once, for the exports too
                 rendered = render_outputs(folder, basemap=sc.output.basemap, lang=langs)
         if "map" in jobs:  # the maps first, as render_outputs lists them
@@ -372,6 +332,45 @@ def _write_stages(
     )
 
 
+def _collect_base_layers(
+    timer: _Timer, files: dict[str, Path], jobs: dict[str, _parallel.Job]
+) -> None:
+    """Issue 14: wait for the base layers' worker; its files first, as the serial run lists them."""
+    if "base layers" in jobs:
+        base = timer.finish("base layers", jobs)
+        files_now = dict(files)
+        files.clear()
+        files.update({**base, **files_now})
+
+
+def _start_briefing_maps(
+    sc: Scenario,
+    data: StudyData,
+    ch: ChannelsResult,
+    out_dir: Path,
+    timer: _Timer,
+    files: dict[str, Path],
+    jobs: dict[str, _parallel.Job],
+) -> None:
+    """Issue 14: draw the briefing's static maps in a worker while the playbook runs.
+
+    They need the layers (the base layers' streets: collected first) and the manifest's title,
+    period, notes and channels: the worker builds them with :func:`build_manifest`, as the
+    manifest written later holds them. :func:`_render_beside` collects the maps.
+    """
+    _collect_base_layers(timer, files, jobs)
+    langs = sc.output.langs or sc.output.lang
+
+    def draw() -> dict[str, Any]:
+        manifest = build_manifest(sc, data, timings={}, channels=ch.summaries)
+        # as manifest.json will hold it (write_json): sorted keys (the channels' order and
+        # colours on the map), JSON types
+        manifest = json.loads(json.dumps(manifest, sort_keys=True, default=str))
+        return draw_briefing_maps_early(out_dir, manifest, lang=langs)
+
+    timer.start("briefing maps", draw, jobs, nice=0)  # the render waits for it: not nicer
+
+
 def _render_beside(
     sc: Scenario, data: StudyData, out_dir: Path, timer: _Timer, jobs: dict[str, _parallel.Job]
 ) -> dict[str, Path]:
@@ -380,14 +379,18 @@ def _render_beside(
     Only the map worker reads ``alerts.csv`` (the briefing needs its row count, the exports
     leave the alert points out above ``GPKG_MAX_ALERT_POINTS``). Returns the briefing files.
     """
-    folder = load_output_folder(out_dir, alerts=False)
+    # the files were hashed into manifest.json by this run a moment ago: not checked again
+    folder = load_output_folder(out_dir, alerts=False, verify=False)
     folder = dataclasses.replace(folder, alert_rows=len(data.alerts))  # the rows it holds
     langs = sc.output.langs or sc.output.lang
     few = len(data.alerts) <= GPKG_MAX_ALERT_POINTS
     timer.start("exports", lambda: write_exports(with_alerts(folder) if few else folder), jobs)
     maps = lambda: render_maps(with_alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
     timer.start("map", maps, jobs)
-    return render_briefings(folder, lang=langs)
+    if "briefing maps" not in jobs:
+        return render_briefings(folder, lang=langs)
+    # the page is built while the worker still draws its maps
+    return render_briefings(folder, lang=langs, drawn=lambda: timer.finish("briefing maps", jobs))
 
 
 def _run_effect(
@@ -398,7 +401,7 @@ def _run_effect(
     Writes the effect files and chart next to the plan, before the map and briefing are
     rendered (issue 14: rendered once, not again after the effect), reusing the plan's layers.
     """
-    if scenario_log(sc) is None:
+    if sc.campaign_log is None:
         return None
     with timer("effect"):
         res, written = _effect_files(sc, data, out_dir, timer.progress)
@@ -410,6 +413,8 @@ def _effect_files(
     sc: Scenario, data: StudyData, out_dir: Path, progress: Progress | None
 ) -> tuple[EffectResult, dict[str, Path]]:
     """Estimate the effect of the scenario's campaign log; write its files and chart."""
+    from geo_outreach.effect.run import run_effect, scenario_log, write_effect
+
     src = scenario_log(sc)
     if src is None:  # pragma: no cover - callers check first
         raise GeoOutreachError("the scenario has no [campaign_log]")

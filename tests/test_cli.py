@@ -352,11 +352,11 @@ def test_init_blank_template_for_another_city_validates_and_plans(tmp_path: Path
 
 
 def test_unexpected_error_is_one_line_and_verbose_shows_it(scenario_factory, capsys, monkeypatch):
-    import sys
+    import importlib
 
     import pytest
 
-    plan = sys.modules["geo_outreach.plan"]  # the module (geo_outreach.plan is also a function)
+    plan = importlib.import_module("geo_outreach.plan")  # the module, not the function go.plan
 
     def boom(sc, progress=None):  # issue 14: load_study takes the progress callback
         raise ValueError("Cannot infer dst time from 2025-11-02 01:30:00")

@@ -108,9 +108,20 @@ def _scenario(scenario_factory, tmp_path: Path) -> Path:
         tmp_path / "residents.csv", index=False
     )
     path: Path = scenario_factory(
-        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK
+        layout_rows(), venues='[[venues]]\npath = "venues.csv"\n', extra=PLAYBOOK + BANNERS
     )
     return path
+
+
+#: A second placed channel, after ``plazas`` in the scenario but before it in manifest.json's
+#: sorted keys (the static map's channel colours follow the manifest)
+BANNERS = """
+[channels.banners]
+label = "横幅"
+venue_kinds = ["plaza"]
+budget = 1
+radius_m = 200
+"""
 
 
 def _data_files(folder: Path) -> dict[str, bytes]:
@@ -139,7 +150,8 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert serial.manifest is not None and workers.manifest is not None
     assert "timings_overlap" not in serial.manifest
     overlap = workers.manifest["timings_overlap"]  # the worker stages ran, beside what
-    assert set(overlap) == {"base layers", "emerging hot spots", "exports", "map", "visits"}
+    workers_run = {"base layers", "emerging hot spots", "exports", "map", "visits"}
+    assert set(overlap) == workers_run | {"briefing maps"}  # the static maps: beside the playbook
     # what each worker ran beside depends on the clock (a nice +5 worker on a busy machine may
     # start late), so only that it names stages of this run
     for beside in overlap.values():
@@ -147,6 +159,7 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert set(workers.manifest["timings_s"]) == set(serial.manifest["timings_s"]) | {
         "map",
         "visits",
+        "briefing maps",
     }
     files = _data_files(tmp_path / "serial")
     assert len(files) > 10 and _data_files(tmp_path / "workers") == files
@@ -158,6 +171,19 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert on_disk["timings_overlap"] == overlap
     for name in ("outputs.gpkg", "placements.xlsx", "briefing.html", "map.html"):
         assert (tmp_path / "workers" / name).stat().st_size > 0
+    # the static map drawn early, in a worker, is the one drawn in the render (its footer's
+    # time of day aside)
+    assert _png_without_footer(tmp_path / "workers") == _png_without_footer(tmp_path / "serial")
+
+
+def _png_without_footer(folder: Path) -> bytes:
+    """``briefing.png``'s pixels, the bottom strip (the footer's time of day) blanked."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(folder / "briefing.png").convert("RGB")).copy()
+    pixels[-int(0.03 * pixels.shape[0]) :] = 0
+    return pixels.tobytes()
 
 
 def test_a_stage_failing_in_its_worker_stops_the_plan_with_its_name(

@@ -6,7 +6,6 @@ import argparse
 import json
 from typing import get_args
 
-from geo_outreach import api
 from geo_outreach.cli._common import (
     _common,
 )
@@ -15,6 +14,8 @@ from geo_outreach.scenario import Method
 
 def cmd_cover(args: argparse.Namespace) -> int:
     """``geo-outreach cover``: maximal covering for any two point files."""
+    from geo_outreach import api  # issue 14: imported when run, not for --help
+
     res = api.cover(
         args.demand,
         args.candidates,

@@ -5,26 +5,27 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo_outreach import api
-from geo_outreach.backtest import BacktestResult, format_table
 from geo_outreach.cli._common import (
     LANGS,
     _common,
     _date,
     _progress,
 )
-from geo_outreach.effect.log import LogSource, load_campaign_log  # issue 13
-from geo_outreach.effect.run import run_effect, scenario_log, write_effect  # issue 13
-from geo_outreach.io import load_study
-from geo_outreach.render import render_outputs
-from geo_outreach.render.effect import write_effect_chart  # issue 13
 from geo_outreach._errors import ScenarioError
+from geo_outreach.render import render_outputs  # light: the render package imports lazily
 from geo_outreach.scenario import Scenario, load_scenario, with_overrides
+
+if TYPE_CHECKING:  # issue 14: the library is imported when a command runs, not for --help
+    from geo_outreach.backtest import BacktestResult
+    from geo_outreach.effect.log import LogSource
 
 
 def _backtest_lines(result: BacktestResult) -> list[str]:
     """Return the terminal report of a backtest: the table, a headline per channel, notes."""
+    from geo_outreach.backtest import format_table
+
     summary = result.summary
     lines = [format_table(result)]
     lines += [entry["headline"]["en"] for entry in summary["channels"].values()]
@@ -35,6 +36,8 @@ def _backtest_lines(result: BacktestResult) -> list[str]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``geo-outreach evaluate SCENARIO --split DATE``: backtest, write, re-render the briefing."""
+    from geo_outreach import api
+
     sc = with_overrides(load_scenario(args.scenario), dir=Path(args.out) if args.out else None)
     result = api.evaluate(
         sc,
@@ -65,6 +68,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _log_source(args: argparse.Namespace, synthetic: bool, sc: Scenario | None = None) -> LogSource:
+    from geo_outreach.effect.log import LogSource
+    from geo_outreach.effect.run import scenario_log
+
     if args.log:
         return LogSource(Path(args.log), datum=args.datum, synthetic=synthetic)
     src = scenario_log(sc) if sc is not None else None
@@ -80,6 +86,9 @@ def _log_source(args: argparse.Namespace, synthetic: bool, sc: Scenario | None =
 
 def cmd_effect(args: argparse.Namespace) -> int:
     """``geo-outreach effect SCENARIO --log LOG --out DIR``: estimate the outreach effect."""
+    from geo_outreach.effect.run import run_effect, write_effect
+    from geo_outreach.render.effect import write_effect_chart
+
     sc = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path(sc.output.dir)
     res = run_effect(
@@ -104,6 +113,9 @@ def cmd_effect(args: argparse.Namespace) -> int:
 
 def cmd_log_validate(args: argparse.Namespace) -> int:
     """``geo-outreach log validate LOG [--scenario SC]``: check a log; exit 1 if rows fail."""
+    from geo_outreach.effect.log import load_campaign_log
+    from geo_outreach.io import load_study
+
     src = _log_source(args, False)
     if args.scenario:
         sc = load_scenario(args.scenario)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo_outreach import osm
 from geo_outreach.cli._common import (
     _common,
     _progress,
@@ -14,6 +13,8 @@ from geo_outreach.cli._common import (
 
 def cmd_osm_fetch(args: argparse.Namespace) -> int:
     """``geo-outreach osm fetch``: download venues and the walking network of an area."""
+    from geo_outreach import osm  # issue 14: imported when run, not for --help
+
     bbox = osm.check_bbox(args.bbox) if args.bbox is not None else None
     osm.output_paths(args.out)
     osm.fetch_osm(
@@ -26,6 +27,12 @@ def cmd_osm_fetch(args: argparse.Namespace) -> int:
         progress=_progress(args),
     )
     return 0
+
+
+#: ``osm.DEFAULT_OVERPASS_URL`` and ``osm.DEFAULT_NOMINATIM_URL``, for the help text without
+#: importing :mod:`geo_outreach.osm` (geopandas ...); tests/test_cli_lazy.py keeps them equal
+OVERPASS_URL = "https://overpass-api.de/api"
+NOMINATIM_URL = "https://nominatim.openstreetmap.org/"
 
 
 def _add_osm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,12 +58,8 @@ def _add_osm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="bounding box in WGS84 degrees: west south east north",
     )
     fetch.add_argument("--out", required=True, type=Path, help="street file to write (*.osm)")
-    fetch.add_argument(
-        "--overpass-url", help=f"Overpass API base URL (default {osm.DEFAULT_OVERPASS_URL})"
-    )
-    fetch.add_argument(
-        "--nominatim-url", help=f"Nominatim base URL (default {osm.DEFAULT_NOMINATIM_URL})"
-    )
+    fetch.add_argument("--overpass-url", help=f"Overpass API base URL (default {OVERPASS_URL})")
+    fetch.add_argument("--nominatim-url", help=f"Nominatim base URL (default {NOMINATIM_URL})")
     fetch.add_argument(
         "--timeout", type=float, default=180.0, help="seconds per request (default 180)"
     )

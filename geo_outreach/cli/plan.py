@@ -1,14 +1,16 @@
-"""``demo``, ``plan``, ``validate``, ``render`` and ``init``: the planning commands."""
+"""``demo``, ``plan``, ``validate``, ``render`` and ``init``: the planning commands.
+
+Issue 14: the library is imported inside each command, so ``geo-outreach --help`` and a usage
+error answer at once, without loading pandas, scipy and the rest.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from geo_outreach._validate import OUTSIDE
 from geo_outreach.cli._common import (
     DEMO_SCENARIO,
     _common,
@@ -17,12 +19,12 @@ from geo_outreach.cli._common import (
     _plan_options,
     _progress,
 )
-from geo_outreach.manifest import rejects_summary
-from geo_outreach.plan import build_plan, validate_scenario
-from geo_outreach.project_init import init_blank, init_from_demo
-from geo_outreach.render import render_outputs
+from geo_outreach.render import render_outputs  # light: the render package imports lazily
 from geo_outreach.render.naming import lang_name
 from geo_outreach.scenario import load_scenario, with_overrides
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
@@ -35,6 +37,8 @@ def _run_plan(scenario_path: Path, args: argparse.Namespace) -> int:
         lang=langs[0] if langs else None,
         langs=langs,
     )
+    from geo_outreach.plan import build_plan
+
     command = "geo-outreach " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
     result = build_plan(sc, progress=_progress(args), command=command)
     m = result.manifest or {}
@@ -81,6 +85,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``geo-outreach validate SCENARIO``: every check ``plan`` runs; exit 2 on a problem."""
+    from geo_outreach._validate import OUTSIDE
+    from geo_outreach.manifest import rejects_summary
+    from geo_outreach.plan import validate_scenario
+
     sc = load_scenario(args.scenario)
     v = validate_scenario(sc, progress=_progress(args), run_stages=not args.quick)
     data = v.data
@@ -110,6 +118,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _print_rejects(rejects: pd.DataFrame, n: int) -> None:
     """Print the first ``n`` rejected rows: layer, file:row, column, reason, value."""
+    import pandas as pd
+
     print(f"first {min(n, len(rejects))} of {len(rejects)} rejected rows:")
     for rec in rejects.head(n).to_dict("records"):
         value = "" if pd.isna(rec.get("value")) else str(rec.get("value"))
@@ -129,6 +139,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """``geo-outreach init DIR``: the demo scenario and its data, paths rewritten to DIR/data."""
+    from geo_outreach.project_init import init_blank, init_from_demo
+
     target = Path(args.dir)
     if args.blank:
         scenario = init_blank(target, force=args.force)

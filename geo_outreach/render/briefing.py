@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo_outreach._validate import DISTRICT_ID
 from geo_outreach.i18n import check_lang, t
 from geo_outreach.outputs import atomic_write, write_text
 from geo_outreach.render.assets import asset
@@ -49,115 +48,25 @@ from geo_outreach.render.pdf import PdfPrintError, chromium_executable, print_pd
 from geo_outreach.render.sites import channel_sites
 from geo_outreach.render.static_map import densest_bounds, static_map_crs, static_map_figure
 from geo_outreach.render.style import ChannelStyle
-from geo_outreach.render.summary import appendix_html, site_tables_html, summary_html
+from geo_outreach.render.summary import (
+    HeadlineFigures,
+    appendix_html,
+    headline_figures,
+    site_tables_html,
+    summary_html,
+)
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BriefingMaps",
     "HeadlineFigures",
     "briefing_html",
     "coverage_svg",
+    "draw_briefing_maps",
     "headline_figures",
     "render_briefing",
 ]
-
-
-# --------------------------------------------------------------------------- figures
-
-
-@dataclass(frozen=True)
-class HeadlineFigures:
-    """District totals for the briefing's headline cards.
-
-    Attributes
-    ----------
-    total
-        Alerts in the period (None when unknown).
-    month
-        The latest month ("YYYY-MM"), None without ``monthly_trends.csv``.
-    latest
-        Alerts in that month.
-    mom_pct, yoy_pct
-        Month-on-month and year-on-year change in percent.
-    mom_p, yoy_p
-        Their two-sided p-values, as the stats stage wrote them.
-    partial_month, partial_days
-        The data's last month and its days of data when that month is partial (then ``month``
-        and the changes are the last complete month's); None otherwise.
-    """
-
-    total: int | None = None
-    month: str | None = None
-    latest: int | None = None
-    mom_pct: float | None = None
-    mom_p: float | None = None
-    yoy_pct: float | None = None
-    yoy_p: float | None = None
-    partial_month: str | None = None
-    partial_days: int | None = None
-
-
-def _is_partial(r: Any) -> bool:
-    v = r.get("partial") if hasattr(r, "get") else None
-    return str(v).strip().lower() in ("true", "1", "1.0")
-
-
-def _total(folder: OutputFolder) -> int | None:
-    if folder.alerts is not None:
-        return len(folder.alerts)
-    if folder.alert_rows is not None:  # issue 14: alerts.csv counted, not read
-        return folder.alert_rows
-    return int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
-
-
-def _num_or_none(v: Any) -> float | None:
-    return float(v) if isnum(v) else None
-
-
-def headline_figures(folder: OutputFolder) -> HeadlineFigures:
-    """District totals: alerts in the period and in the latest month, MoM and YoY change.
-
-    Parameters
-    ----------
-    folder
-        The output folder.
-
-    Returns
-    -------
-    HeadlineFigures
-        Read from the ``all`` rows of ``monthly_trends.csv`` (the stats stage's figures and
-        p-values); only the total without that file. When the latest month is partial
-        (``partial`` column), the figures are the last complete month's and
-        ``partial_month``/``partial_days`` name the partial one.
-    """
-    total = _total(folder)
-    tr = folder.monthly_trends
-    if tr is None:
-        return HeadlineFigures(total=total)
-    district = tr[tr["precinct_id"].astype(str) == DISTRICT_ID]
-    district = district.assign(month=district["month"].astype(str).str[:7]).sort_values("month")
-    if district.empty:
-        return HeadlineFigures(total=total)
-    r = district.iloc[-1]
-    partial_month, partial_days = None, None
-    if _is_partial(r):
-        partial_month = str(r["month"])
-        days = _num_or_none(pd.to_numeric(r.get("days_covered"), errors="coerce"))
-        partial_days = None if days is None else int(days)
-        complete = [i for i in range(len(district) - 1) if not _is_partial(district.iloc[i])]
-        if complete:
-            r = district.iloc[complete[-1]]
-    return HeadlineFigures(
-        total=total,
-        partial_month=partial_month,
-        partial_days=partial_days,
-        month=str(r["month"]),
-        latest=int(r["alerts"]),
-        mom_pct=_num_or_none(r["mom_pct"]),
-        mom_p=_num_or_none(r["mom_p"]),
-        yoy_pct=_num_or_none(r["yoy_pct"]),
-        yoy_p=_num_or_none(r["yoy_p"]),
-    )
 
 
 # --------------------------------------------------------------------------- HTML
@@ -308,7 +217,14 @@ def briefing_html(
     str
         The page; every user-supplied string in it is escaped.
     """
-    lang = check_lang(lang)
+    return _briefing_page(folder, check_lang(lang))(map_png, inset_png)
+
+
+def _briefing_page(folder: OutputFolder, lang: str) -> Callable[[bytes | None, bytes | None], str]:
+    """Build the briefing around its two map images; return what puts them in.
+
+    Issue 14: ``plan`` builds the page while a worker process draws the maps.
+    """
     sites = channel_sites(folder, lang)
     h = _head_html(folder, lang)
     h.append('<section class="page" id="page-summary"><div class="grid"><div class="left">')
@@ -320,15 +236,7 @@ def briefing_html(
         f'<div class="meta"><a href="{esc(map_link)}">{esc(t("open_map", lang))}</a></div>'
         '</div><div class="right">'
     )
-    if map_png:
-        h.append(f'<div class="map">{_img(map_png, "briefing-map", t("overview_map", lang))}</div>')
-    h.append("</div></div></section>")
-    if inset_png:
-        h.append(
-            f'<section class="page" id="inset"><h2>{esc(t("inset_title", lang))}</h2>'
-            f'<div class="map">{_img(inset_png, "inset-map", t("inset_title", lang))}</div>'
-            "</section>"
-        )
+    top, h = "\n".join(h), []
     h.append(site_tables_html(sites, lang))
     h.append(f'<section id="precincts">{_precinct_table(folder, lang)}</section>')
     curves = {
@@ -341,7 +249,23 @@ def briefing_html(
     h.append(effect_sections_html(folder.path, lang=lang))  # issue 13: emerging + effect
     h.append(f"<footer>geo_outreach · {esc(t('generated', lang))} {esc(generated_at())}</footer>")
     h.append("</body></html>")
-    return "\n".join(h)
+    bottom = "\n".join(h)
+
+    def page(map_png: bytes | None, inset_png: bytes | None) -> str:
+        parts = [top]
+        if map_png:
+            alt = t("overview_map", lang)
+            parts.append(f'<div class="map">{_img(map_png, "briefing-map", alt)}</div>')
+        parts.append("</div></div></section>")
+        if inset_png:
+            parts.append(
+                f'<section class="page" id="inset"><h2>{esc(t("inset_title", lang))}</h2>'
+                f'<div class="map">{_img(inset_png, "inset-map", t("inset_title", lang))}</div>'
+                "</section>"
+            )
+        return "\n".join([*parts, bottom])
+
+    return page
 
 
 def _trend_cells(r: Any) -> list[str]:
@@ -396,6 +320,15 @@ def _rows_of(frame: pd.DataFrame | None, ch: ChannelStyle) -> pd.DataFrame | Non
 # --------------------------------------------------------------------------- writing
 
 
+@dataclass(frozen=True)
+class BriefingMaps:
+    """The static maps drawn for one briefing, as PNG/PDF bytes (None when not drawn)."""
+
+    overview: bytes | None = None
+    inset: bytes | None = None
+    pdf: bytes | None = None
+
+
 def render_briefing(
     folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
 ) -> dict[str, Path]:
@@ -427,12 +360,19 @@ def render_briefing(
 
 
 def start_briefing(
-    folder: OutputFolder | str | Path, *, lang: str | None = None, pdf: bool = True
+    folder: OutputFolder | str | Path,
+    *,
+    lang: str | None = None,
+    pdf: bool = True,
+    drawn: Callable[[], tuple[BriefingMaps, dict[str, Path]]] | None = None,
 ) -> tuple[dict[str, Path], Callable[[], dict[str, Path]]]:
     """Write the briefing's PNG and HTML, and start printing its PDF in the background.
 
     Issue 14: Chromium prints for ~3 s in its own process; the caller draws the web map
-    meanwhile and then calls ``finish``. Arguments as :func:`render_briefing`.
+    meanwhile and then calls ``finish``. ``drawn``: returns what :func:`draw_briefing_maps`
+    returns for this folder and language (``plan`` draws the maps in a worker process while
+    the playbook runs, and builds the page meanwhile); else they are drawn here. Other
+    arguments as :func:`render_briefing`.
 
     Returns
     -------
@@ -446,21 +386,14 @@ def start_briefing(
         folder = load_output_folder(folder)
     default = (folder.manifest.get("output") or {}).get("lang") or "zh"
     lang = check_lang(lang if lang is not None else default)
-    written: dict[str, Path] = {}
-    maps = _Maps()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="Glyph .* missing from font", category=UserWarning
-            )
-            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
-    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
-        log.warning(
-            "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
-            type(exc).__name__,
-            exc,
-        )
-    page = briefing_html(folder, lang=lang, map_png=maps.overview, inset_png=maps.inset)
+    if drawn is None:
+        maps, png = draw_briefing_maps(folder, lang, pdf=pdf)
+        page = _briefing_page(folder, lang)(maps.overview, maps.inset)
+    else:  # the maps are being drawn in a worker: build the page meanwhile
+        build = _briefing_page(folder, lang)
+        maps, png = drawn()
+        page = build(maps.overview, maps.inset)
+    written = dict(png)
     html_path = write_text(folder.path / lang_name("briefing.html", lang), page)
     written["briefing_html"] = html_path
     if not pdf:
@@ -487,12 +420,49 @@ def start_briefing(
     return written, finish
 
 
+def draw_briefing_maps(
+    folder: OutputFolder, lang: str, *, pdf: bool = True
+) -> tuple[BriefingMaps, dict[str, Path]]:
+    """Draw the briefing's static maps and write ``briefing.png`` (the first half of the render).
+
+    Parameters
+    ----------
+    folder
+        The output folder (its manifest needs only the title, period, notes and channels).
+    lang
+        ``zh`` or ``en``.
+    pdf
+        Also draw the map page as a PDF when there is no Chromium (the fallback PDF).
+
+    Returns
+    -------
+    tuple
+        The maps for the page, and ``{"briefing_png": path}`` (both empty, with a logged
+        warning, when the static map fails: the interactive map and tables are still useful).
+    """
+    written: dict[str, Path] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="Glyph .* missing from font", category=UserWarning
+            )
+            maps = _draw_maps(folder, lang, written, fallback_pdf=pdf and not chromium_executable())
+    except Exception as exc:  # noqa: BLE001 - the interactive map and tables are still useful
+        log.warning(
+            "briefing.png and the map pages not drawn: the static map failed (%s: %s)",
+            type(exc).__name__,
+            exc,
+        )
+        return BriefingMaps(), {}
+    return maps, written
+
+
 def _fallback_written(
-    folder: OutputFolder, lang: str, maps: _Maps, pdf_path: Path, exc: PdfPrintError
+    folder: OutputFolder, lang: str, maps: BriefingMaps, pdf_path: Path, exc: PdfPrintError
 ) -> dict[str, Path]:
     """Chromium failed: write the matplotlib map page as the PDF (``{}`` when it fails too)."""
     if maps.pdf is None and maps.overview is not None:
-        maps = _Maps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
+        maps = BriefingMaps(maps.overview, maps.inset, _fallback_pdf(folder, lang))
     if maps.pdf is None:
         log.warning("%s not written: %s; the static map failed too", pdf_path.name, exc)
         return {}
@@ -503,15 +473,6 @@ def _fallback_written(
     )
     data = maps.pdf
     return {"briefing_pdf": atomic_write(pdf_path, lambda p: p.write_bytes(data))}
-
-
-@dataclass(frozen=True)
-class _Maps:
-    """The static maps drawn for one briefing (None when not drawn)."""
-
-    overview: bytes | None = None
-    inset: bytes | None = None
-    pdf: bytes | None = None
 
 
 def _savefig(fig: Any, fmt: str, dpi: int | None = None) -> bytes:
@@ -537,7 +498,7 @@ def _fallback_pdf(folder: OutputFolder, lang: str) -> bytes | None:
 
 def _draw_maps(
     folder: OutputFolder, lang: str, written: dict[str, Path], *, fallback_pdf: bool
-) -> _Maps:
+) -> BriefingMaps:
     """Write briefing.png (150 dpi); return lighter PNGs for the page (and the fallback PDF)."""
     import matplotlib.pyplot as plt
 
@@ -559,4 +520,4 @@ def _draw_maps(
             inset = _savefig(fig, "png", 110)
         finally:
             plt.close(fig)
-    return _Maps(overview=overview, inset=inset, pdf=fallback)
+    return BriefingMaps(overview=overview, inset=inset, pdf=fallback)

@@ -219,7 +219,13 @@ def _same_plan(
     return summary
 
 
-def load_output_folder(out_dir: str | Path, *, alerts: bool = True) -> OutputFolder:
+def load_output_folder(
+    out_dir: str | Path,
+    *,
+    alerts: bool = True,
+    manifest: dict[str, Any] | None = None,
+    verify: bool = True,
+) -> OutputFolder:
     """Read the files of an output folder.
 
     Parameters
@@ -229,6 +235,13 @@ def load_output_folder(out_dir: str | Path, *, alerts: bool = True) -> OutputFol
     alerts
         Also read ``alerts.csv`` (issue 14: ``plan`` on many alerts reads it only in the worker
         process that draws the web map, :func:`with_alerts`).
+    manifest
+        The manifest to use instead of ``manifest.json`` (issue 14: ``plan`` draws the
+        briefing's static maps before it writes ``manifest.json``; the hashes are then not
+        checked: the files were written by the same run a moment ago).
+    verify
+        Check the files' sha256 against ``manifest.json`` (``plan`` renders the folder it has
+        just hashed: ``False``).
 
     Returns
     -------
@@ -242,8 +255,10 @@ def load_output_folder(out_dir: str | Path, *, alerts: bool = True) -> OutputFol
         first), a file cannot be read, or a table's columns are not those this version writes.
     """
     out = Path(out_dir)
-    manifest = _read_manifest(out)
-    _check_hashes(out, manifest)
+    if manifest is None:
+        manifest = _read_manifest(out)
+        if verify:
+            _check_hashes(out, manifest)
     precincts = _read_geo(out / "precincts.geojson")
     if precincts is None or "precinct_id" not in precincts.columns:
         raise InputDataError(f"{out / 'precincts.geojson'}: no precinct_id property; {_FIX}")

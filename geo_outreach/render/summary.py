@@ -7,16 +7,24 @@ and every value is escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from geo_outreach._validate import DISTRICT_ID
 from geo_outreach.i18n import t
 from geo_outreach.render.folder import OutputFolder
 from geo_outreach.render.format import esc, fmt_num, fmt_share, isnum
 from geo_outreach.render.sites import ChannelSites, site_headers, top_precincts
 
-__all__ = ["appendix_html", "site_tables_html", "summary_html"]
+__all__ = [
+    "HeadlineFigures",
+    "appendix_html",
+    "headline_figures",
+    "site_tables_html",
+    "summary_html",
+]
 
 #: Site-table columns shown in the briefing (the xlsx has them all).
 BRIEFING_COLUMNS = ("rank", "name", "kind", "precinct", "marginal", "cumulative_share", "when")
@@ -219,3 +227,101 @@ def appendix_html(sites: list[ChannelSites], curves: dict[str, str], lang: str) 
         h.append(f'<ul class="tech-notes">{"".join(notes)}</ul>')
     h.append("</section>")
     return "".join(h)
+
+
+# --------------------------------------------------------------------------- headline figures
+
+
+@dataclass(frozen=True)
+class HeadlineFigures:
+    """District totals for the briefing's headline cards.
+
+    Attributes
+    ----------
+    total
+        Alerts in the period (None when unknown).
+    month
+        The latest month ("YYYY-MM"), None without ``monthly_trends.csv``.
+    latest
+        Alerts in that month.
+    mom_pct, yoy_pct
+        Month-on-month and year-on-year change in percent.
+    mom_p, yoy_p
+        Their two-sided p-values, as the stats stage wrote them.
+    partial_month, partial_days
+        The data's last month and its days of data when that month is partial (then ``month``
+        and the changes are the last complete month's); None otherwise.
+    """
+
+    total: int | None = None
+    month: str | None = None
+    latest: int | None = None
+    mom_pct: float | None = None
+    mom_p: float | None = None
+    yoy_pct: float | None = None
+    yoy_p: float | None = None
+    partial_month: str | None = None
+    partial_days: int | None = None
+
+
+def _is_partial(r: Any) -> bool:
+    v = r.get("partial") if hasattr(r, "get") else None
+    return str(v).strip().lower() in ("true", "1", "1.0")
+
+
+def _total(folder: OutputFolder) -> int | None:
+    if folder.alerts is not None:
+        return len(folder.alerts)
+    if folder.alert_rows is not None:  # issue 14: alerts.csv counted, not read
+        return folder.alert_rows
+    return int(pd.to_numeric(folder.precincts["alerts"], errors="coerce").sum())
+
+
+def _num_or_none(v: Any) -> float | None:
+    return float(v) if isnum(v) else None
+
+
+def headline_figures(folder: OutputFolder) -> HeadlineFigures:
+    """District totals: alerts in the period and in the latest month, MoM and YoY change.
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+
+    Returns
+    -------
+    HeadlineFigures
+        Read from the ``all`` rows of ``monthly_trends.csv`` (the stats stage's figures and
+        p-values); only the total without that file. When the latest month is partial
+        (``partial`` column), the figures are the last complete month's and
+        ``partial_month``/``partial_days`` name the partial one.
+    """
+    total = _total(folder)
+    tr = folder.monthly_trends
+    if tr is None:
+        return HeadlineFigures(total=total)
+    district = tr[tr["precinct_id"].astype(str) == DISTRICT_ID]
+    district = district.assign(month=district["month"].astype(str).str[:7]).sort_values("month")
+    if district.empty:
+        return HeadlineFigures(total=total)
+    r = district.iloc[-1]
+    partial_month, partial_days = None, None
+    if _is_partial(r):
+        partial_month = str(r["month"])
+        days = _num_or_none(pd.to_numeric(r.get("days_covered"), errors="coerce"))
+        partial_days = None if days is None else int(days)
+        complete = [i for i in range(len(district) - 1) if not _is_partial(district.iloc[i])]
+        if complete:
+            r = district.iloc[complete[-1]]
+    return HeadlineFigures(
+        total=total,
+        partial_month=partial_month,
+        partial_days=partial_days,
+        month=str(r["month"]),
+        latest=int(r["alerts"]),
+        mom_pct=_num_or_none(r["mom_pct"]),
+        mom_p=_num_or_none(r["mom_p"]),
+        yoy_pct=_num_or_none(r["yoy_pct"]),
+        yoy_p=_num_or_none(r["yoy_p"]),
+    )
