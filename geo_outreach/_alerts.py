@@ -265,11 +265,37 @@ def _outside_km(x: np.ndarray, y: np.ndarray, out: np.ndarray, ctx: CleanContext
     dist_km = np.zeros(len(x))
     pos = np.flatnonzero(out)  # inside a precinct = distance 0 to the study area
     if len(pos):
+        limit = ctx.max_outside_km * 1000.0 * (1 - 1e-9)
         shapely.prepare(ctx.study_area)
+        pos = pos[~_surely_near(x[pos], y[pos], ctx.study_area, limit)]
         pts = shapely.points(x[pos], y[pos])
-        near = shapely.dwithin(pts, ctx.study_area, ctx.max_outside_km * 1000.0 * (1 - 1e-9))
+        near = shapely.dwithin(pts, ctx.study_area, limit)
         dist_km[pos[~near]] = shapely.distance(pts[~near], ctx.study_area) / 1000.0
     return dist_km
+
+
+#: Cell size (m) of the far-outside pre-test (:func:`_surely_near`).
+NEAR_CELL_M = 1000.0
+
+
+def _surely_near(
+    x: np.ndarray, y: np.ndarray, area: shapely.Geometry, limit: float
+) -> np.ndarray:
+    """Tell which points surely lie within ``limit`` (m) of ``area``, testing one point per cell.
+
+    A point is at most half a diagonal from the centre of its :data:`NEAR_CELL_M` cell, so a
+    cell whose centre is within ``limit`` less that (and 1 m) holds only points within
+    ``limit``. False means "not known": the caller tests those points one by one.
+    """
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    cell = np.floor(np.column_stack([x[ok], y[ok]]) / NEAR_CELL_M)
+    cells, inverse = np.unique(cell, axis=0, return_inverse=True)
+    reach = limit - NEAR_CELL_M * np.sqrt(0.5) - 1.0
+    sure = np.zeros(len(x), dtype=bool)
+    if len(ok) and reach > 0:
+        centres = shapely.points((cells + 0.5) * NEAR_CELL_M)
+        sure[ok] = shapely.dwithin(centres, area, reach)[inverse.ravel()]
+    return sure
 
 
 def _far_rejects(
