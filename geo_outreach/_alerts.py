@@ -278,9 +278,7 @@ def _outside_km(x: np.ndarray, y: np.ndarray, out: np.ndarray, ctx: CleanContext
 NEAR_CELL_M = 1000.0
 
 
-def _surely_near(
-    x: np.ndarray, y: np.ndarray, area: shapely.Geometry, limit: float
-) -> np.ndarray:
+def _surely_near(x: np.ndarray, y: np.ndarray, area: shapely.Geometry, limit: float) -> np.ndarray:
     """Tell which points surely lie within ``limit`` (m) of ``area``, testing one point per cell.
 
     A point is at most half a diagonal from the centre of its :data:`NEAR_CELL_M` cell, so a
