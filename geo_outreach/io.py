@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -385,20 +384,9 @@ def _load_all_venues(
     return _Venues(venues, rejects, inputs, notes)
 
 
-def _load_map_layers(
-    sc: Scenario, precincts: gpd.GeoDataFrame, study_area: shapely.Geometry, crs: pyproj.CRS
-) -> tuple[_Venues, tuple[nx.MultiDiGraph, dict[str, Any]] | None]:
-    """Load the venues, then the streets (None without a street layer)."""
-    venues = _load_all_venues(sc, precincts, study_area, crs)
-    return venues, (None if sc.streets is None else load_streets(sc.streets, crs=crs))
-
-
 def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> StudyData:
     """Load and check every layer of a scenario (see module docstring).
 
-    The venues and streets (OSM parsing: Python, whatever the alert count) are read in a
-    thread beside the alerts (numpy, arrow and shapely work that mostly releases the GIL);
-    an error of the alerts is still raised before one of the venues or streets.
     ``progress`` (issue 14) gets the Dask engine's ``partition i/n cleaned`` messages.
     """
     precincts_ll, rej_p, f_p = load_precincts(sc.precincts)
@@ -407,25 +395,8 @@ def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> S
     check_no_overlaps(precincts, source=str(sc.precincts.path))
     precincts["area_km2"] = precincts.geometry.area / 1e6
     study_area = shapely.union_all(precincts.geometry.values)
-    _ = precincts.sindex  # shared caches built before the threads, which then only read them
-    shapely.prepare(study_area)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        map_layers = pool.submit(_load_map_layers, sc, precincts, study_area, crs)
-        return _load_rest(sc, precincts, study_area, crs, (rej_p, f_p), map_layers, progress)
-
-
-def _load_rest(
-    sc: Scenario,
-    precincts: gpd.GeoDataFrame,
-    study_area: shapely.Geometry,
-    crs: pyproj.CRS,
-    precinct_info: tuple[pd.DataFrame, dict[str, Any]],
-    map_layers: Future[tuple[_Venues, tuple[nx.MultiDiGraph, dict[str, Any]] | None]],
-    progress: Callable[[str], None] | None,
-) -> StudyData:
-    """:func:`load_study` after the precincts: the alerts, then the venues and streets."""
-    rejects = [precinct_info[0]]
-    inputs = [precinct_info[1]]
+    rejects = [rej_p]
+    inputs = [f_p]
     flagged = bool(precincts.get("illustrative", pd.Series([False])).any())
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
@@ -456,14 +427,14 @@ def _load_rest(
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
 
-    loaded, street_layer = map_layers.result()
+    loaded = _load_all_venues(sc, precincts, study_area, crs)
     venues = loaded.venues
     rejects += loaded.rejects
     inputs += loaded.inputs
     notes += loaded.notes
     streets = None
-    if sc.streets is not None and street_layer is not None:
-        streets, f_s = street_layer
+    if sc.streets is not None:
+        streets, f_s = load_streets(sc.streets, crs=crs)
         inputs.append(f_s)
         notes += _layer_notes("streets", sc.streets.synthetic, "")
     fits = check_alerts(  # issue 10: does the declared alert datum fit the map?
