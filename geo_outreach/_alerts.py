@@ -195,27 +195,29 @@ def alert_context(
     return ctx, {"time_order": order, "warnings": list(warnings)}
 
 
-def _text(values: pd.Series) -> pd.Series | None:
-    """Return the stripped arrow text of an all-text column (object or ``str``), else None."""
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """Codes (-1: missing) and distinct values (as ``string``) of an all-text column, else None.
+
+    The text rules then run once per distinct value (a few categories), not once per row.
+    """
     text = isinstance(values.dtype, pd.StringDtype) or (
         values.dtype == object
         and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
     )
-    return values.astype("string").str.strip() if text else None
-
-
-def _shared(values: pd.Series) -> np.ndarray:
-    """Object array with ONE Python str per distinct value (a few categories: little memory)."""
-    codes, uniq = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray(uniq, dtype=object)[codes]
+    if not text:
+        return None
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniq, dtype=object), dtype="string")
 
 
 def _categories(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``未分类`` for empty or non-text cells."""
-    s = _text(values)
-    if s is not None:
-        ok = (s.notna() & (s != "")).fillna(False).to_numpy(dtype=bool)
-        return _shared(s.where(ok, NO_CATEGORY))
+    d = _distinct(values)
+    if d is not None:  # one Python str per distinct value (little memory)
+        codes, raw = d
+        s = raw.str.strip()
+        text = s.where(s != "", NO_CATEGORY).to_numpy(dtype=object)
+        return np.append(text, np.array([NO_CATEGORY], dtype=object))[codes]
     if values.dtype == object:
         s = values.astype(object).str.strip()
         return s.where(s.notna() & (s != ""), NO_CATEGORY).to_numpy(dtype=object)
@@ -224,10 +226,11 @@ def _categories(values: pd.Series) -> np.ndarray:
 
 def _age_bands(values: pd.Series) -> np.ndarray:
     """Return stripped text; ``""`` for None/NaN."""
-    s = _text(values)
-    if s is not None:  # all text: only NaN/None and the text "nan" itself are blank
-        ok = (s.notna() & (values.astype("string") != "nan")).fillna(False).to_numpy(dtype=bool)
-        return _shared(s.where(ok, ""))
+    d = _distinct(values)
+    if d is not None:  # all text: only NaN/None and the text "nan" itself are blank
+        codes, raw = d
+        text = raw.str.strip().where(raw != "nan", "").to_numpy(dtype=object)
+        return np.append(text, np.array([""], dtype=object))[codes]
     t = values.astype(str)
     out = t.str.strip().where((t != "nan") & values.notna().to_numpy(), "")
     return out.to_numpy(dtype=object)
@@ -238,13 +241,15 @@ def alert_ids(df: pd.DataFrame, id_col: str | None, stem: str) -> pd.Series:
 
     The id column (blank -> ``row<N>``), else ``<file stem>:<row>``.
     """
-    rows = df["_row"].astype(str)
     if id_col is not None:
         col = df[id_col]
         text = isinstance(col.dtype, pd.StringDtype)  # arrow text: stripped without Python str
         ids = col.str.strip().fillna("").astype("str") if text else text_ids(col).astype("str")
-        return ids.where(ids != "", "row" + rows)
-    return (stem + ":" + rows).astype("str")
+        blank = (ids == "").to_numpy(dtype=bool)
+        if not blank.any():
+            return ids
+        return ids.where(~blank, "row" + df["_row"][blank].astype(str))
+    return (stem + ":" + df["_row"].astype(str)).astype("str")
 
 
 def _projected_xy(
@@ -265,11 +270,35 @@ def _outside_km(x: np.ndarray, y: np.ndarray, out: np.ndarray, ctx: CleanContext
     dist_km = np.zeros(len(x))
     pos = np.flatnonzero(out)  # inside a precinct = distance 0 to the study area
     if len(pos):
+        limit = ctx.max_outside_km * 1000.0 * (1 - 1e-9)
         shapely.prepare(ctx.study_area)
+        pos = pos[~_surely_near(x[pos], y[pos], ctx.study_area, limit)]
         pts = shapely.points(x[pos], y[pos])
-        near = shapely.dwithin(pts, ctx.study_area, ctx.max_outside_km * 1000.0 * (1 - 1e-9))
+        near = shapely.dwithin(pts, ctx.study_area, limit)
         dist_km[pos[~near]] = shapely.distance(pts[~near], ctx.study_area) / 1000.0
     return dist_km
+
+
+#: Cell size (m) of the far-outside pre-test (:func:`_surely_near`).
+NEAR_CELL_M = 1000.0
+
+
+def _surely_near(x: np.ndarray, y: np.ndarray, area: shapely.Geometry, limit: float) -> np.ndarray:
+    """Tell which points surely lie within ``limit`` (m) of ``area``, testing one point per cell.
+
+    A point is at most half a diagonal from the centre of its :data:`NEAR_CELL_M` cell, so a
+    cell whose centre is within ``limit`` less that (and 1 m) holds only points within
+    ``limit``. False means "not known": the caller tests those points one by one.
+    """
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    cell = np.floor(np.column_stack([x[ok], y[ok]]) / NEAR_CELL_M)
+    cells, inverse = np.unique(cell, axis=0, return_inverse=True)
+    reach = limit - NEAR_CELL_M * np.sqrt(0.5) - 1.0
+    sure = np.zeros(len(x), dtype=bool)
+    if len(ok) and reach > 0:
+        centres = shapely.points((cells + 0.5) * NEAR_CELL_M)
+        sure[ok] = shapely.dwithin(centres, area, reach)[inverse.ravel()]
+    return sure
 
 
 def _far_rejects(
@@ -406,16 +435,17 @@ def _drop_duplicate_ids(
     in_order = bool(np.all(rows[1:] > rows[:-1]))
     order = np.arange(len(rows)) if in_order else np.argsort(rows, kind="stable")
     ids = pd.concat([f["alert_id"] for f in frames], ignore_index=True).take(order)
-    dup = ids.duplicated(keep="first").to_numpy()
+    # one hash pass: codes number the ids in order of first appearance, so a row repeats an
+    # earlier id exactly when its code is not above every code before it
+    codes = pd.factorize(ids, use_na_sentinel=False)[0]
+    dup = codes <= np.maximum.accumulate(np.r_[-1, codes[:-1]])
     rej = _no_rejects()
-    if dup.any():  # the first row of each repeated id: looked up among those ids only
-        ids = ids.reset_index(drop=True)
-        rep = ids.isin(ids[dup]).to_numpy()
-        sub = pd.Series(rows[order][rep]).groupby(ids[rep].to_numpy(), sort=False)
-        first = sub.transform("first").to_numpy()[dup[rep]]
+    if dup.any():  # the first row of each repeated id: the row of its code's first appearance
+        first = rows[order][~dup][codes[dup]]
         reasons = [f"duplicate id (same as row {int(r)})" for r in first.tolist()]
         dup_rows = [int(r) for r in rows[order][dup].tolist()]
-        rej = reject_frame("alerts", source, dup_rows, reasons, column, ids[dup].to_numpy())
+        values = np.asarray(ids.array[dup], dtype=object)
+        rej = reject_frame("alerts", source, dup_rows, reasons, column, values)
     keep = np.empty(len(rows), dtype=bool)
     keep[order] = ~dup  # back to the frames' own order
     alerts = _concat_kept(frames, keep)

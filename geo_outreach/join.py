@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import ndimage
 
 from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
@@ -109,7 +110,8 @@ def precinct_grid(precincts: gpd.GeoDataFrame, cells: int = GRID_CELLS) -> Preci
 
     A cell is "mixed" when a border segment's bounding box (borders cut into pieces shorter
     than half a cell, padded by 1 mm) touches it; every other cell lies wholly inside the same
-    precincts as its centre, so the centre's exact answer holds for all its points.
+    precincts as its centre, so the centre's exact answer holds for all its points; and so
+    does one centre's answer for a whole 4-connected region of such cells (one test each).
     """
     ids = precincts["precinct_id"].astype(str).to_numpy(dtype=object)
     minx, miny, maxx, maxy = (float(v) for v in precincts.total_bounds)
@@ -130,10 +132,15 @@ def precinct_grid(precincts: gpd.GeoDataFrame, cells: int = GRID_CELLS) -> Preci
         for dy in range(3):
             hit = (lo_x + dx <= hi_x) & (lo_y + dy <= hi_y)
             mixed[lo_x[hit] + dx, lo_y[hit] + dy] = True
-    gx, gy = np.nonzero(~mixed)
-    centres = shapely.points(x0 + (gx + 0.5) * size, y0 + (gy + 0.5) * size)
+    # No border crosses the edge shared by two whole cells (it would make both mixed), so a
+    # 4-connected region of whole cells lies in one precinct (or none): one centre per region.
+    label, regions = ndimage.label(~mixed)
+    gx, gy = np.nonzero(label)
+    region = label[gx, gy] - 1
+    first = np.unique(region, return_index=True)[1]  # one cell of each region
+    centres = shapely.points(x0 + (gx[first] + 0.5) * size, y0 + (gy[first] + 0.5) * size)
     cell = np.full((nx, ny), _MIXED, dtype=np.int32)
-    cell[gx, gy] = _exact_codes(centres, precincts, ids)
+    cell[gx, gy] = _exact_codes(centres, precincts, ids)[region]
     return PrecinctGrid(x0=x0, y0=y0, size=size, cell=cell, ids=ids)
 
 
