@@ -42,7 +42,7 @@ from scipy.signal import fftconvolve
 
 from geo_outreach._errors import InputDataError
 from geo_outreach.outputs import atomic_write
-from geo_outreach.stats import month_index
+from geo_outreach.stats import month_index, point_xy
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -235,8 +235,7 @@ def density_grid(
         raise InputDataError("alerts: no alerts to compute a density from; widen the filter")
     if study_area is None or shapely.is_empty(study_area):
         raise InputDataError("study area is empty; check the precinct layer")
-    x = alerts.geometry.x.to_numpy()
-    y = alerts.geometry.y.to_numpy()
+    x, y = point_xy(alerts.geometry)  # issue 14: one coordinate read
     w = alert_weights(
         alerts,
         half_life_days=half_life_days,

@@ -67,6 +67,24 @@ def check_alerts(alerts: gpd.GeoDataFrame | pd.DataFrame, *, source: str = "aler
         raise InputDataError(f"{source}: reported_at must be timezone-aware datetimes")
 
 
+def point_xy(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(points.x, points.y)`` as float arrays, read in one pass.
+
+    Issue 14: geopandas checks every geometry's type and emptiness on each ``.x`` and ``.y``
+    (1M alerts: ~0.08 s per axis, read three times by the analytics stage); when every
+    geometry is a non-empty point, one :func:`shapely.get_coordinates` gives the same values.
+    Anything else (empty or missing points, other types) goes to geopandas as before.
+    """
+    import shapely
+
+    geoms = points.values
+    if (shapely.get_type_id(geoms) == 0).all():
+        xy = shapely.get_coordinates(geoms)
+        if len(xy) == len(geoms):
+            return xy[:, 0].copy(), xy[:, 1].copy()
+    return points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+
+
 def month_index(reported_at: pd.Series) -> np.ndarray:
     """Months since year 0 (``year * 12 + month - 1``) of each timestamp, in its own timezone."""
     return (reported_at.dt.year.to_numpy() * 12 + reported_at.dt.month.to_numpy() - 1).astype(

@@ -1,0 +1,59 @@
+"""Issue 14: the analytics stage's shortcuts give what the plain code gave."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo_outreach import hotspots
+from geo_outreach.stats import point_xy
+
+
+def _points(n: int, seed: int, spread: float) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    xy = rng.normal([640_000, 2_500_000], spread, size=(n, 2))
+    return gpd.GeoDataFrame(
+        {"k": np.arange(n)}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32649"
+    )
+
+
+def test_point_xy_equals_geopandas_x_y() -> None:
+    pts = _points(500, 1, 2000.0).geometry
+    x, y = point_xy(pts)
+    np.testing.assert_array_equal(x, pts.x.to_numpy())
+    np.testing.assert_array_equal(y, pts.y.to_numpy())
+    odd = pts.copy()
+    odd.iloc[3] = shapely.Point()  # empty: NaN, as geopandas gives
+    x, y = point_xy(odd)
+    np.testing.assert_array_equal(x, odd.x.to_numpy())
+    assert np.isnan(x[3]) and np.isnan(y[3])
+    with pytest.raises(ValueError):  # not points: geopandas' own error
+        point_xy(gpd.GeoSeries([shapely.LineString([(0, 0), (1, 1)])]))
+
+
+@pytest.mark.parametrize("max_sites", [50, 2000, 5000])
+def test_clusters_of_many_places_in_few_cells_are_snapped(max_sites: int) -> None:
+    """Snapped when there are more places than max_sites, with more (50) or fewer (2000) snap
+    cells than max_sites (962 cells, 3000 places); not snapped when max_sites is above both.
+    """
+    from sklearn.cluster import DBSCAN
+
+    alerts = _points(3000, 2, 150.0)
+    got = hotspots.cluster_labels(alerts, eps_m=100.0, min_samples=15, max_sites=max_sites)
+    x, y = alerts.geometry.x.to_numpy(), alerts.geometry.y.to_numpy()
+    cells, inverse = hotspots._snap_cells(x, y, 20.0)
+    if max_sites < 3000:  # snapped: DBSCAN of the weighted cell centres
+        assert (len(cells) > max_sites) == (max_sites == 50)
+        sites = np.column_stack(
+            [x.min() + (cells[:, 0] + 0.5) * 20, y.min() + (cells[:, 1] + 0.5) * 20]
+        )
+    else:  # every place is a site
+        sites, inverse = np.column_stack([x, y]), np.arange(3000)
+    weight = np.bincount(inverse, minlength=len(sites)).astype(float)
+    want = DBSCAN(eps=100.0, min_samples=15).fit(sites, sample_weight=weight).labels_
+    expected = hotspots._by_size(want, inverse, sites)
+    assert (expected > 0).any()
+    np.testing.assert_array_equal(got.to_numpy(), expected)
+    assert got.index.equals(alerts.index)
