@@ -355,11 +355,16 @@ def _by_size(
     return labels
 
 
-def _top_categories(cat: pd.Series, k: int = 3) -> str:
-    vc = cat.astype(str).value_counts()
-    vc = vc.sort_index().sort_values(ascending=False, kind="stable")[:k]
-    total = len(cat)
-    return "; ".join(f"{name} {round(100 * v / total)}%" for name, v in vc.items())
+def _top_categories(codes: np.ndarray, names: list[str], k: int = 3) -> str:
+    """Return the ``k`` commonest categories of a cluster with their share ("刷单返利 35%; ...").
+
+    ``codes`` index ``names`` (-1: missing, not counted, as ``value_counts`` drops it); ties
+    by name. Issue 14: counted from codes made once, not a ``value_counts`` per cluster.
+    """
+    count = np.bincount(codes[codes >= 0], minlength=len(names)).tolist()
+    top = sorted((-c, names[i]) for i, c in enumerate(count) if c > 0)[:k]
+    total = len(codes)
+    return "; ".join(f"{name} {round(100 * -c / total)}%" for c, name in top)
 
 
 def _peak_hours(hours: np.ndarray, width: int = 3) -> tuple[str, float]:
@@ -417,6 +422,8 @@ def alert_clusters(
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=alerts.crs)
     xy = shapely.get_coordinates(alerts.geometry.values)
     hours = alerts["reported_at"].dt.hour.to_numpy()
+    codes, uniques = pd.factorize(alerts["category"].astype(str))
+    names = [str(u) for u in uniques]
     order = np.argsort(lab, kind="stable")
     sorted_lab = lab[order]
     ids = np.unique(lab[lab > 0])
@@ -436,7 +443,7 @@ def alert_clusters(
                 "cluster_id": int(cid),
                 "alerts": len(idx),
                 "share_pct": round(100.0 * len(idx) / len(alerts), 2),
-                "top_categories": _top_categories(alerts["category"].iloc[idx]),
+                "top_categories": _top_categories(codes[idx], names),
                 "peak_hours": peak,
                 "peak_share": round(share, 4),
                 "area_km2": round(float(shapely.area(geom)) / 1e6, 4),

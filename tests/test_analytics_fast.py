@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -57,3 +58,18 @@ def test_clusters_of_many_places_in_few_cells_are_snapped(max_sites: int) -> Non
     assert (expected > 0).any()
     np.testing.assert_array_equal(got.to_numpy(), expected)
     assert got.index.equals(alerts.index)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_top_categories_from_codes_equal_value_counts(dtype: object) -> None:
+    """Ties by name, missing categories dropped, as the old ``value_counts`` per cluster."""
+    rng = np.random.default_rng(5)
+    names = ["刷单返利", "冒充客服", "投资理财", "b", "a"]
+    for n in (1, 7, 60):
+        cat = pd.Series(rng.choice(names, n), dtype=dtype)
+        cat[::9] = None
+        vc = cat.astype(str).value_counts()
+        vc = vc.sort_index().sort_values(ascending=False, kind="stable")[:3]
+        want = "; ".join(f"{k} {round(100 * v / n)}%" for k, v in vc.items())
+        codes, uniques = pd.factorize(cat.astype(str))
+        assert hotspots._top_categories(codes, [str(u) for u in uniques]) == want
