@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from geo_outreach import hotspots
-from geo_outreach.stats import point_xy
+from geo_outreach.stats import point_xy, weights_per_value
 
 
 def _points(n: int, seed: int, spread: float) -> gpd.GeoDataFrame:
@@ -73,3 +73,18 @@ def test_top_categories_from_codes_equal_value_counts(dtype: object) -> None:
         want = "; ".join(f"{k} {round(100 * v / n)}%" for k, v in vc.items())
         codes, uniques = pd.factorize(cat.astype(str))
         assert hotspots._top_categories(codes, [str(u) for u in uniques]) == want
+
+
+@pytest.mark.parametrize("dtype", ["str", object, "category"])
+def test_weights_per_value_equal_the_per_row_map(dtype: object) -> None:
+    """Missing values, keys matching no row and int weights, as ``astype(str).map``."""
+    rng = np.random.default_rng(6)
+    col = pd.Series(rng.choice(["刷单返利", "冒充客服", "60+", ""], 300), dtype=dtype)
+    col[::7] = None
+    weights = {"刷单返利": 3, "60+": 2.5, "nan": 0.5, "None": 4.0, "absent": 9.0}
+    for default in (0.0, 1.0):
+        want = col.astype(str).map(weights).fillna(default).to_numpy(dtype=float)
+        got = weights_per_value(col, weights, default)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+    assert weights_per_value(col.iloc[:0], weights, 1.0).shape == (0,)
