@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -487,10 +488,11 @@ def time_profile(
     slot = wday * 24 + hour
     frames = []
 
-    def block(group_type: str, keys: np.ndarray, mask: np.ndarray | None = None) -> None:
+    def block(group_type: str, keys: Any, mask: np.ndarray | None = None) -> None:
         k = keys if mask is None else keys[mask]
         s = slot if mask is None else slot[mask]
-        # issue 14: factorize + bincount (np.unique sorts 1M Python str, np.add.at is slow)
+        # issue 14: factorize + bincount (np.unique sorts 1M Python str, np.add.at is slow);
+        # text keys stay pyarrow text (sorted by code point, as Python sorts str)
         inv, uniq = pd.factorize(k, sort=True)
         groups = np.asarray(uniq)
         flat = np.bincount(inv * 168 + s, minlength=len(groups) * 168)
@@ -507,11 +509,12 @@ def time_profile(
             )
         )
 
-    block("all", np.full(len(alerts), "all", dtype=object))
+    block("all", pd.Categorical.from_codes(np.zeros(len(alerts), dtype=np.int8), ["all"]))
     if by not in alerts.columns:
         raise InputDataError(f"alerts have no column {by!r} to build time profiles by")
     if by != "all":
-        block(by, alerts[by].astype(str).to_numpy())
+        keys = alerts[by].astype(str)  # issue 14: pyarrow text factorized as it is
+        block(by, keys.to_numpy() if keys.dtype == object else keys)
     if "cluster_id" in alerts.columns and by != "cluster_id":
         cid = alerts["cluster_id"].to_numpy()
         if (cid >= 0).any():

@@ -88,3 +88,40 @@ def test_weights_per_value_equal_the_per_row_map(dtype: object) -> None:
         assert got.dtype == np.float64
         np.testing.assert_array_equal(got, want)
     assert weights_per_value(col.iloc[:0], weights, 1.0).shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_crosstab_equals_pandas(dtype: object) -> None:
+    from geo_outreach.stats import _crosstab
+
+    rng = np.random.default_rng(8)
+    rows = pd.Series(rng.choice(["p2", "p1", "outside", "p10"], 400), dtype=dtype)
+    cols = pd.Series(rng.choice(["刷单返利", "b", "a", "only_with_missing"], 400), dtype=dtype)
+    cols[::5] = None
+    rows[cols == "only_with_missing"] = None  # a category seen only beside a missing row
+    got = _crosstab(rows, cols)
+    want = pd.crosstab(rows, cols)
+    assert list(got.columns) == list(want.columns) and list(got.index) == list(want.index)
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+    assert got.to_numpy().dtype == np.int64 and "only_with_missing" not in got.columns
+
+
+def test_time_profile_of_arrow_text_equals_object_text() -> None:
+    rng = np.random.default_rng(9)
+    n = 500
+    times = pd.Timestamp("2025-03-01", tz="Asia/Shanghai") + pd.to_timedelta(
+        rng.integers(0, 10**7, n), unit="s"
+    )
+    pid = rng.choice(["440705114", "440705103", "outside"], n)
+    frame = pd.DataFrame(
+        {
+            "reported_at": times,
+            "precinct_id": pd.array(pid, dtype="str"),
+            "cluster_id": rng.integers(-1, 4, n),
+        }
+    )
+    got = hotspots.time_profile(frame, by="precinct_id")
+    plain = hotspots.time_profile(frame.astype({"precinct_id": object}), by="precinct_id")
+    pd.testing.assert_frame_equal(got, plain)
+    assert got["group_type"].unique().tolist() == ["all", "precinct_id", "cluster_id"]
+    assert got.loc[got["group_type"] == "all", "alerts"].sum() == n
