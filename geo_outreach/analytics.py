@@ -160,8 +160,8 @@ def run_analytics(data: StudyData, cfg: AnalysisConfig) -> AnalyticsResult:
                 f"({dict(cfg.category_weights)}); give at least one present category a weight > 0"
             )
 
-    stats_df = _stats.precinct_stats(alerts, precincts)
     trends = _stats.monthly_trends(alerts, precincts)
+    stats_df = _stats.precinct_stats(alerts, precincts, trends=trends)  # issue 14: trends once
     grid = _density.density_grid(
         alerts,
         data.study_area,

@@ -42,7 +42,7 @@ from scipy.signal import fftconvolve
 
 from geo_outreach._errors import InputDataError
 from geo_outreach.outputs import atomic_write
-from geo_outreach.stats import month_index
+from geo_outreach.stats import month_index, point_xy, weights_per_value
 
 if TYPE_CHECKING:
     from affine import Affine
@@ -182,8 +182,7 @@ def alert_weights(
         bad = {k: v for k, v in category_weights.items() if not (np.isfinite(v) and v >= 0)}
         if bad:
             raise InputDataError(f"analysis.category_weights must be >= 0, got {bad}")
-        cw = alerts["category"].astype(str).map(dict(category_weights)).fillna(1.0)
-        w *= cw.to_numpy(dtype=float)
+        w *= weights_per_value(alerts["category"], category_weights, 1.0)  # issue 14
     return w
 
 
@@ -235,8 +234,7 @@ def density_grid(
         raise InputDataError("alerts: no alerts to compute a density from; widen the filter")
     if study_area is None or shapely.is_empty(study_area):
         raise InputDataError("study area is empty; check the precinct layer")
-    x = alerts.geometry.x.to_numpy()
-    y = alerts.geometry.y.to_numpy()
+    x, y = point_xy(alerts.geometry)  # issue 14: one coordinate read
     w = alert_weights(
         alerts,
         half_life_days=half_life_days,

@@ -97,6 +97,8 @@ def write_csv(path: str | Path, df: pd.DataFrame) -> Path:
     """
     safe = excel_safe(df)
     fast = _arrow_csv(safe) if len(safe) >= FAST_CSV_ROWS else None
+    if fast is None and len(safe) >= FAST_CSV_ROWS:  # issue 14: cells that pandas quotes
+        fast = _quoted_csv(safe)
     if fast is not None:  # issue 14: the same bytes, ~20x faster
         return atomic_write(path, lambda p: p.write_bytes(fast))
     return atomic_write(
@@ -161,6 +163,40 @@ def _arrow_csv(df: pd.DataFrame) -> bytes | None:
     except pa.ArrowInvalid:  # a cell with a comma, quote or line break: pandas quotes it
         return None
     return buf.getvalue()
+
+
+def _quoted_csv(df: pd.DataFrame) -> bytes | None:
+    """:func:`_arrow_csv` for tables with cells that pandas quotes (None: pandas must write it).
+
+    Issue 14 (``rejects.csv``: 110,000 rows with ``"lon, lat"`` values, ~0.8 s by pandas):
+    a cell holding a comma or a double quote is written in double quotes with its quotes
+    doubled, as Python's ``csv`` module does (``QUOTE_MINIMAL``); each row is joined by
+    pyarrow. Tables with a line break in a cell are left to pandas.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [str(c) for c in df.columns]
+    if len(names) < 2 or any(set(n) & set(',"\n\r') for n in names):
+        return None
+    cols = [_arrow_column(df[c]) for c in df.columns]
+    if any(c is None for c in cols):
+        return None
+    cells = []
+    sep, end, none, mark = (pa.scalar(t, pa.large_string()) for t in (",", "\n", "", '"'))
+    for col in cols:
+        text = col.cast(pa.large_string()).fill_null("")  # pandas writes a missing cell empty
+        if pc.any(pc.match_substring_regex(text, "[\r\n]")).as_py():
+            return None
+        quote = pc.match_substring_regex(text, '[,"]')
+        if pc.any(quote).as_py():
+            doubled = pc.replace_substring(text, '"', '""')
+            text = pc.if_else(quote, pc.binary_join_element_wise(mark, doubled, mark, none), text)
+        cells.append(text)
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, sep), end, none)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset :]
+    body = memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[len(lines)])]
+    return ("\ufeff" + ",".join(names) + "\n").encode("utf-8") + bytes(body)
 
 
 # --------------------------------------------------------------------------- Excel safety (#10)

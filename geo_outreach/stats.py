@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -65,6 +65,37 @@ def check_alerts(alerts: gpd.GeoDataFrame | pd.DataFrame, *, source: str = "aler
         )
     if not isinstance(alerts["reported_at"].dtype, pd.DatetimeTZDtype):
         raise InputDataError(f"{source}: reported_at must be timezone-aware datetimes")
+
+
+def point_xy(points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(points.x, points.y)`` as float arrays, read in one pass.
+
+    Issue 14: geopandas checks every geometry's type and emptiness on each ``.x`` and ``.y``
+    (1M alerts: ~0.08 s per axis, read three times by the analytics stage); when every
+    geometry is a non-empty point, one :func:`shapely.get_coordinates` gives the same values.
+    Anything else (empty or missing points, other types) goes to geopandas as before.
+    """
+    import shapely
+
+    geoms = points.values
+    if (shapely.get_type_id(geoms) == 0).all():
+        xy = shapely.get_coordinates(geoms)
+        if len(xy) == len(geoms):
+            return xy[:, 0].copy(), xy[:, 1].copy()
+    return points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+
+
+def weights_per_value(col: pd.Series, weights: Mapping[str, float], default: float) -> np.ndarray:
+    """Return ``col.astype(str).map(weights).fillna(default)`` as floats, one lookup per value.
+
+    Issue 14: pandas' ``map`` with a dict looks every row up in an index of the keys (1M
+    alerts: ~0.3 s per call, several calls per plan); here each distinct value (a missing
+    value is one too) is looked up once and the result spread back to the rows.
+    """
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    per_value = pd.Series(uniques).astype(str).map(dict(weights)).fillna(default)
+    out: np.ndarray = per_value.to_numpy(dtype=float)[codes]
+    return out
 
 
 def month_index(reported_at: pd.Series) -> np.ndarray:
@@ -281,6 +312,7 @@ def precinct_stats(
     precincts: gpd.GeoDataFrame,
     *,
     alpha: float = ALPHA,
+    trends: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Alerts per precinct: counts, rates, category counts and the latest month's trend.
 
@@ -293,6 +325,9 @@ def precinct_stats(
         ``area_km2`` (computed from the geometry when absent).
     alpha
         Significance level of the change tests.
+    trends
+        ``monthly_trends(alerts, precincts, alpha=alpha)`` when the caller has it already
+        (issue 14: not computed twice); ``None`` computes it.
 
     Returns
     -------
@@ -312,7 +347,8 @@ def precinct_stats(
           ``mom_significant``, ``yoy_significant`` as in :func:`monthly_trends`.
     """
     check_alerts(alerts)
-    trends = monthly_trends(alerts, precincts, alpha=alpha)
+    if trends is None:
+        trends = monthly_trends(alerts, precincts, alpha=alpha)
     prec = precincts.sort_values("precinct_id", kind="stable")
     ids = prec["precinct_id"].astype(str).tolist()
     rows = [*ids, OUTSIDE]
@@ -347,7 +383,7 @@ def precinct_stats(
             "alerts_per_10k": np.round(per_10k, 4),
         }
     )
-    cat = pd.crosstab(pid, alerts["category"].astype(str)).reindex(index=rows, fill_value=0)
+    cat = _crosstab(pid, alerts["category"].astype(str)).reindex(index=rows, fill_value=0)
     cats = sorted(cat.columns)
     for c in cats:
         df[f"cat_{c}"] = cat[c].to_numpy().astype(np.int64)
@@ -366,6 +402,27 @@ def precinct_stats(
     for col in ("mom_significant", "yoy_significant"):
         df[col] = lt[col].fillna(False).astype(bool).to_numpy()
     return df.reset_index(drop=True)
+
+
+def _crosstab(rows: pd.Series, cols: pd.Series) -> pd.DataFrame:
+    """``pd.crosstab(rows, cols)`` of two text columns (missing values left out), int64.
+
+    Issue 14: factorize + bincount (1M alerts: ~0.1 s less); the labels are in the order
+    crosstab gives them (sorted); labels seen only beside a missing value are left out too.
+    """
+    rcode, rlab = pd.factorize(rows, sort=True)
+    ccode, clab = pd.factorize(cols, sort=True)
+    both = (rcode >= 0) & (ccode >= 0)
+    flat = np.bincount(
+        rcode[both].astype(np.int64) * len(clab) + ccode[both], minlength=len(rlab) * len(clab)
+    )
+    mat = flat.reshape(len(rlab), len(clab)).astype(np.int64)
+    used_r, used_c = mat.sum(axis=1) > 0, mat.sum(axis=0) > 0
+    return pd.DataFrame(
+        mat[used_r][:, used_c],
+        index=pd.Index(np.asarray(rlab, dtype=object)[used_r]),
+        columns=pd.Index(np.asarray(clab, dtype=object)[used_c]),
+    )
 
 
 def _fmt_pct(v: float, lang: str) -> str:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -106,6 +107,27 @@ def _alert_units(alerts: gpd.GeoDataFrame, units: gpd.GeoDataFrame, unit: str) -
     return joined["unit_id"].fillna("outside").astype(str).reset_index(drop=True)
 
 
+def _unit_month_counts(
+    uid: pd.Series, month: npt.NDArray[np.intp], labels: npt.NDArray[np.object_]
+) -> pd.Series:
+    """Alerts per (unit_id, month) with any, "outside" left out: a ``groupby(...).size()``.
+
+    Issue 14: counted by ``np.bincount`` on unit and month codes (1M alerts: the groupby on
+    two text columns took ~0.5 s); missing unit ids are dropped, as groupby drops them.
+    """
+    ucode, units = pd.factorize(uid)
+    have = ucode >= 0
+    key = ucode[have].astype(np.int64) * len(labels) + month[have]
+    count = np.bincount(key, minlength=len(units) * len(labels))
+    nz = np.flatnonzero(count)
+    unit_of = np.asarray(units, dtype=object)[nz // len(labels)]
+    keep = unit_of != "outside"
+    index = pd.MultiIndex.from_arrays(
+        [unit_of[keep], labels[nz % len(labels)][keep]], names=["unit_id", "month"]
+    )
+    return pd.Series(count[nz][keep].astype(np.int64), index=index)
+
+
 def build_panel(
     alerts: gpd.GeoDataFrame,
     activities: gpd.GeoDataFrame,
@@ -125,14 +147,9 @@ def build_panel(
     months = month_range(times.min(), times.max())
     # issue 14: "YYYY-MM" per distinct month, not a strftime per alert (1M alerts ~3 s)
     codes, inv = np.unique(month_index(times), return_inverse=True)
-    month_of = np.array([month_label(c) for c in codes], dtype=object)[inv.ravel()]
-    uid = _alert_units(alerts.reset_index(drop=True), units, unit).to_numpy()
-    counts = (
-        pd.DataFrame({"unit_id": uid, "month": month_of})
-        .query("unit_id != 'outside'")
-        .groupby(["unit_id", "month"])
-        .size()
-    )
+    labels = np.array([month_label(c) for c in codes], dtype=object)
+    uid = _alert_units(alerts.reset_index(drop=True), units, unit)
+    counts = _unit_month_counts(uid, inv.ravel(), labels)
     idx = pd.MultiIndex.from_product([units["unit_id"], months], names=["unit_id", "month"])
     frame = counts.reindex(idx, fill_value=0).rename("alerts").reset_index()
     exp = exposure(activities, units, months)

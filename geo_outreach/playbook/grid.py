@@ -31,6 +31,7 @@ from geo_outreach._validate import columns_of
 from geo_outreach.playbook.notes import Note, note, note_text
 from geo_outreach.playbook.tables import find_column, line, numbers, read_frame, read_polygons
 from geo_outreach.scenario import ChannelConfig
+from geo_outreach.stats import weights_per_value
 
 VISIT_COLUMNS = columns_of("visits.csv")
 GRID_COLUMNS = columns_of("visit_grid.geojson")
@@ -155,9 +156,9 @@ def walk_order(xy: np.ndarray, start: int) -> list[int]:
 def _targeted(ch: ChannelConfig, alerts: gpd.GeoDataFrame) -> np.ndarray:
     w = np.ones(len(alerts))
     if ch.category_weights:
-        w = alerts["category"].astype(str).map(ch.category_weights).fillna(0.0).to_numpy()
+        w = weights_per_value(alerts["category"], ch.category_weights, 0.0)  # issue 14
     if ch.age_weights:
-        w = w * alerts["age_band"].astype(str).map(ch.age_weights).fillna(1.0).to_numpy()
+        w = w * weights_per_value(alerts["age_band"], ch.age_weights, 1.0)
     return w
 
 

@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 from geo_outreach._validate import columns_of
 from geo_outreach.outputs import atomic_write
 from geo_outreach.scenario import Campaign, ChannelConfig, KeyDate
+from geo_outreach.stats import weights_per_value
 
 CALENDAR_COLUMNS = columns_of("calendar.csv")
 #: iCalendar weekday codes, Monday first (pandas ``day_of_week`` order).
@@ -75,9 +76,9 @@ class Slot:
 def _weights(ch: ChannelConfig, alerts: pd.DataFrame) -> np.ndarray:
     w = np.ones(len(alerts))
     if ch.category_weights:
-        w *= alerts["category"].astype(str).map(ch.category_weights).fillna(1.0).to_numpy()
+        w *= weights_per_value(alerts["category"], ch.category_weights, 1.0)  # issue 14
     if ch.age_weights:
-        w *= alerts["age_band"].astype(str).map(ch.age_weights).fillna(1.0).to_numpy()
+        w *= weights_per_value(alerts["age_band"], ch.age_weights, 1.0)
     return w
 
 

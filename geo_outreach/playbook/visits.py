@@ -32,6 +32,7 @@ from geo_outreach.playbook.notes import Note, note, note_text
 from geo_outreach.playbook.schedule import write_ics
 from geo_outreach.playbook.tables import read_targets
 from geo_outreach.scenario import ChannelConfig
+from geo_outreach.stats import weights_per_value
 
 SCHEDULE_COLUMNS = columns_of("visit_schedule.csv")
 
@@ -62,7 +63,7 @@ def exposure(targets: gpd.GeoDataFrame, alerts: gpd.GeoDataFrame, ch: ChannelCon
         return np.zeros(0)
     w = np.ones(len(alerts))
     if ch.category_weights:
-        w = alerts["category"].astype(str).map(ch.category_weights).fillna(0.0).to_numpy()
+        w = weights_per_value(alerts["category"], ch.category_weights, 0.0)  # issue 14
     keep = w > 0
     area_km2 = math.pi * (ch.radius_m / 1000.0) ** 2
     dens = np.zeros(len(targets))
