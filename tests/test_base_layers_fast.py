@@ -45,6 +45,20 @@ def test_packed_points_parquet_equals_geopandas(tmp_path: Path, index: pd.Index 
     np.testing.assert_array_equal(back.geometry.x.to_numpy(), xy[0])
 
 
+def test_packed_points_parquet_falls_back_when_geopandas_moves_its_builders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a geopandas minor release without the private GeoArrow helpers: the public path, same file
+    alerts = _alerts(60, pd.RangeIndex(0, 60))
+    xy = manifest._lonlat_wgs84(alerts)
+    assert xy is not None
+    fast = manifest._write_points_parquet(alerts, xy[0], xy[1], tmp_path / "fast")
+    assert manifest._geoarrow_builders() is not None  # the capped geopandas has them
+    monkeypatch.setattr(manifest, "_geoarrow_builders", lambda: None)
+    fallback = manifest._write_points_parquet(alerts, xy[0], xy[1], tmp_path / "fallback")
+    assert fallback.read_bytes() == fast.read_bytes()
+
+
 def test_base_layers_take_the_geopandas_path_for_empty_points(tmp_path: Path) -> None:
     alerts = _alerts(40, pd.RangeIndex(0, 40))
     alerts.loc[3, "geometry"] = gpd.points_from_xy([np.nan], [np.nan])[0]  # an empty point
