@@ -44,7 +44,8 @@ from geo_outreach.render.exports import (  # issue 11 briefing
     gpkg_alerts_note,
     write_exports,
 )
-from geo_outreach.render.folder import with_alerts
+from geo_outreach.render.folder import with_alert_lonlat, with_alerts
+from geo_outreach.render.layers import MAX_ALERT_POINTS
 from geo_outreach.scenario import Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
@@ -191,21 +192,11 @@ def _compute(
     # what makes validate fail is a warning here: the plan runs, and says so
     warnings = list(data.warnings) + layer_problems(data.inputs) + scenario_warnings(sc, data)
     if out_dir is not None:
-        base = lambda: write_base_layers(data, out_dir, sc.output.alerts_parquet)  # noqa: E731
         if jobs is not None and len(data.alerts) >= PARALLEL_ALERTS and _parallel.can_fork():
-            timer.start("base layers", base, jobs)
-            emerging = lambda: write_emerging(  # noqa: E731
-                data.alerts, data.study_area, data.precincts, out_dir
-            )
-            timer.start("emerging hot spots", emerging, jobs)
-            if sc.campaign_log is not None:  # reads only the scenario, the data and its log
-                timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
-            if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
-                visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
-                timer.start("visits", visits, jobs)  # needs no placement
+            _start_workers(sc, data, out_dir, timer, jobs)
         else:
             with timer("base layers"):
-                files.update(base())
+                files.update(write_base_layers(data, out_dir, sc.output.alerts_parquet))
 
     with timer("analytics"):
         result = analytics.run_analytics(data, sc.analysis)
@@ -222,6 +213,8 @@ def _compute(
     ch: ChannelsResult | None = None
     placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
     if placing:
+        if jobs and "forecast choice" in jobs:  # issue 14: made beside the analytics
+            channels.remember_forecast_choice(*timer.finish("forecast choice", jobs))
         with timer("channels"):
             ch = channels.plan_channels(
                 data,
@@ -238,6 +231,28 @@ def _compute(
     visit_plans = timer.finish("visits", jobs) if jobs and "visits" in jobs else None
     pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files, visit_plans)
     return _Stages(data, result, ch, pb, warnings)
+
+
+def _start_workers(
+    sc: Scenario, data: StudyData, out_dir: Path, timer: _Timer, jobs: dict[str, _parallel.Job]
+) -> None:
+    """Issue 14: start the stages that need only the loaded data in worker processes.
+
+    The forecast channels' choice (the cross-validation: seconds at 1M alerts) runs at the
+    parent's priority: the channels wait for it.
+    """
+    base = lambda: write_base_layers(data, out_dir, sc.output.alerts_parquet)  # noqa: E731
+    timer.start("base layers", base, jobs)
+    emerging = lambda: write_emerging(data.alerts, data.study_area, data.precincts, out_dir)  # noqa: E731
+    timer.start("emerging hot spots", emerging, jobs)
+    if any(c.type != "visits" and c.demand == "forecast" for c in sc.channels):
+        choice = lambda: channels.plan_forecast_choice(data)  # noqa: E731
+        timer.start("forecast choice", choice, jobs, nice=0)
+    if sc.campaign_log is not None:  # reads only the scenario, the data and its log
+        timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
+    if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):
+        visits = lambda: playbook.plan_visit_channels(sc, data.precincts, data.alerts)  # noqa: E731
+        timer.start("visits", visits, jobs)  # needs no placement
 
 
 def _write_plan(
@@ -385,7 +400,9 @@ def _render_beside(
     langs = sc.output.langs or sc.output.lang
     few = len(data.alerts) <= GPKG_MAX_ALERT_POINTS
     timer.start("exports", lambda: write_exports(with_alerts(folder) if few else folder), jobs)
-    maps = lambda: render_maps(with_alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
+    # above MAX_ALERT_POINTS the map draws grid totals: it needs the alerts' lon/lat only
+    alerts = with_alerts if len(data.alerts) <= MAX_ALERT_POINTS else with_alert_lonlat
+    maps = lambda: render_maps(alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
     timer.start("map", maps, jobs)
     if "briefing maps" not in jobs:
         return render_briefings(folder, lang=langs)
@@ -486,33 +503,6 @@ ROW_LAYERS = ("precincts", "alerts", "venues")
 MIN_LOADED_SHARE = 0.01
 
 
-@dataclass(frozen=True)
-class Validation:
-    """What ``geo-outreach validate`` found: the data, candidates per channel, and problems.
-
-    Attributes
-    ----------
-    data
-        The loaded study data.
-    candidates
-        Channel name -> number of candidate venues (venue channels only).
-    warnings
-        Things to look at that do not stop a plan (weight keys matching no alert ...).
-    problems
-        What would make the plan wrong or fail; ``validate`` exits 2 when there is any.
-    """
-
-    data: StudyData
-    candidates: dict[str, int]
-    warnings: tuple[str, ...]
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when there is no problem."""
-        return not self.problems
-
-
 def layer_problems(inputs: tuple[dict[str, Any], ...]) -> list[str]:
     """Return a problem per layer that loads no usable row, or fewer than 1% of its rows."""
     problems = []
@@ -532,66 +522,3 @@ def layer_problems(inputs: tuple[dict[str, Any], ...]) -> list[str]:
                 "datum are probably wrong: see the rejected rows (validate --rejects 20)"
             )
     return problems
-
-
-def validate_scenario(
-    sc: Scenario, *, progress: Progress | None = None, run_stages: bool = True
-) -> Validation:
-    """Run every check ``plan`` runs, without writing anything.
-
-    Parameters
-    ----------
-    sc
-        The scenario.
-    progress
-        Called with a short message as each stage starts and ends.
-    run_stages
-        Also run the analytics and the channel solvers (what ``plan`` would run), when the
-        layers and candidates are usable; their errors become problems.
-
-    Returns
-    -------
-    Validation
-
-    Raises
-    ------
-    GeoOutreachError
-        When a layer cannot be read at all (the error names the file and the fix).
-    """
-    timer = _Timer(progress)
-    with timer("load"):
-        data = load_study(sc, progress=timer.progress)  # issue 14: dask partitions
-    problems = layer_problems(data.inputs)
-    candidates: dict[str, int] = {}
-    for ch in sc.channels:
-        if ch.type != "venues":
-            continue
-        candidates[ch.name] = len(channels.channel_candidates(data, ch))
-        if candidates[ch.name] == 0:
-            problems.append(
-                f"channels.{ch.name}: no candidate venues of kinds {list(ch.venue_kinds)}; add "
-                "such venues to a venues file or change venue_kinds"
-            )
-    warnings = list(data.warnings) + scenario_warnings(sc, data)
-    if run_stages and not problems:
-        placed: ChannelsResult | None = None
-        try:
-            with timer("analytics"):
-                result = analytics.run_analytics(data, sc.analysis)
-            placing = [c for c in sc.channels if c.type != "visits"]  # issue 12
-            if placing:
-                with timer("channels"):
-                    placed = channels.plan_channels(
-                        data,
-                        placing,
-                        hotspots=result.hotspots,
-                        peak_windows=result.peak_windows,
-                        seed=sc.scenario.seed,
-                    )
-                # visits, materials: the same checks as plan
-                _run_playbook(sc, data, placed, result.peak_windows, timer, None, {})
-        except GeoOutreachError as exc:
-            problems.append(str(exc))
-    return Validation(
-        data=data, candidates=candidates, warnings=tuple(warnings), problems=tuple(problems)
-    )

@@ -356,12 +356,12 @@ def test_unexpected_error_is_one_line_and_verbose_shows_it(scenario_factory, cap
 
     import pytest
 
-    plan = importlib.import_module("geo_outreach.plan")  # the module, not the function go.plan
+    validate = importlib.import_module("geo_outreach.validate")  # issue 14: split from plan
 
     def boom(sc, progress=None):  # issue 14: load_study takes the progress callback
         raise ValueError("Cannot infer dst time from 2025-11-02 01:30:00")
 
-    monkeypatch.setattr(plan, "load_study", boom)
+    monkeypatch.setattr(validate, "load_study", boom)
     sc = str(scenario_factory())
     assert main(["validate", sc, "--quiet"]) == 2
     err = capsys.readouterr().err

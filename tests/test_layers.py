@@ -41,7 +41,8 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"backtest", "playbook"}),  # issue 12: playbook sits above channels
     frozenset({"effect"}),  # issue 13
     frozenset({"render"}),
-    frozenset({"manifest", "plan", "_parallel"}),  # _parallel: issue 14, worker processes
+    # _parallel: issue 14, worker processes; validate: split from plan (the validate command)
+    frozenset({"manifest", "plan", "_parallel", "validate"}),
     frozenset({"api", "__init__", "project_init"}),
     frozenset({"cli", "__main__"}),
 )

@@ -87,7 +87,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """``geo-outreach validate SCENARIO``: every check ``plan`` runs; exit 2 on a problem."""
     from geo_outreach._validate import OUTSIDE
     from geo_outreach.manifest import rejects_summary
-    from geo_outreach.plan import validate_scenario
+    from geo_outreach.validate import validate_scenario
 
     sc = load_scenario(args.scenario)
     v = validate_scenario(sc, progress=_progress(args), run_stages=not args.quick)

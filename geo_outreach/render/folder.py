@@ -292,3 +292,27 @@ def with_alerts(folder: OutputFolder) -> OutputFolder:
     if folder.alerts is not None:
         return folder
     return dataclasses.replace(folder, alerts=_read_csv(folder.path / "alerts.csv"))
+
+
+def with_alert_lonlat(folder: OutputFolder) -> OutputFolder:
+    """Return ``folder`` with only the ``lon``, ``lat`` columns of ``alerts.csv`` read.
+
+    Issue 14: what the web map's grid of alert totals needs (above
+    :data:`geo_outreach.render.layers.MAX_ALERT_POINTS` alerts): pyarrow reads the two columns
+    (889k rows: ~0.2 s instead of ~0.8 s for the whole table), the same values in the same
+    order. Any problem with the file: :func:`with_alerts`, which says what is wrong.
+    """
+    if folder.alerts is not None:
+        return folder
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = folder.path / "alerts.csv"
+    cols = {"lon": pa.float64(), "lat": pa.float64()}
+    opts = pacsv.ConvertOptions(include_columns=list(cols), column_types=cols)
+    try:
+        table = pacsv.read_csv(path, convert_options=opts)
+    except (OSError, pa.ArrowException):
+        return with_alerts(folder)
+    lonlat = pd.DataFrame({c: table.column(c).to_numpy() for c in cols})
+    return dataclasses.replace(folder, alerts=lonlat)

@@ -142,3 +142,30 @@ def test_render_modules_import_only_downwards() -> None:
                         f"render/{name}.py imports the higher module {mod}"
                     )
     assert sorted(p.stem for p in RENDER.glob("*.py") if p.stem != "chart") == sorted(RENDER_ORDER)
+
+
+def test_the_maps_lonlat_read_is_alerts_csv_lon_lat(tmp_path: Path) -> None:
+    # issue 14: above MAX_ALERT_POINTS the map worker reads only lon/lat (pyarrow): the same
+    # numbers in the same order as the whole table read, so the grid totals are the same
+    from geo_outreach.render import render_maps
+    from geo_outreach.render.folder import with_alert_lonlat, with_alerts
+    from geo_outreach.render.layers import MAX_ALERT_POINTS
+
+    out = make_output_folder(tmp_path / "o", n_alerts=MAX_ALERT_POINTS + 500)
+    folder = load_output_folder(out, alerts=False, verify=False)
+    whole, lonlat = with_alerts(folder).alerts, with_alert_lonlat(folder).alerts
+    assert whole is not None and lonlat is not None and list(lonlat.columns) == ["lon", "lat"]
+    pd.testing.assert_frame_equal(lonlat, whole[["lon", "lat"]].reset_index(drop=True))
+    a = render_maps(with_alerts(folder), basemap="none", lang="zh")["map"].read_bytes()
+    b = render_maps(with_alert_lonlat(folder), basemap="none", lang="zh")["map"].read_bytes()
+    assert a == b and b'"mode":"grid"' in a  # the grid of totals, not the points
+
+
+def test_the_maps_lonlat_read_of_a_broken_alerts_csv_says_what_is_wrong(tmp_path: Path) -> None:
+    from geo_outreach.render.folder import with_alert_lonlat
+
+    out = make_output_folder(tmp_path / "o", n_alerts=50)
+    folder = load_output_folder(out, alerts=False, verify=False)
+    (out / "alerts.csv").write_text("alert_id,when\nA1,2025-01-01\n", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"alerts\.csv"):
+        with_alert_lonlat(folder)  # no lon/lat: the whole-table reader names the problem
