@@ -213,8 +213,6 @@ def _compute(
     ch: ChannelsResult | None = None
     placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
     if placing:
-        if jobs and "forecast choice" in jobs:  # issue 14: made beside the analytics
-            channels.remember_forecast_choice(*timer.finish("forecast choice", jobs))
         with timer("channels"):
             ch = channels.plan_channels(
                 data,
@@ -238,16 +236,14 @@ def _start_workers(
 ) -> None:
     """Issue 14: start the stages that need only the loaded data in worker processes.
 
-    The forecast channels' choice (the cross-validation: seconds at 1M alerts) runs at the
-    parent's priority: the channels wait for it.
+    (The forecast channels' cross-validation, 2.4 CPU s at 1M alerts, was tried here too: on 2
+    cores no faster, since these workers already fill the second core while the parent runs the
+    analytics and the channels.)
     """
     base = lambda: write_base_layers(data, out_dir, sc.output.alerts_parquet)  # noqa: E731
     timer.start("base layers", base, jobs)
     emerging = lambda: write_emerging(data.alerts, data.study_area, data.precincts, out_dir)  # noqa: E731
     timer.start("emerging hot spots", emerging, jobs)
-    if any(c.type != "visits" and c.demand == "forecast" for c in sc.channels):
-        choice = lambda: channels.plan_forecast_choice(data)  # noqa: E731
-        timer.start("forecast choice", choice, jobs, nice=0)
     if sc.campaign_log is not None:  # reads only the scenario, the data and its log
         timer.start("effect", lambda: _effect_files(sc, data, out_dir, None), jobs)
     if playbook.has_playbook(sc) and any(c.type == "visits" for c in sc.channels):

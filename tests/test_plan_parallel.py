@@ -114,15 +114,13 @@ def _scenario(scenario_factory, tmp_path: Path) -> Path:
 
 
 #: A second placed channel, after ``plazas`` in the scenario but before it in manifest.json's
-#: sorted keys (the static map's channel colours follow the manifest); on forecast demand, whose
-#: choice a worker makes beside the analytics (issue 14)
+#: sorted keys (the static map's channel colours follow the manifest)
 BANNERS = """
 [channels.banners]
 label = "横幅"
 venue_kinds = ["plaza"]
 budget = 1
 radius_m = 200
-demand = "forecast"
 """
 
 
@@ -153,7 +151,6 @@ def test_workers_write_the_same_files_as_the_serial_run(
     assert "timings_overlap" not in serial.manifest
     overlap = workers.manifest["timings_overlap"]  # the worker stages ran, beside what
     workers_run = {"base layers", "emerging hot spots", "exports", "map", "visits"}
-    workers_run |= {"forecast choice"}  # issue 14: the forecast channel's cross-validation
     assert set(overlap) == workers_run | {"briefing maps"}  # the static maps: beside the playbook
     # what each worker ran beside depends on the clock (a nice +5 worker on a busy machine may
     # start late), so only that it names stages of this run
@@ -163,7 +160,6 @@ def test_workers_write_the_same_files_as_the_serial_run(
         "map",
         "visits",
         "briefing maps",
-        "forecast choice",
     }
     files = _data_files(tmp_path / "serial")
     assert len(files) > 10 and _data_files(tmp_path / "workers") == files

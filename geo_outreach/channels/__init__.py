@@ -25,12 +25,7 @@ from geo_outreach.channels.placements import (
     uncovered_hotspots,
     write_channels,
 )
-from geo_outreach.channels.demand import (  # issue 13: moved; issue 14: the forecast worker
-    channel_demand,
-    channel_weights,
-    plan_forecast_choice,
-    remember_forecast_choice,
-)
+from geo_outreach.channels.demand import channel_demand, channel_weights  # issue 13: moved
 from geo_outreach.channels.problem import (
     ChannelProblem,
     channel_candidates,
@@ -61,9 +56,7 @@ __all__ = [
     "patrol_candidates",
     "patrol_route",
     "plan_channels",
-    "plan_forecast_choice",
     "reach_geometries",
-    "remember_forecast_choice",
     "solve_channel",
     "tour_order",
     "uncovered_hotspots",

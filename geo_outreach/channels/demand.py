@@ -204,21 +204,6 @@ def forecast_choice(
 
     ``xy``: the alerts' coordinates when the caller has them (issue 14: read once).
     """
-    key, before, bxy = _choice_input(alerts, study_area, train_end, xy)
-    if key not in _CHOICES:
-        if len(_CHOICES) > 32:
-            _CHOICES.clear()
-        _CHOICES[key] = choose_forecast(before, study_area, train_end=train_end, xy=bxy)
-    return _CHOICES[key]
-
-
-def _choice_input(
-    alerts: gpd.GeoDataFrame,
-    study_area: shapely.Geometry,
-    train_end: pd.Timestamp,
-    xy: FloatArray | None,
-) -> tuple[tuple[Any, ...], gpd.GeoDataFrame, FloatArray]:
-    """Return a forecast choice's cache key, the alerts before ``train_end``, their x, y."""
     keep = (alerts["reported_at"] < train_end).to_numpy()
     before = alerts if keep.all() else alerts[keep]  # issue 14: often all of them
     if xy is None:
@@ -232,28 +217,11 @@ def _choice_input(
         shapely.to_wkb(study_area, hex=True)[:64],
         round(float(shapely.area(study_area)), 1),
     )
-    return key, before, bxy
-
-
-def plan_forecast_choice(data: StudyData) -> tuple[tuple[Any, ...], ForecastChoice]:
-    """Issue 14: the choice a plan's forecast channels will make, and its cache key.
-
-    ``plan`` runs this in a worker process beside the analytics (the cross-validation takes
-    seconds at 1M alerts) and hands the result to :func:`remember_forecast_choice`, so that
-    :func:`forecast_demand` finds it made: the same alerts, date and study area as
-    :func:`geo_outreach.channels.problem.channel_problem` gives it, so the same key.
-    """
-    end = default_train_end(data.alerts)
-    train, txy, _ = _training(data, data.alerts, end)
-    key, _, _ = _choice_input(train, data.study_area, end, txy)
-    return key, forecast_choice(train, data.study_area, end, txy)
-
-
-def remember_forecast_choice(key: tuple[Any, ...], choice: ForecastChoice) -> None:
-    """Store a choice made elsewhere (:func:`plan_forecast_choice`) in this process's cache."""
-    if len(_CHOICES) > 32:
-        _CHOICES.clear()
-    _CHOICES[key] = choice
+    if key not in _CHOICES:
+        if len(_CHOICES) > 32:
+            _CHOICES.clear()
+        _CHOICES[key] = choose_forecast(before, study_area, train_end=train_end, xy=bxy)
+    return _CHOICES[key]
 
 
 def default_train_end(alerts: gpd.GeoDataFrame) -> pd.Timestamp:
@@ -276,27 +244,17 @@ def forecast_demand(
     """
     from geo_outreach.join import assign_precincts
 
-    train, txy, n_out = _training(data, alerts, train_end)
+    inside = (alerts["precinct_id"].astype(str) != OUTSIDE).to_numpy()
+    cols = [c for c in _PLACE_COLUMNS if c in alerts.columns] + [alerts.geometry.name]
+    train = alerts[cols][inside & (alerts["reported_at"] < train_end).to_numpy()]
+    txy = points_xy(train)
     choice = forecast_choice(train, data.study_area, train_end, txy)
     cells = forecast_cells(train, data.study_area, choice, at=train_end,
                            weights=channel_weights(train, ch), xy=txy)  # fmt: skip
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cells["x"], cells["y"]), crs=data.crs)
     cells.insert(2, "precinct_id", assign_precincts(pts, data.precincts).astype(str).to_numpy())
     cells = cells[(cells["precinct_id"] != OUTSIDE) & (cells["weight"] > 0)]
-    return cells.reset_index(drop=True), n_out, choice
-
-
-def _training(
-    data: StudyData, alerts: gpd.GeoDataFrame, train_end: pd.Timestamp
-) -> tuple[gpd.GeoDataFrame, FloatArray, int]:
-    """Return a forecast's training alerts, their x, y and the count outside every precinct.
-
-    The training alerts: inside a precinct, before ``train_end``.
-    """
-    inside = (alerts["precinct_id"].astype(str) != OUTSIDE).to_numpy()
-    cols = [c for c in _PLACE_COLUMNS if c in alerts.columns] + [alerts.geometry.name]
-    train = alerts[cols][inside & (alerts["reported_at"] < train_end).to_numpy()]
-    return train, points_xy(train), int((~inside).sum())
+    return cells.reset_index(drop=True), int((~inside).sum()), choice
 
 
 def forecast_note(choice: ForecastChoice) -> str:

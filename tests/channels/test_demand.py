@@ -138,31 +138,3 @@ def test_the_centimetre_key_orders_like_the_lexsort() -> None:
     assert np.array_equal(_xy_order(x, y, codes, 4), want)
     x[5] = np.nan  # not finite: the plain lexsort
     assert np.array_equal(_xy_order(x, y, codes, 4), np.lexsort((codes, y, x)))
-
-
-def test_the_plans_early_forecast_choice_is_the_one_the_channel_finds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # issue 14: plan makes the choice in a worker beside the analytics; the channel must find it
-    # under the key it computes itself, not cross-validate again
-    from geo_outreach.channels import demand, plan_forecast_choice, remember_forecast_choice
-
-    sc = load_scenario(SAMPLE)
-    data = load_study(sc)
-    monkeypatch.setattr(demand, "_CHOICES", {})
-    key, choice = plan_forecast_choice(data)
-    monkeypatch.setattr(demand, "_CHOICES", {})  # the parent process: nothing made yet
-    remember_forecast_choice(key, choice)
-
-    def again(*args: object, **kw: object) -> ForecastChoice:
-        raise AssertionError("the forecast choice was made a second time")
-
-    monkeypatch.setattr(demand, "choose_forecast", again)
-    ch = dataclasses.replace(sc.channel("cafe_sleeves"), distance="straight", demand="forecast")
-    pr = channel_problem(data, ch, data.alerts)
-    assert pr.forecast == choice and pr.forecast.folds == ("2026-08", "2026-09", "2026-10")
-    # a choice remembered under another key (other alerts) is not taken for this one
-    monkeypatch.setattr(demand, "_CHOICES", {})
-    remember_forecast_choice(("2026-11-01", 1), choice)
-    with pytest.raises(AssertionError, match="second time"):
-        channel_problem(data, ch, data.alerts)
