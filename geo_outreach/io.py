@@ -12,10 +12,10 @@ Formats
   (``.parquet``/``.geoparquet``: point geometry or lon/lat columns; rejects name parquet row +
   1); columns found by common Chinese and English headers (:data:`ALERT_COLUMNS`) or mapped
   in the scenario. Cleaning is split at the partition boundary in :mod:`geo_outreach._alerts`.
-- venues: OSM XML / .osm.bz2 through ``osmnx.features_from_xml`` with the tag -> kind mapping
-  :data:`geo_outreach._validate.OSM_TAG_KINDS`; CSV/GeoJSON/(Geo)Parquet with a ``kind``
-  column.
-- streets: OSM XML through ``osmnx.graph_from_xml``.
+- venues: OSM XML / .osm.bz2 (``osmnx.features_from_xml``, tags -> kinds by
+  :data:`geo_outreach._validate.OSM_TAG_KINDS`); CSV/GeoJSON/(Geo)Parquet with a ``kind`` column.
+- streets: OSM XML through ``osmnx.graph_from_xml``. Issue 14: beside a big alert file, venues
+  and streets load in a worker process (:data:`BESIDE_BYTES`).
 
 Datums: every layer declares ``wgs84``, ``gcj02`` or ``bd09``; lon/lat in GCJ-02/BD-09 is
 converted to WGS84 on load (:mod:`geo_outreach.crs`). Everything is then projected to the
@@ -38,8 +38,9 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geo_outreach import _parallel
 from geo_outreach import crs as _crs
-from geo_outreach._errors import InputDataError
+from geo_outreach._errors import GeoOutreachError, InputDataError
 from geo_outreach._alerts import (
     alert_context,
     clean_slices,
@@ -384,6 +385,68 @@ def _load_all_venues(
     return _Venues(venues, rejects, inputs, notes)
 
 
+def _load_alert_layer(
+    sc: Scenario,
+    precincts: gpd.GeoDataFrame,
+    study_area: shapely.Geometry,
+    crs: pyproj.CRS,
+    progress: Callable[[str], None] | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict[str, Any]]:
+    """Load the alerts (pandas from a file, else the engine of issue 14): rows, rejects, facts."""
+    if sc.alerts.source == "file" and sc.engine.kind == "pandas":
+        return load_alerts(
+            sc.alerts, tz=sc.scenario.timezone, precincts_m=precincts, study_area=study_area,
+            crs=crs, period=sc.period,
+        )  # fmt: skip
+    from geo_outreach.engine import load_alerts_engine  # PostGIS source or the Dask engine
+
+    return load_alerts_engine(
+        sc, read_file=read_alerts, precincts_m=precincts, study_area=study_area, crs=crs,
+        progress=progress,
+    )  # fmt: skip
+
+
+_Streets = tuple[nx.MultiDiGraph, dict[str, Any]]
+
+#: Issue 14: from an alert file this big (bytes; ~100k CSV rows) the venues and the streets (osmnx
+#: import, OSM parsing, projection: ~3 CPU s) load in a worker while the alerts are cleaned here
+BESIDE_BYTES = 8_000_000
+
+
+def _side_layers(
+    sc: Scenario, precincts: gpd.GeoDataFrame, study_area: shapely.Geometry, crs: pyproj.CRS
+) -> tuple[_Venues, _Streets | None]:
+    """Return the venues and the street graph with its facts (``None`` without streets)."""
+    venues = _load_all_venues(sc, precincts, study_area, crs)
+    return venues, (load_streets(sc.streets, crs=crs) if sc.streets is not None else None)
+
+
+def _start_side_layers(
+    sc: Scenario, precincts: gpd.GeoDataFrame, study_area: shapely.Geometry, crs: pyproj.CRS
+) -> _parallel.Job | None:
+    """Issue 14: :func:`_side_layers` in a worker beside a big pandas alert file, else None."""
+    if sc.alerts.source != "file" or sc.engine.kind != "pandas" or sc.alerts.path is None:
+        return None
+    try:
+        big = Path(sc.alerts.path).stat().st_size >= BESIDE_BYTES
+    except OSError:  # the alert loader says what is wrong with the file
+        return None
+    if not big or not _parallel.can_fork():
+        return None
+    side = lambda: _side_layers(sc, precincts, study_area, crs)  # noqa: E731
+    return _parallel.start("venues and streets", side, nice=0)  # the load waits for it
+
+
+def _finish_side_layers(job: _parallel.Job) -> tuple[_Venues, _Streets | None]:
+    """Wait for :func:`_start_side_layers`'s worker; a loader's error is raised as it is."""
+    try:
+        return _parallel.finish(job).value
+    except _parallel.StageError as exc:  # a loader's error says what, where and how to fix it
+        if isinstance(exc.__cause__, GeoOutreachError):
+            raise exc.__cause__ from None
+        raise
+
+
 def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> StudyData:
     """Load and check every layer of a scenario (see module docstring).
 
@@ -400,22 +463,13 @@ def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> S
     flagged = bool(precincts.get("illustrative", pd.Series([False])).any())
     notes = _layer_notes("precincts", sc.precincts.illustrative or flagged, sc.precincts.note)
 
-    if sc.alerts.source == "file" and sc.engine.kind == "pandas":
-        alerts, rej_a, f_a = load_alerts(
-            sc.alerts,
-            tz=sc.scenario.timezone,
-            precincts_m=precincts,
-            study_area=study_area,
-            crs=crs,
-            period=sc.period,
-        )
-    else:  # issue 14: PostGIS source or Dask engine (geo_outreach.engine, given our reader)
-        from geo_outreach.engine import load_alerts_engine
-
-        alerts, rej_a, f_a = load_alerts_engine(
-            sc, read_file=read_alerts, precincts_m=precincts, study_area=study_area, crs=crs,
-            progress=progress,
-        )  # fmt: skip
+    side = _start_side_layers(sc, precincts, study_area, crs)  # issue 14: big alert files
+    try:
+        alerts, rej_a, f_a = _load_alert_layer(sc, precincts, study_area, crs, progress)
+    except BaseException:
+        if side is not None:
+            _parallel.cancel(side)
+        raise
     warnings = list(f_a.get("warnings", []))
     f_a["timezone"] = sc.scenario.timezone
     if not sc.scenario.timezone_given:
@@ -427,14 +481,17 @@ def load_study(sc: Scenario, progress: Callable[[str], None] | None = None) -> S
     inputs.append(f_a)
     notes += _layer_notes("alerts", sc.alerts.synthetic, sc.alerts.note)
 
-    loaded = _load_all_venues(sc, precincts, study_area, crs)
+    if side is not None:
+        loaded, graph = _finish_side_layers(side)
+    else:
+        loaded, graph = _side_layers(sc, precincts, study_area, crs)
     venues = loaded.venues
     rejects += loaded.rejects
     inputs += loaded.inputs
     notes += loaded.notes
     streets = None
-    if sc.streets is not None:
-        streets, f_s = load_streets(sc.streets, crs=crs)
+    if sc.streets is not None and graph is not None:
+        streets, f_s = graph
         inputs.append(f_s)
         notes += _layer_notes("streets", sc.streets.synthetic, "")
     fits = check_alerts(  # issue 10: does the declared alert datum fit the map?
