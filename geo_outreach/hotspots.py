@@ -276,8 +276,6 @@ def cluster_labels(
     pandas.Series
         ``cluster_id`` (int64) on the alerts' index.
     """
-    from sklearn.cluster import DBSCAN
-
     _metric(alerts, "alerts")
     if not eps_m > 0 or min_samples < 1:
         raise InputDataError(
@@ -314,6 +312,8 @@ def cluster_labels(
             cells, sites, weight, step=snap, eps=eps_m, min_samples=min_samples
         )
     if site_label is None:
+        from sklearn.cluster import DBSCAN  # issue 14: here, 1.2 s of import the lattice skips
+
         # issue 14: the neighbour search of many sites on both cores (chunks of queries in
         # threads, joined in order: the same labels)
         jobs = 2 if len(sites) >= PARALLEL_SITES else None
