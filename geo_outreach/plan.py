@@ -399,7 +399,7 @@ def _render_beside(
     # above MAX_ALERT_POINTS the map draws grid totals: it needs the alerts' lon/lat only
     alerts = with_alerts if len(data.alerts) <= MAX_ALERT_POINTS else with_alert_lonlat
     maps = lambda: render_maps(alerts(folder), basemap=sc.output.basemap, lang=langs)  # noqa: E731
-    timer.start("map", maps, jobs)
+    timer.start("map", maps, jobs, nice=0)  # the longest render job: the plan ends with it
     if "briefing maps" not in jobs:
         return render_briefings(folder, lang=langs)
     # the page is built while the worker still draws its maps
