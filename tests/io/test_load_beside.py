@@ -35,6 +35,13 @@ def _load(
     return io.load_study(sc), started  # type: ignore[arg-type]
 
 
+def _sample_with(**paths: Path) -> object:
+    """The sample scenario with ``layer=path`` for each layer given."""
+    sc = load_scenario(SAMPLE)
+    layers = {k: dataclasses.replace(getattr(sc, k), path=p) for k, p in paths.items()}
+    return dataclasses.replace(sc, **layers)
+
+
 def _edges(g: object) -> list[tuple[object, ...]]:
     return sorted((u, v, k, str(d)) for u, v, k, d in g.edges(keys=True, data=True))  # type: ignore[attr-defined]
 
@@ -67,10 +74,7 @@ def test_a_broken_street_file_read_in_the_worker_says_what_the_serial_load_says(
     if _ran_alone(request):
         return
     (tmp_path / "broken.osm").write_text("<osm><node id='1'", encoding="utf-8")
-    sc = load_scenario(SAMPLE)
-    sc = dataclasses.replace(
-        sc, streets=dataclasses.replace(sc.streets, path=tmp_path / "broken.osm")
-    )
+    sc = _sample_with(streets=tmp_path / "broken.osm")
     messages = []
     for beside in (True, False):
         with pytest.raises(
@@ -89,10 +93,7 @@ def test_an_alert_file_error_stops_the_venue_and_street_worker(
     if _ran_alone(request):
         return
     (tmp_path / "alerts.csv").write_text("编号,备注\nA1,无坐标\n", encoding="utf-8")
-    sc = load_scenario(SAMPLE)
-    sc = dataclasses.replace(
-        sc, alerts=dataclasses.replace(sc.alerts, path=tmp_path / "alerts.csv")
-    )
+    sc = _sample_with(alerts=tmp_path / "alerts.csv")
     cancelled: list[str] = []
     cancel = _parallel.cancel
     monkeypatch.setattr(_parallel, "cancel", lambda job: (cancelled.append(job.name), cancel(job)))
