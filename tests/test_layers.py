@@ -32,6 +32,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"crs", "join", "outputs", "_geojson", "_parallel"}),
     frozenset(
         {"io", "_alerts", "_parse", "_precincts", "_tables", "_times", "datum_check", "osm"}
+        | {"_venues"}  # issue 14: venue and street layers, split from io
         | {"engine"}  # issue 14 (B): PostGIS source + Dask engine; io dispatches to it
         | {"_parquet"}  # issue 14: (Geo)Parquet readers, split from _tables
         | {"_time_bytes"}  # issue 14: the byte-level time reader, split from _times

@@ -1,7 +1,7 @@
 """Issue 14: beside a big alert file, venues and streets load in a worker process.
 
-The worker (``io._start_side_layers``) must give the study the serial load gives, and a venue or
-street file's error must reach the user as the loader's own one-line message.
+The worker (``_venues.start_side_layers``) must give the study the serial load gives, and a venue
+or street file's error must reach the user as the loader's own one-line message.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo_outreach import _parallel, io
+from geo_outreach import _parallel, _venues, io
 from geo_outreach._errors import InputDataError
 from geo_outreach.scenario import load_scenario
 from tests.test_plan_parallel import _ran_alone
@@ -31,7 +31,7 @@ def _load(
         return start(name, fn, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_parallel, "start", spy)
-    monkeypatch.setattr(io, "BESIDE_BYTES", 0 if beside else 10**15)
+    monkeypatch.setattr(_venues, "BESIDE_BYTES", 0 if beside else 10**15)
     return io.load_study(sc), started  # type: ignore[arg-type]
 
 
