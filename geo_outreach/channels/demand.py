@@ -10,7 +10,6 @@ cross-validation, the choice cached per training set). Used by
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from geo_outreach._errors import InputDataError
 from geo_outreach._validate import OUTSIDE
 from geo_outreach.channels.patrol import points_xy
 from geo_outreach.forecast import ForecastChoice, choose_forecast, forecast_cells
+from geo_outreach.stats import weights_per_value
 
 if TYPE_CHECKING:
     from geo_outreach.io import StudyData
@@ -35,18 +35,6 @@ FloatArray = npt.NDArray[np.float64]
 # =========================================================================== demand
 
 
-def _per_value(col: pd.Series, rule: Callable[[pd.Series], pd.Series]) -> FloatArray:
-    """Apply ``rule`` to each distinct value of ``col`` once and spread it back to the rows.
-
-    Issue 14: the same numbers as ``rule(col)`` (missing values are a value of their own),
-    without a dictionary lookup per alert.
-    """
-    codes, uniques = pd.factorize(col, use_na_sentinel=False)
-    per_value: FloatArray = np.asarray(rule(pd.Series(uniques)), dtype=float)
-    spread: FloatArray = per_value[codes]
-    return spread
-
-
 def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
     """Weight of each alert for channel ``ch``: category weight x age-band weight (1.0 default).
 
@@ -56,15 +44,11 @@ def channel_weights(alerts: pd.DataFrame, ch: ChannelConfig) -> FloatArray:
         When a weight is negative.
     """
     cat: Any = 1.0
-    if ch.category_weights:
-        weights = ch.category_weights
-        cat = _per_value(alerts["category"], lambda v: v.astype(str).map(weights).fillna(1.0))
+    if ch.category_weights:  # issue 14: one lookup per distinct value
+        cat = weights_per_value(alerts["category"], ch.category_weights, 1.0)
     age: Any = 1.0
-    if ch.age_weights and "age_band" in alerts.columns:
-        ages = ch.age_weights
-        age = _per_value(
-            alerts["age_band"], lambda v: v.fillna("").astype(str).map(ages).fillna(1.0)
-        )
+    if ch.age_weights and "age_band" in alerts.columns:  # a missing band is ""
+        age = weights_per_value(alerts["age_band"].fillna(""), ch.age_weights, 1.0)
     w: FloatArray = (
         np.ones(len(alerts)) * np.asarray(cat, dtype=float) * np.asarray(age, dtype=float)
     )
