@@ -46,7 +46,7 @@ from geo_outreach.render.exports import (  # issue 11 briefing
 )
 from geo_outreach.render.folder import with_alert_lonlat, with_alerts
 from geo_outreach.render.layers import MAX_ALERT_POINTS
-from geo_outreach.scenario import Scenario
+from geo_outreach.scenario import ChannelConfig, Scenario
 from geo_outreach.scenario_checks import weight_key_warnings
 
 if TYPE_CHECKING:  # issue 14: imported where the effect runs (statsmodels: a worker at 1M)
@@ -211,16 +211,9 @@ def _compute(
         files.update({em.name: em} if em is not None else {})
 
     ch: ChannelsResult | None = None
-    placing = [c for c in sc.channels if c.type != "visits"]  # issue 12: visits are not placed
-    if placing:
+    if placed_channels(sc):
         with timer("channels"):
-            ch = channels.plan_channels(
-                data,
-                placing,
-                hotspots=result.hotspots,
-                peak_windows=result.peak_windows,
-                seed=sc.scenario.seed,
-            )
+            ch = place_channels(sc, data, result)
             if out_dir is not None:
                 written = channels.write_channels(ch, out_dir)
                 files.update({Path(p).name: Path(p) for p in written})
@@ -229,6 +222,22 @@ def _compute(
     visit_plans = timer.finish("visits", jobs) if jobs and "visits" in jobs else None
     pb = _run_playbook(sc, data, ch, result.peak_windows, timer, out_dir, files, visit_plans)
     return _Stages(data, result, ch, pb, warnings)
+
+
+def placed_channels(sc: Scenario) -> list[ChannelConfig]:
+    """Return the scenario's channels that get placements (issue 12: visits are not placed)."""
+    return [c for c in sc.channels if c.type != "visits"]
+
+
+def place_channels(sc: Scenario, data: StudyData, result: AnalyticsResult) -> ChannelsResult:
+    """Choose the placements of :func:`placed_channels` (the channels stage of plan, validate)."""
+    return channels.plan_channels(
+        data,
+        placed_channels(sc),
+        hotspots=result.hotspots,
+        peak_windows=result.peak_windows,
+        seed=sc.scenario.seed,
+    )
 
 
 def _start_workers(

@@ -14,7 +14,15 @@ from geo_outreach import analytics, channels
 from geo_outreach._errors import GeoOutreachError
 from geo_outreach.channels import ChannelsResult
 from geo_outreach.io import StudyData, load_study
-from geo_outreach.plan import Progress, _run_playbook, _Timer, layer_problems, scenario_warnings
+from geo_outreach.plan import (
+    Progress,
+    _run_playbook,
+    _Timer,
+    layer_problems,
+    place_channels,
+    placed_channels,
+    scenario_warnings,
+)
 from geo_outreach.scenario import Scenario
 
 __all__ = ["Validation", "validate_scenario"]
@@ -91,16 +99,9 @@ def validate_scenario(
         try:
             with timer("analytics"):
                 result = analytics.run_analytics(data, sc.analysis)
-            placing = [c for c in sc.channels if c.type != "visits"]  # issue 12
-            if placing:
+            if placed_channels(sc):
                 with timer("channels"):
-                    placed = channels.plan_channels(
-                        data,
-                        placing,
-                        hotspots=result.hotspots,
-                        peak_windows=result.peak_windows,
-                        seed=sc.scenario.seed,
-                    )
+                    placed = place_channels(sc, data, result)
                 # visits, materials: the same checks as plan
                 _run_playbook(sc, data, placed, result.peak_windows, timer, None, {})
         except GeoOutreachError as exc:
